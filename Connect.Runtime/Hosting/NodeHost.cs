@@ -1,0 +1,86 @@
+using Connect.Runtime.CommandLine;
+using Connect.Shared.Cluster;
+using Connect.Shared.Configuration;
+using Connect.Shared.Data;
+
+namespace Connect.Runtime.Hosting;
+
+/// <summary>Builds and runs one node: migrate (once, under the schema lock), register, serve.</summary>
+internal static partial class NodeHost
+{
+    public static async Task<int> RunAsync(ConnectOptions options, TextWriter stderr)
+    {
+        var app = Build(options);
+        var logger = app.Services.GetRequiredService<ILoggerFactory>().CreateLogger("Connect.Node");
+        Directory.CreateDirectory(options.DataDir);
+
+        try
+        {
+            var result = await app.Services.GetRequiredService<SchemaMigrator>().MigrateAsync(options.Node.Name);
+            if (result.Status == MigrationStatus.DatabaseIsNewer)
+            {
+                LogSchemaTooNew(logger, result.Describe());
+                await stderr.WriteLineAsync($"connect: refusing to start: {result.Describe()}");
+                return ExitCodes.SchemaTooNew;
+            }
+
+            LogSchema(logger, app.Services.GetRequiredService<ConnectDatabase>().Description, result.Describe());
+            await app.RunAsync();
+            return ExitCodes.Ok;
+        }
+        catch (Exception e) when (DatabaseErrors.IsConnectionProblem(e))
+        {
+            var description = app.Services.GetRequiredService<ConnectDatabase>().Description;
+            LogDatabaseUnusable(logger, description, e.Message);
+            await stderr.WriteLineAsync($"connect: cannot use the database ({description}): {e.Message}");
+            return ExitCodes.Failed;
+        }
+        finally
+        {
+            await app.DisposeAsync();
+        }
+    }
+
+    internal static WebApplication Build(ConnectOptions options)
+    {
+        var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions { Args = [] });
+        builder.Logging.ClearProviders().AddSimpleConsole(o =>
+        {
+            o.SingleLine = true;
+            o.TimestampFormat = "yyyy-MM-ddTHH:mm:ss.fffZ ";
+            o.UseUtcTimestamp = true;
+        });
+        builder.Logging.AddFilter("Microsoft.AspNetCore", LogLevel.Warning);
+        ListenAddress.TryParse(options.HTTP.Listen, out var listen);
+        builder.WebHost.UseUrls(listen.ToBindUrl());
+
+        var identity = new NodeIdentity(
+            options.Node.Name,
+            listen.ToReachableUrl(Environment.MachineName.ToLowerInvariant()),
+            NodeVersion.Current,
+            Migrations.Latest,
+            Guid.NewGuid().ToString("N"));
+
+        builder.Services.AddSingleton(options);
+        builder.Services.AddSingleton(TimeProvider.System);
+        builder.Services.AddSingleton(_ => ConnectDatabase.Create(options));
+        builder.Services.AddSingleton<SchemaMigrator>();
+        builder.Services.AddSingleton<SchemaState>();
+        builder.Services.AddSingleton<NodeRegistry>();
+        builder.Services.AddSingleton(identity);
+        builder.Services.AddHostedService<NodeHeartbeat>();
+
+        var app = builder.Build();
+        app.MapPing();
+        return app;
+    }
+
+    [LoggerMessage(EventId = 1, Level = LogLevel.Information, Message = "Database {Database}: {Outcome}")]
+    private static partial void LogSchema(ILogger logger, string database, string outcome);
+
+    [LoggerMessage(EventId = 2, Level = LogLevel.Critical, Message = "Refusing to start: {Reason}")]
+    private static partial void LogSchemaTooNew(ILogger logger, string reason);
+
+    [LoggerMessage(EventId = 3, Level = LogLevel.Critical, Message = "Cannot use the database {Database}: {Reason}")]
+    private static partial void LogDatabaseUnusable(ILogger logger, string database, string reason);
+}

@@ -1,0 +1,71 @@
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+
+namespace Connect.Shared.Cluster;
+
+/// <summary>
+/// Keeps this node's row in the nodes table alive: registers on start, heartbeats every
+/// <see cref="NodeRegistry.HeartbeatInterval"/>, marks the node stopped on a clean shutdown.
+/// A failed heartbeat (database away) is logged and retried; it never stops the node by itself.
+/// </summary>
+public sealed partial class NodeHeartbeat(NodeRegistry registry, NodeIdentity identity, TimeProvider clock, ILogger<NodeHeartbeat> logger)
+    : BackgroundService
+{
+    public override async Task StartAsync(CancellationToken cancellationToken)
+    {
+        await registry.RegisterAsync(identity, cancellationToken);
+        LogRegistered(identity.Name, identity.Url, identity.Version, identity.SchemaVersion);
+        await base.StartAsync(cancellationToken);
+    }
+
+    public override async Task StopAsync(CancellationToken cancellationToken)
+    {
+        await base.StopAsync(cancellationToken);
+        try
+        {
+            await registry.DeregisterAsync(identity, cancellationToken);
+            LogDeregistered(identity.Name);
+        }
+        catch (Exception e) when (e is not OperationCanceledException)
+        {
+            LogDeregisterFailed(identity.Name, e.Message);
+        }
+    }
+
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        using var timer = new PeriodicTimer(NodeRegistry.HeartbeatInterval, clock);
+        while (await timer.WaitForNextTickAsync(stoppingToken))
+        {
+            try
+            {
+                if (!await registry.HeartbeatAsync(identity, stoppingToken))
+                {
+                    // Someone removed or took over our row (an operator, or a second node started with
+                    // the same Node.Name): register again so the cluster view stays truthful.
+                    LogRowLost(identity.Name);
+                    await registry.RegisterAsync(identity, stoppingToken);
+                }
+            }
+            catch (Exception e) when (e is not OperationCanceledException)
+            {
+                LogHeartbeatFailed(identity.Name, e.Message);
+            }
+        }
+    }
+
+    [LoggerMessage(EventId = 200, Level = LogLevel.Information, Message = "Node {Name} registered at {Url} (version {Version}, schema {SchemaVersion})")]
+    private partial void LogRegistered(string name, string url, string version, int schemaVersion);
+
+    [LoggerMessage(EventId = 201, Level = LogLevel.Information, Message = "Node {Name} deregistered")]
+    private partial void LogDeregistered(string name);
+
+    [LoggerMessage(EventId = 202, Level = LogLevel.Warning, Message = "Heartbeat of node {Name} failed: {Reason}")]
+    private partial void LogHeartbeatFailed(string name, string reason);
+
+    [LoggerMessage(EventId = 203, Level = LogLevel.Warning, Message = "Node {Name} lost its row in the nodes table (another node with the same Node.Name?); registering again")]
+    private partial void LogRowLost(string name);
+
+    [LoggerMessage(EventId = 204, Level = LogLevel.Warning, Message = "Node {Name} could not deregister: {Reason}")]
+    private partial void LogDeregisterFailed(string name, string reason);
+}

@@ -1,0 +1,123 @@
+using Connect.Shared.Data;
+
+namespace Connect.Shared.Configuration;
+
+/// <summary>
+/// Rules that span a value's range or several keys. Each problem names the key and where it was
+/// set (or "default"), and every rule runs so that one start-up shows every mistake.
+/// </summary>
+internal static class ConfigValidator
+{
+    public static IEnumerable<ConfigError> Validate(ConnectOptions o, Func<string, string> sourceOf)
+    {
+        ConfigError Error(string key, string message) => new(sourceOf(key), $"{key}: {message}");
+
+        if (!ListenAddress.TryParse(o.HTTP.Listen, out _))
+        {
+            yield return Error("HTTP.Listen", $"'{o.HTTP.Listen}' is not an address such as :3939 or 127.0.0.1:3939");
+        }
+
+        if (!ListenAddress.TryParse(o.Admin.Listen, out _))
+        {
+            yield return Error("Admin.Listen", $"'{o.Admin.Listen}' is not an address such as :3940 or 127.0.0.1:3940");
+        }
+
+        if (string.IsNullOrWhiteSpace(o.Server.DataDir))
+        {
+            yield return Error("Server.DataDir", "must not be empty");
+        }
+
+        if (string.IsNullOrWhiteSpace(o.Node.Name) || o.Node.Name.Any(c => char.IsWhiteSpace(c) || char.IsControl(c)))
+        {
+            yield return Error("Node.Name", $"'{o.Node.Name}' must be a non-empty name without spaces");
+        }
+
+        if (o.Server.Address is { } address && !Uri.TryCreate(address, UriKind.Absolute, out _))
+        {
+            yield return Error("Server.Address", $"'{address}' is not an absolute URL such as https://connect.example.com/");
+        }
+
+        if (o.Database.Provider == DatabaseProvider.Postgres)
+        {
+            if (string.IsNullOrWhiteSpace(o.Postgres.URL))
+            {
+                yield return Error("Postgres.URL", "must be set when Database.Provider = postgres");
+            }
+            else if (!PostgresConnectionString.TryBuild(o.Postgres.URL, o.Postgres.Password, out _, out var problem))
+            {
+                yield return Error("Postgres.URL", problem!);
+            }
+        }
+
+        if (o.Metrics.Interval < TimeSpan.FromSeconds(1))
+        {
+            yield return Error("Metrics.Interval", "must be at least 1s");
+        }
+
+        if (o.Metrics.Graphite && string.IsNullOrWhiteSpace(o.Metrics.GraphiteHost))
+        {
+            yield return Error("Metrics.GraphiteHost", "must be set when Metrics.Graphite = true");
+        }
+
+        if (o.Metrics.GraphitePort is < 1 or > 65535)
+        {
+            yield return Error("Metrics.GraphitePort", $"{o.Metrics.GraphitePort} is not a port number (1-65535)");
+        }
+
+        if (o.Applications.ScheduleConcurrency < 0)
+        {
+            yield return Error("Applications.ScheduleConcurrency", $"{o.Applications.ScheduleConcurrency} must be 0 or more (0 = this node runs no scheduled renders)");
+        }
+
+        if (o.Applications.MaxBundleSize.Bytes <= 0)
+        {
+            yield return Error("Applications.MaxBundleSize", "must be greater than zero");
+        }
+
+        var s = o.Scheduler;
+        if (s.LoadFactor is < 0 or > 1 || double.IsNaN(s.LoadFactor))
+        {
+            yield return Error("Scheduler.LoadFactor", $"{s.LoadFactor} must be between 0 and 1");
+        }
+
+        if (s.MinProcesses < 0)
+        {
+            yield return Error("Scheduler.MinProcesses", $"{s.MinProcesses} must be 0 or more");
+        }
+
+        if (s.MaxProcesses < 1)
+        {
+            yield return Error("Scheduler.MaxProcesses", $"{s.MaxProcesses} must be 1 or more");
+        }
+
+        if (s.MinProcesses > s.MaxProcesses)
+        {
+            yield return Error("Scheduler.MinProcesses", $"{s.MinProcesses} is greater than Scheduler.MaxProcesses ({s.MaxProcesses})");
+        }
+
+        if (s.MinProcesses > s.MinProcessesLimit)
+        {
+            yield return Error("Scheduler.MinProcesses", $"{s.MinProcesses} is above Scheduler.MinProcessesLimit ({s.MinProcessesLimit})");
+        }
+
+        if (s.MaxProcesses > s.MaxProcessesLimit)
+        {
+            yield return Error("Scheduler.MaxProcesses", $"{s.MaxProcesses} is above Scheduler.MaxProcessesLimit ({s.MaxProcessesLimit})");
+        }
+
+        if (s.MaxConnsPerProcess < 1)
+        {
+            yield return Error("Scheduler.MaxConnsPerProcess", $"{s.MaxConnsPerProcess} must be 1 or more");
+        }
+
+        if (s.IdleTimeout < TimeSpan.Zero)
+        {
+            yield return Error("Scheduler.IdleTimeout", "must not be negative");
+        }
+
+        if (s.InitTimeout <= TimeSpan.Zero)
+        {
+            yield return Error("Scheduler.InitTimeout", "must be greater than zero");
+        }
+    }
+}

@@ -1,0 +1,113 @@
+namespace Connect.Shared.Configuration;
+
+/// <summary>
+/// Every configuration key of a node and the admin console. Each property of this class is a
+/// <c>[Section]</c> of the file and each property of a section is a key; the binder finds them by
+/// reflection, so adding a key here is all it takes to make it configurable. Defaults are the
+/// documented ones.
+/// </summary>
+public sealed class ConnectOptions
+{
+    public ServerOptions Server { get; init; } = new();
+    public HttpOptions HTTP { get; init; } = new();
+    public NodeOptions Node { get; init; } = new();
+    public DatabaseOptions Database { get; init; } = new();
+    public PostgresOptions Postgres { get; init; } = new();
+    public MetricsOptions Metrics { get; init; } = new();
+    public LoadBalancingOptions LoadBalancing { get; init; } = new();
+    public ApplicationsOptions Applications { get; init; } = new();
+    public SchedulerOptions Scheduler { get; init; } = new();
+    public ROptions R { get; init; } = new();
+    public AdminOptions Admin { get; init; } = new();
+
+    /// <summary>Database directory, defaulting to <c>{Server.DataDir}/db</c>.</summary>
+    public string DatabaseDir => Path.GetFullPath(Database.Dir ?? Path.Combine(Server.DataDir, "db"));
+
+    /// <summary>Per-node metrics directory, defaulting to <c>{Server.DataDir}/metrics/{Node.Name}</c> so
+    /// that nodes sharing a data directory never share metrics files.</summary>
+    public string MetricsDataPath => Path.GetFullPath(Metrics.DataPath ?? Path.Combine(Server.DataDir, "metrics", Node.Name));
+
+    public string DataDir => Path.GetFullPath(Server.DataDir);
+}
+
+public sealed class ServerOptions
+{
+    public string DataDir { get; set; } = "./data";
+    public string? Address { get; set; }
+    public string? LandingDir { get; set; }
+}
+
+public sealed class HttpOptions
+{
+    public string Listen { get; set; } = ":3939";
+}
+
+public sealed class NodeOptions
+{
+    public string Name { get; set; } = Environment.MachineName.ToLowerInvariant();
+}
+
+public enum DatabaseProvider
+{
+    Sqlite,
+    Postgres,
+}
+
+public sealed class DatabaseOptions
+{
+    public DatabaseProvider Provider { get; set; } = DatabaseProvider.Sqlite;
+    public string? Dir { get; set; }
+}
+
+public sealed class PostgresOptions
+{
+    public string? URL { get; set; }
+    public string? Password { get; set; }
+}
+
+public sealed class MetricsOptions
+{
+    public bool Enabled { get; set; } = true;
+    public string? DataPath { get; set; }
+    public TimeSpan Interval { get; set; } = TimeSpan.FromSeconds(5);
+    public bool Graphite { get; set; }
+    public string? GraphiteHost { get; set; }
+    public int GraphitePort { get; set; } = 2003;
+    public string? GraphiteClientId { get; set; }
+}
+
+public sealed class LoadBalancingOptions
+{
+    public bool EnforceMinRsconnectVersion { get; set; }
+}
+
+public sealed class ApplicationsOptions
+{
+    public int ScheduleConcurrency { get; set; } = 2;
+
+    /// <summary>Largest bundle (the uploaded .tar.gz) a node accepts.</summary>
+    public ByteSize MaxBundleSize { get; set; } = new(1L << 30);
+}
+
+public sealed class SchedulerOptions
+{
+    public int MinProcesses { get; set; }
+    public int MaxProcesses { get; set; } = 3;
+    public int MaxConnsPerProcess { get; set; } = 20;
+    public double LoadFactor { get; set; } = 0.5;
+    public TimeSpan IdleTimeout { get; set; } = TimeSpan.FromSeconds(5);
+    public TimeSpan InitTimeout { get; set; } = TimeSpan.FromSeconds(60);
+    public int MinProcessesLimit { get; set; } = 20;
+    public int MaxProcessesLimit { get; set; } = 20;
+}
+
+public sealed class ROptions
+{
+    public string? Executable { get; set; }
+}
+
+public sealed class AdminOptions
+{
+    /// <summary>Where the admin console listens; loopback by default because it has no sign-in yet.</summary>
+    public string Listen { get; set; } = "127.0.0.1:3940";
+}

@@ -1,0 +1,58 @@
+using System.Data.Common;
+using Connect.Shared.Configuration;
+
+namespace Connect.Shared.Data;
+
+/// <summary>
+/// The one database of a node (SQLite) or of a cluster (PostgreSQL). Callers write SQL that both
+/// dialects accept, with <c>{{NOW}}</c> for the database clock in Unix milliseconds and
+/// <c>{{ID}}</c> for an auto-numbered primary key; <see cref="Sql"/> fills them in.
+/// Times are stored as Unix milliseconds (BIGINT) so both dialects read and compare them alike.
+/// </summary>
+public abstract class ConnectDatabase : IAsyncDisposable
+{
+    static ConnectDatabase()
+    {
+        // Columns are snake_case, C# members PascalCase.
+        Dapper.DefaultTypeMap.MatchNamesWithUnderscores = true;
+    }
+
+    public abstract DatabaseProvider Provider { get; }
+
+    /// <summary>Where the database is, for logs and messages (never includes a password).</summary>
+    public abstract string Description { get; }
+
+    /// <summary>SQL for "now" on the database's own clock, in Unix milliseconds.</summary>
+    protected abstract string NowMilliseconds { get; }
+
+    protected abstract string IdentityColumn { get; }
+
+    public abstract Task<DbConnection> OpenAsync(CancellationToken cancellationToken = default);
+
+    /// <summary>
+    /// Takes the cluster-wide lock that makes schema migration a singleton: a PostgreSQL advisory lock
+    /// held on <paramref name="connection"/>, or an in-process gate for SQLite (whose write transactions
+    /// already exclude other processes).
+    /// </summary>
+    public abstract Task<IAsyncDisposable> AcquireSchemaLockAsync(DbConnection connection, CancellationToken cancellationToken);
+
+    /// <summary>Starts a transaction that holds the write lock from its first statement.</summary>
+    public virtual ValueTask<DbTransaction> BeginWriteTransactionAsync(DbConnection connection, CancellationToken cancellationToken) =>
+        connection.BeginTransactionAsync(cancellationToken);
+
+    public string Sql(string template) =>
+        template.Replace("{{NOW}}", NowMilliseconds, StringComparison.Ordinal)
+            .Replace("{{ID}}", IdentityColumn, StringComparison.Ordinal);
+
+    public static ConnectDatabase Create(ConnectOptions options) => options.Database.Provider switch
+    {
+        DatabaseProvider.Postgres => PostgresDatabase.FromOptions(options.Postgres),
+        _ => new SqliteDatabase(Path.Combine(options.DatabaseDir, "connect.db")),
+    };
+
+    public virtual ValueTask DisposeAsync()
+    {
+        GC.SuppressFinalize(this);
+        return ValueTask.CompletedTask;
+    }
+}

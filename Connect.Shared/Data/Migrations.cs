@@ -1,0 +1,139 @@
+namespace Connect.Shared.Data;
+
+/// <summary>One forward-only schema step. Its SQL is written once for both dialects (see <see cref="ConnectDatabase.Sql"/>).</summary>
+public sealed record Migration(int Version, string Name, string Sql);
+
+/// <summary>
+/// The schema's history. Versions only ever grow: never edit or remove a released migration,
+/// add the next one. A binary knows schema versions up to <see cref="Latest"/>.
+/// </summary>
+public static class Migrations
+{
+    public static IReadOnlyList<Migration> All { get; } =
+    [
+        new(1, "initial schema", """
+            CREATE TABLE users (
+                id {{ID}},
+                username TEXT NOT NULL UNIQUE,
+                email TEXT,
+                first_name TEXT,
+                last_name TEXT,
+                role TEXT NOT NULL,
+                password_hash TEXT,
+                locked INTEGER NOT NULL DEFAULT 0,
+                created_at BIGINT NOT NULL
+            );
+
+            CREATE TABLE api_keys (
+                id {{ID}},
+                user_id BIGINT NOT NULL REFERENCES users (id) ON DELETE CASCADE,
+                name TEXT NOT NULL,
+                key_hash TEXT NOT NULL UNIQUE,
+                created_at BIGINT NOT NULL,
+                last_used_at BIGINT
+            );
+
+            CREATE TABLE content (
+                id {{ID}},
+                guid TEXT NOT NULL UNIQUE,
+                name TEXT NOT NULL,
+                title TEXT,
+                description TEXT,
+                owner_id BIGINT NOT NULL REFERENCES users (id),
+                app_mode TEXT,
+                active_bundle_id BIGINT,
+                min_processes INTEGER,
+                max_processes INTEGER,
+                max_conns_per_process INTEGER,
+                load_factor DOUBLE PRECISION,
+                idle_timeout_ms BIGINT,
+                init_timeout_ms BIGINT,
+                created_at BIGINT NOT NULL,
+                updated_at BIGINT NOT NULL,
+                UNIQUE (owner_id, name)
+            );
+
+            CREATE TABLE content_environment (
+                content_id BIGINT NOT NULL REFERENCES content (id) ON DELETE CASCADE,
+                name TEXT NOT NULL,
+                value TEXT NOT NULL,
+                PRIMARY KEY (content_id, name)
+            );
+
+            CREATE TABLE bundles (
+                id {{ID}},
+                content_id BIGINT NOT NULL REFERENCES content (id) ON DELETE CASCADE,
+                path TEXT NOT NULL,
+                size BIGINT NOT NULL,
+                app_mode TEXT,
+                primary_file TEXT,
+                manifest TEXT,
+                created_at BIGINT NOT NULL
+            );
+
+            CREATE TABLE tasks (
+                id TEXT PRIMARY KEY,
+                content_id BIGINT REFERENCES content (id) ON DELETE CASCADE,
+                kind TEXT NOT NULL,
+                node TEXT NOT NULL,
+                finished INTEGER NOT NULL DEFAULT 0,
+                code INTEGER,
+                error TEXT,
+                result TEXT,
+                created_at BIGINT NOT NULL,
+                finished_at BIGINT
+            );
+
+            CREATE TABLE task_output (
+                task_id TEXT NOT NULL REFERENCES tasks (id) ON DELETE CASCADE,
+                line_no INTEGER NOT NULL,
+                line TEXT NOT NULL,
+                PRIMARY KEY (task_id, line_no)
+            );
+
+            CREATE TABLE schedules (
+                id {{ID}},
+                content_id BIGINT NOT NULL REFERENCES content (id) ON DELETE CASCADE,
+                expression TEXT NOT NULL,
+                time_zone TEXT NOT NULL,
+                enabled INTEGER NOT NULL DEFAULT 1,
+                next_run_at BIGINT,
+                created_at BIGINT NOT NULL
+            );
+
+            CREATE TABLE jobs (
+                id {{ID}},
+                content_id BIGINT NOT NULL REFERENCES content (id) ON DELETE CASCADE,
+                schedule_id BIGINT REFERENCES schedules (id) ON DELETE SET NULL,
+                bundle_id BIGINT,
+                kind TEXT NOT NULL,
+                status TEXT NOT NULL,
+                due_at BIGINT NOT NULL,
+                node TEXT,
+                claim_token BIGINT NOT NULL DEFAULT 0,
+                heartbeat_at BIGINT,
+                started_at BIGINT,
+                finished_at BIGINT,
+                exit_code INTEGER,
+                log_path TEXT,
+                created_at BIGINT NOT NULL
+            );
+
+            CREATE INDEX jobs_due ON jobs (status, due_at);
+
+            CREATE TABLE nodes (
+                name TEXT PRIMARY KEY,
+                url TEXT NOT NULL,
+                version TEXT NOT NULL,
+                schema_version INTEGER NOT NULL,
+                instance_id TEXT NOT NULL,
+                started_at BIGINT NOT NULL,
+                heartbeat_at BIGINT NOT NULL,
+                node_clock_at BIGINT NOT NULL,
+                stopped_at BIGINT
+            );
+            """),
+    ];
+
+    public static int Latest => All[^1].Version;
+}

@@ -1,0 +1,195 @@
+using System.Collections;
+using Connect.Shared.Configuration;
+using Connect.Testing;
+
+namespace Connect.Shared.Tests.Configuration;
+
+public sealed class ConfigurationLoaderTests : IDisposable
+{
+    private readonly TempDirectory _folder = new();
+
+    private static readonly IDictionary NoEnvironment = new Hashtable();
+
+    public void Dispose() => _folder.Dispose();
+
+    private ConfigurationResult LoadText(string text, IDictionary? environment = null)
+    {
+        var path = _folder.File("connect.gcfg");
+        File.WriteAllText(path, text);
+        return ConfigurationLoader.Load(path, environment ?? NoEnvironment);
+    }
+
+    [Fact]
+    public void The_sample_file_binds_every_key()
+    {
+        var sample = Path.Combine(RepositoryPaths.Root, "connect.gcfg.sample");
+
+        var result = ConfigurationLoader.Load(sample, NoEnvironment);
+
+        Assert.Empty(result.Errors);
+        var unset = ConfigurationLoader.AllKeys().Where(k => !result.Sources.ContainsKey(k)).ToList();
+        Assert.True(unset.Count == 0, "keys missing from connect.gcfg.sample: " + string.Join(", ", unset));
+        Assert.All(result.Sources.Values, source => Assert.StartsWith("connect.gcfg.sample:", source));
+
+        var o = result.Options;
+        Assert.Equal("/var/lib/connect", o.Server.DataDir);
+        Assert.Equal("https://connect.example.com/", o.Server.Address);
+        Assert.Equal("/var/lib/connect-landing", o.Server.LandingDir);
+        Assert.Equal(":3939", o.HTTP.Listen);
+        Assert.Equal("node-a", o.Node.Name);
+        Assert.Equal("127.0.0.1:3940", o.Admin.Listen);
+        Assert.Equal(DatabaseProvider.Postgres, o.Database.Provider);
+        Assert.Equal("/var/lib/connect/db", o.Database.Dir);
+        Assert.Equal("postgres://connect@db.example.com:5432/connect?sslmode=prefer", o.Postgres.URL);
+        Assert.Equal("s3cret; with a semicolon", o.Postgres.Password);
+        Assert.True(o.Metrics.Enabled);
+        Assert.Equal("/var/lib/connect-metrics/node-a", o.Metrics.DataPath);
+        Assert.Equal(TimeSpan.FromSeconds(10), o.Metrics.Interval);
+        Assert.True(o.Metrics.Graphite);
+        Assert.Equal("graphite.example.com", o.Metrics.GraphiteHost);
+        Assert.Equal(2004, o.Metrics.GraphitePort);
+        Assert.Equal("connect-node-a", o.Metrics.GraphiteClientId);
+        Assert.True(o.LoadBalancing.EnforceMinRsconnectVersion);
+        Assert.Equal(4, o.Applications.ScheduleConcurrency);
+        Assert.Equal(500_000_000, o.Applications.MaxBundleSize.Bytes);
+        Assert.Equal(1, o.Scheduler.MinProcesses);
+        Assert.Equal(6, o.Scheduler.MaxProcesses);
+        Assert.Equal(30, o.Scheduler.MaxConnsPerProcess);
+        Assert.Equal(0.75, o.Scheduler.LoadFactor);
+        Assert.Equal(TimeSpan.FromMinutes(2), o.Scheduler.IdleTimeout);
+        Assert.Equal(TimeSpan.FromSeconds(90), o.Scheduler.InitTimeout);
+        Assert.Equal(10, o.Scheduler.MinProcessesLimit);
+        Assert.Equal(12, o.Scheduler.MaxProcessesLimit);
+        Assert.Equal("/usr/bin/R", o.R.Executable);
+    }
+
+    [Fact]
+    public void No_file_gives_the_documented_defaults()
+    {
+        var result = ConfigurationLoader.Load(null, NoEnvironment);
+
+        Assert.Empty(result.Errors);
+        var o = result.Options;
+        Assert.Equal("./data", o.Server.DataDir);
+        Assert.Equal(":3939", o.HTTP.Listen);
+        Assert.Equal(DatabaseProvider.Sqlite, o.Database.Provider);
+        Assert.Equal(Path.GetFullPath("./data/db"), o.DatabaseDir);
+        Assert.True(o.Metrics.Enabled);
+        Assert.Equal(TimeSpan.FromSeconds(5), o.Metrics.Interval);
+        Assert.Equal(2003, o.Metrics.GraphitePort);
+        Assert.False(o.LoadBalancing.EnforceMinRsconnectVersion);
+        Assert.Equal(2, o.Applications.ScheduleConcurrency);
+        Assert.Equal((0, 3, 20, 0.5), (o.Scheduler.MinProcesses, o.Scheduler.MaxProcesses, o.Scheduler.MaxConnsPerProcess, o.Scheduler.LoadFactor));
+        Assert.Equal((TimeSpan.FromSeconds(5), TimeSpan.FromSeconds(60)), (o.Scheduler.IdleTimeout, o.Scheduler.InitTimeout));
+        Assert.Equal((20, 20), (o.Scheduler.MinProcessesLimit, o.Scheduler.MaxProcessesLimit));
+    }
+
+    [Fact]
+    public void Three_mistakes_are_all_reported_with_their_line_numbers()
+    {
+        var result = LoadText("""
+            [Scheduler]
+            LoadFactor = 1.5
+            MaxProcesses = lots
+
+            [Nonsense]
+            Key = 1
+            """);
+
+        Assert.Equal(3, result.Errors.Count);
+        Assert.Contains(result.Errors, e => e.Source == "connect.gcfg:2" && e.Message.Contains("Scheduler.LoadFactor") && e.Message.Contains("between 0 and 1"));
+        Assert.Contains(result.Errors, e => e.Source == "connect.gcfg:3" && e.Message.Contains("Scheduler.MaxProcesses") && e.Message.Contains("whole number"));
+        Assert.Contains(result.Errors, e => e.Source == "connect.gcfg:5" && e.Message.Contains("unknown section [Nonsense]"));
+    }
+
+    [Theory]
+    [InlineData("[Database]\nProvider = postgres\n", "Postgres.URL", "must be set")]
+    [InlineData("[Applications]\nScheduleConcurrency = -1\n", "Applications.ScheduleConcurrency", "0 or more")]
+    [InlineData("[Scheduler]\nLoadFactor = -0.1\n", "Scheduler.LoadFactor", "between 0 and 1")]
+    [InlineData("[Scheduler]\nMinProcesses = 4\nMaxProcesses = 2\n", "Scheduler.MinProcesses", "greater than Scheduler.MaxProcesses")]
+    [InlineData("[Scheduler]\nMaxProcesses = 30\n", "Scheduler.MaxProcesses", "MaxProcessesLimit")]
+    [InlineData("[Scheduler]\nIdleTimeout = 5\n", "Scheduler.IdleTimeout", "duration")]
+    [InlineData("[Applications]\nMaxBundleSize = huge\n", "Applications.MaxBundleSize", "size")]
+    [InlineData("[HTTP]\nListen = nowhere\n", "HTTP.Listen", "not an address")]
+    [InlineData("[Server]\nColour = blue\n", "Server.Colour", "unknown key")]
+    [InlineData("[Database]\nProvider = oracle\n", "Database.Provider", "one of sqlite, postgres")]
+    [InlineData("[Database]\nProvider = postgres\n[Postgres]\nURL = mysql://x/y\n", "Postgres.URL", "not a URL such as postgres://")]
+    [InlineData("[Metrics]\nGraphite = yes\n", "Metrics.GraphiteHost", "must be set")]
+    [InlineData("Listen = :1\n", "Listen", "before any [Section]")]
+    public void A_bad_value_is_reported_by_key_name(string text, string key, string problem)
+    {
+        var result = LoadText(text);
+
+        var error = Assert.Single(result.Errors);
+        Assert.Contains(key, error.ToString());
+        Assert.Contains(problem, error.Message);
+    }
+
+    [Fact]
+    public void Names_are_case_insensitive_and_comments_are_ignored()
+    {
+        var result = LoadText("""
+            ; a comment
+            # another
+            [scheduler]
+            maxprocesses = 5 ; trailing comment
+            LOADFACTOR = 0.25
+            """);
+
+        Assert.Empty(result.Errors);
+        Assert.Equal(5, result.Options.Scheduler.MaxProcesses);
+        Assert.Equal(0.25, result.Options.Scheduler.LoadFactor);
+    }
+
+    [Fact]
+    public void Environment_variables_override_the_file()
+    {
+        var environment = new Hashtable
+        {
+            ["CONNECT_POSTGRES_PASSWORD"] = "from-env",
+            ["CONNECT_HTTP_LISTEN"] = "127.0.0.1:4000",
+            ["CONNECT_SCHEDULER_MAXPROCESSES"] = "7",
+            ["CONNECT_CONFIG"] = "ignored: names the file, not a key",
+            ["CONNECT_CONTENT_GUID"] = "ignored: not a configuration section",
+        };
+
+        var result = LoadText("[Postgres]\nPassword = from-file\n[HTTP]\nListen = :3939\n", environment);
+
+        Assert.Empty(result.Errors);
+        Assert.Equal("from-env", result.Options.Postgres.Password);
+        Assert.Equal("127.0.0.1:4000", result.Options.HTTP.Listen);
+        Assert.Equal(7, result.Options.Scheduler.MaxProcesses);
+        Assert.Equal("environment variable CONNECT_HTTP_LISTEN", result.Sources["HTTP.Listen"]);
+    }
+
+    [Fact]
+    public void A_bad_environment_variable_is_reported_by_its_name()
+    {
+        var result = ConfigurationLoader.Load(null, new Hashtable { ["CONNECT_SCHEDULER_MAXCONNS"] = "3", ["CONNECT_SCHEDULER_LOADFACTOR"] = "2" });
+
+        Assert.Equal(2, result.Errors.Count);
+        Assert.Contains(result.Errors, e => e.Source == "environment variable CONNECT_SCHEDULER_MAXCONNS" && e.Message.Contains("unknown key Scheduler.MAXCONNS"));
+        Assert.Contains(result.Errors, e => e.Source == "environment variable CONNECT_SCHEDULER_LOADFACTOR" && e.Message.Contains("between 0 and 1"));
+    }
+
+    [Fact]
+    public void A_missing_file_is_an_error_naming_the_path()
+    {
+        var result = ConfigurationLoader.Load(_folder.File("absent.gcfg"), NoEnvironment);
+
+        var error = Assert.Single(result.Errors);
+        Assert.Contains("absent.gcfg", error.Source);
+        Assert.Contains("not found", error.Message);
+    }
+
+    [Fact]
+    public void The_config_path_comes_from_the_command_line_before_the_environment()
+    {
+        var environment = new Hashtable { ["CONNECT_CONFIG"] = "/from/env.gcfg" };
+
+        Assert.Equal("/cli.gcfg", ConfigurationLoader.FindConfigPath(["run", "--config", "/cli.gcfg"], environment));
+        Assert.Equal("/eq.gcfg", ConfigurationLoader.FindConfigPath(["run", "--config=/eq.gcfg"], environment));
+        Assert.Equal("/from/env.gcfg", ConfigurationLoader.FindConfigPath(["run"], environment));
+        Assert.Null(ConfigurationLoader.FindConfigPath(["run"], new Hashtable()));
+    }
+}

@@ -1,0 +1,34 @@
+namespace Connect.Testing;
+
+/// <summary>Waits for a condition with a deadline: the only way tests synchronise with processes.</summary>
+public static class Wait
+{
+    public static readonly TimeSpan DefaultTimeout = TimeSpan.FromSeconds(60);
+
+    public static async Task UntilAsync(Func<Task<bool>> condition, string what, TimeSpan? timeout = null)
+    {
+        var deadline = DateTime.UtcNow + (timeout ?? DefaultTimeout);
+        Exception? last = null;
+        while (DateTime.UtcNow < deadline)
+        {
+            try
+            {
+                if (await condition())
+                {
+                    return;
+                }
+            }
+            catch (Exception e)
+            {
+                last = e;
+            }
+
+            await Task.Delay(100);
+        }
+
+        throw new TimeoutException($"Timed out after {(timeout ?? DefaultTimeout).TotalSeconds:0}s waiting for {what}" + (last is null ? "" : $" (last error: {last.Message})"));
+    }
+
+    public static Task UntilAsync(Func<bool> condition, string what, TimeSpan? timeout = null) =>
+        UntilAsync(() => Task.FromResult(condition()), what, timeout);
+}
