@@ -14,6 +14,11 @@ internal static class ConnectCommand
         Verbs:
           run        Start this node: HTTP server, node heartbeat (migrates the schema first if needed)
           migrate    Bring the database schema up to this binary's version, then exit
+          users add NAME [--role administrator|publisher|viewer] [--email ADDRESS]
+                     Add a user (role: publisher unless given)
+          users list List the users
+          keys create --user NAME [--name LABEL]
+                     Create an API key for a user and print it (it is shown only this once)
           version    Print this binary's version and the schema version it knows
           help       Show this text
 
@@ -37,7 +42,7 @@ internal static class ConnectCommand
             return ExitCodes.Ok;
         }
 
-        if (verb is not ("run" or "migrate"))
+        if (verb is not ("run" or "migrate" or "users" or "keys"))
         {
             await stderr.WriteLineAsync(verb is null ? "connect: no verb given" : $"connect: unknown verb '{verb}'");
             await stderr.WriteLineAsync(Usage);
@@ -56,15 +61,18 @@ internal static class ConnectCommand
             return ExitCodes.Usage;
         }
 
-        return verb == "run"
-            ? await NodeHost.RunAsync(config.Options, stderr)
-            : await MigrateAsync(config.Options, stdout, stderr);
+        return verb switch
+        {
+            "run" => await NodeHost.RunAsync(config.Options, stderr),
+            "migrate" => await MigrateAsync(config.Options, stdout, stderr),
+            _ => await UserCommands.RunAsync(verb, args, config.Options, stdout, stderr),
+        };
     }
 
     private static bool IsOptionValue(string[] args, string arg)
     {
         var index = Array.IndexOf(args, arg);
-        return index > 0 && args[index - 1] == "--config";
+        return index > 0 && args[index - 1].StartsWith("--", StringComparison.Ordinal) && !args[index - 1].Contains('=');
     }
 
     private static async Task<int> MigrateAsync(ConnectOptions options, TextWriter stdout, TextWriter stderr)

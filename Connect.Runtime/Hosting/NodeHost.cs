@@ -1,7 +1,16 @@
+using System.Text.Json;
+using Connect.Runtime.Authentication;
 using Connect.Runtime.CommandLine;
+using Connect.Runtime.Content;
+using Connect.Runtime.Publishing;
+using Connect.Runtime.R;
 using Connect.Shared.Cluster;
 using Connect.Shared.Configuration;
+using Connect.Shared.Content;
 using Connect.Shared.Data;
+using Connect.Shared.Tasks;
+using Connect.Shared.Users;
+using Microsoft.AspNetCore.Authentication;
 
 namespace Connect.Runtime.Hosting;
 
@@ -25,6 +34,10 @@ internal static partial class NodeHost
             }
 
             LogSchema(logger, app.Services.GetRequiredService<ConnectDatabase>().Description, result.Describe());
+            await AdminBootstrap.EnsureAdminAsync(
+                app.Services.GetRequiredService<UserRepository>(), app.Services.GetRequiredService<ApiKeyRepository>(),
+                options.DataDir, logger, CancellationToken.None);
+            await app.Services.GetRequiredService<TaskRepository>().FailUnfinishedAsync(options.Node.Name);
             await app.RunAsync();
             return ExitCodes.Ok;
         }
@@ -70,8 +83,32 @@ internal static partial class NodeHost
         builder.Services.AddSingleton(identity);
         builder.Services.AddHostedService<NodeHeartbeat>();
 
+        builder.Services.AddSingleton<UserRepository>();
+        builder.Services.AddSingleton<ApiKeyRepository>();
+        builder.Services.AddSingleton<ContentRepository>();
+        builder.Services.AddSingleton<BundleRepository>();
+        builder.Services.AddSingleton<TaskRepository>();
+        builder.Services.AddSingleton<BundleStore>();
+        builder.Services.AddSingleton<RInstallation>();
+        builder.Services.AddSingleton<RMarkdownRenderer>();
+        builder.Services.AddSingleton<Deployer>();
+
+        builder.Services.ConfigureHttpJsonOptions(o => o.SerializerOptions.PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower);
+        builder.Services.AddAuthentication(ApiKeyAuthenticationHandler.SchemeName)
+            .AddScheme<AuthenticationSchemeOptions, ApiKeyAuthenticationHandler>(ApiKeyAuthenticationHandler.SchemeName, null);
+        builder.Services.AddAuthorization();
+
         var app = builder.Build();
+        app.UseLegacyApiPaths();
+        // Route after the path rewrite above, not before it as WebApplication would by default.
+        app.UseRouting();
+        app.UseMinimumRsconnectVersion(options);
+        app.UseAuthentication();
+        app.UseAuthorization();
         app.MapPing();
+        app.MapLegacyPublishingApi();
+        app.MapContentApi();
+        app.MapContent();
         return app;
     }
 

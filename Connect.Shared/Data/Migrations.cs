@@ -42,6 +42,7 @@ public static class Migrations
                 owner_id BIGINT NOT NULL REFERENCES users (id),
                 app_mode TEXT,
                 active_bundle_id BIGINT,
+                output_path TEXT,
                 min_processes INTEGER,
                 max_processes INTEGER,
                 max_conns_per_process INTEGER,
@@ -67,13 +68,14 @@ public static class Migrations
                 size BIGINT NOT NULL,
                 app_mode TEXT,
                 primary_file TEXT,
-                manifest TEXT,
+                packages TEXT,
                 created_at BIGINT NOT NULL
             );
 
             CREATE TABLE tasks (
                 id TEXT PRIMARY KEY,
                 content_id BIGINT REFERENCES content (id) ON DELETE CASCADE,
+                user_id BIGINT REFERENCES users (id) ON DELETE SET NULL,
                 kind TEXT NOT NULL,
                 node TEXT NOT NULL,
                 finished INTEGER NOT NULL DEFAULT 0,

@@ -44,6 +44,20 @@ public sealed class UserRepository(ConnectDatabase database)
         return row?.ToUser();
     }
 
+    public async Task<User?> FindAsync(long id, CancellationToken cancellationToken = default)
+    {
+        await using var connection = await database.OpenAsync(cancellationToken);
+        var row = await connection.QuerySingleOrDefaultAsync<UserRow>(
+            "SELECT id, username, email, role, created_at FROM users WHERE id = @id", new { id });
+        return row?.ToUser();
+    }
+
+    public async Task<long> CountAsync(CancellationToken cancellationToken = default)
+    {
+        await using var connection = await database.OpenAsync(cancellationToken);
+        return await connection.ExecuteScalarAsync<long>("SELECT COUNT(*) FROM users");
+    }
+
     public async Task<IReadOnlyList<User>> ListAsync(CancellationToken cancellationToken = default)
     {
         await using var connection = await database.OpenAsync(cancellationToken);
@@ -51,7 +65,7 @@ public sealed class UserRepository(ConnectDatabase database)
         return rows.Select(r => r.ToUser()).ToList();
     }
 
-    private sealed class UserRow
+    internal sealed class UserRow
     {
         public long Id { get; init; }
         public string Username { get; init; } = "";

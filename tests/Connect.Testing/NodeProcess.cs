@@ -5,10 +5,35 @@ public sealed class NodeProcess : DotnetProcess
 {
     private readonly HttpClient _http;
 
+    public string ConfigPath { get; }
+
+    public string DataDir { get; }
+
+    /// <summary>The key of the <c>admin</c> user the node created on its first start.</summary>
+    public string AdminKey => File.ReadAllText(Path.Combine(DataDir, "admin-api-key")).Trim();
+
+    /// <summary>An HTTP client that sends <paramref name="apiKey"/> the way rsconnect does.</summary>
+    public HttpClient ClientWithKey(string apiKey)
+    {
+        var client = new HttpClient { BaseAddress = BaseUrl, Timeout = TimeSpan.FromSeconds(30) };
+        client.DefaultRequestHeaders.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Key", apiKey);
+        return client;
+    }
+
+    /// <summary>Runs another <c>connect</c> verb (users, keys, migrate...) with this node's configuration.</summary>
+    public async Task<(int ExitCode, string Output)> RunCommandAsync(params string[] args)
+    {
+        await using var command = new DotnetProcess(RepositoryPaths.ConnectDll, [.. args, "--config", ConfigPath], Path.GetDirectoryName(ConfigPath)!);
+        var exitCode = await command.WaitForExitAsync();
+        return (exitCode, command.Output.Trim());
+    }
+
     private NodeProcess(string configPath, string workingDirectory, int port, IReadOnlyDictionary<string, string>? environment, string verb)
         : base(RepositoryPaths.ConnectDll, [verb, "--config", configPath], workingDirectory, environment)
     {
         Port = port;
+        ConfigPath = configPath;
+        DataDir = Path.Combine(workingDirectory, "data");
         BaseUrl = new Uri($"http://127.0.0.1:{port}/");
         _http = new HttpClient { BaseAddress = BaseUrl, Timeout = TimeSpan.FromSeconds(10) };
     }

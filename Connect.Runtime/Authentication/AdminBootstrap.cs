@@ -1,0 +1,42 @@
+using Connect.Shared.Users;
+
+namespace Connect.Runtime.Authentication;
+
+/// <summary>
+/// On the very first start (no users at all) creates an <c>admin</c> administrator with an API key,
+/// so a fresh server can be published to at once. The key is printed once in the log and written
+/// to <c>{DataDir}/admin-api-key</c>, readable by the server's user only.
+/// </summary>
+internal static partial class AdminBootstrap
+{
+    public const string KeyFileName = "admin-api-key";
+
+    public static async Task EnsureAdminAsync(UserRepository users, ApiKeyRepository keys, string dataDir, ILogger logger, CancellationToken cancellationToken)
+    {
+        if (await users.CountAsync(cancellationToken) > 0)
+        {
+            return;
+        }
+
+        // Two nodes starting on one empty database: the unique name lets exactly one of them create it.
+        var added = await users.AddAsync("admin", UserRole.Administrator, cancellationToken: cancellationToken);
+        if (added.User is null)
+        {
+            return;
+        }
+
+        var key = await keys.CreateAsync(added.User.Id, "created on first start", cancellationToken);
+        var path = Path.Combine(dataDir, KeyFileName);
+        await File.WriteAllTextAsync(path, key + "\n", cancellationToken);
+        if (!OperatingSystem.IsWindows())
+        {
+            File.SetUnixFileMode(path, UnixFileMode.UserRead | UnixFileMode.UserWrite);
+        }
+
+        LogCreated(logger, key, path);
+    }
+
+    [LoggerMessage(EventId = 10, Level = LogLevel.Warning,
+        Message = "Created the administrator 'admin' with API key {Key} (shown only this once; also in {Path}). Publish with rsconnect::connectApiUser(account = \"admin\", server = ..., apiKey = \"<key>\")")]
+    private static partial void LogCreated(ILogger logger, string key, string path);
+}

@@ -1,0 +1,70 @@
+using Connect.Shared.Configuration;
+using Connect.Shared.Content;
+using Connect.Shared.Tasks;
+using Connect.Shared.Users;
+
+namespace Connect.Runtime.Publishing;
+
+// The JSON shapes of the publishing APIs. Property names become snake_case on the wire.
+
+/// <summary>A content item as rsconnect 0.8.x reads it (<c>/__api__/applications</c>).</summary>
+internal sealed record ApplicationJson(
+    long Id, string Guid, string Name, string? Title, string Url, long OwnerId, string OwnerUsername,
+    string? AppMode, long? BundleId, DateTimeOffset CreatedTime, DateTimeOffset LastDeployedTime)
+{
+    public static ApplicationJson From(ContentItem c, string baseUrl) => new(
+        c.Id, c.Guid, c.Name, c.Title, ContentUrls.Content(baseUrl, c), c.OwnerId, c.OwnerUsername,
+        c.AppMode, c.ActiveBundleId, c.CreatedAt, c.UpdatedAt);
+}
+
+/// <summary>A content item in the v1 API.</summary>
+internal sealed record ContentJson(
+    string Guid, long Id, string Name, string? Title, string? Description, string? AppMode, string OwnerUsername,
+    string? BundleId, string ContentUrl, DateTimeOffset CreatedTime, DateTimeOffset LastDeployedTime)
+{
+    public static ContentJson From(ContentItem c, string baseUrl) => new(
+        c.Guid, c.Id, c.Name, c.Title, c.Description, c.AppMode, c.OwnerUsername, c.ActiveBundleId?.ToString(),
+        ContentUrls.Content(baseUrl, c), c.CreatedAt, c.UpdatedAt);
+}
+
+internal sealed record BundleJson(string Id, long AppId, string ContentGuid, long Size, string AppMode, string? PrimaryFile, bool Active, DateTimeOffset CreatedTime)
+{
+    public static BundleJson From(Bundle b, ContentItem c) =>
+        new(b.Id.ToString(), c.Id, c.Guid, b.Size, b.AppMode, b.PrimaryFile, c.ActiveBundleId == b.Id, b.CreatedAt);
+}
+
+internal sealed record UserJson(long Id, string Username, string? Email, string UserRole, DateTimeOffset CreatedTime, bool Locked)
+{
+    public static UserJson From(User u) => new(u.Id, u.Username, u.Email, u.Role.ToString().ToLowerInvariant(), u.CreatedAt, false);
+}
+
+/// <summary>A task as rsconnect 0.8.x polls it: <c>status</c> lines from <c>first_status</c> on, then <c>last_status</c>.</summary>
+internal sealed record LegacyTaskJson(string Id, IReadOnlyList<string> Status, int LastStatus, bool Finished, int Code, string Error)
+{
+    public static LegacyTaskJson From(TaskState t) => new(t.Id, t.Output, t.Last, t.Finished, t.Code ?? 0, t.Error ?? "");
+}
+
+/// <summary>A task in the v1 API.</summary>
+internal sealed record TaskJson(string Id, IReadOnlyList<string> Output, int Last, bool Finished, int Code, string Error, string? Result)
+{
+    public static TaskJson From(TaskState t) => new(t.Id, t.Output, t.Last, t.Finished, t.Code ?? 0, t.Error ?? "", t.Result);
+}
+
+internal sealed record CreateApplicationRequest(string? Name, string? Title);
+
+internal sealed record DeployApplicationRequest(long? Bundle);
+
+internal sealed record CreateContentRequest(string? Name, string? Title, string? Description);
+
+internal sealed record PatchContentRequest(string? Title, string? Description);
+
+internal sealed record DeployContentRequest(string? BundleId);
+
+internal static class ContentUrls
+{
+    /// <summary>The server's public URL: <c>Server.Address</c>, else what the request was addressed to.</summary>
+    public static string BaseUrl(HttpContext context, ConnectOptions options) =>
+        (options.Server.Address ?? $"{context.Request.Scheme}://{context.Request.Host}{context.Request.PathBase}").TrimEnd('/');
+
+    public static string Content(string baseUrl, ContentItem content) => $"{baseUrl}/content/{content.Guid}/";
+}

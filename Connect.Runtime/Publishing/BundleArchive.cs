@@ -1,0 +1,136 @@
+using System.Formats.Tar;
+using System.IO.Compression;
+
+namespace Connect.Runtime.Publishing;
+
+/// <summary>
+/// Extracts an uploaded bundle (a gzip-compressed tar) into an empty folder, refusing anything that
+/// could write outside it: absolute names, <c>..</c> segments, links that point out, device files.
+/// The caller deletes the folder when extraction fails, so a bad bundle leaves nothing behind.
+/// </summary>
+internal static class BundleArchive
+{
+    public static async Task<string?> ExtractAsync(Stream gzip, string destination, long maxExtractedBytes, CancellationToken cancellationToken)
+    {
+        var root = Path.GetFullPath(destination);
+        Directory.CreateDirectory(root);
+        long total = 0;
+        try
+        {
+            await using var decompressed = new GZipStream(gzip, CompressionMode.Decompress, leaveOpen: true);
+            await using var reader = new TarReader(decompressed);
+            while (await reader.GetNextEntryAsync(copyData: false, cancellationToken) is { } entry)
+            {
+                var name = entry.Name.Replace('\\', '/');
+                if (name.StartsWith("./", StringComparison.Ordinal))
+                {
+                    name = name[2..];
+                }
+
+                if (name.Length == 0 || name == "." || entry.EntryType is TarEntryType.GlobalExtendedAttributes)
+                {
+                    continue;
+                }
+
+                if (ResolveInside(root, name) is not { } target)
+                {
+                    return $"the bundle's entry '{entry.Name}' points outside the bundle";
+                }
+
+                // Checking names lexically is only sound if nothing is written through a link the
+                // bundle itself made (a link to "." followed by "link/../x" would escape).
+                if (PassesThroughLink(root, target))
+                {
+                    return $"the bundle's entry '{entry.Name}' is inside a symbolic link";
+                }
+
+                if (new FileInfo(target).LinkTarget is not null)
+                {
+                    File.Delete(target);
+                }
+
+                switch (entry.EntryType)
+                {
+                    case TarEntryType.Directory:
+                        Directory.CreateDirectory(target);
+                        break;
+
+                    case TarEntryType.RegularFile or TarEntryType.V7RegularFile or TarEntryType.ContiguousFile:
+                        total += entry.Length;
+                        if (total > maxExtractedBytes)
+                        {
+                            return $"the bundle unpacks to more than {maxExtractedBytes / (1024 * 1024)} MiB";
+                        }
+
+                        Directory.CreateDirectory(Path.GetDirectoryName(target)!);
+                        await using (var file = new FileStream(target, FileMode.Create, FileAccess.Write, FileShare.None))
+                        {
+                            if (entry.DataStream is not null)
+                            {
+                                await entry.DataStream.CopyToAsync(file, cancellationToken);
+                            }
+                        }
+
+                        break;
+
+                    case TarEntryType.SymbolicLink:
+                        var linkTarget = entry.LinkName.Replace('\\', '/');
+                        var linkDirectory = Path.GetDirectoryName(name.TrimEnd('/')) ?? "";
+                        if (linkTarget.StartsWith('/') || !IsInside(root, Path.GetFullPath(Path.Combine(root, linkDirectory, linkTarget))))
+                        {
+                            return $"the bundle's symbolic link '{entry.Name}' -> '{entry.LinkName}' points outside the bundle";
+                        }
+
+                        Directory.CreateDirectory(Path.GetDirectoryName(target)!);
+                        File.CreateSymbolicLink(target, linkTarget);
+                        break;
+
+                    default:
+                        return $"the bundle's entry '{entry.Name}' is a {entry.EntryType}, which bundles may not contain";
+                }
+            }
+        }
+        catch (InvalidDataException e)
+        {
+            return $"the bundle is not a gzip-compressed tar archive ({e.Message})";
+        }
+        catch (FormatException e)
+        {
+            return $"the bundle is not a valid tar archive ({e.Message})";
+        }
+        catch (EndOfStreamException)
+        {
+            return "the bundle is truncated";
+        }
+
+        return null;
+    }
+
+    /// <summary>The full path of <paramref name="relative"/> under <paramref name="root"/>, or null if it would leave it.</summary>
+    private static string? ResolveInside(string root, string relative)
+    {
+        if (relative.StartsWith('/') || relative.Contains('\0') || relative.Split('/').Contains(".."))
+        {
+            return null;
+        }
+
+        var full = Path.GetFullPath(Path.Combine(root, relative));
+        return IsInside(root, full) ? full : null;
+    }
+
+    private static bool PassesThroughLink(string root, string target)
+    {
+        for (var dir = Path.GetDirectoryName(target); dir is not null && dir.Length > root.Length; dir = Path.GetDirectoryName(dir))
+        {
+            if (new DirectoryInfo(dir).LinkTarget is not null)
+            {
+                return true;
+            }
+        }
+
+        return false;
+    }
+
+    private static bool IsInside(string root, string full) =>
+        full == root || full.StartsWith(root + Path.DirectorySeparatorChar, StringComparison.Ordinal);
+}

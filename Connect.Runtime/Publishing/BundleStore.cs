@@ -1,0 +1,125 @@
+using Connect.Shared.Configuration;
+using Connect.Shared.Content;
+
+namespace Connect.Runtime.Publishing;
+
+/// <summary>Outcome of an upload: the stored bundle, or the HTTP status and message for the client.</summary>
+internal sealed record UploadResult(Bundle? Bundle, int Status, string? Error)
+{
+    public static UploadResult Refused(string error, int status = StatusCodes.Status400BadRequest) => new(null, status, error);
+}
+
+/// <summary>
+/// Bundles in the shared data directory: the archive as uploaded in <c>bundles/{content}/{bundle}.tar.gz</c>,
+/// extracted into <c>apps/{content}/{bundle}/</c>. An upload is written under a temporary name and only
+/// becomes a bundle (a database row and its final folders) once it has been checked whole.
+/// </summary>
+internal sealed class BundleStore(ConnectOptions options, BundleRepository bundles)
+{
+    /// <summary>Extracted bundles may be this many times larger than <c>Applications.MaxBundleSize</c>.</summary>
+    public const int MaxExpansion = 10;
+
+    public string DataDir => options.DataDir;
+
+    public string FullPath(string relative) => Path.Combine(options.DataDir, relative);
+
+    public string ArchivePath(Bundle bundle) => Path.Combine(options.DataDir, "bundles", bundle.ContentId.ToString(), $"{bundle.Id}.tar.gz");
+
+    public async Task<UploadResult> UploadAsync(ContentItem content, Stream body, CancellationToken cancellationToken)
+    {
+        var limit = options.Applications.MaxBundleSize;
+        var archiveDir = Path.Combine(options.DataDir, "bundles", content.Id.ToString());
+        var appsDir = Path.Combine(options.DataDir, "apps", content.Id.ToString());
+        Directory.CreateDirectory(archiveDir);
+        Directory.CreateDirectory(appsDir);
+        var staging = $"upload-{Guid.NewGuid():N}";
+        var archive = Path.Combine(archiveDir, staging + ".tar.gz");
+        var extracted = Path.Combine(appsDir, staging);
+        var keep = false;
+        try
+        {
+            long size;
+            await using (var file = new FileStream(archive, FileMode.CreateNew, FileAccess.Write))
+            {
+                size = await CopyAtMostAsync(body, file, limit.Bytes, cancellationToken);
+            }
+
+            if (size < 0)
+            {
+                return UploadResult.Refused($"the bundle is larger than this server accepts (Applications.MaxBundleSize = {limit})", StatusCodes.Status413PayloadTooLarge);
+            }
+
+            if (size == 0)
+            {
+                return UploadResult.Refused("the bundle is empty");
+            }
+
+            await using (var file = File.OpenRead(archive))
+            {
+                if (await BundleArchive.ExtractAsync(file, extracted, limit.Bytes * MaxExpansion, cancellationToken) is { } problem)
+                {
+                    return UploadResult.Refused(problem);
+                }
+            }
+
+            var (manifest, error) = BundleManifest.Read(extracted);
+            if (manifest is null)
+            {
+                return UploadResult.Refused(error!);
+            }
+
+            var bundle = await bundles.AddAsync(content.Id, Path.GetRelativePath(options.DataDir, extracted), size,
+                manifest.AppMode, manifest.PrimaryFile, manifest.Packages, cancellationToken);
+            var finalDir = Path.Combine(appsDir, bundle.Id.ToString());
+            Directory.Move(extracted, finalDir);
+            File.Move(archive, ArchivePath(bundle));
+            var relative = Path.GetRelativePath(options.DataDir, finalDir);
+            await bundles.SetPathAsync(bundle.Id, relative, cancellationToken);
+            keep = true;
+            return new UploadResult(bundle with { Path = relative }, StatusCodes.Status200OK, null);
+        }
+        finally
+        {
+            if (!keep)
+            {
+                File.Delete(archive);
+                if (Directory.Exists(extracted))
+                {
+                    Directory.Delete(extracted, recursive: true);
+                }
+            }
+        }
+    }
+
+    public void DeleteContentFiles(long contentId)
+    {
+        foreach (var folder in new[] { "bundles", "apps", "output" })
+        {
+            var path = Path.Combine(options.DataDir, folder, contentId.ToString());
+            if (Directory.Exists(path))
+            {
+                Directory.Delete(path, recursive: true);
+            }
+        }
+    }
+
+    /// <summary>Copies up to <paramref name="limit"/> bytes; returns the count, or -1 if the source had more.</summary>
+    private static async Task<long> CopyAtMostAsync(Stream source, Stream destination, long limit, CancellationToken cancellationToken)
+    {
+        var buffer = new byte[81920];
+        long total = 0;
+        int read;
+        while ((read = await source.ReadAsync(buffer, cancellationToken)) > 0)
+        {
+            total += read;
+            if (total > limit)
+            {
+                return -1;
+            }
+
+            await destination.WriteAsync(buffer.AsMemory(0, read), cancellationToken);
+        }
+
+        return total;
+    }
+}

@@ -1,0 +1,137 @@
+using System.Security.Claims;
+using Connect.Runtime.Authentication;
+using Connect.Shared.Configuration;
+using Connect.Shared.Content;
+using Connect.Shared.Tasks;
+
+namespace Connect.Runtime.Publishing;
+
+/// <summary>The v1 server API for content, bundles, deploys and tasks: the same model as the legacy API.</summary>
+internal static class ContentApi
+{
+    public static void MapContentApi(this IEndpointRouteBuilder app)
+    {
+        var v1 = app.MapGroup("/__api__/v1").RequireAuthorization();
+
+        v1.MapGet("/content", async (HttpContext context, ClaimsPrincipal principal, ContentRepository contents, ConnectOptions options, CancellationToken ct) =>
+        {
+            var caller = Caller.From(principal);
+            var (items, _) = await contents.ListAsync(caller.IsAdministrator ? null : caller.Id, null, 0, int.MaxValue, ct);
+            var baseUrl = ContentUrls.BaseUrl(context, options);
+            return Results.Json(items.Select(c => ContentJson.From(c, baseUrl)));
+        });
+
+        v1.MapPost("/content", async (CreateContentRequest? body, HttpContext context, ClaimsPrincipal principal, ContentRepository contents, ConnectOptions options, CancellationToken ct) =>
+        {
+            var caller = Caller.From(principal);
+            if (!caller.CanPublish)
+            {
+                return ApiErrors.Forbidden($"{caller.Username} is a viewer; publishing needs the publisher or administrator role");
+            }
+
+            var created = await contents.CreateAsync(caller.Id, body?.Name ?? "", body?.Title, body?.Description, ct);
+            return created.Content is null
+                ? ApiErrors.Result(created.Error!.Contains("already") ? StatusCodes.Status409Conflict : StatusCodes.Status400BadRequest, created.Error)
+                : Results.Json(ContentJson.From(created.Content, ContentUrls.BaseUrl(context, options)), statusCode: StatusCodes.Status201Created);
+        });
+
+        v1.MapGet("/content/{guid}", async (string guid, HttpContext context, ClaimsPrincipal principal, ContentRepository contents, ConnectOptions options, CancellationToken ct) =>
+        {
+            var (content, error) = await ContentAccess.ForChangeAsync(contents, Caller.From(principal), guid, ct);
+            return error ?? Results.Json(ContentJson.From(content!, ContentUrls.BaseUrl(context, options)));
+        });
+
+        v1.MapPatch("/content/{guid}", async (string guid, PatchContentRequest? body, HttpContext context, ClaimsPrincipal principal, ContentRepository contents, ConnectOptions options, CancellationToken ct) =>
+        {
+            var (content, error) = await ContentAccess.ForChangeAsync(contents, Caller.From(principal), guid, ct);
+            if (error is not null)
+            {
+                return error;
+            }
+
+            await contents.UpdateAsync(content!.Id, body?.Title, body?.Description, ct);
+            return Results.Json(ContentJson.From((await contents.GetAsync(content.Id, ct))!, ContentUrls.BaseUrl(context, options)));
+        });
+
+        v1.MapDelete("/content/{guid}", async (string guid, ClaimsPrincipal principal, ContentRepository contents, BundleStore store, CancellationToken ct) =>
+        {
+            var (content, error) = await ContentAccess.ForChangeAsync(contents, Caller.From(principal), guid, ct);
+            if (error is not null)
+            {
+                return error;
+            }
+
+            // Rows first: once they are gone nothing serves the files, so removing them cannot break a request mid-way.
+            await contents.DeleteAsync(content!.Id, ct);
+            store.DeleteContentFiles(content.Id);
+            return Results.NoContent();
+        });
+
+        v1.MapPost("/content/{guid}/bundles", async (string guid, HttpContext context, ClaimsPrincipal principal, ContentRepository contents, BundleStore store, CancellationToken ct) =>
+        {
+            var caller = Caller.From(principal);
+            var (content, error) = await ContentAccess.ForChangeAsync(contents, caller, guid, ct);
+            if (error is not null)
+            {
+                return error;
+            }
+
+            var (bundle, uploadError) = await LegacyPublishingApi.UploadAsync(context, caller, content!, store, ct);
+            return uploadError ?? Results.Json(BundleJson.From(bundle!, content!), statusCode: StatusCodes.Status201Created);
+        });
+
+        v1.MapGet("/content/{guid}/bundles", async (string guid, ClaimsPrincipal principal, ContentRepository contents, BundleRepository bundles, CancellationToken ct) =>
+        {
+            var (content, error) = await ContentAccess.ForChangeAsync(contents, Caller.From(principal), guid, ct);
+            return error ?? Results.Json((await bundles.ListAsync(content!.Id, ct)).Select(b => BundleJson.From(b, content)));
+        });
+
+        v1.MapGet("/content/{guid}/bundles/{id:long}/download", async (string guid, long id, ClaimsPrincipal principal, ContentRepository contents, BundleRepository bundles, BundleStore store, CancellationToken ct) =>
+        {
+            var (content, error) = await ContentAccess.ForChangeAsync(contents, Caller.From(principal), guid, ct);
+            if (error is not null)
+            {
+                return error;
+            }
+
+            var bundle = await bundles.GetAsync(id, ct);
+            return bundle is null || bundle.ContentId != content!.Id
+                ? ApiErrors.NotFound($"bundle {id} does not exist for this content")
+                : Results.File(store.ArchivePath(bundle), "application/gzip", $"bundle-{bundle.Id}.tar.gz");
+        });
+
+        v1.MapPost("/content/{guid}/deploy", async (string guid, DeployContentRequest? body, ClaimsPrincipal principal, ContentRepository contents, BundleRepository bundles, Deployer deployer, CancellationToken ct) =>
+        {
+            var caller = Caller.From(principal);
+            var (content, error) = await ContentAccess.ForChangeAsync(contents, caller, guid, ct);
+            if (error is not null)
+            {
+                return error;
+            }
+
+            long? bundleId = null;
+            if (body?.BundleId is { Length: > 0 } text)
+            {
+                if (!long.TryParse(text, out var parsed))
+                {
+                    return ApiErrors.BadRequest($"bundle_id '{text}' is not a bundle id");
+                }
+
+                bundleId = parsed;
+            }
+
+            var (bundle, bundleError) = await LegacyPublishingApi.FindBundleAsync(bundles, content!, bundleId, ct);
+            return bundleError ?? Results.Json(new { task_id = await deployer.StartAsync(content!, bundle!, caller.Id) }, statusCode: StatusCodes.Status202Accepted);
+        });
+
+        v1.MapGet("/tasks/{id}", async (string id, int? first, ClaimsPrincipal principal, TaskRepository tasks, CancellationToken ct) =>
+        {
+            var (task, error) = await TaskAccess.GetAsync(tasks, Caller.From(principal), id, first ?? 0, ct);
+            return error ?? Results.Json(TaskJson.From(task!));
+        });
+
+        // Anything else under /__api__ answers in JSON too, never with an empty 404.
+        app.MapFallback("/__api__/{**path}", (HttpContext context) =>
+            ApiErrors.NotFound($"{context.Request.Method} {context.Request.Path} is not an API endpoint of this server"));
+    }
+}

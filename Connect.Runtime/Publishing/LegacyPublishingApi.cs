@@ -1,0 +1,194 @@
+using System.Security.Claims;
+using Connect.Runtime.Authentication;
+using Connect.Runtime.Hosting;
+using Connect.Shared.Configuration;
+using Connect.Shared.Content;
+using Connect.Shared.Tasks;
+using Connect.Shared.Users;
+using Microsoft.AspNetCore.Http.Features;
+
+namespace Connect.Runtime.Publishing;
+
+/// <summary>
+/// The publishing API that rsconnect 0.8.x speaks (<c>/__api__/applications</c>, <c>/__api__/tasks</c>, ...).
+/// It shares every rule and store with the v1 API; only the JSON shapes differ.
+/// </summary>
+internal static class LegacyPublishingApi
+{
+    public static void MapLegacyPublishingApi(this IEndpointRouteBuilder app)
+    {
+        app.MapGet("/__api__/server_settings", (ConnectOptions options) => Results.Json(new
+        {
+            version = NodeVersion.Current,
+            hostname = options.Node.Name,
+            authentication = new { name = "api-key", api_keys = true },
+            min_rsconnect_version = options.LoadBalancing.EnforceMinRsconnectVersion ? MinimumClientVersion.Minimum.ToString() : null,
+        }));
+
+        var api = app.MapGroup("/__api__").RequireAuthorization();
+
+        api.MapGet("/users/current", async (ClaimsPrincipal principal, UserRepository users, CancellationToken ct) =>
+            Results.Json(UserJson.From((await users.FindAsync(Caller.From(principal).Id, ct))!)));
+
+        api.MapGet("/applications", async (HttpContext context, ClaimsPrincipal principal, ContentRepository contents, ConnectOptions options, CancellationToken ct) =>
+        {
+            var caller = Caller.From(principal);
+            long? accountId = null;
+            string? name = null;
+            foreach (var filter in context.Request.Query["filter"])
+            {
+                var parts = (filter ?? "").Split(':', 2);
+                switch (parts)
+                {
+                    case ["account_id", var value] when long.TryParse(value, out var id):
+                        accountId = id;
+                        break;
+                    case ["name", var value]:
+                        name = value;
+                        break;
+                    default:
+                        return ApiErrors.BadRequest($"unsupported filter '{filter}' (supported: account_id:<id>, name:<name>)");
+                }
+            }
+
+            // Only administrators may list other people's content.
+            var owner = caller.IsAdministrator ? accountId : accountId ?? caller.Id;
+            if (owner is { } o && o != caller.Id && !caller.IsAdministrator)
+            {
+                return ApiErrors.Forbidden("you may only list your own applications");
+            }
+
+            var count = Math.Clamp(QueryInt(context, "count") ?? 100, 1, 1000);
+            var offset = Math.Max(0, QueryInt(context, "offset") ?? 0);
+            var (items, total) = await contents.ListAsync(owner, name, offset, count, ct);
+            var baseUrl = ContentUrls.BaseUrl(context, options);
+            return Results.Json(new { applications = items.Select(c => ApplicationJson.From(c, baseUrl)), count = items.Count, total });
+        });
+
+        api.MapPost("/applications", async (CreateApplicationRequest? body, HttpContext context, ClaimsPrincipal principal, ContentRepository contents, ConnectOptions options, CancellationToken ct) =>
+        {
+            var caller = Caller.From(principal);
+            if (!caller.CanPublish)
+            {
+                return ApiErrors.Forbidden($"{caller.Username} is a viewer; publishing needs the publisher or administrator role");
+            }
+
+            var created = await contents.CreateAsync(caller.Id, body?.Name ?? "", body?.Title, cancellationToken: ct);
+            return created.Content is null
+                ? ApiErrors.Result(created.Error!.Contains("already") ? StatusCodes.Status409Conflict : StatusCodes.Status400BadRequest, created.Error)
+                : Results.Json(ApplicationJson.From(created.Content, ContentUrls.BaseUrl(context, options)));
+        });
+
+        api.MapGet("/applications/{id:long}", async (long id, HttpContext context, ClaimsPrincipal principal, ContentRepository contents, ConnectOptions options, CancellationToken ct) =>
+        {
+            var (content, error) = await ContentAccess.ForChangeAsync(contents, Caller.From(principal), id, ct);
+            return error ?? Results.Json(ApplicationJson.From(content!, ContentUrls.BaseUrl(context, options)));
+        });
+
+        api.MapPost("/applications/{id:long}/upload", async (long id, HttpContext context, ClaimsPrincipal principal, ContentRepository contents, BundleStore store, CancellationToken ct) =>
+        {
+            var caller = Caller.From(principal);
+            var (content, error) = await ContentAccess.ForChangeAsync(contents, caller, id, ct);
+            if (error is not null)
+            {
+                return error;
+            }
+
+            var (bundle, uploadError) = await UploadAsync(context, caller, content!, store, ct);
+            return uploadError ?? Results.Json(BundleJson.From(bundle!, content!));
+        });
+
+        api.MapPost("/applications/{id:long}/deploy", async (long id, DeployApplicationRequest? body, ClaimsPrincipal principal, ContentRepository contents, BundleRepository bundles, Deployer deployer, CancellationToken ct) =>
+        {
+            var caller = Caller.From(principal);
+            var (content, error) = await ContentAccess.ForChangeAsync(contents, caller, id, ct);
+            if (error is not null)
+            {
+                return error;
+            }
+
+            var (bundle, bundleError) = await FindBundleAsync(bundles, content!, body?.Bundle, ct);
+            return bundleError ?? Results.Json(new { task_id = await deployer.StartAsync(content!, bundle!, caller.Id) });
+        });
+
+        api.MapGet("/applications/{id:long}/config", async (long id, HttpContext context, ClaimsPrincipal principal, ContentRepository contents, ConnectOptions options, CancellationToken ct) =>
+        {
+            var (content, error) = await ContentAccess.ForChangeAsync(contents, Caller.From(principal), id, ct);
+            return error ?? Results.Json(new { config_url = ContentUrls.Content(ContentUrls.BaseUrl(context, options), content!) });
+        });
+
+        api.MapPost("/applications/{id:long}/terminate", async (long id, ClaimsPrincipal principal, ContentRepository contents, CancellationToken ct) =>
+        {
+            // No worker processes run for content yet, so there is nothing to stop.
+            var (_, error) = await ContentAccess.ForChangeAsync(contents, Caller.From(principal), id, ct);
+            return error ?? Results.Json(new { });
+        });
+
+        api.MapGet("/tasks/{id}", async (string id, HttpContext context, ClaimsPrincipal principal, TaskRepository tasks, CancellationToken ct) =>
+        {
+            var (task, error) = await TaskAccess.GetAsync(tasks, Caller.From(principal), id, QueryInt(context, "first_status") ?? 0, ct);
+            return error ?? Results.Json(LegacyTaskJson.From(task!));
+        });
+    }
+
+    /// <summary>Stores the request body as a new bundle of <paramref name="content"/>.</summary>
+    public static async Task<(Bundle? Bundle, IResult? Error)> UploadAsync(HttpContext context, Caller caller, ContentItem content, BundleStore store, CancellationToken ct)
+    {
+        if (!caller.CanPublish)
+        {
+            return (null, ApiErrors.Forbidden($"{caller.Username} is a viewer; publishing needs the publisher or administrator role"));
+        }
+
+        // The bundle limit is ours (Applications.MaxBundleSize), checked while streaming; lift Kestrel's default.
+        if (context.Features.Get<IHttpMaxRequestBodySizeFeature>() is { IsReadOnly: false } limit)
+        {
+            limit.MaxRequestBodySize = null;
+        }
+
+        var result = await store.UploadAsync(content, context.Request.Body, ct);
+        return result.Bundle is null ? (null, ApiErrors.Result(result.Status, result.Error!)) : (result.Bundle, null);
+    }
+
+    public static async Task<(Bundle? Bundle, IResult? Error)> FindBundleAsync(BundleRepository bundles, ContentItem content, long? bundleId, CancellationToken ct)
+    {
+        Bundle? bundle;
+        if (bundleId is { } id)
+        {
+            bundle = await bundles.GetAsync(id, ct);
+            if (bundle is null || bundle.ContentId != content.Id)
+            {
+                return (null, ApiErrors.NotFound($"bundle {id} does not exist for this content"));
+            }
+        }
+        else
+        {
+            bundle = (await bundles.ListAsync(content.Id, ct)).LastOrDefault();
+            if (bundle is null)
+            {
+                return (null, ApiErrors.BadRequest("this content has no bundle to deploy; upload one first"));
+            }
+        }
+
+        return (bundle, null);
+    }
+
+    private static int? QueryInt(HttpContext context, string name) =>
+        int.TryParse(context.Request.Query[name].ToString(), out var value) ? value : null;
+}
+
+internal static class TaskAccess
+{
+    /// <summary>A task for the user who started it (or an administrator).</summary>
+    public static async Task<(TaskState? Task, IResult? Error)> GetAsync(TaskRepository tasks, Caller caller, string id, int first, CancellationToken ct)
+    {
+        var task = await tasks.GetAsync(id, first, ct);
+        if (task is null)
+        {
+            return (null, ApiErrors.NotFound($"task {id} does not exist"));
+        }
+
+        return task.UserId != caller.Id && !caller.IsAdministrator
+            ? (null, ApiErrors.Forbidden($"task {id} was started by another user"))
+            : (task, null);
+    }
+}

@@ -1,0 +1,49 @@
+using System.Text;
+using CliWrap;
+using CliWrap.Buffered;
+using Connect.Shared.Configuration;
+
+namespace Connect.Runtime.R;
+
+/// <summary>The R this node runs content with: <c>R.Executable</c>, else the first <c>R</c> on PATH.</summary>
+internal sealed class RInstallation(ConnectOptions options)
+{
+    private readonly Lazy<string?> _rscript = new(() => FindRscript(options.R.Executable));
+
+    /// <summary>Rscript beside the configured R, or null when no R is installed.</summary>
+    public string? Rscript => _rscript.Value;
+
+    public string Describe() => options.R.Executable ?? "R on PATH";
+
+    /// <summary>The names of the R packages installed for this R.</summary>
+    public async Task<IReadOnlySet<string>> InstalledPackagesAsync(CancellationToken cancellationToken)
+    {
+        var rscript = Rscript ?? throw new InvalidOperationException($"R is not installed ({Describe()})");
+        var result = await Cli.Wrap(rscript)
+            .WithArguments(["--vanilla", "-e", "cat(rownames(installed.packages()), sep = '\\n')"])
+            .WithValidation(CommandResultValidation.None)
+            .ExecuteBufferedAsync(Encoding.UTF8, cancellationToken);
+        if (result.ExitCode != 0)
+        {
+            throw new InvalidOperationException($"listing R packages failed: {result.StandardError.Trim()}");
+        }
+
+        return result.StandardOutput.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)
+            .ToHashSet(StringComparer.Ordinal);
+    }
+
+    private static string? FindRscript(string? rExecutable)
+    {
+        if (rExecutable is not null)
+        {
+            var beside = Path.Combine(Path.GetDirectoryName(Path.GetFullPath(rExecutable)) ?? "", "Rscript");
+            return File.Exists(beside) ? beside : null;
+        }
+
+        return (Environment.GetEnvironmentVariable("PATH") ?? "")
+            .Split(Path.PathSeparator, StringSplitOptions.RemoveEmptyEntries)
+            .Where(dir => File.Exists(Path.Combine(dir, "R")))
+            .Select(dir => Path.Combine(dir, "Rscript"))
+            .FirstOrDefault(File.Exists);
+    }
+}

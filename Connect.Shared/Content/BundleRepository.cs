@@ -1,0 +1,57 @@
+using Connect.Shared.Data;
+using Dapper;
+
+namespace Connect.Shared.Content;
+
+public sealed class BundleRepository(ConnectDatabase database)
+{
+    private const string SelectBundle = "SELECT id, content_id, path, size, app_mode, primary_file, packages, created_at FROM bundles";
+
+    public async Task<Bundle> AddAsync(long contentId, string path, long size, string appMode, string? primaryFile, IReadOnlyList<string> packages, CancellationToken cancellationToken = default)
+    {
+        await using var connection = await database.OpenAsync(cancellationToken);
+        var id = await connection.ExecuteScalarAsync<long>(database.Sql("""
+            INSERT INTO bundles (content_id, path, size, app_mode, primary_file, packages, created_at)
+            VALUES (@contentId, @path, @size, @appMode, @primaryFile, @packages, {{NOW}})
+            RETURNING id
+            """), new { contentId, path, size, appMode, primaryFile, packages = string.Join('\n', packages) });
+        return (await GetAsync(id, cancellationToken))!;
+    }
+
+    /// <summary>Points a bundle at where its files finally live (known only once its id is).</summary>
+    public async Task SetPathAsync(long id, string path, CancellationToken cancellationToken = default)
+    {
+        await using var connection = await database.OpenAsync(cancellationToken);
+        await connection.ExecuteAsync("UPDATE bundles SET path = @path WHERE id = @id", new { id, path });
+    }
+
+    public async Task<Bundle?> GetAsync(long id, CancellationToken cancellationToken = default)
+    {
+        await using var connection = await database.OpenAsync(cancellationToken);
+        return Map(await connection.QuerySingleOrDefaultAsync<Row>(SelectBundle + " WHERE id = @id", new { id }));
+    }
+
+    public async Task<IReadOnlyList<Bundle>> ListAsync(long contentId, CancellationToken cancellationToken = default)
+    {
+        await using var connection = await database.OpenAsync(cancellationToken);
+        var rows = await connection.QueryAsync<Row>(SelectBundle + " WHERE content_id = @contentId ORDER BY id", new { contentId });
+        return rows.Select(r => Map(r)!).ToList();
+    }
+
+    private static Bundle? Map(Row? r) => r is null ? null : new Bundle(
+        r.Id, r.ContentId, r.Path, r.Size, r.AppMode, r.PrimaryFile,
+        string.IsNullOrEmpty(r.Packages) ? [] : r.Packages.Split('\n'),
+        DateTimeOffset.FromUnixTimeMilliseconds(r.CreatedAt));
+
+    private sealed class Row
+    {
+        public long Id { get; init; }
+        public long ContentId { get; init; }
+        public string Path { get; init; } = "";
+        public long Size { get; init; }
+        public string AppMode { get; init; } = "";
+        public string? PrimaryFile { get; init; }
+        public string? Packages { get; init; }
+        public long CreatedAt { get; init; }
+    }
+}

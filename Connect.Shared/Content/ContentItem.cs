@@ -1,0 +1,39 @@
+namespace Connect.Shared.Content;
+
+/// <summary>How a bundle is run or served, as rsconnect's manifest names it.</summary>
+public static class AppModes
+{
+    public const string Shiny = "shiny";
+    public const string RmdStatic = "rmd-static";
+    public const string RmdShiny = "rmd-shiny";
+    public const string Api = "api";
+    public const string Static = "static";
+
+    public static readonly IReadOnlySet<string> All = new HashSet<string>(StringComparer.Ordinal) { Shiny, RmdStatic, RmdShiny, Api, Static };
+}
+
+/// <summary>A published item: what its URL <c>/content/{guid}/</c> serves is its active bundle.</summary>
+public sealed record ContentItem(
+    long Id,
+    string Guid,
+    string Name,
+    string? Title,
+    string? Description,
+    long OwnerId,
+    string OwnerUsername,
+    string? AppMode,
+    long? ActiveBundleId,
+    string? OutputPath,
+    DateTimeOffset CreatedAt,
+    DateTimeOffset UpdatedAt);
+
+/// <summary>One uploaded archive of a content item, extracted into <see cref="Path"/> (relative to the data directory).</summary>
+public sealed record Bundle(
+    long Id,
+    long ContentId,
+    string Path,
+    long Size,
+    string AppMode,
+    string? PrimaryFile,
+    IReadOnlyList<string> Packages,
+    DateTimeOffset CreatedAt);

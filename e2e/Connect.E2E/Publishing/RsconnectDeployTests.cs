@@ -1,0 +1,65 @@
+using System.Net.Http.Json;
+using System.Text.Json;
+using Connect.E2E.Infrastructure;
+using Connect.Shared.Configuration;
+using Connect.Testing;
+using static Connect.E2E.Infrastructure.RScript;
+
+namespace Connect.E2E.Publishing;
+
+/// <summary>Deploys with the real rsconnect package (Debian's r-cran-rsconnect) against a real node.</summary>
+public sealed class RsconnectDeployTests : IDisposable
+{
+    private readonly TempDirectory _folder = new("connect-rsconnect");
+
+    public void Dispose() => _folder.Dispose();
+
+    [Theory]
+    [InlineData(DatabaseProvider.Sqlite, "/__api__")]
+    [InlineData(DatabaseProvider.Postgres, "")]
+    public async Task I_can_deploy_a_static_page_and_an_r_markdown_document_with_rsconnect(DatabaseProvider provider, string apiSuffix)
+    {
+        await using var database = await TestDatabase.CreateAsync(provider);
+        await using var node = NodeProcess.Start(_folder, "node-a", database.ConfigLines);
+        await node.WaitUntilServingAsync();
+
+        var site = Directory.CreateDirectory(_folder.File("site")).FullName;
+        await File.WriteAllTextAsync(Path.Combine(site, "index.html"), "<html><body><h1>First edition</h1></body></html>");
+        var report = Directory.CreateDirectory(_folder.File("report")).FullName;
+        await File.WriteAllTextAsync(Path.Combine(report, "report.Rmd"), "---\ntitle: \"Quarterly\"\noutput: html_document\n---\n\nThe answer is `r 6 * 7`.\n");
+        var server = node.BaseUrl.ToString().TrimEnd('/') + apiSuffix;
+
+        var (exitCode, output) = await RunAsync($"""
+            rsconnect::addServer({Quote(server)}, name = "local")
+            rsconnect::connectApiUser(account = "admin", server = "local", apiKey = {Quote(node.AdminKey)})
+            stopifnot(isTRUE(rsconnect::deployApp({Quote(site)}, appName = "site", server = "local", account = "admin", launch.browser = FALSE)))
+            stopifnot(isTRUE(rsconnect::deployApp({Quote(report)}, appPrimaryDoc = "report.Rmd", appName = "report", server = "local", account = "admin", launch.browser = FALSE)))
+            """, _folder.File("r-home"));
+
+        Assert.True(exitCode == 0, output);
+        Assert.Contains("Output created:", output); // the render log streamed back to rsconnect
+        using var admin = node.ClientWithKey(node.AdminKey);
+        var content = await ListAsync(admin);
+        var siteGuid = content["site"];
+        Assert.Contains("First edition", await node.Http.GetStringAsync($"content/{siteGuid}/"));
+        Assert.Contains("The answer is 42", await node.Http.GetStringAsync($"content/{content["report"]}/"));
+
+        // rsconnect's second deployApp from the same folder updates the same content item.
+        await File.WriteAllTextAsync(Path.Combine(site, "index.html"), "<html><body><h1>Second edition</h1></body></html>");
+        (exitCode, output) = await RunAsync($"""
+            stopifnot(isTRUE(rsconnect::deployApp({Quote(site)}, appName = "site", server = "local", account = "admin", launch.browser = FALSE)))
+            """, _folder.File("r-home"));
+
+        Assert.True(exitCode == 0, output);
+        var after = await ListAsync(admin);
+        Assert.Equal(2, after.Count);
+        Assert.Equal(siteGuid, after["site"]);
+        Assert.Contains("Second edition", await node.Http.GetStringAsync($"content/{siteGuid}/"));
+    }
+
+    private static async Task<Dictionary<string, string>> ListAsync(HttpClient admin)
+    {
+        var items = await admin.GetFromJsonAsync<JsonElement>("__api__/v1/content");
+        return items.EnumerateArray().ToDictionary(i => i.GetProperty("name").GetString()!, i => i.GetProperty("guid").GetString()!);
+    }
+}

@@ -1,0 +1,127 @@
+using System.Formats.Tar;
+using System.Text;
+using Connect.Runtime.Publishing;
+using Connect.Testing;
+
+namespace Connect.Runtime.Tests.Publishing;
+
+public sealed class BundleArchiveTests : IDisposable
+{
+    private readonly TempDirectory _folder = new();
+
+    public void Dispose() => _folder.Dispose();
+
+    private string Destination => _folder.File("bundle");
+
+    private async Task<string?> ExtractAsync(byte[] archive, long limit = 1 << 20) =>
+        await BundleArchive.ExtractAsync(new MemoryStream(archive), Destination, limit, CancellationToken.None);
+
+    private static PaxTarEntry File(string name, string content = "x") =>
+        new(TarEntryType.RegularFile, name) { DataStream = new MemoryStream(Encoding.UTF8.GetBytes(content)) };
+
+    private static PaxTarEntry Link(string name, string target) => new(TarEntryType.SymbolicLink, name) { LinkName = target };
+
+    /// <summary>Every file under the temp folder except those inside the bundle folder.</summary>
+    private IEnumerable<string> FilesOutsideBundle() =>
+        Directory.EnumerateFileSystemEntries(_folder.Path, "*", SearchOption.AllDirectories)
+            .Where(p => !p.StartsWith(Destination + Path.DirectorySeparatorChar, StringComparison.Ordinal) && p != Destination);
+
+    [Fact]
+    public async Task A_good_bundle_is_extracted_with_its_folders_and_inner_links()
+    {
+        var archive = TestBundles.Create(w =>
+        {
+            w.WriteEntry(new PaxTarEntry(TarEntryType.Directory, "./www/"));
+            w.WriteEntry(File("./www/style.css", "body {}"));
+            w.WriteEntry(File("app.R", "library(shiny)"));
+            w.WriteEntry(Link("www/alias.css", "style.css"));
+        });
+
+        Assert.Null(await ExtractAsync(archive));
+
+        Assert.Equal("library(shiny)", System.IO.File.ReadAllText(Path.Combine(Destination, "app.R")));
+        Assert.Equal("body {}", System.IO.File.ReadAllText(Path.Combine(Destination, "www", "alias.css")));
+    }
+
+    [Theory]
+    [InlineData("../escape.txt")]
+    [InlineData("www/../../escape.txt")]
+    [InlineData("/tmp/escape.txt")]
+    public async Task An_entry_naming_a_path_outside_is_refused(string name)
+    {
+        var error = await ExtractAsync(TestBundles.Create(w => w.WriteEntry(File(name))));
+
+        Assert.Contains("points outside the bundle", error);
+        Assert.Empty(FilesOutsideBundle());
+    }
+
+    [Theory]
+    [InlineData("/etc/passwd")]
+    [InlineData("../../outside")]
+    [InlineData("sub/../../outside")]
+    public async Task A_symbolic_link_pointing_outside_is_refused(string target)
+    {
+        var error = await ExtractAsync(TestBundles.Create(w => w.WriteEntry(Link("evil", target))));
+
+        Assert.Contains("symbolic link 'evil'", error);
+        Assert.Contains("points outside the bundle", error);
+        Assert.False(System.IO.File.Exists(Path.Combine(Destination, "evil")) || Directory.Exists(Path.Combine(Destination, "evil")));
+    }
+
+    [Fact]
+    public async Task Writing_through_a_link_the_bundle_made_is_refused()
+    {
+        // "here" points inside, but "here/x" -> ".." would then resolve outside.
+        var archive = TestBundles.Create(w =>
+        {
+            w.WriteEntry(Link("here", "."));
+            w.WriteEntry(Link("here/escape", ".."));
+        });
+
+        var error = await ExtractAsync(archive);
+
+        Assert.Contains("inside a symbolic link", error);
+        Assert.Empty(FilesOutsideBundle());
+    }
+
+    [Fact]
+    public async Task Device_files_are_refused()
+    {
+        var error = await ExtractAsync(TestBundles.Create(w => w.WriteEntry(new PaxTarEntry(TarEntryType.Fifo, "pipe"))));
+
+        Assert.Contains("'pipe' is a Fifo", error);
+    }
+
+    [Fact]
+    public async Task Corrupt_gzip_is_refused()
+    {
+        var archive = TestBundles.StaticSite("hi");
+        archive[archive.Length / 2] ^= 0xFF;
+        archive[archive.Length / 2 + 1] ^= 0xFF;
+
+        Assert.Contains("not a gzip-compressed tar archive", await ExtractAsync(archive));
+    }
+
+    [Fact]
+    public async Task Plain_text_is_refused()
+    {
+        Assert.Contains("not a gzip-compressed tar archive", await ExtractAsync(Encoding.UTF8.GetBytes("this is not a bundle")));
+    }
+
+    [Fact]
+    public async Task Gzip_that_is_not_a_tar_is_refused()
+    {
+        var error = await ExtractAsync(TestBundles.Gzip(Encoding.UTF8.GetBytes(new string('z', 2000))));
+
+        Assert.NotNull(error);
+        Assert.Matches("not a (valid|gzip-compressed) tar archive|truncated", error);
+    }
+
+    [Fact]
+    public async Task A_bundle_that_unpacks_beyond_the_limit_is_refused()
+    {
+        var archive = TestBundles.Create(("big.txt", new string('a', 4096)));
+
+        Assert.Contains("unpacks to more than", await ExtractAsync(archive, limit: 1000));
+    }
+}

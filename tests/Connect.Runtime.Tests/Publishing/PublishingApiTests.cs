@@ -1,0 +1,247 @@
+using System.Net;
+using System.Net.Http.Json;
+using System.Text;
+using Connect.Testing;
+using static Connect.Runtime.Tests.Publishing.PublishingNode;
+
+namespace Connect.Runtime.Tests.Publishing;
+
+public sealed class PublishingApiTests(PublishingNode server) : IClassFixture<PublishingNode>
+{
+    private HttpClient Admin => server.Admin;
+
+    [Fact]
+    public async Task The_first_start_created_an_admin_whose_key_file_only_the_server_can_read()
+    {
+        var keyFile = Path.Combine(server.Node.DataDir, "admin-api-key");
+
+        Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite, File.GetUnixFileMode(keyFile));
+        var me = await JsonAsync(await Admin.GetAsync("__api__/users/current"));
+        Assert.Equal("admin", me.GetProperty("username").GetString());
+        Assert.Equal("administrator", me.GetProperty("user_role").GetString());
+        Assert.Contains("Created the administrator 'admin'", server.Node.Output);
+    }
+
+    [Fact]
+    public async Task No_key_or_an_unknown_key_gets_401_in_json()
+    {
+        var anonymous = await server.Node.Http.GetAsync("__api__/users/current");
+        using var stranger = server.Node.ClientWithKey("0123456789abcdef");
+        var unknown = await stranger.GetAsync("__api__/applications");
+
+        Assert.Equal(HttpStatusCode.Unauthorized, anonymous.StatusCode);
+        Assert.Contains("needs an API key", (await JsonAsync(anonymous)).GetProperty("error").GetString());
+        Assert.Equal(HttpStatusCode.Unauthorized, unknown.StatusCode);
+        Assert.Contains("not valid", (await JsonAsync(unknown)).GetProperty("error").GetString());
+    }
+
+    [Fact]
+    public async Task A_viewer_cannot_publish_and_a_publisher_cannot_touch_others_content()
+    {
+        using var viewer = await server.UserAsync("vera", "viewer");
+        using var publisher = await server.UserAsync("paul", "publisher");
+        var (adminApp, _) = await server.CreateApplicationAsync(Admin, "admins-app");
+
+        var viewerCreate = await viewer.PostAsJsonAsync("__api__/applications", new { name = "mine" });
+        var paulReads = await publisher.GetAsync($"__api__/applications/{adminApp}");
+        var paulUploads = await publisher.PostAsync($"__api__/applications/{adminApp}/upload", Gzip(TestBundles.StaticSite("x")));
+
+        Assert.Equal(HttpStatusCode.Forbidden, viewerCreate.StatusCode);
+        Assert.Contains("vera is a viewer", (await JsonAsync(viewerCreate)).GetProperty("error").GetString());
+        Assert.Equal(HttpStatusCode.Forbidden, paulReads.StatusCode);
+        Assert.Equal(HttpStatusCode.Forbidden, paulUploads.StatusCode);
+        Assert.Contains("belongs to admin", (await JsonAsync(paulUploads)).GetProperty("error").GetString());
+    }
+
+    [Fact]
+    public async Task Unknown_applications_and_endpoints_get_404_in_json()
+    {
+        var app = await Admin.GetAsync("__api__/applications/987654");
+        var deploy = await Admin.PostAsJsonAsync("__api__/applications/987654/deploy", new { bundle = 1 });
+        var endpoint = await Admin.GetAsync("__api__/no/such/thing");
+        var task = await Admin.GetAsync("__api__/tasks/nope");
+
+        foreach (var response in new[] { app, deploy, endpoint, task })
+        {
+            Assert.Equal(HttpStatusCode.NotFound, response.StatusCode);
+            Assert.False(string.IsNullOrEmpty((await JsonAsync(response)).GetProperty("error").GetString()));
+        }
+
+        Assert.Contains("application 987654 does not exist", (await JsonAsync(app)).GetProperty("error").GetString());
+    }
+
+    [Fact]
+    public async Task Deploying_a_static_site_serves_it_and_a_redeploy_replaces_it()
+    {
+        var (id, guid) = await server.CreateApplicationAsync(Admin, "static-site");
+
+        var first = await server.DeployAsync(Admin, id, TestBundles.StaticSite("version one"));
+        Assert.Equal(0, first.GetProperty("code").GetInt32());
+        Assert.Contains("version one", await server.Node.Http.GetStringAsync($"content/{guid}/"));
+
+        var second = await server.DeployAsync(Admin, id, TestBundles.StaticSite("version two"));
+        Assert.Equal(0, second.GetProperty("code").GetInt32());
+        Assert.Contains("version two", await server.Node.Http.GetStringAsync($"content/{guid}/"));
+        var listed = await JsonAsync(await Admin.GetAsync($"__api__/applications?filter=account_id:1&filter=name:static-site&count=100&offset=0"));
+        Assert.Equal(1, listed.GetProperty("total").GetInt32());
+        Assert.Equal(id, listed.GetProperty("applications")[0].GetProperty("id").GetInt64());
+        Assert.EndsWith($"/content/{guid}/", listed.GetProperty("applications")[0].GetProperty("url").GetString());
+    }
+
+    public static TheoryData<string, byte[], string> HostileBundles => new()
+    {
+        { "corrupt gzip", Corrupt(TestBundles.StaticSite("x")), "not a gzip-compressed tar archive" },
+        { "not a tar", TestBundles.Gzip(Encoding.UTF8.GetBytes(new string('z', 3000))), "tar" },
+        { "dot-dot entry", TestBundles.Create(("manifest.json", TestBundles.Manifest("static", "index.html")), ("../../../escaped.html", "x")), "points outside the bundle" },
+        { "absolute entry", TestBundles.Create(("/tmp/connect-absolute-escape.html", "x")), "points outside the bundle" },
+        { "symlink out", TestBundles.Create(w => w.WriteEntry(new System.Formats.Tar.PaxTarEntry(System.Formats.Tar.TarEntryType.SymbolicLink, "index.html") { LinkName = "/etc/passwd" })), "points outside the bundle" },
+        { "no manifest", TestBundles.Create(("index.html", "x")), "has no manifest.json" },
+        { "malformed manifest", TestBundles.Create(("manifest.json", "{ nope"), ("index.html", "x")), "manifest.json is not valid JSON" },
+        { "unknown appmode", TestBundles.Create(("manifest.json", TestBundles.Manifest("jupyter-voila")), ("index.html", "x")), "app mode 'jupyter-voila'" },
+    };
+
+    [Theory]
+    [MemberData(nameof(HostileBundles))]
+    public async Task A_bad_bundle_is_refused_by_name_and_changes_nothing(string what, byte[] bundle, string error)
+    {
+        var (id, guid) = await server.CreateApplicationAsync(Admin, "bad-" + what.Replace(' ', '-'));
+        await server.DeployAsync(Admin, id, TestBundles.StaticSite("the good one"));
+        var appsDir = Path.Combine(server.Node.DataDir, "apps", id.ToString());
+        var before = Directory.GetFileSystemEntries(appsDir);
+
+        var upload = await Admin.PostAsync($"__api__/applications/{id}/upload", Gzip(bundle));
+
+        Assert.Equal(HttpStatusCode.BadRequest, upload.StatusCode);
+        Assert.Contains(error, (await JsonAsync(upload)).GetProperty("error").GetString());
+        Assert.Equal(before, Directory.GetFileSystemEntries(appsDir));
+        Assert.False(File.Exists(Path.Combine(server.Node.DataDir, "escaped.html")));
+        Assert.False(File.Exists("/tmp/connect-absolute-escape.html"));
+        Assert.Single(await Admin.GetFromJsonAsync<object[]>($"__api__/v1/content/{guid}/bundles") ?? []);
+        Assert.Contains("the good one", await server.Node.Http.GetStringAsync($"content/{guid}/"));
+    }
+
+    [Fact]
+    public async Task A_bundle_over_the_size_limit_gets_413_naming_the_limit()
+    {
+        var (id, _) = await server.CreateApplicationAsync(Admin, "too-big");
+        var big = TestBundles.Create(("manifest.json", TestBundles.Manifest("static", "index.html")), ("index.html", RandomText(3 * MaxBundleKiB * 1024)));
+
+        var upload = await Admin.PostAsync($"__api__/applications/{id}/upload", Gzip(big));
+
+        Assert.Equal(HttpStatusCode.RequestEntityTooLarge, upload.StatusCode);
+        Assert.Contains($"Applications.MaxBundleSize = {MaxBundleKiB} KiB", (await JsonAsync(upload)).GetProperty("error").GetString());
+        Assert.Empty(Directory.GetFileSystemEntries(Path.Combine(server.Node.DataDir, "bundles", id.ToString())));
+    }
+
+    [Fact]
+    public async Task A_deploy_needing_missing_r_packages_fails_by_name_and_keeps_the_old_bundle()
+    {
+        var (id, guid) = await server.CreateApplicationAsync(Admin, "needs-packages");
+        await server.DeployAsync(Admin, id, TestBundles.StaticSite("still here"));
+        var needy = TestBundles.Create(
+            ("manifest.json", TestBundles.Manifest("static", "index.html", packages: ["shiny", "notARealPackage", "alsoMissing"])),
+            ("index.html", "replacement"));
+
+        var task = await server.DeployAsync(Admin, id, needy);
+
+        Assert.Equal(1, task.GetProperty("code").GetInt32());
+        Assert.Contains("not installed on this server: alsoMissing, notARealPackage", task.GetProperty("error").GetString());
+        Assert.Contains("still here", await server.Node.Http.GetStringAsync($"content/{guid}/"));
+    }
+
+    [Fact]
+    public async Task An_old_rsconnect_is_refused_with_upgrade_advice_and_newer_clients_pass()
+    {
+        async Task<HttpResponseMessage> AsAgent(string? agent)
+        {
+            using var request = new HttpRequestMessage(HttpMethod.Get, "__api__/users/current");
+            request.Headers.Authorization = Admin.DefaultRequestHeaders.Authorization;
+            if (agent is not null)
+            {
+                request.Headers.TryAddWithoutValidation("User-Agent", agent);
+            }
+
+            return await server.Node.Http.SendAsync(request);
+        }
+
+        var old = await AsAgent("rsconnect/0.8.2");
+
+        Assert.Equal(HttpStatusCode.BadRequest, old.StatusCode);
+        var error = (await JsonAsync(old)).GetProperty("error").GetString();
+        Assert.Contains("needs rsconnect 0.8.3 or later (you have 0.8.2)", error);
+        Assert.Contains("install.packages(\"rsconnect\")", error);
+        Assert.Equal(HttpStatusCode.OK, (await AsAgent("rsconnect/0.8.29")).StatusCode);
+        Assert.Equal(HttpStatusCode.OK, (await AsAgent("rsconnect/0.8.3")).StatusCode);
+        Assert.Equal(HttpStatusCode.OK, (await AsAgent("curl/8.0")).StatusCode);
+        Assert.Equal(HttpStatusCode.OK, (await AsAgent(null)).StatusCode);
+    }
+
+    [Fact]
+    public async Task The_v1_api_creates_uploads_deploys_downloads_renames_and_deletes()
+    {
+        var create = await Admin.PostAsJsonAsync("__api__/v1/content", new { name = "v1-site", title = "V1 site" });
+        Assert.Equal(HttpStatusCode.Created, create.StatusCode);
+        var guid = (await JsonAsync(create)).GetProperty("guid").GetString();
+        var bundle = TestBundles.StaticSite("from v1");
+
+        var upload = await Admin.PostAsync($"__api__/v1/content/{guid}/bundles", Gzip(bundle));
+        var bundleId = (await JsonAsync(upload)).GetProperty("id").GetString();
+        var deploy = await Admin.PostAsJsonAsync($"__api__/v1/content/{guid}/deploy", new { bundle_id = bundleId });
+        var taskId = (await JsonAsync(deploy)).GetProperty("task_id").GetString();
+        var task = await WaitForTaskAsync(Admin, $"__api__/v1/tasks/{taskId}?first=0");
+
+        Assert.Equal(0, task.GetProperty("code").GetInt32());
+        Assert.Contains(task.GetProperty("output").EnumerateArray(), line => line.GetString()!.Contains("is now live"));
+        Assert.Contains("from v1", await server.Node.Http.GetStringAsync($"content/{guid}/"));
+        Assert.Equal(bundle, await Admin.GetByteArrayAsync($"__api__/v1/content/{guid}/bundles/{bundleId}/download"));
+
+        var later = await JsonAsync(await Admin.GetAsync($"__api__/v1/tasks/{taskId}?first={task.GetProperty("last").GetInt32()}"));
+        Assert.Empty(later.GetProperty("output").EnumerateArray());
+
+        var patched = await JsonAsync(await Admin.PatchAsJsonAsync($"__api__/v1/content/{guid}", new { title = "Renamed" }));
+        Assert.Equal("Renamed", patched.GetProperty("title").GetString());
+        Assert.Equal(bundleId, patched.GetProperty("bundle_id").GetString());
+
+        Assert.Equal(HttpStatusCode.NoContent, (await Admin.DeleteAsync($"__api__/v1/content/{guid}")).StatusCode);
+        Assert.Equal(HttpStatusCode.NotFound, (await server.Node.Http.GetAsync($"content/{guid}/")).StatusCode);
+        Assert.Equal(HttpStatusCode.NotFound, (await Admin.GetAsync($"__api__/v1/content/{guid}")).StatusCode);
+    }
+
+    [Fact]
+    public async Task Content_urls_redirect_to_the_slash_form_and_never_serve_dot_files()
+    {
+        var (id, guid) = await server.CreateApplicationAsync(Admin, "with-secrets");
+        await server.DeployAsync(Admin, id, TestBundles.Create(
+            ("manifest.json", TestBundles.Manifest("static", "index.html")), ("index.html", "hi"), (".Renviron", "SECRET=1")));
+        using var noRedirects = new HttpClient(new HttpClientHandler { AllowAutoRedirect = false }) { BaseAddress = server.Node.BaseUrl };
+
+        var bare = await noRedirects.GetAsync($"content/{guid}");
+        var secret = await server.Node.Http.GetAsync($"content/{guid}/.Renviron");
+        var unknown = await server.Node.Http.GetAsync("content/00000000-0000-0000-0000-000000000000/");
+
+        Assert.Equal(HttpStatusCode.Redirect, bare.StatusCode);
+        Assert.Equal($"/content/{guid}/", bare.Headers.Location?.ToString());
+        Assert.Equal(HttpStatusCode.NotFound, secret.StatusCode);
+        Assert.DoesNotContain("SECRET", await secret.Content.ReadAsStringAsync());
+        Assert.Equal(HttpStatusCode.NotFound, unknown.StatusCode);
+        Assert.Contains("There is no content", await unknown.Content.ReadAsStringAsync());
+    }
+
+    private static byte[] Corrupt(byte[] data)
+    {
+        var copy = (byte[])data.Clone();
+        for (var i = 10; i < copy.Length - 8; i += 7)
+        {
+            copy[i] ^= 0x5A;
+        }
+
+        return copy;
+    }
+
+    // Random text barely compresses, so the upload itself is over the limit.
+    private static string RandomText(int length)
+    {
+        var random = new Random(42);
+        return new string(Enumerable.Range(0, length).Select(_ => (char)random.Next(33, 127)).ToArray());
+    }
+}

@@ -1,0 +1,69 @@
+using Connect.Shared.Cluster;
+using Connect.Shared.Configuration;
+using Connect.Shared.Data;
+using Connect.Shared.Tasks;
+using Dapper;
+
+namespace Connect.Shared.Tests.Tasks;
+
+public sealed class TaskRepositoryTests
+{
+    [Theory]
+    [InlineData(DatabaseProvider.Sqlite)]
+    [InlineData(DatabaseProvider.Postgres)]
+    public async Task Output_is_read_from_any_line_on_and_the_result_is_kept(DatabaseProvider provider)
+    {
+        await using var test = await MigratedDatabase.CreateAsync(provider);
+        var tasks = new TaskRepository(test.Database);
+        await new NodeRegistry(test.Database, TimeProvider.System).RegisterAsync(new NodeIdentity("node-a", "http://a", "1", Migrations.Latest, "i"));
+        var id = await tasks.CreateAsync("deploy", "node-a", null, null);
+
+        await tasks.AppendAsync(id, ["one", "two"]);
+        await tasks.AppendAsync(id, ["three"]);
+        var running = await tasks.GetAsync(id, first: 1);
+        await tasks.FinishAsync(id, 0, null);
+        var finished = await tasks.GetAsync(id, first: 3);
+
+        Assert.Equal(["two", "three"], running!.Output);
+        Assert.Equal((1, 3, false), (running.First, running.Last, running.Finished));
+        Assert.Empty(finished!.Output);
+        Assert.Equal((3, true, 0), (finished.Last, finished.Finished, finished.Code));
+    }
+
+    [Theory]
+    [InlineData(DatabaseProvider.Sqlite)]
+    [InlineData(DatabaseProvider.Postgres)]
+    public async Task A_task_whose_node_went_missing_is_reported_failed(DatabaseProvider provider)
+    {
+        await using var test = await MigratedDatabase.CreateAsync(provider);
+        var tasks = new TaskRepository(test.Database);
+        await new NodeRegistry(test.Database, TimeProvider.System).RegisterAsync(new NodeIdentity("node-a", "http://a", "1", Migrations.Latest, "i"));
+        var id = await tasks.CreateAsync("deploy", "node-a", null, null);
+        await using (var connection = await test.Database.OpenAsync())
+        {
+            await connection.ExecuteAsync(test.Database.Sql("UPDATE nodes SET heartbeat_at = {{NOW}} - 600000"));
+        }
+
+        var task = await tasks.GetAsync(id);
+
+        Assert.True(task!.Finished);
+        Assert.Equal(1, task.Code);
+        Assert.Contains("node node-a stopped before finishing this task", task.Error);
+    }
+
+    [Theory]
+    [InlineData(DatabaseProvider.Sqlite)]
+    [InlineData(DatabaseProvider.Postgres)]
+    public async Task A_restarting_node_fails_what_it_left_unfinished(DatabaseProvider provider)
+    {
+        await using var test = await MigratedDatabase.CreateAsync(provider);
+        var tasks = new TaskRepository(test.Database);
+        var mine = await tasks.CreateAsync("deploy", "node-a", null, null);
+        var other = await tasks.CreateAsync("deploy", "node-b", null, null);
+
+        Assert.Equal(1, await tasks.FailUnfinishedAsync("node-a"));
+
+        Assert.Contains("restarted", (await tasks.GetAsync(mine))!.Error);
+        Assert.False((await tasks.GetAsync(other))!.Finished);
+    }
+}
