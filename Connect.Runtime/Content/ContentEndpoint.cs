@@ -15,7 +15,7 @@ internal static class ContentEndpoint
 
     public static void MapContent(this IEndpointRouteBuilder app)
     {
-        app.MapGet("/content/{guid}/{**path}", async (string guid, string? path, HttpContext context, ContentRepository contents, BundleRepository bundles, Publishing.BundleStore store, CancellationToken ct) =>
+        app.Map("/content/{guid}/{**path}", async (string guid, string? path, HttpContext context, ContentRepository contents, BundleRepository bundles, Publishing.BundleStore store, Proxy.ContentProxy proxy, CancellationToken ct) =>
         {
             // Relative links in content only work below "/content/{guid}/", so the bare form redirects there.
             if (string.IsNullOrEmpty(path) && !context.Request.Path.Value!.EndsWith('/'))
@@ -47,8 +47,7 @@ internal static class ContentEndpoint
                     index = Path.ChangeExtension(bundle.PrimaryFile!, ".html");
                     break;
                 default:
-                    return Page(HttpStatusCode.ServiceUnavailable, "Cannot run this content yet",
-                        $"'{content.Title ?? content.Name}' is {bundle.AppMode} content, which needs R worker processes; this node does not run them yet.");
+                    return await proxy.ForwardAsync(context, content, bundle);
             }
 
             var relative = string.IsNullOrEmpty(path) ? index : path;
@@ -72,8 +71,20 @@ internal static class ContentEndpoint
     }
 
     /// <summary>A small HTML page for viewers; rsconnect shows the body text of HTML errors too.</summary>
-    internal static IResult Page(HttpStatusCode status, string title, string message) =>
-        Results.Content(
-            $"<!DOCTYPE html><html><head><title>{WebUtility.HtmlEncode(title)}</title></head><body><h1>{WebUtility.HtmlEncode(title)}</h1><p>{WebUtility.HtmlEncode(message)}</p></body></html>",
-            "text/html; charset=utf-8", statusCode: (int)status);
+    internal static IResult Page(HttpStatusCode status, string title, string message, IReadOnlyList<string>? details = null, int? retryAfterSeconds = null)
+    {
+        var pre = details is { Count: > 0 } ? $"<pre>{WebUtility.HtmlEncode(string.Join('\n', details))}</pre>" : "";
+        var html = $"<!DOCTYPE html><html><head><title>{WebUtility.HtmlEncode(title)}</title></head><body><h1>{WebUtility.HtmlEncode(title)}</h1><p>{WebUtility.HtmlEncode(message)}</p>{pre}</body></html>";
+        var page = Results.Content(html, "text/html; charset=utf-8", statusCode: (int)status);
+        return retryAfterSeconds is { } seconds ? new WithHeader(page, "Retry-After", seconds.ToString()) : page;
+    }
+
+    private sealed class WithHeader(IResult inner, string name, string value) : IResult
+    {
+        public Task ExecuteAsync(HttpContext httpContext)
+        {
+            httpContext.Response.Headers[name] = value;
+            return inner.ExecuteAsync(httpContext);
+        }
+    }
 }

@@ -2,6 +2,8 @@ using System.Text.Json;
 using Connect.Runtime.Authentication;
 using Connect.Runtime.CommandLine;
 using Connect.Runtime.Content;
+using Connect.Runtime.Processes;
+using Connect.Runtime.Proxy;
 using Connect.Runtime.Publishing;
 using Connect.Runtime.R;
 using Connect.Shared.Cluster;
@@ -92,6 +94,11 @@ internal static partial class NodeHost
         builder.Services.AddSingleton<RInstallation>();
         builder.Services.AddSingleton<RMarkdownRenderer>();
         builder.Services.AddSingleton<Deployer>();
+        builder.Services.AddSingleton<WorkerLauncher>();
+        builder.Services.AddSingleton<WorkerPool>();
+        builder.Services.AddHostedService<WorkerSupervisor>();
+        builder.Services.AddHttpForwarder();
+        builder.Services.AddSingleton<ContentProxy>();
 
         builder.Services.ConfigureHttpJsonOptions(o => o.SerializerOptions.PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower);
         builder.Services.AddAuthentication(ApiKeyAuthenticationHandler.SchemeName)

@@ -117,11 +117,11 @@ internal static class LegacyPublishingApi
             return error ?? Results.Json(new { config_url = ContentUrls.Content(ContentUrls.BaseUrl(context, options), content!) });
         });
 
-        api.MapPost("/applications/{id:long}/terminate", async (long id, ClaimsPrincipal principal, ContentRepository contents, CancellationToken ct) =>
+        api.MapPost("/applications/{id:long}/terminate", async (long id, ClaimsPrincipal principal, ContentRepository contents, Processes.WorkerPool pool, CancellationToken ct) =>
         {
-            // No worker processes run for content yet, so there is nothing to stop.
-            var (_, error) = await ContentAccess.ForChangeAsync(contents, Caller.From(principal), id, ct);
-            return error ?? Results.Json(new { });
+            // Stops this node's workers of the content; the next request starts fresh ones.
+            var (content, error) = await ContentAccess.ForChangeAsync(contents, Caller.From(principal), id, ct);
+            return error ?? Results.Json(new { stopped = pool.StopContent(content!.Id) });
         });
 
         api.MapGet("/tasks/{id}", async (string id, HttpContext context, ClaimsPrincipal principal, TaskRepository tasks, CancellationToken ct) =>

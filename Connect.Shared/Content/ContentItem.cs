@@ -25,7 +25,20 @@ public sealed record ContentItem(
     long? ActiveBundleId,
     string? OutputPath,
     DateTimeOffset CreatedAt,
-    DateTimeOffset UpdatedAt);
+    DateTimeOffset UpdatedAt)
+{
+    /// <summary>This item's own process limits; null fields fall back to the <c>[Scheduler]</c> configuration.</summary>
+    public ProcessOverrides Overrides { get; init; } = new();
+}
+
+/// <summary>Per-content process limits set through the v1 API.</summary>
+public sealed record ProcessOverrides(
+    int? MinProcesses = null,
+    int? MaxProcesses = null,
+    int? MaxConnsPerProcess = null,
+    double? LoadFactor = null,
+    TimeSpan? IdleTimeout = null,
+    TimeSpan? InitTimeout = null);
 
 /// <summary>One uploaded archive of a content item, extracted into <see cref="Path"/> (relative to the data directory).</summary>
 public sealed record Bundle(

@@ -9,7 +9,8 @@ public sealed class ContentRepository(ConnectDatabase database)
 {
     private const string SelectContent = """
         SELECT c.id, c.guid, c.name, c.title, c.description, c.owner_id, u.username AS owner_username, c.app_mode,
-               c.active_bundle_id, c.output_path, c.created_at, c.updated_at
+               c.active_bundle_id, c.output_path, c.created_at, c.updated_at,
+               c.min_processes, c.max_processes, c.max_conns_per_process, c.load_factor, c.idle_timeout_ms, c.init_timeout_ms
         FROM content c JOIN users u ON u.id = c.owner_id
         """;
 
@@ -85,9 +86,64 @@ public sealed class ContentRepository(ConnectDatabase database)
         return await connection.ExecuteAsync("DELETE FROM content WHERE id = @id", new { id }) == 1;
     }
 
+    /// <summary>Replaces the item's process limits (null = use the configuration's).</summary>
+    public async Task SetOverridesAsync(long id, ProcessOverrides o, CancellationToken cancellationToken = default)
+    {
+        await using var connection = await database.OpenAsync(cancellationToken);
+        await connection.ExecuteAsync(database.Sql("""
+            UPDATE content SET min_processes = @MinProcesses, max_processes = @MaxProcesses, max_conns_per_process = @MaxConnsPerProcess,
+                load_factor = @LoadFactor, idle_timeout_ms = @IdleTimeoutMs, init_timeout_ms = @InitTimeoutMs, updated_at = {{NOW}}
+            WHERE id = @id
+            """), new
+        {
+            id, o.MinProcesses, o.MaxProcesses, o.MaxConnsPerProcess, o.LoadFactor,
+            IdleTimeoutMs = (long?)o.IdleTimeout?.TotalMilliseconds, InitTimeoutMs = (long?)o.InitTimeout?.TotalMilliseconds,
+        });
+    }
+
+    /// <summary>The environment variables a content item's R processes get.</summary>
+    public async Task<IReadOnlyDictionary<string, string>> GetEnvironmentAsync(long id, CancellationToken cancellationToken = default)
+    {
+        await using var connection = await database.OpenAsync(cancellationToken);
+        var rows = await connection.QueryAsync<(string Name, string Value)>(
+            "SELECT name, value FROM content_environment WHERE content_id = @id", new { id });
+        return rows.ToDictionary(r => r.Name, r => r.Value, StringComparer.Ordinal);
+    }
+
+    /// <summary>Sets (or, with a null value, removes) environment variables of a content item.</summary>
+    public async Task SetEnvironmentAsync(long id, IReadOnlyDictionary<string, string?> changes, CancellationToken cancellationToken = default)
+    {
+        await using var connection = await database.OpenAsync(cancellationToken);
+        await using var transaction = await database.BeginWriteTransactionAsync(connection, cancellationToken);
+        foreach (var (name, value) in changes)
+        {
+            await connection.ExecuteAsync("DELETE FROM content_environment WHERE content_id = @id AND name = @name", new { id, name }, transaction);
+            if (value is not null)
+            {
+                await connection.ExecuteAsync("INSERT INTO content_environment (content_id, name, value) VALUES (@id, @name, @value)", new { id, name, value }, transaction);
+            }
+        }
+
+        await transaction.CommitAsync(cancellationToken);
+    }
+
+    /// <summary>Deployed content that runs as R processes (Shiny, Plumber, interactive R Markdown).</summary>
+    public async Task<IReadOnlyList<ContentItem>> ListRunnableAsync(CancellationToken cancellationToken = default)
+    {
+        await using var connection = await database.OpenAsync(cancellationToken);
+        var rows = await connection.QueryAsync<Row>(SelectContent + " WHERE c.active_bundle_id IS NOT NULL AND c.app_mode IN ('shiny', 'api', 'rmd-shiny') ORDER BY c.id");
+        return rows.Select(r => Map(r)!).ToList();
+    }
+
     private static ContentItem? Map(Row? r) => r is null ? null : new ContentItem(
         r.Id, r.Guid, r.Name, r.Title, r.Description, r.OwnerId, r.OwnerUsername, r.AppMode, r.ActiveBundleId, r.OutputPath,
-        DateTimeOffset.FromUnixTimeMilliseconds(r.CreatedAt), DateTimeOffset.FromUnixTimeMilliseconds(r.UpdatedAt));
+        DateTimeOffset.FromUnixTimeMilliseconds(r.CreatedAt), DateTimeOffset.FromUnixTimeMilliseconds(r.UpdatedAt))
+    {
+        Overrides = new ProcessOverrides(
+            r.MinProcesses, r.MaxProcesses, r.MaxConnsPerProcess, r.LoadFactor,
+            r.IdleTimeoutMs is { } idle ? TimeSpan.FromMilliseconds(idle) : null,
+            r.InitTimeoutMs is { } init ? TimeSpan.FromMilliseconds(init) : null),
+    };
 
     private sealed class Row
     {
@@ -103,5 +159,11 @@ public sealed class ContentRepository(ConnectDatabase database)
         public string? OutputPath { get; init; }
         public long CreatedAt { get; init; }
         public long UpdatedAt { get; init; }
+        public int? MinProcesses { get; init; }
+        public int? MaxProcesses { get; init; }
+        public int? MaxConnsPerProcess { get; init; }
+        public double? LoadFactor { get; init; }
+        public long? IdleTimeoutMs { get; init; }
+        public long? InitTimeoutMs { get; init; }
     }
 }

@@ -1,0 +1,139 @@
+using System.Diagnostics;
+
+namespace Connect.Runtime.Processes;
+
+internal enum WorkerState
+{
+    Starting,
+    Ready,
+    Stopping,
+    Exited,
+}
+
+/// <summary>
+/// One R process serving one bundle of one content item on a loopback port. Its connection count is
+/// the number of proxied requests and WebSockets it is serving (or has been promised while starting).
+/// </summary>
+internal sealed class Worker
+{
+    private const int KeptLogLines = 60;
+
+    private readonly Queue<string> _lastLines = new();
+    private readonly TaskCompletionSource _ready = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private readonly TaskCompletionSource<int> _exited = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private int _connections;
+
+    public Worker(long contentId, string contentGuid, long bundleId, int port, string logPath, DateTimeOffset startedAt)
+    {
+        ContentId = contentId;
+        ContentGuid = contentGuid;
+        BundleId = bundleId;
+        Port = port;
+        LogPath = logPath;
+        StartedAt = startedAt;
+        LastActive = startedAt;
+    }
+
+    public string Id { get; } = Guid.NewGuid().ToString("N")[..12];
+
+    public long ContentId { get; }
+
+    public string ContentGuid { get; }
+
+    public long BundleId { get; }
+
+    public int Port { get; }
+
+    public string LogPath { get; }
+
+    public DateTimeOffset StartedAt { get; }
+
+    public int? Pid { get; set; }
+
+    public volatile WorkerState State = WorkerState.Starting;
+
+    /// <summary>Set when a newer bundle became active: it takes no new connections and stops once idle.</summary>
+    public volatile bool Outdated;
+
+    public int Connections => Volatile.Read(ref _connections);
+
+    public DateTimeOffset LastActive { get; private set; }
+
+    public int? ExitCode => _exited.Task.IsCompleted ? _exited.Task.Result : null;
+
+    public Task Ready => _ready.Task;
+
+    public Task<int> Exited => _exited.Task;
+
+    /// <summary>Cancels to stop the worker: graceful signal first, the forceful one a grace period later.</summary>
+    public CancellationTokenSource Graceful { get; } = new();
+
+    public CancellationTokenSource Forceful { get; } = new();
+
+    public bool IsAlive => State is WorkerState.Starting or WorkerState.Ready;
+
+    public void Connect() => Interlocked.Increment(ref _connections);
+
+    public void Disconnect(DateTimeOffset now)
+    {
+        Interlocked.Decrement(ref _connections);
+        LastActive = now;
+    }
+
+    public void MarkReady()
+    {
+        State = WorkerState.Ready;
+        _ready.TrySetResult();
+    }
+
+    public void MarkExited(int exitCode)
+    {
+        State = WorkerState.Exited;
+        _exited.TrySetResult(exitCode);
+        _ready.TrySetException(new WorkerExitedException(exitCode));
+    }
+
+    public void AddLogLine(string line)
+    {
+        lock (_lastLines)
+        {
+            _lastLines.Enqueue(line);
+            while (_lastLines.Count > KeptLogLines)
+            {
+                _lastLines.Dequeue();
+            }
+        }
+    }
+
+    public IReadOnlyList<string> LastLogLines()
+    {
+        lock (_lastLines)
+        {
+            return _lastLines.ToList();
+        }
+    }
+
+    /// <summary>CPU time and resident memory of the R process, when it is still there.</summary>
+    public (TimeSpan Cpu, long MemoryBytes)? Usage()
+    {
+        if (Pid is not { } pid || !IsAlive)
+        {
+            return null;
+        }
+
+        try
+        {
+            using var process = Process.GetProcessById(pid);
+            return (process.TotalProcessorTime, process.WorkingSet64);
+        }
+        catch (Exception e) when (e is ArgumentException or InvalidOperationException)
+        {
+            return null;
+        }
+    }
+}
+
+internal sealed class WorkerExitedException(int exitCode) : Exception($"the R process exited with code {exitCode}")
+{
+    public int ExitCode { get; } = exitCode;
+}

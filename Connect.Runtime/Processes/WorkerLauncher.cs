@@ -1,0 +1,166 @@
+using System.Net.Sockets;
+using System.Text;
+using CliWrap;
+using CliWrap.EventStream;
+using Connect.Runtime.R;
+using Connect.Shared.Cluster;
+using Connect.Shared.Configuration;
+using Connect.Shared.Content;
+
+namespace Connect.Runtime.Processes;
+
+/// <summary>
+/// Starts the R process of a worker with CliWrap: the right R entry point for the app mode, the
+/// bundle folder as working directory, the content's environment, and every output line streamed
+/// into the content's log in the data directory.
+/// </summary>
+internal sealed partial class WorkerLauncher(
+    ConnectOptions options, RInstallation r, NodeIdentity node, TimeProvider clock, ILogger<WorkerLauncher> logger)
+{
+    /// <summary>How long a worker has to stop after the interrupt signal before its process tree is killed.</summary>
+    public static readonly TimeSpan StopGracePeriod = TimeSpan.FromSeconds(5);
+
+    /// <summary>A worker that holds its place (port, log file) but has no process yet; see <see cref="Launch"/>.</summary>
+    public Worker Create(ContentItem content, Bundle bundle)
+    {
+        var logDir = Path.Combine(options.DataDir, "logs", content.Guid);
+        return new Worker(content.Id, content.Guid, bundle.Id, FreeLoopbackPort(),
+            Path.Combine(logDir, $"{node.Name}-{clock.GetUtcNow():yyyyMMddTHHmmss}-{Guid.NewGuid().ToString("N")[..6]}.log"), clock.GetUtcNow());
+    }
+
+    public void Launch(Worker worker, ContentItem content, Bundle bundle, IReadOnlyDictionary<string, string> environment)
+    {
+        var rscript = r.Rscript;
+        if (rscript is null)
+        {
+            worker.AddLogLine($"[connect] R is not installed ({r.Describe()})");
+            worker.MarkExited(-1);
+            return;
+        }
+
+        Directory.CreateDirectory(Path.GetDirectoryName(worker.LogPath)!);
+        var port = worker.Port;
+
+        var command = Cli.Wrap(rscript)
+            .WithArguments(["--vanilla", "-e", EntryPoint(bundle, port)])
+            .WithWorkingDirectory(Path.Combine(options.DataDir, bundle.Path))
+            .WithEnvironmentVariables(e =>
+            {
+                foreach (var (name, value) in environment)
+                {
+                    e.Set(name, value);
+                }
+
+                e.Set("CONNECT_SERVER", options.Server.Address ?? node.Url);
+                e.Set("CONNECT_CONTENT_GUID", content.Guid);
+                e.Set("R_CONFIG_ACTIVE", "rsconnect");
+            })
+            .WithValidation(CommandResultValidation.None);
+
+        _ = RunAsync(worker, command);
+        _ = ProbeAsync(worker);
+    }
+
+    /// <summary>The R code that serves the bundle on <paramref name="port"/>, by app mode.</summary>
+    internal static string EntryPoint(Bundle bundle, int port)
+    {
+        var file = bundle.PrimaryFile?.Replace("\\", "\\\\").Replace("\"", "\\\"");
+        return bundle.AppMode switch
+        {
+            AppModes.Shiny => $"shiny::runApp(\".\", port = {port}L, host = \"127.0.0.1\", launch.browser = FALSE)",
+            AppModes.RmdShiny => $"rmarkdown::run(\"{file}\", shiny_args = list(port = {port}L, host = \"127.0.0.1\", launch.browser = FALSE), auto_reload = FALSE)",
+            AppModes.Api => $"plumber::pr_run(plumber::pr(\"{file}\"), host = \"127.0.0.1\", port = {port}L, docs = FALSE)",
+            _ => throw new InvalidOperationException($"{bundle.AppMode} content does not run as a worker"),
+        };
+    }
+
+    private async Task RunAsync(Worker worker, Command command)
+    {
+        var exitCode = -1;
+        await using var log = new StreamWriter(worker.LogPath, append: true, Encoding.UTF8) { AutoFlush = true };
+        try
+        {
+            await foreach (var e in command.ListenAsync(Encoding.UTF8, Encoding.UTF8, worker.Forceful.Token, worker.Graceful.Token))
+            {
+                switch (e)
+                {
+                    case StartedCommandEvent started:
+                        worker.Pid = started.ProcessId;
+                        LogStarted(worker.ContentGuid, worker.Id, started.ProcessId, worker.Port);
+                        break;
+                    case StandardOutputCommandEvent output:
+                        worker.AddLogLine(output.Text);
+                        await log.WriteLineAsync(output.Text);
+                        break;
+                    case StandardErrorCommandEvent error:
+                        worker.AddLogLine(error.Text);
+                        await log.WriteLineAsync(error.Text);
+                        break;
+                    case ExitedCommandEvent exited:
+                        exitCode = exited.ExitCode;
+                        break;
+                }
+            }
+        }
+        catch (OperationCanceledException)
+        {
+            // Stopped on purpose; CliWrap has signalled or killed the process.
+        }
+        catch (Exception e)
+        {
+            worker.AddLogLine($"[connect] the R process could not be run: {e.Message}");
+        }
+
+        await log.WriteLineAsync($"[connect] worker {worker.Id} exited with code {exitCode}");
+        LogExited(worker.ContentGuid, worker.Id, worker.Pid ?? 0, exitCode);
+        worker.MarkExited(exitCode);
+    }
+
+    /// <summary>A worker is ready when its port accepts a connection.</summary>
+    private static async Task ProbeAsync(Worker worker)
+    {
+        while (worker.State == WorkerState.Starting)
+        {
+            try
+            {
+                using var socket = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
+                await socket.ConnectAsync(System.Net.IPAddress.Loopback, worker.Port);
+                if (worker.State == WorkerState.Starting)
+                {
+                    worker.MarkReady();
+                }
+
+                return;
+            }
+            catch (SocketException)
+            {
+                await Task.Delay(50);
+            }
+        }
+    }
+
+    public static void Stop(Worker worker)
+    {
+        if (worker.State == WorkerState.Exited)
+        {
+            return;
+        }
+
+        worker.State = WorkerState.Stopping;
+        worker.Graceful.Cancel();
+        worker.Forceful.CancelAfter(StopGracePeriod);
+    }
+
+    private static int FreeLoopbackPort()
+    {
+        using var listener = new TcpListener(System.Net.IPAddress.Loopback, 0);
+        listener.Start();
+        return ((System.Net.IPEndPoint)listener.LocalEndpoint).Port;
+    }
+
+    [LoggerMessage(EventId = 400, Level = LogLevel.Information, Message = "Started worker {WorkerId} for content {Guid}: pid {Pid}, port {Port}")]
+    private partial void LogStarted(string guid, string workerId, int pid, int port);
+
+    [LoggerMessage(EventId = 401, Level = LogLevel.Information, Message = "Worker {WorkerId} of content {Guid} (pid {Pid}) exited with code {ExitCode}")]
+    private partial void LogExited(string guid, string workerId, int pid, int exitCode);
+}

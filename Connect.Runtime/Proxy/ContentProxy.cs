@@ -1,0 +1,127 @@
+using System.Net;
+using System.Net.Security;
+using Connect.Runtime.Content;
+using Connect.Runtime.Processes;
+using Connect.Runtime.R;
+using Connect.Shared.Content;
+using Microsoft.AspNetCore.Connections.Features;
+using Yarp.ReverseProxy.Forwarder;
+
+namespace Connect.Runtime.Proxy;
+
+/// <summary>
+/// Sends a viewer's request (or WebSocket) for Shiny, Plumber or interactive R Markdown content to
+/// a worker of this node with YARP's forwarder. A TCP connection keeps its worker for its lifetime,
+/// and a browser keeps it through a cookie, so Shiny's session-bound requests find their session.
+/// </summary>
+internal sealed partial class ContentProxy(IHttpForwarder forwarder, WorkerPool pool, RInstallation r, ILogger<ContentProxy> logger) : IDisposable
+{
+    public const string AffinityCookie = "connect_worker";
+
+    // Idle Shiny sockets may sit for hours; YARP's default activity timeout (100 s) would cut them.
+    private static readonly ForwarderRequestConfig RequestConfig = new() { ActivityTimeout = TimeSpan.FromHours(24) };
+
+    private readonly HttpMessageInvoker _client = new(new SocketsHttpHandler
+    {
+        UseProxy = false,
+        AllowAutoRedirect = false,
+        AutomaticDecompression = DecompressionMethods.None,
+        UseCookies = false,
+        ConnectTimeout = TimeSpan.FromSeconds(10),
+        EnableMultipleHttp2Connections = false,
+        ActivityHeadersPropagator = null,
+        SslOptions = new SslClientAuthenticationOptions(),
+    });
+
+    public async Task<IResult> ForwardAsync(HttpContext context, ContentItem content, Bundle bundle)
+    {
+        var prefix = $"{context.Request.PathBase}/content/{content.Guid}";
+        context.Request.Path.StartsWithSegments($"/content/{content.Guid}", out var rest);
+        var connectionItems = context.Features.Get<IConnectionItemsFeature>()?.Items;
+        var connectionKey = "connect.worker." + content.Guid;
+        var preferred = connectionItems?.TryGetValue(connectionKey, out var id) == true ? id as string : context.Request.Cookies[AffinityCookie];
+
+        var acquired = await pool.AcquireAsync(content, bundle, preferred, context.RequestAborted);
+        if (acquired.Lease is not { } lease)
+        {
+            return await RefusalPageAsync(content, bundle, acquired);
+        }
+
+        using (lease)
+        {
+            var worker = lease.Worker;
+            if (connectionItems is not null)
+            {
+                connectionItems[connectionKey] = worker.Id;
+            }
+
+            if (preferred != worker.Id)
+            {
+                context.Response.Cookies.Append(AffinityCookie, worker.Id, new CookieOptions
+                {
+                    Path = prefix + "/",
+                    HttpOnly = true,
+                    SameSite = SameSiteMode.Lax,
+                });
+            }
+
+            var error = await forwarder.SendAsync(context, $"http://127.0.0.1:{worker.Port}", _client, RequestConfig, new WorkerTransformer(prefix, rest, worker.Port));
+            if (error != ForwarderError.None && !context.Response.HasStarted)
+            {
+                LogForwardFailed(content.Guid, worker.Id, error);
+                return ContentEndpoint.Page(HttpStatusCode.BadGateway, "The content stopped answering",
+                    $"The R process serving '{Name(content)}' did not answer ({error}). Reload the page to start a new one.");
+            }
+        }
+
+        return Results.Empty;
+    }
+
+    private async Task<IResult> RefusalPageAsync(ContentItem content, Bundle bundle, AcquireResult result)
+    {
+        switch (result.Refusal)
+        {
+            case WorkerRefusal.Busy:
+                var settings = WorkerSettings.For(content, pool.SchedulerOptions);
+                return ContentEndpoint.Page(HttpStatusCode.ServiceUnavailable, "Too busy right now",
+                    $"All {settings.MaxProcesses} processes of '{Name(content)}' on this server are serving their limit of "
+                    + $"{settings.MaxConnsPerProcess} connections. Please try again in a moment.", retryAfterSeconds: 5);
+
+            case WorkerRefusal.InitTimeout:
+                return ContentEndpoint.Page(HttpStatusCode.BadGateway, "The content did not start in time",
+                    $"The R process of '{Name(content)}' did not start listening within {result.InitTimeout.TotalSeconds:0.#} seconds "
+                    + "(Scheduler.InitTimeout) and was stopped.", result.FailedWorker?.LastLogLines());
+
+            default:
+                var worker = result.FailedWorker!;
+                var message = $"The R process of '{Name(content)}' exited with code {worker.ExitCode} before it started listening.";
+                var missing = await MissingPackagesAsync(bundle);
+                if (missing.Count > 0)
+                {
+                    message += $" These R packages it needs are not installed on this server: {string.Join(", ", missing)}.";
+                }
+
+                return ContentEndpoint.Page(HttpStatusCode.BadGateway, "The content failed to start", message + " The end of its log:", worker.LastLogLines());
+        }
+    }
+
+    private async Task<IReadOnlyList<string>> MissingPackagesAsync(Bundle bundle)
+    {
+        try
+        {
+            var installed = await r.InstalledPackagesAsync(CancellationToken.None);
+            return bundle.Packages.Where(p => !installed.Contains(p)).ToList();
+        }
+        catch (Exception)
+        {
+            return [];
+        }
+    }
+
+    private static string Name(ContentItem content) => content.Title ?? content.Name;
+
+    public void Dispose() => _client.Dispose();
+
+    [LoggerMessage(EventId = 500, Level = LogLevel.Warning, Message = "Forwarding to worker {WorkerId} of content {Guid} failed: {Error}")]
+    private partial void LogForwardFailed(string guid, string workerId, ForwarderError error);
+}
