@@ -115,6 +115,7 @@ internal static partial class NodeHost
         app.MapPing();
         app.MapLegacyPublishingApi();
         app.MapContentApi();
+        app.MapProcessApi();
         app.MapContent();
         return app;
     }

@@ -20,11 +20,14 @@ internal sealed record ApplicationJson(
 /// <summary>A content item in the v1 API.</summary>
 internal sealed record ContentJson(
     string Guid, long Id, string Name, string? Title, string? Description, string? AppMode, string OwnerUsername,
-    string? BundleId, string ContentUrl, DateTimeOffset CreatedTime, DateTimeOffset LastDeployedTime)
+    string? BundleId, string ContentUrl, DateTimeOffset CreatedTime, DateTimeOffset LastDeployedTime,
+    int? MinProcesses, int? MaxProcesses, int? MaxConnsPerProcess, double? LoadFactor, double? IdleTimeout, double? InitTimeout)
 {
     public static ContentJson From(ContentItem c, string baseUrl) => new(
         c.Guid, c.Id, c.Name, c.Title, c.Description, c.AppMode, c.OwnerUsername, c.ActiveBundleId?.ToString(),
-        ContentUrls.Content(baseUrl, c), c.CreatedAt, c.UpdatedAt);
+        ContentUrls.Content(baseUrl, c), c.CreatedAt, c.UpdatedAt,
+        c.Overrides.MinProcesses, c.Overrides.MaxProcesses, c.Overrides.MaxConnsPerProcess, c.Overrides.LoadFactor,
+        c.Overrides.IdleTimeout?.TotalSeconds, c.Overrides.InitTimeout?.TotalSeconds);
 }
 
 internal sealed record BundleJson(string Id, long AppId, string ContentGuid, long Size, string AppMode, string? PrimaryFile, bool Active, DateTimeOffset CreatedTime)
@@ -56,7 +59,12 @@ internal sealed record DeployApplicationRequest(long? Bundle);
 
 internal sealed record CreateContentRequest(string? Name, string? Title, string? Description);
 
-internal sealed record PatchContentRequest(string? Title, string? Description);
+/// <summary>Fields left out (or null) stay as they are. Timeouts are in seconds.</summary>
+internal sealed record PatchContentRequest(
+    string? Title, string? Description, int? MinProcesses, int? MaxProcesses, int? MaxConnsPerProcess,
+    double? LoadFactor, double? IdleTimeout, double? InitTimeout);
+
+internal sealed record EnvironmentVariable(string? Name, string? Value);
 
 internal sealed record DeployContentRequest(string? BundleId);
 

@@ -49,7 +49,30 @@ internal static class ContentApi
                 return error;
             }
 
-            await contents.UpdateAsync(content!.Id, body?.Title, body?.Description, ct);
+            if (body is null)
+            {
+                return ApiErrors.BadRequest("send a JSON object with the fields to change");
+            }
+
+            var o = content!.Overrides;
+            var overrides = new ProcessOverrides(
+                body.MinProcesses ?? o.MinProcesses,
+                body.MaxProcesses ?? o.MaxProcesses,
+                body.MaxConnsPerProcess ?? o.MaxConnsPerProcess,
+                body.LoadFactor ?? o.LoadFactor,
+                body.IdleTimeout is { } idle ? TimeSpan.FromSeconds(idle) : o.IdleTimeout,
+                body.InitTimeout is { } init ? TimeSpan.FromSeconds(init) : o.InitTimeout);
+            if (Processes.WorkerSettings.Validate(overrides, options.Scheduler) is { } problem)
+            {
+                return ApiErrors.BadRequest(problem);
+            }
+
+            if (overrides != o)
+            {
+                await contents.SetOverridesAsync(content.Id, overrides, ct);
+            }
+
+            await contents.UpdateAsync(content.Id, body.Title, body.Description, ct);
             return Results.Json(ContentJson.From((await contents.GetAsync(content.Id, ct))!, ContentUrls.BaseUrl(context, options)));
         });
 
@@ -124,6 +147,48 @@ internal static class ContentApi
             return bundleError ?? Results.Json(new { task_id = await deployer.StartAsync(content!, bundle!, caller.Id) }, statusCode: StatusCodes.Status202Accepted);
         });
 
+        v1.MapPost("/content/{guid}/render", async (string guid, ClaimsPrincipal principal, ContentRepository contents, BundleRepository bundles, Deployer deployer, CancellationToken ct) =>
+        {
+            var caller = Caller.From(principal);
+            var (content, error) = await ContentAccess.ForChangeAsync(contents, caller, guid, ct);
+            if (error is not null)
+            {
+                return error;
+            }
+
+            if (content!.AppMode != AppModes.RmdStatic || content.ActiveBundleId is not { } bundleId || await bundles.GetAsync(bundleId, ct) is not { } bundle)
+            {
+                return ApiErrors.BadRequest("only a deployed R Markdown document (rmd-static) can be rendered");
+            }
+
+            return Results.Json(new { task_id = await deployer.StartRenderAsync(content, bundle, caller.Id) }, statusCode: StatusCodes.Status202Accepted);
+        });
+
+        v1.MapGet("/content/{guid}/environment", async (string guid, ClaimsPrincipal principal, ContentRepository contents, CancellationToken ct) =>
+        {
+            // Names only: values are often secrets.
+            var (content, error) = await ContentAccess.ForChangeAsync(contents, Caller.From(principal), guid, ct);
+            return error ?? Results.Json((await contents.GetEnvironmentAsync(content!.Id, ct)).Keys.Order(StringComparer.Ordinal));
+        });
+
+        v1.MapPatch("/content/{guid}/environment", async (string guid, EnvironmentVariable[]? body, ClaimsPrincipal principal, ContentRepository contents, CancellationToken ct) =>
+        {
+            var (content, error) = await ContentAccess.ForChangeAsync(contents, Caller.From(principal), guid, ct);
+            if (error is not null)
+            {
+                return error;
+            }
+
+            var bad = (body ?? []).Where(v => !IsVariableName(v.Name)).Select(v => v.Name ?? "(none)").ToList();
+            if (body is null || bad.Count > 0)
+            {
+                return ApiErrors.BadRequest($"send [{{\"name\": ..., \"value\": ...}}] with names of letters, digits and '_' that do not start with CONNECT_; refused: {string.Join(", ", bad)}");
+            }
+
+            await contents.SetEnvironmentAsync(content!.Id, body.ToDictionary(v => v.Name!, v => v.Value), ct);
+            return Results.Json((await contents.GetEnvironmentAsync(content.Id, ct)).Keys.Order(StringComparer.Ordinal));
+        });
+
         v1.MapGet("/tasks/{id}", async (string id, int? first, ClaimsPrincipal principal, TaskRepository tasks, CancellationToken ct) =>
         {
             var (task, error) = await TaskAccess.GetAsync(tasks, Caller.From(principal), id, first ?? 0, ct);
@@ -134,4 +199,8 @@ internal static class ContentApi
         app.MapFallback("/__api__/{**path}", (HttpContext context) =>
             ApiErrors.NotFound($"{context.Request.Method} {context.Request.Path} is not an API endpoint of this server"));
     }
+
+    private static bool IsVariableName(string? name) =>
+        name is { Length: > 0 } && (char.IsAsciiLetter(name[0]) || name[0] == '_') && name.All(c => char.IsAsciiLetterOrDigit(c) || c == '_')
+        && !name.StartsWith("CONNECT_", StringComparison.OrdinalIgnoreCase);
 }

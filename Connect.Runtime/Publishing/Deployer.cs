@@ -48,13 +48,10 @@ internal sealed partial class Deployer(
             string? output = null;
             if (bundle.AppMode == AppModes.RmdStatic)
             {
-                output = Path.Combine("output", content.Id.ToString(), $"{bundle.Id}-{taskId}");
-                await Log($"Rendering {bundle.PrimaryFile}");
-                var exitCode = await renderer.RenderAsync(store.FullPath(bundle.Path), bundle.PrimaryFile!, store.FullPath(output), Log, cancellationToken);
-                if (exitCode != 0)
+                (output, var error) = await RenderAsync(taskId, bundle, Log, cancellationToken);
+                if (error is not null)
                 {
-                    Directory.Delete(store.FullPath(output), recursive: true);
-                    await FailAsync(taskId, content, $"rendering {bundle.PrimaryFile} failed: R exited with code {exitCode} (its messages are above)");
+                    await FailAsync(taskId, content, error);
                     return;
                 }
             }
@@ -68,6 +65,53 @@ internal sealed partial class Deployer(
         {
             await FailAsync(taskId, content, cancellationToken.IsCancellationRequested ? "the node stopped during the deploy" : e.Message);
         }
+    }
+
+    /// <summary>Re-renders the active R Markdown bundle as a task on this node; the old output serves until the new one succeeds.</summary>
+    public async Task<string> StartRenderAsync(ContentItem content, Bundle bundle, long userId)
+    {
+        var taskId = await tasks.CreateAsync("render", node.Name, content.Id, userId);
+        _ = Task.Run(async () =>
+        {
+            Task Log(string line) => tasks.AppendAsync(taskId, [line], CancellationToken.None);
+            try
+            {
+                var (output, error) = await RenderAsync(taskId, bundle, Log, lifetime.ApplicationStopping);
+                if (error is not null)
+                {
+                    await FailAsync(taskId, content, error);
+                }
+                else if (!await contents.SetOutputAsync(content.Id, bundle.Id, output!, CancellationToken.None))
+                {
+                    await FailAsync(taskId, content, $"bundle {bundle.Id} is no longer active; this rendering was not published");
+                }
+                else
+                {
+                    await Log($"The new rendering is live at /content/{content.Guid}/");
+                    await tasks.FinishAsync(taskId, 0, null, cancellationToken: CancellationToken.None);
+                }
+            }
+            catch (Exception e)
+            {
+                await FailAsync(taskId, content, e.Message);
+            }
+        });
+        return taskId;
+    }
+
+    /// <summary>Renders into a folder of its own (relative to the data directory); a failed render leaves no folder.</summary>
+    private async Task<(string? Output, string? Error)> RenderAsync(string taskId, Bundle bundle, Func<string, Task> log, CancellationToken cancellationToken)
+    {
+        var output = Path.Combine("output", bundle.ContentId.ToString(), $"{bundle.Id}-{taskId}");
+        await log($"Rendering {bundle.PrimaryFile}");
+        var exitCode = await renderer.RenderAsync(store.FullPath(bundle.Path), bundle.PrimaryFile!, store.FullPath(output), log, cancellationToken);
+        if (exitCode == 0)
+        {
+            return (output, null);
+        }
+
+        Directory.Delete(store.FullPath(output), recursive: true);
+        return (null, $"rendering {bundle.PrimaryFile} failed: R exited with code {exitCode} (its messages are above)");
     }
 
     private async Task FailAsync(string taskId, ContentItem content, string error)

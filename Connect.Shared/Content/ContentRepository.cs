@@ -80,6 +80,18 @@ public sealed class ContentRepository(ConnectDatabase database)
             new { id, bundleId = bundle.Id, appMode = bundle.AppMode, outputPath });
     }
 
+    /// <summary>
+    /// Publishes a new rendering of the active bundle. False (and nothing changes) when another bundle
+    /// became active meanwhile: the output of an older bundle must never replace a newer one's.
+    /// </summary>
+    public async Task<bool> SetOutputAsync(long id, long bundleId, string outputPath, CancellationToken cancellationToken = default)
+    {
+        await using var connection = await database.OpenAsync(cancellationToken);
+        return await connection.ExecuteAsync(
+            database.Sql("UPDATE content SET output_path = @outputPath, updated_at = {{NOW}} WHERE id = @id AND active_bundle_id = @bundleId"),
+            new { id, bundleId, outputPath }) == 1;
+    }
+
     public async Task<bool> DeleteAsync(long id, CancellationToken cancellationToken = default)
     {
         await using var connection = await database.OpenAsync(cancellationToken);

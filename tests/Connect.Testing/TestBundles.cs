@@ -26,6 +26,22 @@ public static class TestBundles
         ("manifest.json", Manifest("static", "index.html")),
         ("index.html", $"<html><body><h1>{text}</h1></body></html>"));
 
+    /// <summary>A Shiny app bundle whose app.R is <paramref name="appR"/>.</summary>
+    public static byte[] ShinyApp(string appR, params string[] packages) =>
+        Create(("manifest.json", Manifest("shiny", packages: packages)), ("app.R", appR));
+
+    /// <summary>A Plumber API bundle whose plumber.R is <paramref name="plumberR"/>.</summary>
+    public static byte[] PlumberApi(string plumberR) =>
+        Create(("manifest.json", Manifest("api")), ("plumber.R", plumberR));
+
+    /// <summary>The smallest Shiny app: a text output that echoes a numeric input.</summary>
+    public const string EchoApp = """
+        library(shiny)
+        ui <- fluidPage(numericInput("n", "n", 1), textOutput("out"))
+        server <- function(input, output, session) output$out <- renderText(paste("n is", input$n))
+        shinyApp(ui, server)
+        """;
+
     public static byte[] Create(params (string Name, string Content)[] files) => Create(writer =>
     {
         foreach (var (name, content) in files)

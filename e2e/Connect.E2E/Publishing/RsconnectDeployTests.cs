@@ -3,7 +3,6 @@ using System.Text.Json;
 using Connect.E2E.Infrastructure;
 using Connect.Shared.Configuration;
 using Connect.Testing;
-using static Connect.E2E.Infrastructure.RScript;
 
 namespace Connect.E2E.Publishing;
 
@@ -29,14 +28,10 @@ public sealed class RsconnectDeployTests : IDisposable
         await File.WriteAllTextAsync(Path.Combine(report, "report.Rmd"), "---\ntitle: \"Quarterly\"\noutput: html_document\n---\n\nThe answer is `r 6 * 7`.\n");
         var server = node.BaseUrl.ToString().TrimEnd('/') + apiSuffix;
 
-        var (exitCode, output) = await RunAsync($"""
-            rsconnect::addServer({Quote(server)}, name = "local")
-            rsconnect::connectApiUser(account = "admin", server = "local", apiKey = {Quote(node.AdminKey)})
-            stopifnot(isTRUE(rsconnect::deployApp({Quote(site)}, appName = "site", server = "local", account = "admin", launch.browser = FALSE)))
-            stopifnot(isTRUE(rsconnect::deployApp({Quote(report)}, appPrimaryDoc = "report.Rmd", appName = "report", server = "local", account = "admin", launch.browser = FALSE)))
-            """, _folder.File("r-home"));
+        var rsconnect = Rsconnect.For(node, _folder, server);
+        await rsconnect.DeployAsync(site, "site");
+        var output = await rsconnect.DeployAsync(report, "report", "report.Rmd");
 
-        Assert.True(exitCode == 0, output);
         Assert.Contains("Output created:", output); // the render log streamed back to rsconnect
         using var admin = node.ClientWithKey(node.AdminKey);
         var content = await ListAsync(admin);
@@ -46,11 +41,7 @@ public sealed class RsconnectDeployTests : IDisposable
 
         // rsconnect's second deployApp from the same folder updates the same content item.
         await File.WriteAllTextAsync(Path.Combine(site, "index.html"), "<html><body><h1>Second edition</h1></body></html>");
-        (exitCode, output) = await RunAsync($"""
-            stopifnot(isTRUE(rsconnect::deployApp({Quote(site)}, appName = "site", server = "local", account = "admin", launch.browser = FALSE)))
-            """, _folder.File("r-home"));
-
-        Assert.True(exitCode == 0, output);
+        await rsconnect.DeployAsync(site, "site");
         var after = await ListAsync(admin);
         Assert.Equal(2, after.Count);
         Assert.Equal(siteGuid, after["site"]);

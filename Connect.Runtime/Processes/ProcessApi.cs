@@ -1,0 +1,53 @@
+using System.Security.Claims;
+using Connect.Runtime.Authentication;
+using Connect.Shared.Cluster;
+
+namespace Connect.Runtime.Processes;
+
+/// <summary><c>GET /__api__/v1/server/processes</c>: this node's workers, for administrators.</summary>
+internal static class ProcessApi
+{
+    public static void MapProcessApi(this IEndpointRouteBuilder app)
+    {
+        app.MapGet("/__api__/v1/server/processes", (ClaimsPrincipal principal, WorkerPool pool, NodeIdentity node, TimeProvider clock) =>
+        {
+            if (!Caller.From(principal).IsAdministrator)
+            {
+                return ApiErrors.Forbidden("only administrators may list processes");
+            }
+
+            var now = clock.GetUtcNow();
+            return Results.Json(new
+            {
+                node = node.Name,
+                processes = pool.Workers.Select(w =>
+                {
+                    var usage = w.Usage();
+                    return new
+                    {
+                        id = w.Id,
+                        content_guid = w.ContentGuid,
+                        bundle_id = w.BundleId,
+                        pid = w.Pid,
+                        port = w.Port,
+                        state = w.State.ToString().ToLowerInvariant(),
+                        connections = w.Connections,
+                        started_time = w.StartedAt,
+                        idle_seconds = w.Connections == 0 ? (now - w.LastActive).TotalSeconds : 0,
+                        cpu_seconds = usage?.Cpu.TotalSeconds,
+                        memory_bytes = usage?.MemoryBytes,
+                    };
+                }),
+                recent_exits = pool.RecentExits.Select(w => new
+                {
+                    id = w.Id,
+                    content_guid = w.ContentGuid,
+                    pid = w.Pid,
+                    exit_code = w.ExitCode,
+                    started_time = w.StartedAt,
+                    last_log_lines = w.LastLogLines().TakeLast(20),
+                }),
+            });
+        }).RequireAuthorization();
+    }
+}

@@ -1,0 +1,115 @@
+using System.Diagnostics;
+using System.Net;
+using CliWrap;
+using CliWrap.Buffered;
+using Connect.Testing;
+
+namespace Connect.E2E.Runtime;
+
+/// <summary>Workers that crash, fail to start, start too slowly, or lose their R packages.</summary>
+public sealed class WorkerFailureTests : IDisposable
+{
+    private readonly TempDirectory _folder = new("connect-failures");
+
+    public void Dispose() => _folder.Dispose();
+
+    private const string EchoApi = """
+        #* @get /pid
+        function() list(pid = Sys.getpid())
+        """;
+
+    [Fact]
+    public async Task A_worker_killed_from_outside_is_replaced_on_the_next_request()
+    {
+        await using var node = NodeProcess.Start(_folder, "node", "");
+        await node.WaitUntilServingAsync();
+        var guid = await node.DeployAsync("pid-api", TestBundles.PlumberApi(EchoApi));
+        var first = await node.Http.GetStringAsync($"content/{guid}/pid");
+        var pid = (await node.WorkersOfAsync(guid))[0].GetProperty("pid").GetInt32();
+        Assert.Contains(pid.ToString(), first);
+
+        Process.GetProcessById(pid).Kill();
+        await Wait.UntilAsync(async () => (await node.ProcessesAsync()).GetProperty("recent_exits").EnumerateArray()
+            .Any(e => e.GetProperty("pid").GetInt32() == pid), "the killed worker to be noticed");
+
+        var second = await node.Http.GetAsync($"content/{guid}/pid");
+        Assert.Equal(HttpStatusCode.OK, second.StatusCode);
+        var newPid = (await node.WorkersOfAsync(guid))[0].GetProperty("pid").GetInt32();
+        Assert.NotEqual(pid, newPid);
+        Assert.Contains(newPid.ToString(), await second.Content.ReadAsStringAsync());
+    }
+
+    [Fact]
+    public async Task An_app_whose_r_code_fails_at_start_gets_an_error_page_with_rs_error_and_a_log()
+    {
+        await using var node = NodeProcess.Start(_folder, "node", "");
+        await node.WaitUntilServingAsync();
+        var guid = await node.DeployAsync("broken", TestBundles.ShinyApp("stop('boom at start: the warehouse is closed')"));
+
+        var response = await node.Http.GetAsync($"content/{guid}/");
+
+        Assert.Equal(HttpStatusCode.BadGateway, response.StatusCode);
+        var page = await response.Content.ReadAsStringAsync();
+        Assert.Contains("failed to start", page);
+        Assert.Contains("boom at start: the warehouse is closed", page);
+        var log = Assert.Single(Directory.GetFiles(Path.Combine(node.DataDir, "logs", guid)));
+        Assert.Contains("boom at start", await File.ReadAllTextAsync(log));
+    }
+
+    [Fact]
+    public async Task A_worker_that_does_not_listen_within_the_init_timeout_is_stopped_with_a_clear_page()
+    {
+        await using var node = NodeProcess.Start(_folder, "node", "[Scheduler]\nInitTimeout = 2s\n");
+        await node.WaitUntilServingAsync();
+        var guid = await node.DeployAsync("sleepy", TestBundles.ShinyApp("Sys.sleep(120)\n" + TestBundles.EchoApp));
+
+        var response = await node.Http.GetAsync($"content/{guid}/");
+
+        Assert.Equal(HttpStatusCode.BadGateway, response.StatusCode);
+        Assert.Contains("did not start listening within 2 seconds (Scheduler.InitTimeout)", await response.Content.ReadAsStringAsync());
+        await Wait.UntilAsync(async () => (await node.WorkersOfAsync(guid)).Count == 0, "the slow worker to be stopped");
+    }
+
+    [Fact]
+    public async Task Content_whose_r_packages_vanished_names_them()
+    {
+        // A throw-away R package in a library of its own, visible to the node (and its R) through R_LIBS_USER.
+        var library = Directory.CreateDirectory(_folder.File("rlib")).FullName;
+        var source = Directory.CreateDirectory(_folder.File("fakepkg")).FullName;
+        await File.WriteAllTextAsync(Path.Combine(source, "DESCRIPTION"), "Package: connectfakepkg\nVersion: 0.1\nTitle: Test\nDescription: Test.\nLicense: MIT\nAuthor: t\nMaintainer: t <t@example.com>\n");
+        await File.WriteAllTextAsync(Path.Combine(source, "NAMESPACE"), "");
+        var install = await Cli.Wrap("R").WithArguments(["CMD", "INSTALL", "--no-test-load", "-l", library, source])
+            .WithValidation(CommandResultValidation.None).ExecuteBufferedAsync();
+        Assert.True(install.ExitCode == 0, install.StandardError);
+
+        await using var node = NodeProcess.Start(_folder, "node", "", new Dictionary<string, string> { ["R_LIBS_USER"] = library });
+        await node.WaitUntilServingAsync();
+        var guid = await node.DeployAsync("needs-fake", TestBundles.ShinyApp("library(connectfakepkg)\n" + TestBundles.EchoApp, "connectfakepkg", "shiny"));
+
+        Directory.Delete(Path.Combine(library, "connectfakepkg"), recursive: true);
+        var response = await node.Http.GetAsync($"content/{guid}/");
+
+        Assert.Equal(HttpStatusCode.BadGateway, response.StatusCode);
+        var page = await response.Content.ReadAsStringAsync();
+        Assert.Contains("not installed on this server: connectfakepkg", page);
+        Assert.Contains("there is no package called", page);
+    }
+
+    [Fact]
+    public async Task Unknown_content_and_content_never_deployed_get_404_pages()
+    {
+        await using var node = NodeProcess.Start(_folder, "node", "");
+        await node.WaitUntilServingAsync();
+        using var admin = node.ClientWithKey(node.AdminKey);
+        var created = await NodePublishing.Json(await admin.PostAsync("__api__/v1/content",
+            new StringContent("{\"name\": \"empty-app\"}", System.Text.Encoding.UTF8, "application/json")));
+
+        var unknown = await node.Http.GetAsync($"content/{Guid.NewGuid()}/");
+        var empty = await node.Http.GetAsync($"content/{created.GetProperty("guid").GetString()}/");
+
+        Assert.Equal(HttpStatusCode.NotFound, unknown.StatusCode);
+        Assert.Contains("There is no content", await unknown.Content.ReadAsStringAsync());
+        Assert.Equal(HttpStatusCode.NotFound, empty.StatusCode);
+        Assert.Contains("has no deployed bundle yet", await empty.Content.ReadAsStringAsync());
+    }
+}

@@ -1,0 +1,60 @@
+using System.Net.Http.Headers;
+using System.Net.Http.Json;
+using System.Text.Json;
+
+namespace Connect.Testing;
+
+/// <summary>Publishing through a node's HTTP API as the admin, without R: quick set-up for runtime tests.</summary>
+public static class NodePublishing
+{
+    /// <summary>Creates content <paramref name="name"/>, uploads and deploys <paramref name="bundle"/>; returns its GUID.</summary>
+    public static async Task<string> DeployAsync(this NodeProcess node, string name, byte[] bundle)
+    {
+        using var admin = node.ClientWithKey(node.AdminKey);
+        var created = await admin.PostAsJsonAsync("__api__/v1/content", new { name });
+        var guid = (await Json(created)).GetProperty("guid").GetString()!;
+        await node.RedeployAsync(guid, bundle);
+        return guid;
+    }
+
+    /// <summary>Uploads and deploys a new bundle of existing content and waits for the deploy to succeed.</summary>
+    public static async Task RedeployAsync(this NodeProcess node, string guid, byte[] bundle)
+    {
+        using var admin = node.ClientWithKey(node.AdminKey);
+        var body = new ByteArrayContent(bundle);
+        body.Headers.ContentType = new MediaTypeHeaderValue("application/gzip");
+        var upload = await admin.PostAsync($"__api__/v1/content/{guid}/bundles", body);
+        var uploaded = await Json(upload);
+        if (!upload.IsSuccessStatusCode)
+        {
+            throw new InvalidOperationException($"upload failed: {uploaded}");
+        }
+
+        var deploy = await admin.PostAsJsonAsync($"__api__/v1/content/{guid}/deploy", new { bundle_id = uploaded.GetProperty("id").GetString() });
+        var taskId = (await Json(deploy)).GetProperty("task_id").GetString();
+        JsonElement task = default;
+        await Wait.UntilAsync(async () =>
+        {
+            task = await Json(await admin.GetAsync($"__api__/v1/tasks/{taskId}"));
+            return task.GetProperty("finished").GetBoolean();
+        }, $"deploy task {taskId}");
+        if (task.GetProperty("code").GetInt32() != 0)
+        {
+            throw new InvalidOperationException($"deploy failed: {task}");
+        }
+    }
+
+    /// <summary>This node's worker processes, from <c>/__api__/v1/server/processes</c>.</summary>
+    public static async Task<JsonElement> ProcessesAsync(this NodeProcess node)
+    {
+        using var admin = node.ClientWithKey(node.AdminKey);
+        return await Json(await admin.GetAsync("__api__/v1/server/processes"));
+    }
+
+    public static async Task<List<JsonElement>> WorkersOfAsync(this NodeProcess node, string guid) =>
+        (await node.ProcessesAsync()).GetProperty("processes").EnumerateArray()
+            .Where(p => p.GetProperty("content_guid").GetString() == guid).ToList();
+
+    public static async Task<JsonElement> Json(HttpResponseMessage response) =>
+        JsonDocument.Parse(await response.Content.ReadAsStringAsync()).RootElement.Clone();
+}
