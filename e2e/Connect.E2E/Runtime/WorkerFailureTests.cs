@@ -112,4 +112,19 @@ public sealed class WorkerFailureTests : IDisposable
         Assert.Equal(HttpStatusCode.NotFound, empty.StatusCode);
         Assert.Contains("has no deployed bundle yet", await empty.Content.ReadAsStringAsync());
     }
+
+    [Fact]
+    public async Task Only_administrators_see_the_process_list()
+    {
+        await using var node = NodeProcess.Start(_folder, "node", "");
+        await node.WaitUntilServingAsync();
+        var (_, _) = await node.RunCommandAsync("users", "add", "pat", "--role", "publisher");
+        var (_, key) = await node.RunCommandAsync("keys", "create", "--user", "pat");
+        using var publisher = node.ClientWithKey(key.Split('\n')[^1]);
+
+        var response = await publisher.GetAsync("__api__/v1/server/processes");
+
+        Assert.Equal(HttpStatusCode.Forbidden, response.StatusCode);
+        Assert.Equal("node", (await node.ProcessesAsync()).GetProperty("node").GetString());
+    }
 }
