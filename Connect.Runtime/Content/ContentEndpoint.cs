@@ -15,7 +15,7 @@ internal static class ContentEndpoint
 
     public static void MapContent(this IEndpointRouteBuilder app)
     {
-        app.Map("/content/{guid}/{**path}", async (string guid, string? path, HttpContext context, ContentRepository contents, BundleRepository bundles, Publishing.BundleStore store, Proxy.ContentProxy proxy, CancellationToken ct) =>
+        app.Map("/content/{guid}/{**path}", async (string guid, string? path, HttpContext context, ContentLookup lookup, Publishing.BundleStore store, Proxy.ContentProxy proxy, CancellationToken ct) =>
         {
             // Relative links in content only work below "/content/{guid}/", so the bare form redirects there.
             if (string.IsNullOrEmpty(path) && !context.Request.Path.Value!.EndsWith('/'))
@@ -23,13 +23,13 @@ internal static class ContentEndpoint
                 return Results.Redirect($"{context.Request.PathBase}/content/{guid}/{context.Request.QueryString}");
             }
 
-            var content = await contents.GetAsync(guid, ct);
+            var (content, bundle) = await lookup.FindAsync(guid, ct);
             if (content is null)
             {
                 return Page(HttpStatusCode.NotFound, "Content not found", $"There is no content {guid} on this server.");
             }
 
-            if (content.ActiveBundleId is not { } bundleId || await bundles.GetAsync(bundleId, ct) is not { } bundle)
+            if (bundle is null)
             {
                 return Page(HttpStatusCode.NotFound, "Not deployed yet", $"'{content.Title ?? content.Name}' has no deployed bundle yet.");
             }

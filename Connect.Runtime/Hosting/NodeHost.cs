@@ -99,6 +99,7 @@ internal static partial class NodeHost
         builder.Services.AddHostedService<WorkerSupervisor>();
         builder.Services.AddHttpForwarder();
         builder.Services.AddSingleton<ContentProxy>();
+        builder.Services.AddSingleton<ContentLookup>();
 
         builder.Services.ConfigureHttpJsonOptions(o => o.SerializerOptions.PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower);
         builder.Services.AddAuthentication(ApiKeyAuthenticationHandler.SchemeName)

@@ -41,7 +41,7 @@ internal static class ContentApi
             return error ?? Results.Json(ContentJson.From(content!, ContentUrls.BaseUrl(context, options)));
         });
 
-        v1.MapPatch("/content/{guid}", async (string guid, PatchContentRequest? body, HttpContext context, ClaimsPrincipal principal, ContentRepository contents, ConnectOptions options, CancellationToken ct) =>
+        v1.MapPatch("/content/{guid}", async (string guid, PatchContentRequest? body, HttpContext context, ClaimsPrincipal principal, ContentRepository contents, Content.ContentLookup lookup, ConnectOptions options, CancellationToken ct) =>
         {
             var (content, error) = await ContentAccess.ForChangeAsync(contents, Caller.From(principal), guid, ct);
             if (error is not null)
@@ -70,13 +70,14 @@ internal static class ContentApi
             if (overrides != o)
             {
                 await contents.SetOverridesAsync(content.Id, overrides, ct);
+                lookup.Forget(content.Guid);
             }
 
             await contents.UpdateAsync(content.Id, body.Title, body.Description, ct);
             return Results.Json(ContentJson.From((await contents.GetAsync(content.Id, ct))!, ContentUrls.BaseUrl(context, options)));
         });
 
-        v1.MapDelete("/content/{guid}", async (string guid, ClaimsPrincipal principal, ContentRepository contents, BundleStore store, CancellationToken ct) =>
+        v1.MapDelete("/content/{guid}", async (string guid, ClaimsPrincipal principal, ContentRepository contents, BundleStore store, Content.ContentLookup lookup, CancellationToken ct) =>
         {
             var (content, error) = await ContentAccess.ForChangeAsync(contents, Caller.From(principal), guid, ct);
             if (error is not null)
@@ -86,6 +87,7 @@ internal static class ContentApi
 
             // Rows first: once they are gone nothing serves the files, so removing them cannot break a request mid-way.
             await contents.DeleteAsync(content!.Id, ct);
+            lookup.Forget(content.Guid);
             store.DeleteContentFiles(content.Id);
             return Results.NoContent();
         });

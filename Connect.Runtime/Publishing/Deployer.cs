@@ -17,6 +17,7 @@ internal sealed partial class Deployer(
     RInstallation r,
     RMarkdownRenderer renderer,
     NodeIdentity node,
+    Content.ContentLookup lookup,
     IHostApplicationLifetime lifetime,
     ILogger<Deployer> logger)
 {
@@ -57,6 +58,7 @@ internal sealed partial class Deployer(
             }
 
             await contents.ActivateBundleAsync(content.Id, bundle, output, CancellationToken.None);
+            lookup.Forget(content.Guid);
             await Log($"Bundle {bundle.Id} is now live at /content/{content.Guid}/");
             await tasks.FinishAsync(taskId, 0, null, cancellationToken: CancellationToken.None);
             LogDeployed(content.Guid, bundle.Id, taskId);
@@ -87,6 +89,7 @@ internal sealed partial class Deployer(
                 }
                 else
                 {
+                    lookup.Forget(content.Guid);
                     await Log($"The new rendering is live at /content/{content.Guid}/");
                     await tasks.FinishAsync(taskId, 0, null, cancellationToken: CancellationToken.None);
                 }

@@ -1,0 +1,110 @@
+#!/usr/bin/env bash
+# Proxy benchmark (run on demand, not in CI): one Plumber worker and one static file, measured
+# (a) directly, (b) through nginx as a plain reverse proxy, (c) through a Connect node, in one run.
+# Also: cold Shiny time-to-first-byte against R's own start-up. Prints a markdown table.
+# Usage: bench/proxy.sh [seconds-per-run] [connections]
+set -euo pipefail
+cd "$(dirname "$0")/.."
+duration=${1:-8}
+conns=${2:-8}
+scripts/install-deps.sh
+dotnet build Connect.Runtime -c Release -nologo -clp:ErrorsOnly >/dev/null
+
+work=$(mktemp -d /tmp/connect-bench.XXXXXX)
+node_port=5939
+nginx_port=5940
+cleanup() {
+  [ -f "$work/nginx.pid" ] && kill "$(cat "$work/nginx.pid")" 2>/dev/null || true
+  [ -n "${node_pid:-}" ] && kill -TERM "$node_pid" 2>/dev/null && wait "$node_pid" 2>/dev/null || true
+  rm -rf "$work"
+}
+trap cleanup EXIT
+
+cat > "$work/connect.gcfg" <<CFG
+[Server]
+DataDir = $work/data
+[HTTP]
+Listen = 127.0.0.1:$node_port
+[Scheduler]
+MaxProcesses = 1
+MaxConnsPerProcess = 1000
+IdleTimeout = 30m
+CFG
+dotnet Connect.Runtime/bin/Release/net10.0/connect.dll run --config "$work/connect.gcfg" > "$work/node.log" 2>&1 &
+node_pid=$!
+for _ in $(seq 1 100); do curl -fs -o /dev/null "http://127.0.0.1:$node_port/__ping__" && break; sleep 0.2; done
+key=$(cat "$work/data/admin-api-key")
+api() { curl -fs -H "Authorization: Key $key" "$@"; }
+field() { sed -n "s/.*\"$1\":\"\\([^\"]*\\)\".*/\\1/p"; }
+
+deploy() { # name, folder -> guid
+  local guid bundle task
+  guid=$(api -X POST -H 'Content-Type: application/json' -d "{\"name\":\"$1\"}" "http://127.0.0.1:$node_port/__api__/v1/content" | field guid)
+  tar -czf "$work/$1.tar.gz" -C "$2" .
+  bundle=$(api -X POST --data-binary "@$work/$1.tar.gz" "http://127.0.0.1:$node_port/__api__/v1/content/$guid/bundles" | field id)
+  task=$(api -X POST -H 'Content-Type: application/json' -d "{\"bundle_id\":\"$bundle\"}" "http://127.0.0.1:$node_port/__api__/v1/content/$guid/deploy" | field task_id)
+  for _ in $(seq 1 100); do api "http://127.0.0.1:$node_port/__api__/v1/tasks/$task" | grep -q '"finished":true' && break; sleep 0.2; done
+  echo "$guid"
+}
+
+mkdir -p "$work/api" "$work/site" "$work/shiny"
+printf '#* @get /echo\nfunction(msg = "") msg\n' > "$work/api/plumber.R"
+printf '{"version":1,"metadata":{"appmode":"api"},"packages":null}' > "$work/api/manifest.json"
+head -c 2048 /dev/urandom | base64 > "$work/site/index.html"
+printf '{"version":1,"metadata":{"appmode":"static","primary_html":"index.html"},"packages":null}' > "$work/site/manifest.json"
+printf 'library(shiny)\nshinyApp(fluidPage("hi"), function(input, output) {})\n' > "$work/shiny/app.R"
+printf '{"version":1,"metadata":{"appmode":"shiny"},"packages":null}' > "$work/shiny/manifest.json"
+api_guid=$(deploy api "$work/api")
+site_guid=$(deploy site "$work/site")
+shiny_guid=$(deploy shiny "$work/shiny")
+
+# Cold Shiny: first request (starts R) against R's own start-up with shiny loaded.
+cold=$(curl -s -o /dev/null -w '%{time_starttransfer}' "http://127.0.0.1:$node_port/content/$shiny_guid/")
+r_start=$( { /usr/bin/time -f '%e' Rscript -e 'invisible(0)' >/dev/null; } 2>&1 )
+r_shiny=$( { /usr/bin/time -f '%e' Rscript -e 'library(shiny)' >/dev/null; } 2>&1 )
+
+curl -fs -o /dev/null "http://127.0.0.1:$node_port/content/$api_guid/echo?msg=x"
+worker_port=$(api "http://127.0.0.1:$node_port/__api__/v1/server/processes" | tr '{' '\n' | grep "\"content_guid\":\"$api_guid\"" | sed -n 's/.*"port":\([0-9]*\).*/\1/p')
+site_dir=""
+for d in "$work"/data/apps/*/*; do
+  if [ -f "$d/index.html" ]; then site_dir=$d; fi
+done
+
+cat > "$work/nginx.conf" <<NGINX
+worker_processes 1;
+pid $work/nginx.pid;
+error_log $work/nginx-error.log;
+events { worker_connections 1024; }
+http {
+  access_log off;
+  upstream plumber { server 127.0.0.1:$worker_port; keepalive 32; }
+  server {
+    listen 127.0.0.1:$nginx_port;
+    location /echo { proxy_pass http://plumber; proxy_http_version 1.1; proxy_set_header Connection ""; }
+    location /static/ { alias $site_dir/; }
+  }
+}
+NGINX
+nginx -c "$work/nginx.conf"
+
+run() { # label url [extra wrk args]
+  local out rps p50 p99
+  out=$(wrk -t1 -c"$conns" -d"${duration}s" --latency "${@:3}" "$2")
+  rps=$(echo "$out" | awk '/Requests\/sec/ {print $2}')
+  p50=$(echo "$out" | awk '$1 == "50%" {print $2}')
+  p99=$(echo "$out" | awk '$1 == "99%" {print $2}')
+  printf '| %s | %s | %s | %s |\n' "$1" "$rps" "$p50" "$p99"
+}
+
+echo "Machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs); wrk -t1 -c$conns -d${duration}s"
+echo
+echo "| path | req/s | p50 | p99 |"
+echo "|---|---|---|---|"
+run "Plumber direct, keep-alive" "http://127.0.0.1:$worker_port/echo?msg=x"
+run "Plumber direct, Connection: close" "http://127.0.0.1:$worker_port/echo?msg=x" -H "Connection: close"
+run "Plumber through nginx (upstream keepalive 32)" "http://127.0.0.1:$nginx_port/echo?msg=x"
+run "Plumber through the node" "http://127.0.0.1:$node_port/content/$api_guid/echo?msg=x"
+run "static file, nginx" "http://127.0.0.1:$nginx_port/static/index.html"
+run "static file, the node" "http://127.0.0.1:$node_port/content/$site_guid/index.html"
+echo
+echo "Cold Shiny first byte through the node: ${cold}s; Rscript start-up: ${r_start}s; with library(shiny): ${r_shiny}s"
