@@ -1,5 +1,7 @@
+using System.Buffers.Binary;
 using System.Formats.Tar;
 using System.IO.Compression;
+using System.IO.Hashing;
 
 namespace Connect.Runtime.Publishing;
 
@@ -17,8 +19,18 @@ internal static class BundleArchive
         long total = 0;
         try
         {
+            if (gzip.CanSeek)
+            {
+                if (await CheckGzipAsync(gzip, maxExtractedBytes, cancellationToken) is { } corrupt)
+                {
+                    return corrupt;
+                }
+
+                gzip.Seek(0, SeekOrigin.Begin);
+            }
+
             await using var decompressed = new GZipStream(gzip, CompressionMode.Decompress, leaveOpen: true);
-            await using var reader = new TarReader(decompressed);
+            await using var reader = new TarReader(decompressed, leaveOpen: true);
             while (await reader.GetNextEntryAsync(copyData: false, cancellationToken) is { } entry)
             {
                 var name = entry.Name.Replace('\\', '/');
@@ -104,6 +116,89 @@ internal static class BundleArchive
         }
 
         return null;
+    }
+
+    /// <summary>
+    /// A first, write-nothing pass: GZipStream does not check the gzip trailer, so damage inside the
+    /// compressed data can decode to plausible bytes. Decompress it all, compare CRC-32 and length with
+    /// the trailer, and refuse archives that inflate beyond the limit before a single file is written.
+    /// </summary>
+    private static async Task<string?> CheckGzipAsync(Stream gzip, long maxExtractedBytes, CancellationToken cancellationToken)
+    {
+        var content = new Crc32ReadStream(new GZipStream(gzip, CompressionMode.Decompress, leaveOpen: true));
+        var buffer = new byte[81920];
+        // Tar headers and padding come on top of the files themselves.
+        var limit = maxExtractedBytes + maxExtractedBytes / 10 + (1 << 20);
+        while (await content.ReadAsync(buffer, cancellationToken) > 0)
+        {
+            if (content.Length > limit)
+            {
+                return $"the bundle unpacks to more than {maxExtractedBytes / (1024 * 1024)} MiB";
+            }
+        }
+
+        if (gzip.Length < 18)
+        {
+            return "the bundle is not a gzip-compressed tar archive (it is too short)";
+        }
+
+        var trailer = new byte[8];
+        gzip.Seek(-8, SeekOrigin.End);
+        gzip.ReadExactly(trailer);
+        var crc = BinaryPrimitives.ReadUInt32LittleEndian(trailer);
+        var length = BinaryPrimitives.ReadUInt32LittleEndian(trailer.AsSpan(4));
+        return crc == content.Crc && length == (uint)content.Length
+            ? null
+            : "the bundle is not a gzip-compressed tar archive (its gzip checksum does not match: the file is corrupt or truncated)";
+    }
+
+    /// <summary>Passes reads through while computing the CRC-32 and length of everything read.</summary>
+    private sealed class Crc32ReadStream(Stream inner) : Stream
+    {
+        private readonly Crc32 _crc = new();
+
+        public uint Crc => _crc.GetCurrentHashAsUInt32();
+
+        public override long Length => Position;
+
+        public override long Position { get; set; }
+
+        public override bool CanRead => true;
+
+        public override bool CanSeek => false;
+
+        public override bool CanWrite => false;
+
+        public override int Read(byte[] buffer, int offset, int count) => Read(buffer.AsSpan(offset, count));
+
+        public override int Read(Span<byte> buffer)
+        {
+            var read = inner.Read(buffer);
+            _crc.Append(buffer[..read]);
+            Position += read;
+            return read;
+        }
+
+        public override async ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default)
+        {
+            var read = await inner.ReadAsync(buffer, cancellationToken);
+            _crc.Append(buffer.Span[..read]);
+            Position += read;
+            return read;
+        }
+
+        public override Task<int> ReadAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken) =>
+            ReadAsync(buffer.AsMemory(offset, count), cancellationToken).AsTask();
+
+        public override void Flush()
+        {
+        }
+
+        public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
+
+        public override void SetLength(long value) => throw new NotSupportedException();
+
+        public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
     }
 
     /// <summary>The full path of <paramref name="relative"/> under <paramref name="root"/>, or null if it would leave it.</summary>

@@ -93,13 +93,42 @@ public sealed class BundleArchiveTests : IDisposable
     }
 
     [Fact]
-    public async Task Corrupt_gzip_is_refused()
+    public async Task Damage_anywhere_after_the_gzip_header_is_refused_or_changes_nothing()
     {
-        var archive = TestBundles.StaticSite("hi");
-        archive[archive.Length / 2] ^= 0xFF;
-        archive[archive.Length / 2 + 1] ^= 0xFF;
+        var good = TestBundles.StaticSite("hi");
+        var refused = 0;
 
-        Assert.Contains("not a gzip-compressed tar archive", await ExtractAsync(archive));
+        // Byte 10 on: the compressed data and the trailer (the header itself carries no checksum).
+        // A few flips land on bits deflate ignores (padding, unused code lengths); those must extract
+        // exactly the original files. Every other one must be refused before anything is written.
+        for (var i = 10; i < good.Length; i++)
+        {
+            var damaged = (byte[])good.Clone();
+            damaged[i] ^= 0x55;
+
+            var error = await ExtractAsync(damaged);
+
+            if (error is null)
+            {
+                Assert.Equal("<html><body><h1>hi</h1></body></html>", System.IO.File.ReadAllText(Path.Combine(Destination, "index.html")));
+                Directory.Delete(Destination, recursive: true);
+                continue;
+            }
+
+            refused++;
+            Assert.True(error.Contains("not a gzip-compressed tar archive"), $"damage at byte {i} gave: {error}");
+            Assert.Empty(Directory.GetFileSystemEntries(Destination));
+        }
+
+        Assert.True(refused > (good.Length - 10) * 9 / 10, $"only {refused} of {good.Length - 10} damaged copies were refused");
+    }
+
+    [Fact]
+    public async Task A_truncated_bundle_is_refused()
+    {
+        var good = TestBundles.StaticSite("hi");
+
+        Assert.Contains("not a gzip-compressed tar archive", await ExtractAsync(good[..(good.Length - 20)]));
     }
 
     [Fact]
