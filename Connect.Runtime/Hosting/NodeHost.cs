@@ -1,5 +1,6 @@
 using System.Text.Json;
 using Connect.Runtime.Authentication;
+using Connect.Runtime.Cluster;
 using Connect.Runtime.CommandLine;
 using Connect.Runtime.Content;
 using Connect.Runtime.Processes;
@@ -40,8 +41,10 @@ internal static partial class NodeHost
                 app.Services.GetRequiredService<UserRepository>(), app.Services.GetRequiredService<ApiKeyRepository>(),
                 options.DataDir, logger, CancellationToken.None);
             await app.Services.GetRequiredService<TaskRepository>().FailUnfinishedAsync(options.Node.Name);
+            // RunAsync disposes the services, so hold on to the state that carries the exit code.
+            var state = app.Services.GetRequiredService<NodeState>();
             await app.RunAsync();
-            return ExitCodes.Ok;
+            return state.ExitCode;
         }
         catch (Exception e) when (DatabaseErrors.IsConnectionProblem(e))
         {
@@ -77,13 +80,16 @@ internal static partial class NodeHost
             Guid.NewGuid().ToString("N"));
 
         builder.Services.AddSingleton(options);
-        builder.Services.AddSingleton(TimeProvider.System);
+        builder.Services.AddSingleton(NodeClock());
         builder.Services.AddSingleton(_ => ConnectDatabase.Create(options));
         builder.Services.AddSingleton<SchemaMigrator>();
         builder.Services.AddSingleton<SchemaState>();
         builder.Services.AddSingleton<NodeRegistry>();
         builder.Services.AddSingleton(identity);
-        builder.Services.AddHostedService<NodeHeartbeat>();
+        builder.Services.AddSingleton<NodeHeartbeat>();
+        builder.Services.AddHostedService(sp => sp.GetRequiredService<NodeHeartbeat>());
+        builder.Services.AddSingleton<NodeState>();
+        builder.Services.AddHostedService<SchemaWatch>();
 
         builder.Services.AddSingleton<UserRepository>();
         builder.Services.AddSingleton<ApiKeyRepository>();
@@ -117,9 +123,17 @@ internal static partial class NodeHost
         app.MapLegacyPublishingApi();
         app.MapContentApi();
         app.MapProcessApi();
+        app.MapNodesApi();
         app.MapContent();
         return app;
     }
+
+    /// <summary>The system clock, unless a test shifted it with <see cref="OffsetTimeProvider.Variable"/>.</summary>
+    private static TimeProvider NodeClock() =>
+        Environment.GetEnvironmentVariable(OffsetTimeProvider.Variable) is { Length: > 0 } text
+        && ConfigValues.TryParseDuration(text.TrimStart('-'), out var offset)
+            ? new OffsetTimeProvider(TimeProvider.System, text.StartsWith('-') ? -offset : offset)
+            : TimeProvider.System;
 
     [LoggerMessage(EventId = 1, Level = LogLevel.Information, Message = "Database {Database}: {Outcome}")]
     private static partial void LogSchema(ILogger logger, string database, string outcome);

@@ -8,9 +8,8 @@ internal static class PingEndpoint
     /// </summary>
     public static void MapPing(this WebApplication app)
     {
-        var lifetime = app.Lifetime;
-        app.MapGet("/__ping__", () => lifetime.ApplicationStopping.IsCancellationRequested
-            ? Results.Json(new { status = "stopping" }, statusCode: StatusCodes.Status503ServiceUnavailable)
+        app.MapGet("/__ping__", (Cluster.NodeState state) => state.DrainReason is { } reason
+            ? Results.Json(new { status = "stopping", reason }, statusCode: StatusCodes.Status503ServiceUnavailable)
             : Results.Text("{}", "application/json"));
     }
 }

@@ -8,9 +8,16 @@ namespace Connect.Shared.Cluster;
 /// <see cref="NodeRegistry.HeartbeatInterval"/>, marks the node stopped on a clean shutdown.
 /// A failed heartbeat (database away) is logged and retried; it never stops the node by itself.
 /// </summary>
-public sealed partial class NodeHeartbeat(NodeRegistry registry, NodeIdentity identity, TimeProvider clock, ILogger<NodeHeartbeat> logger)
+public sealed partial class NodeHeartbeat(
+    NodeRegistry registry, NodeIdentity identity, Configuration.ConnectOptions options, TimeProvider clock, ILogger<NodeHeartbeat> logger)
     : BackgroundService
 {
+    private static readonly TimeSpan SkewWarningEvery = TimeSpan.FromMinutes(1);
+    private DateTimeOffset _lastSkewWarning = DateTimeOffset.MinValue;
+
+    /// <summary>This node's clock minus the database's, as of the last heartbeat.</summary>
+    public TimeSpan? ClockOffset { get; private set; }
+
     public override async Task StartAsync(CancellationToken cancellationToken)
     {
         await registry.RegisterAsync(identity, cancellationToken);
@@ -39,12 +46,22 @@ public sealed partial class NodeHeartbeat(NodeRegistry registry, NodeIdentity id
         {
             try
             {
-                if (!await registry.HeartbeatAsync(identity, stoppingToken))
+                var offset = await registry.HeartbeatAsync(identity, stoppingToken);
+                if (offset is null)
                 {
                     // Someone removed or took over our row (an operator, or a second node started with
                     // the same Node.Name): register again so the cluster view stays truthful.
                     LogRowLost(identity.Name);
                     await registry.RegisterAsync(identity, stoppingToken);
+                    continue;
+                }
+
+                ClockOffset = offset;
+                var now = clock.GetUtcNow();
+                if (offset.Value.Duration() > options.Node.MaxClockSkew && now - _lastSkewWarning >= SkewWarningEvery)
+                {
+                    _lastSkewWarning = now;
+                    LogClockSkew(identity.Name, offset.Value.TotalMilliseconds, options.Node.MaxClockSkew.TotalMilliseconds);
                 }
             }
             catch (Exception e) when (e is not OperationCanceledException)
@@ -65,6 +82,10 @@ public sealed partial class NodeHeartbeat(NodeRegistry registry, NodeIdentity id
 
     [LoggerMessage(EventId = 203, Level = LogLevel.Warning, Message = "Node {Name} lost its row in the nodes table (another node with the same Node.Name?); registering again")]
     private partial void LogRowLost(string name);
+
+    [LoggerMessage(EventId = 205, Level = LogLevel.Warning,
+        Message = "Clock skew: the clock of node {Name} is {OffsetMs:0} ms off the database's (more than Node.MaxClockSkew = {MaxMs:0} ms). Synchronise the clocks of all nodes (NTP); cluster decisions use the database's clock.")]
+    private partial void LogClockSkew(string name, double offsetMs, double maxMs);
 
     [LoggerMessage(EventId = 204, Level = LogLevel.Warning, Message = "Node {Name} could not deregister: {Reason}")]
     private partial void LogDeregisterFailed(string name, string reason);

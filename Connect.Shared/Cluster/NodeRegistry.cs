@@ -53,14 +53,18 @@ public sealed class NodeRegistry(Data.ConnectDatabase database, TimeProvider clo
             new { node.Name, node.Url, node.Version, node.SchemaVersion, node.InstanceId, NodeClock = NodeClockNow() });
     }
 
-    /// <summary>Refreshes the node's row. False when the row is gone or another instance took the name over.</summary>
-    public async Task<bool> HeartbeatAsync(NodeIdentity node, CancellationToken cancellationToken = default)
+    /// <summary>
+    /// Refreshes the node's row and returns this node's clock offset from the database (null when the
+    /// row is gone or another instance took the name over).
+    /// </summary>
+    public async Task<TimeSpan?> HeartbeatAsync(NodeIdentity node, CancellationToken cancellationToken = default)
     {
         await using var connection = await database.OpenAsync(cancellationToken);
-        var updated = await connection.ExecuteAsync(
-            database.Sql("UPDATE nodes SET heartbeat_at = {{NOW}}, node_clock_at = @NodeClock WHERE name = @Name AND instance_id = @InstanceId AND stopped_at IS NULL"),
-            new { node.Name, node.InstanceId, NodeClock = NodeClockNow() });
-        return updated == 1;
+        var nodeClock = NodeClockNow();
+        var databaseClock = await connection.ExecuteScalarAsync<long?>(
+            database.Sql("UPDATE nodes SET heartbeat_at = {{NOW}}, node_clock_at = @NodeClock WHERE name = @Name AND instance_id = @InstanceId AND stopped_at IS NULL RETURNING heartbeat_at"),
+            new { node.Name, node.InstanceId, NodeClock = nodeClock });
+        return databaseClock is { } at ? TimeSpan.FromMilliseconds(nodeClock - at) : null;
     }
 
     public async Task DeregisterAsync(NodeIdentity node, CancellationToken cancellationToken = default)

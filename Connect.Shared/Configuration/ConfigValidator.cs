@@ -32,6 +32,11 @@ internal static class ConfigValidator
             yield return Error("Node.Name", $"'{o.Node.Name}' must be a non-empty name without spaces");
         }
 
+        if (o.Node.MaxClockSkew <= TimeSpan.Zero)
+        {
+            yield return Error("Node.MaxClockSkew", "must be greater than zero");
+        }
+
         if (o.Server.Address is { } address && !Uri.TryCreate(address, UriKind.Absolute, out _))
         {
             yield return Error("Server.Address", $"'{address}' is not an absolute URL such as https://connect.example.com/");

@@ -45,6 +45,9 @@ public sealed class HttpOptions
 public sealed class NodeOptions
 {
     public string Name { get; set; } = Environment.MachineName.ToLowerInvariant();
+
+    /// <summary>A node whose clock differs from the database's by more than this is warned about.</summary>
+    public TimeSpan MaxClockSkew { get; set; } = TimeSpan.FromSeconds(1);
 }
 
 public enum DatabaseProvider

@@ -49,8 +49,9 @@ public sealed class NodeRegistryTests
         var node = Node("fast");
 
         await registry.RegisterAsync(node);
-        Assert.True(await registry.HeartbeatAsync(node));
+        var measured = await registry.HeartbeatAsync(node);
 
+        Assert.InRange(measured!.Value.TotalMilliseconds, 6000, 8000);
         var offset = Assert.Single(await registry.ListAsync()).ClockOffset;
         Assert.InRange(offset.TotalMilliseconds, 6000, 8000);
     }
@@ -68,7 +69,7 @@ public sealed class NodeRegistryTests
         await registry.DeregisterAsync(node);
 
         Assert.Equal(NodeStatus.Stopped, Assert.Single(await registry.ListAsync()).Status);
-        Assert.False(await registry.HeartbeatAsync(node));
+        Assert.Null(await registry.HeartbeatAsync(node));
     }
 
     [Theory]
@@ -103,8 +104,8 @@ public sealed class NodeRegistryTests
 
         await registry.RegisterAsync(second);
 
-        Assert.False(await registry.HeartbeatAsync(first));
-        Assert.True(await registry.HeartbeatAsync(second));
+        Assert.Null(await registry.HeartbeatAsync(first));
+        Assert.NotNull(await registry.HeartbeatAsync(second));
         Assert.Equal("1.2.4", Assert.Single(await registry.ListAsync()).Version);
     }
 }

@@ -37,6 +37,7 @@ public sealed class ConfigurationLoaderTests : IDisposable
         Assert.Equal("/var/lib/connect-landing", o.Server.LandingDir);
         Assert.Equal(":3939", o.HTTP.Listen);
         Assert.Equal("node-a", o.Node.Name);
+        Assert.Equal(TimeSpan.FromMilliseconds(500), o.Node.MaxClockSkew);
         Assert.Equal("127.0.0.1:3940", o.Admin.Listen);
         Assert.Equal(DatabaseProvider.Postgres, o.Database.Provider);
         Assert.Equal("/var/lib/connect/db", o.Database.Dir);

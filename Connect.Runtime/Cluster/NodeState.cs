@@ -1,0 +1,33 @@
+namespace Connect.Runtime.Cluster;
+
+/// <summary>Whether this node still takes work, and the exit code it will end with.</summary>
+internal sealed class NodeState(IHostApplicationLifetime lifetime)
+{
+    private volatile string? _drainReason;
+
+    /// <summary>Why the node is draining (answering 503 to health checks), or null while it serves.</summary>
+    public string? DrainReason => _drainReason ?? (lifetime.ApplicationStopping.IsCancellationRequested ? "the node is stopping" : null);
+
+    public int ExitCode { get; private set; }
+
+    /// <summary>Stops taking work: health checks fail from now on, then the node shuts down with <paramref name="exitCode"/>.</summary>
+    public void Drain(string reason, int exitCode)
+    {
+        _drainReason = reason;
+        ExitCode = exitCode;
+    }
+}
+
+/// <summary>A clock shifted by a fixed offset: lets a test start a node whose clock is wrong.</summary>
+internal sealed class OffsetTimeProvider(TimeProvider inner, TimeSpan offset) : TimeProvider
+{
+    /// <summary>Test aid: a duration such as <c>5s</c> or <c>-3s</c> added to this node's clock.</summary>
+    public const string Variable = "CONNECT_FAKE_CLOCK_OFFSET";
+
+    public override DateTimeOffset GetUtcNow() => inner.GetUtcNow() + offset;
+
+    public override long GetTimestamp() => inner.GetTimestamp();
+
+    public override ITimer CreateTimer(TimerCallback callback, object? state, TimeSpan dueTime, TimeSpan period) =>
+        inner.CreateTimer(callback, state, dueTime, period);
+}

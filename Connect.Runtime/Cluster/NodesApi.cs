@@ -1,0 +1,36 @@
+using System.Security.Claims;
+using Connect.Runtime.Authentication;
+using Connect.Shared.Cluster;
+using Connect.Shared.Configuration;
+
+namespace Connect.Runtime.Cluster;
+
+/// <summary><c>GET /__api__/v1/server/nodes</c>: the cluster as the database sees it.</summary>
+internal static class NodesApi
+{
+    public static void MapNodesApi(this IEndpointRouteBuilder app)
+    {
+        app.MapGet("/__api__/v1/server/nodes", async (ClaimsPrincipal principal, NodeRegistry registry, ConnectOptions options, CancellationToken ct) =>
+        {
+            if (!Caller.From(principal).IsAdministrator)
+            {
+                return ApiErrors.Forbidden("only administrators may list nodes");
+            }
+
+            var nodes = await registry.ListAsync(ct);
+            return Results.Json(nodes.Select(n => new
+            {
+                name = n.Name,
+                url = n.Url,
+                version = n.Version,
+                schema_version = n.SchemaVersion,
+                status = n.Status.ToString().ToLowerInvariant(),
+                started_time = n.StartedAt,
+                last_heartbeat = n.LastHeartbeat,
+                last_heartbeat_age_seconds = n.HeartbeatAge.TotalSeconds,
+                clock_offset_ms = n.ClockOffset.TotalMilliseconds,
+                clock_skewed = n.ClockOffset.Duration() > options.Node.MaxClockSkew,
+            }));
+        }).RequireAuthorization();
+    }
+}
