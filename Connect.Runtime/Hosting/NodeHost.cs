@@ -7,6 +7,8 @@ using Connect.Runtime.Processes;
 using Connect.Runtime.Proxy;
 using Connect.Runtime.Publishing;
 using Connect.Runtime.R;
+using Connect.Runtime.Scheduling;
+using Connect.Shared.Scheduling;
 using Connect.Shared.Cluster;
 using Connect.Shared.Configuration;
 using Connect.Shared.Content;
@@ -106,6 +108,9 @@ internal static partial class NodeHost
         builder.Services.AddHttpForwarder();
         builder.Services.AddSingleton<ContentProxy>();
         builder.Services.AddSingleton<ContentLookup>();
+        builder.Services.AddSingleton<ScheduleRepository>();
+        builder.Services.AddSingleton<JobRepository>();
+        builder.Services.AddHostedService<ScheduledRenderRunner>();
 
         builder.Services.ConfigureHttpJsonOptions(o => o.SerializerOptions.PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower);
         builder.Services.AddAuthentication(ApiKeyAuthenticationHandler.SchemeName)
@@ -124,6 +129,7 @@ internal static partial class NodeHost
         app.MapContentApi();
         app.MapProcessApi();
         app.MapNodesApi();
+        app.MapScheduleApi();
         app.MapContent();
         return app;
     }

@@ -27,6 +27,19 @@ public abstract class ConnectDatabase : IAsyncDisposable
 
     protected abstract string IdentityColumn { get; }
 
+    /// <summary>What makes a claiming sub-select skip rows other transactions hold (nothing on SQLite, whose writers never overlap).</summary>
+    protected virtual string SkipLocked => "";
+
+    /// <summary>Wakes listeners on other nodes (PostgreSQL NOTIFY); a no-op where there are no other nodes.</summary>
+    public virtual Task NotifyAsync(string channel, CancellationToken cancellationToken = default) => Task.CompletedTask;
+
+    /// <summary>Completes each time <see cref="NotifyAsync"/> is called for <paramref name="channel"/> anywhere; never, on SQLite.</summary>
+    public virtual async IAsyncEnumerable<string> ListenAsync(string channel, [System.Runtime.CompilerServices.EnumeratorCancellation] CancellationToken cancellationToken)
+    {
+        await Task.Delay(Timeout.Infinite, cancellationToken);
+        yield break;
+    }
+
     public abstract Task<DbConnection> OpenAsync(CancellationToken cancellationToken = default);
 
     /// <summary>
@@ -42,7 +55,8 @@ public abstract class ConnectDatabase : IAsyncDisposable
 
     public string Sql(string template) =>
         template.Replace("{{NOW}}", NowMilliseconds, StringComparison.Ordinal)
-            .Replace("{{ID}}", IdentityColumn, StringComparison.Ordinal);
+            .Replace("{{ID}}", IdentityColumn, StringComparison.Ordinal)
+            .Replace("{{SKIP_LOCKED}}", SkipLocked, StringComparison.Ordinal);
 
     public static ConnectDatabase Create(ConnectOptions options) => options.Database.Provider switch
     {

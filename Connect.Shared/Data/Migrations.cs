@@ -99,7 +99,7 @@ public static class Migrations
                 expression TEXT NOT NULL,
                 time_zone TEXT NOT NULL,
                 enabled INTEGER NOT NULL DEFAULT 1,
-                next_run_at BIGINT,
+                next_run_at BIGINT NOT NULL,
                 created_at BIGINT NOT NULL
             );
 
@@ -117,7 +117,9 @@ public static class Migrations
                 started_at BIGINT,
                 finished_at BIGINT,
                 exit_code INTEGER,
+                error TEXT,
                 log_path TEXT,
+                output_path TEXT,
                 created_at BIGINT NOT NULL
             );
 

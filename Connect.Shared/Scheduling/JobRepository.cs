@@ -1,0 +1,125 @@
+using Connect.Shared.Data;
+using Dapper;
+
+namespace Connect.Shared.Scheduling;
+
+/// <summary>A job this node holds. <see cref="Token"/> fences it: only the holder of the latest token may heartbeat or finish it.</summary>
+public sealed record ClaimedJob(long Id, long ContentId, long? ScheduleId, long Token, DateTimeOffset DueAt);
+
+public sealed record JobRecord(
+    long Id, long ContentId, long? ScheduleId, string Kind, string Status, string? Node, long ClaimToken,
+    DateTimeOffset DueAt, DateTimeOffset? StartedAt, DateTimeOffset? FinishedAt, int? ExitCode, string? Error, string? LogPath);
+
+/// <summary>
+/// Scheduled renders as claimable rows. A claim is one statement (<c>FOR UPDATE SKIP LOCKED</c> on
+/// PostgreSQL), so one due job goes to exactly one node; the holder keeps its claim alive with a
+/// heartbeat, and a job whose heartbeat stopped is claimed again, with a new token, by any node.
+/// All times are the database's.
+/// </summary>
+public sealed class JobRepository(ConnectDatabase database)
+{
+    public async Task<ClaimedJob?> ClaimAsync(string node, TimeSpan abandonAfter, CancellationToken cancellationToken = default)
+    {
+        await using var connection = await database.OpenAsync(cancellationToken);
+        var row = await connection.QuerySingleOrDefaultAsync<ClaimRow>(database.Sql("""
+            UPDATE jobs SET status = 'running', node = @node, claim_token = claim_token + 1,
+                heartbeat_at = {{NOW}}, started_at = {{NOW}}, finished_at = NULL, exit_code = NULL, error = NULL
+            WHERE id = (
+                SELECT id FROM jobs
+                WHERE (status = 'queued' AND due_at <= {{NOW}}) OR (status = 'running' AND heartbeat_at < {{NOW}} - @abandonMs)
+                ORDER BY due_at, id
+                LIMIT 1
+                {{SKIP_LOCKED}})
+            RETURNING id, content_id, schedule_id, claim_token, due_at
+            """), new { node, abandonMs = (long)abandonAfter.TotalMilliseconds });
+        return row is null ? null : new ClaimedJob(row.Id, row.ContentId, row.ScheduleId, row.ClaimToken, DateTimeOffset.FromUnixTimeMilliseconds(row.DueAt));
+    }
+
+    /// <summary>Keeps the claim alive; false when the claim was lost (another node took the job over).</summary>
+    public async Task<bool> HeartbeatAsync(ClaimedJob job, CancellationToken cancellationToken = default)
+    {
+        await using var connection = await database.OpenAsync(cancellationToken);
+        return await connection.ExecuteAsync(
+            database.Sql("UPDATE jobs SET heartbeat_at = {{NOW}} WHERE id = @Id AND claim_token = @Token AND status = 'running'"),
+            job) == 1;
+    }
+
+    /// <summary>
+    /// Records the outcome and, for a successful render of the still-active bundle, publishes its output,
+    /// in one transaction and only while the claim still holds. False (and nothing written) otherwise.
+    /// </summary>
+    public async Task<bool> FinishAsync(ClaimedJob job, long bundleId, int exitCode, string? error, string? logPath, string? outputPath, CancellationToken cancellationToken = default)
+    {
+        await using var connection = await database.OpenAsync(cancellationToken);
+        await using var transaction = await database.BeginWriteTransactionAsync(connection, cancellationToken);
+        var held = await connection.ExecuteAsync(database.Sql("""
+            UPDATE jobs SET status = @status, finished_at = {{NOW}}, exit_code = @exitCode, error = @error,
+                log_path = @logPath, output_path = @outputPath, bundle_id = @bundleId
+            WHERE id = @id AND claim_token = @token AND status = 'running'
+            """), new
+        {
+            id = job.Id, token = job.Token, status = error is null ? "succeeded" : "failed",
+            exitCode, error, logPath, outputPath, bundleId,
+        }, transaction) == 1;
+        if (held && error is null && outputPath is not null)
+        {
+            await connection.ExecuteAsync(
+                database.Sql("UPDATE content SET output_path = @outputPath, updated_at = {{NOW}} WHERE id = @contentId AND active_bundle_id = @bundleId"),
+                new { outputPath, contentId = job.ContentId, bundleId }, transaction);
+        }
+
+        await transaction.CommitAsync(cancellationToken);
+        return held;
+    }
+
+    public async Task<IReadOnlyList<JobRecord>> ListAsync(long contentId, CancellationToken cancellationToken = default)
+    {
+        await using var connection = await database.OpenAsync(cancellationToken);
+        var rows = await connection.QueryAsync<Row>("""
+            SELECT id, content_id, schedule_id, kind, status, node, claim_token, due_at, started_at, finished_at, exit_code, error, log_path
+            FROM jobs WHERE content_id = @contentId ORDER BY id
+            """, new { contentId });
+        return rows.Select(r => r.ToRecord()).ToList();
+    }
+
+    public async Task<JobRecord?> GetAsync(long id, CancellationToken cancellationToken = default)
+    {
+        await using var connection = await database.OpenAsync(cancellationToken);
+        var row = await connection.QuerySingleOrDefaultAsync<Row>("""
+            SELECT id, content_id, schedule_id, kind, status, node, claim_token, due_at, started_at, finished_at, exit_code, error, log_path
+            FROM jobs WHERE id = @id
+            """, new { id });
+        return row?.ToRecord();
+    }
+
+    private sealed class ClaimRow
+    {
+        public long Id { get; init; }
+        public long ContentId { get; init; }
+        public long? ScheduleId { get; init; }
+        public long ClaimToken { get; init; }
+        public long DueAt { get; init; }
+    }
+
+    private sealed class Row
+    {
+        public long Id { get; init; }
+        public long ContentId { get; init; }
+        public long? ScheduleId { get; init; }
+        public string Kind { get; init; } = "";
+        public string Status { get; init; } = "";
+        public string? Node { get; init; }
+        public long ClaimToken { get; init; }
+        public long DueAt { get; init; }
+        public long? StartedAt { get; init; }
+        public long? FinishedAt { get; init; }
+        public int? ExitCode { get; init; }
+        public string? Error { get; init; }
+        public string? LogPath { get; init; }
+
+        public JobRecord ToRecord() => new(Id, ContentId, ScheduleId, Kind, Status, Node, ClaimToken,
+            DateTimeOffset.FromUnixTimeMilliseconds(DueAt), At(StartedAt), At(FinishedAt), ExitCode, Error, LogPath);
+
+        private static DateTimeOffset? At(long? ms) => ms is { } v ? DateTimeOffset.FromUnixTimeMilliseconds(v) : null;
+    }
+}
