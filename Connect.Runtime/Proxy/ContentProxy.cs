@@ -4,6 +4,7 @@ using Connect.Runtime.Content;
 using Connect.Runtime.Processes;
 using Connect.Runtime.R;
 using Connect.Shared.Content;
+using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Connections.Features;
 using Yarp.ReverseProxy.Forwarder;
 
@@ -65,7 +66,37 @@ internal sealed partial class ContentProxy(IHttpForwarder forwarder, WorkerPool 
                 });
             }
 
-            var error = await forwarder.SendAsync(context, $"http://127.0.0.1:{worker.Port}", _client, RequestConfig, new WorkerTransformer(prefix, rest, worker.Port));
+            // A Shiny app's page gets the reconnect script; it is small, so it is buffered to be edited.
+            var isPage = bundle.AppMode is AppModes.Shiny or AppModes.RmdShiny && HttpMethods.IsGet(context.Request.Method)
+                && rest.Value is null or "" or "/" && !context.WebSockets.IsWebSocketRequest;
+            var body = context.Response.Body;
+            using var buffer = isPage ? new MemoryStream() : null;
+            if (buffer is not null)
+            {
+                context.Response.Body = buffer;
+            }
+
+            ForwarderError error;
+            try
+            {
+                error = await forwarder.SendAsync(context, $"http://127.0.0.1:{worker.Port}", _client, RequestConfig,
+                    new WorkerTransformer(prefix, rest, worker.Port, identityEncoding: buffer is not null));
+            }
+            finally
+            {
+                context.Response.Body = body;
+            }
+
+            if (buffer is not null && error == ForwarderError.None)
+            {
+                var page = context.Response.ContentType?.StartsWith("text/html", StringComparison.OrdinalIgnoreCase) == true
+                    ? ShinyReconnect.Inject(buffer.ToArray())
+                    : buffer.ToArray();
+                context.Response.ContentLength = page.Length;
+                await body.WriteAsync(page, context.RequestAborted);
+                return Results.Empty;
+            }
+
             if (error != ForwarderError.None && !context.Response.HasStarted)
             {
                 LogForwardFailed(content.Guid, worker.Id, error);

@@ -6,13 +6,19 @@ namespace Connect.Runtime.Proxy;
 /// Rewrites a request for <c>/content/{guid}/rest</c> into <c>/rest</c> on the worker, and the
 /// worker's redirects back under <c>/content/{guid}/</c>, so apps need not know where they are mounted.
 /// </summary>
-internal sealed class WorkerTransformer(string prefix, PathString rest, int port) : HttpTransformer
+/// <param name="identityEncoding">Ask the worker not to compress (for responses the node edits).</param>
+internal sealed class WorkerTransformer(string prefix, PathString rest, int port, bool identityEncoding = false) : HttpTransformer
 {
     public override async ValueTask TransformRequestAsync(HttpContext context, HttpRequestMessage proxyRequest, string destinationPrefix, CancellationToken cancellationToken)
     {
         await base.TransformRequestAsync(context, proxyRequest, destinationPrefix, cancellationToken);
         var path = rest.HasValue ? rest.ToUriComponent() : "/";
         proxyRequest.RequestUri = new Uri(destinationPrefix + path + context.Request.QueryString.ToUriComponent());
+
+        if (identityEncoding)
+        {
+            proxyRequest.Headers.AcceptEncoding.Clear();
+        }
 
         var request = context.Request;
         proxyRequest.Headers.TryAddWithoutValidation("X-Forwarded-Host", request.Host.ToString());

@@ -20,6 +20,11 @@ public sealed partial class Nodes : ComponentBase, IDisposable
     [Inject]
     public required TimeProvider Clock { get; set; }
 
+    [Inject]
+    public required Connect.Shared.Configuration.ConnectOptions Options { get; set; }
+
+    private bool IsSkewed(NodeInfo node) => node.Status != NodeStatus.Stopped && node.ClockOffset.Duration() > Options.Node.MaxClockSkew;
+
     protected override async Task OnInitializedAsync()
     {
         _snapshot = await Cluster.GetAsync(_stop.Token);

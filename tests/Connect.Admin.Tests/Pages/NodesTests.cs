@@ -10,7 +10,11 @@ public sealed class NodesTests : AdminTestContext
 {
     private readonly FakeClusterSource _cluster = new();
 
-    public NodesTests() => Services.AddSingleton<IClusterSource>(_cluster);
+    public NodesTests()
+    {
+        Services.AddSingleton<IClusterSource>(_cluster);
+        Services.AddSingleton(new Connect.Shared.Configuration.ConnectOptions());
+    }
 
     private static NodeInfo Node(string name, NodeStatus status = NodeStatus.Running, double offsetMs = 0) =>
         new(name, $"http://{name}:3939", "0.1.0", 1, DateTimeOffset.UnixEpoch, DateTimeOffset.UnixEpoch,
@@ -27,8 +31,9 @@ public sealed class NodesTests : AdminTestContext
         Assert.Equal(2, rows.Count);
         Assert.Contains("node-a", rows[0].TextContent);
         Assert.Contains("Running", rows[0].TextContent);
-        Assert.Contains("+1250 ms", rows[0].TextContent);
+        Assert.Contains("+1250 ms skewed", rows[0].TextContent);
         Assert.Contains("Missing", rows[1].TextContent);
+        Assert.DoesNotContain("skewed", rows[1].TextContent);
         Assert.Contains("schema version 1", page.Find("[data-testid=schema-state]").TextContent);
     }
 
