@@ -7,7 +7,7 @@ set -euo pipefail
 
 packages=(
   r-base-core r-cran-shiny r-cran-rmarkdown r-cran-plumber r-cran-rsconnect pandoc
-  postgresql nginx chromium wrk procps curl
+  postgresql nginx chromium wrk procps curl jq time
 )
 
 missing=()
