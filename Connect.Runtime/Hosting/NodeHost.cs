@@ -121,6 +121,7 @@ internal static partial class NodeHost
         app.UseLegacyApiPaths();
         // Route after the path rewrite above, not before it as WebApplication would by default.
         app.UseRouting();
+        app.UseDatabaseUnavailablePages(app.Services.GetRequiredService<ConnectDatabase>(), app.Services.GetRequiredService<ILoggerFactory>().CreateLogger("Connect.Database"));
         app.UseMinimumRsconnectVersion(options);
         app.UseAuthentication();
         app.UseAuthorization();

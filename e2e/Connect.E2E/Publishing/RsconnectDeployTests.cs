@@ -19,7 +19,8 @@ public sealed class RsconnectDeployTests : IDisposable
     public async Task I_can_deploy_a_static_page_and_an_r_markdown_document_with_rsconnect(DatabaseProvider provider, string apiSuffix)
     {
         await using var database = await TestDatabase.CreateAsync(provider);
-        await using var node = NodeProcess.Start(_folder, "node-a", database.ConfigLines);
+        // Enforcement on: the real rsconnect 0.8.29 must pass it.
+        await using var node = NodeProcess.Start(_folder, "node-a", database.ConfigLines + "[LoadBalancing]\nEnforceMinRsconnectVersion = true\n");
         await node.WaitUntilServingAsync();
 
         var site = Directory.CreateDirectory(_folder.File("site")).FullName;

@@ -1,0 +1,39 @@
+using System.Net;
+using Connect.Runtime.Authentication;
+using Connect.Runtime.Content;
+using Connect.Shared.Data;
+
+namespace Connect.Runtime.Hosting;
+
+/// <summary>
+/// When the database goes away mid-flight, a request gets a clear 503 naming the database instead of
+/// a bare 500; nothing was written, so the client can simply retry once the database is back.
+/// </summary>
+internal static partial class DatabaseUnavailable
+{
+    public static IApplicationBuilder UseDatabaseUnavailablePages(this IApplicationBuilder app, ConnectDatabase database, ILogger logger) =>
+        app.Use(async (context, next) =>
+        {
+            try
+            {
+                await next(context);
+            }
+            catch (Exception e) when (DatabaseErrors.IsConnectionProblem(e) && !context.Response.HasStarted && !context.RequestAborted.IsCancellationRequested)
+            {
+                LogUnavailable(logger, database.Description, context.Request.Path, e.Message);
+                var message = $"the database ({database.Description}) cannot be reached right now: {e.Message}. Nothing was changed; try again shortly.";
+                context.Response.Headers.RetryAfter = "5";
+                if (context.Request.Path.StartsWithSegments("/__api__"))
+                {
+                    await ApiErrors.WriteAsync(context, StatusCodes.Status503ServiceUnavailable, message);
+                }
+                else
+                {
+                    await ContentEndpoint.Page(HttpStatusCode.ServiceUnavailable, "Temporarily unavailable", message).ExecuteAsync(context);
+                }
+            }
+        });
+
+    [LoggerMessage(EventId = 30, Level = LogLevel.Error, Message = "Database {Database} unavailable while serving {Path}: {Reason}")]
+    private static partial void LogUnavailable(ILogger logger, string database, string path, string reason);
+}
