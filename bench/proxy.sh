@@ -9,6 +9,7 @@ duration=${1:-8}
 conns=${2:-8}
 scripts/install-deps.sh
 dotnet build Connect.Runtime -c Release -nologo -clp:ErrorsOnly >/dev/null
+dotnet build bench/WsRoundTrip -c Release -nologo -clp:ErrorsOnly >/dev/null
 
 work=$(mktemp -d /tmp/connect-bench.XXXXXX)
 node_port=5939
@@ -47,7 +48,9 @@ deploy() { # name, folder -> guid
   echo "$guid"
 }
 
-mkdir -p "$work/api" "$work/site" "$work/shiny"
+mkdir -p "$work/api" "$work/site" "$work/shiny" "$work/echo"
+printf 'library(shiny)\nshinyApp(fluidPage(numericInput("n", "n", 0), textOutput("out")), function(input, output) output$out <- renderText(paste("n is", input$n)))\n' > "$work/echo/app.R"
+printf '{"version":1,"metadata":{"appmode":"shiny"},"packages":null}' > "$work/echo/manifest.json"
 printf '#* @get /echo\nfunction(msg = "") msg\n' > "$work/api/plumber.R"
 printf '{"version":1,"metadata":{"appmode":"api"},"packages":null}' > "$work/api/manifest.json"
 head -c 2048 /dev/urandom | base64 > "$work/site/index.html"
@@ -57,6 +60,7 @@ printf '{"version":1,"metadata":{"appmode":"shiny"},"packages":null}' > "$work/s
 api_guid=$(deploy api "$work/api")
 site_guid=$(deploy site "$work/site")
 shiny_guid=$(deploy shiny "$work/shiny")
+echo_guid=$(deploy echo "$work/echo")
 
 # Cold Shiny: first request (starts R) against R's own start-up with shiny loaded.
 cold=$(curl -s -o /dev/null -w '%{time_starttransfer}' "http://127.0.0.1:$node_port/content/$shiny_guid/")
@@ -106,5 +110,12 @@ run "Plumber through nginx (upstream keepalive 32)" "http://127.0.0.1:$nginx_por
 run "Plumber through the node" "http://127.0.0.1:$node_port/content/$api_guid/echo?msg=x"
 run "static file, nginx" "http://127.0.0.1:$nginx_port/static/index.html"
 run "static file, the node" "http://127.0.0.1:$node_port/content/$site_guid/index.html"
+curl -fs -o /dev/null "http://127.0.0.1:$node_port/content/$echo_guid/"
+echo_port=$(api "http://127.0.0.1:$node_port/__api__/v1/server/processes" | tr '{' '\n' | grep "\"content_guid\":\"$echo_guid\"" | sed -n 's/.*"port":\([0-9]*\).*/\1/p')
+dotnet bench/WsRoundTrip/bin/Release/net10.0/WsRoundTrip.dll "ws://127.0.0.1:$echo_port/websocket/" 500 > "$work/ws-direct.txt" 2>&1 < /dev/null || true
+dotnet bench/WsRoundTrip/bin/Release/net10.0/WsRoundTrip.dll "ws://127.0.0.1:$node_port/content/$echo_guid/websocket/" 500 > "$work/ws-node.txt" 2>&1 < /dev/null || true
+echo
+echo "Shiny WebSocket round trip (input change to output), direct: $(head -n 1 "$work/ws-direct.txt")"
+echo "Shiny WebSocket round trip (input change to output), through the node: $(head -n 1 "$work/ws-node.txt")"
 echo
 echo "Cold Shiny first byte through the node: ${cold}s; Rscript start-up: ${r_start}s; with library(shiny): ${r_shiny}s"
