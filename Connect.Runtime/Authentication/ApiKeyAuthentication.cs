@@ -69,6 +69,12 @@ internal static class ApiErrors
     public static IResult BadRequest(string error) => Result(StatusCodes.Status400BadRequest, error);
 
     public static IResult Forbidden(string error) => Result(StatusCodes.Status403Forbidden, error);
+
+    public static IResult CannotPublish(Caller caller) =>
+        Forbidden($"{caller.Username} is a viewer; publishing needs the publisher or administrator role");
+
+    public static IResult NotCreated(Connect.Shared.Content.CreateContentResult result) =>
+        Result(result.NameTaken ? StatusCodes.Status409Conflict : StatusCodes.Status400BadRequest, result.Error!);
 }
 
 /// <summary>The signed-in caller, read from the claims the handler set.</summary>

@@ -26,12 +26,12 @@ internal static class ContentApi
             var caller = Caller.From(principal);
             if (!caller.CanPublish)
             {
-                return ApiErrors.Forbidden($"{caller.Username} is a viewer; publishing needs the publisher or administrator role");
+                return ApiErrors.CannotPublish(caller);
             }
 
             var created = await contents.CreateAsync(caller.Id, body?.Name ?? "", body?.Title, body?.Description, ct);
             return created.Content is null
-                ? ApiErrors.Result(created.Error!.Contains("already") ? StatusCodes.Status409Conflict : StatusCodes.Status400BadRequest, created.Error)
+                ? ApiErrors.NotCreated(created)
                 : Results.Json(ContentJson.From(created.Content, ContentUrls.BaseUrl(context, options)), statusCode: StatusCodes.Status201Created);
         });
 

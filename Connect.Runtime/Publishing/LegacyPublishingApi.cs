@@ -70,12 +70,12 @@ internal static class LegacyPublishingApi
             var caller = Caller.From(principal);
             if (!caller.CanPublish)
             {
-                return ApiErrors.Forbidden($"{caller.Username} is a viewer; publishing needs the publisher or administrator role");
+                return ApiErrors.CannotPublish(caller);
             }
 
             var created = await contents.CreateAsync(caller.Id, body?.Name ?? "", body?.Title, cancellationToken: ct);
             return created.Content is null
-                ? ApiErrors.Result(created.Error!.Contains("already") ? StatusCodes.Status409Conflict : StatusCodes.Status400BadRequest, created.Error)
+                ? ApiErrors.NotCreated(created)
                 : Results.Json(ApplicationJson.From(created.Content, ContentUrls.BaseUrl(context, options)));
         });
 
@@ -136,7 +136,7 @@ internal static class LegacyPublishingApi
     {
         if (!caller.CanPublish)
         {
-            return (null, ApiErrors.Forbidden($"{caller.Username} is a viewer; publishing needs the publisher or administrator role"));
+            return (null, ApiErrors.CannotPublish(caller));
         }
 
         // The bundle limit is ours (Applications.MaxBundleSize), checked while streaming; lift Kestrel's default.

@@ -3,7 +3,8 @@ using Dapper;
 
 namespace Connect.Shared.Content;
 
-public sealed record CreateContentResult(ContentItem? Content, string? Error);
+/// <param name="NameTaken">The owner already has content of that name (a conflict, not bad input).</param>
+public sealed record CreateContentResult(ContentItem? Content, string? Error, bool NameTaken = false);
 
 public sealed class ContentRepository(ConnectDatabase database)
 {
@@ -35,7 +36,7 @@ public sealed class ContentRepository(ConnectDatabase database)
             RETURNING id
             """), new { guid = Guid.NewGuid().ToString(), name, title, description, ownerId });
         return id is null
-            ? new CreateContentResult(null, $"you already have content named '{name}'")
+            ? new CreateContentResult(null, $"you already have content named '{name}'", NameTaken: true)
             : new CreateContentResult(await GetAsync(id.Value, cancellationToken), null);
     }
 
