@@ -82,4 +82,32 @@ public sealed class ShinyAndPlumberTests(BrowserFixture browser) : IClassFixture
         var items = await admin.GetFromJsonAsync<JsonElement>("__api__/v1/content");
         return items.EnumerateArray().Single(i => i.GetProperty("name").GetString() == name).GetProperty("guid").GetString()!;
     }
+
+    [Fact]
+    public async Task An_interactive_r_markdown_document_runs_in_a_browser()
+    {
+        await using var node = NodeProcess.Start(_folder, "node", "");
+        await node.WaitUntilServingAsync();
+        var rmd = """
+            ---
+            title: "Interactive"
+            output: html_document
+            runtime: shiny
+            ---
+
+            ```{r, echo = FALSE}
+            numericInput("n", "Number", 3)
+            renderText(paste("Squared:", input$n^2))
+            ```
+            """;
+        var guid = await node.DeployAsync("interactive", TestBundles.Create(
+            ("manifest.json", TestBundles.Manifest("rmd-shiny", primaryRmd: "doc.Rmd")), ("doc.Rmd", rmd)));
+        var page = await browser.Browser.NewPageAsync();
+
+        await page.GotoAsync(new Uri(node.BaseUrl, $"content/{guid}/").ToString());
+        await Assertions.Expect(page.GetByText("Squared: 9")).ToBeVisibleAsync(new() { Timeout = 30_000 });
+        await page.GetByLabel("Number").FillAsync("12");
+
+        await Assertions.Expect(page.GetByText("Squared: 144")).ToBeVisibleAsync();
+    }
 }
