@@ -45,8 +45,6 @@ internal sealed partial class WorkerPool(WorkerLauncher launcher, ContentReposit
     private readonly Dictionary<long, List<Worker>> _workers = [];
     private readonly Lock _lock = new();
 
-    public int DefaultMinProcesses => options.Scheduler.MinProcesses;
-
     public SchedulerOptions SchedulerOptions => options.Scheduler;
 
     /// <summary>A snapshot of every worker on this node that has not exited.</summary>
@@ -87,11 +85,7 @@ internal sealed partial class WorkerPool(WorkerLauncher launcher, ContentReposit
         Worker? spawned = null;
         lock (_lock)
         {
-            var list = ListFor(content.Id);
-            foreach (var stale in list.Where(w => w.BundleId != bundle.Id))
-            {
-                stale.Outdated = true;
-            }
+            var list = ListForBundle(content.Id, bundle.Id);
 
             var alive = list.Where(w => w.IsAlive && !w.Outdated).ToList();
             var candidate = alive.FirstOrDefault(w => w.Id == preferredWorkerId && w.Connections < settings.MaxConnsPerProcess)
@@ -177,11 +171,7 @@ internal sealed partial class WorkerPool(WorkerLauncher launcher, ContentReposit
         var started = new List<Worker>();
         lock (_lock)
         {
-            var list = ListFor(content.Id);
-            foreach (var stale in list.Where(w => w.BundleId != bundle.Id))
-            {
-                stale.Outdated = true;
-            }
+            var list = ListForBundle(content.Id, bundle.Id);
 
             for (var alive = list.Count(w => w.IsAlive && !w.Outdated); alive < settings.MinProcesses; alive++)
             {
@@ -254,6 +244,18 @@ internal sealed partial class WorkerPool(WorkerLauncher launcher, ContentReposit
     {
         LogStopping(worker.ContentGuid, worker.Id, reason);
         WorkerLauncher.Stop(worker);
+    }
+
+    /// <summary>The content's workers, with those of any other bundle than the active one marked outdated.</summary>
+    private List<Worker> ListForBundle(long contentId, long activeBundleId)
+    {
+        var list = ListFor(contentId);
+        foreach (var stale in list.Where(w => w.BundleId != activeBundleId))
+        {
+            stale.Outdated = true;
+        }
+
+        return list;
     }
 
     private List<Worker> ListFor(long contentId)

@@ -20,7 +20,7 @@ internal sealed partial class WorkerSupervisor(WorkerPool pool, ContentRepositor
             {
                 var runnable = (await contents.ListRunnableAsync(stoppingToken)).ToDictionary(c => c.Id);
                 pool.StopIdle(runnable);
-                foreach (var content in runnable.Values.Where(c => c.Overrides.MinProcesses is > 0 || pool.DefaultMinProcesses > 0))
+                foreach (var content in runnable.Values.Where(c => WorkerSettings.For(c, pool.SchedulerOptions).MinProcesses > 0))
                 {
                     if (await bundles.GetAsync(content.ActiveBundleId!.Value, stoppingToken) is { } bundle)
                     {

@@ -140,8 +140,7 @@ internal sealed partial class ContentProxy(IHttpForwarder forwarder, WorkerPool 
     {
         try
         {
-            var installed = await r.InstalledPackagesAsync(CancellationToken.None);
-            return bundle.Packages.Where(p => !installed.Contains(p)).ToList();
+            return await r.MissingPackagesAsync(bundle.Packages, CancellationToken.None);
         }
         catch (Exception)
         {

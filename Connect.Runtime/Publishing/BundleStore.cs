@@ -19,8 +19,6 @@ internal sealed class BundleStore(ConnectOptions options, BundleRepository bundl
     /// <summary>Extracted bundles may be this many times larger than <c>Applications.MaxBundleSize</c>.</summary>
     public const int MaxExpansion = 10;
 
-    public string DataDir => options.DataDir;
-
     public string FullPath(string relative) => Path.Combine(options.DataDir, relative);
 
     public string ArchivePath(Bundle bundle) => Path.Combine(options.DataDir, "bundles", bundle.ContentId.ToString(), $"{bundle.Id}.tar.gz");

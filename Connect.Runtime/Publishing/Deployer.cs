@@ -37,8 +37,7 @@ internal sealed partial class Deployer(
             if (bundle.Packages.Count > 0)
             {
                 await Log($"Checking {bundle.Packages.Count} R package(s) against {r.Describe()}");
-                var installed = await r.InstalledPackagesAsync(cancellationToken);
-                var missing = bundle.Packages.Where(p => !installed.Contains(p)).ToList();
+                var missing = await r.MissingPackagesAsync(bundle.Packages, cancellationToken);
                 if (missing.Count > 0)
                 {
                     await FailAsync(taskId, content, $"R packages this content needs are not installed on this server: {string.Join(", ", missing)}");

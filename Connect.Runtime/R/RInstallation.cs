@@ -32,6 +32,13 @@ internal sealed class RInstallation(ConnectOptions options)
             .ToHashSet(StringComparer.Ordinal);
     }
 
+    /// <summary>Those of <paramref name="packages"/> that this R does not have, in the order given.</summary>
+    public async Task<IReadOnlyList<string>> MissingPackagesAsync(IEnumerable<string> packages, CancellationToken cancellationToken)
+    {
+        var installed = await InstalledPackagesAsync(cancellationToken);
+        return packages.Where(p => !installed.Contains(p)).ToList();
+    }
+
     private static string? FindRscript(string? rExecutable)
     {
         if (rExecutable is not null)
