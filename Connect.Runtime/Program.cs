@@ -1,3 +1,3 @@
 using Connect.Runtime.CommandLine;
 
-return await ConnectCommand.RunAsync(args, Console.Out, Console.Error);
+return await ConnectCommand.RunAsync(args, Console.Out, Console.Error, Console.In);

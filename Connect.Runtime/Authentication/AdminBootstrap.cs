@@ -27,16 +27,20 @@ internal static partial class AdminBootstrap
 
         var key = await keys.CreateAsync(added.User.Id, "created on first start", cancellationToken);
         var path = Path.Combine(dataDir, KeyFileName);
-        await File.WriteAllTextAsync(path, key + "\n", cancellationToken);
-        if (!OperatingSystem.IsWindows())
+        // Created private, never chmod-ed afterwards: there is no moment when others could read it.
+        File.Delete(path);
+        await using (var file = new FileStream(path, new FileStreamOptions
         {
-            File.SetUnixFileMode(path, UnixFileMode.UserRead | UnixFileMode.UserWrite);
+            Mode = FileMode.CreateNew, Access = FileAccess.Write, UnixCreateMode = UnixFileMode.UserRead | UnixFileMode.UserWrite,
+        }))
+        {
+            await file.WriteAsync(System.Text.Encoding.UTF8.GetBytes(key + "\n"), cancellationToken);
         }
 
         LogCreated(logger, key, path);
     }
 
     [LoggerMessage(EventId = 10, Level = LogLevel.Warning,
-        Message = "Created the administrator 'admin' with API key {Key} (shown only this once; also in {Path}). Publish with rsconnect::connectApiUser(account = \"admin\", server = ..., apiKey = \"<key>\")")]
+        Message = "Created the administrator 'admin' with API key {Key} (shown only this once; also in {Path}). Give it a password for signing in with: connect users passwd admin. Publish with rsconnect::connectApiUser(account = \"admin\", server = ..., apiKey = \"<key>\")")]
     private static partial void LogCreated(ILogger logger, string key, string path);
 }

@@ -1,5 +1,6 @@
 using System.Security.Claims;
 using System.Text.Encodings.Web;
+using Connect.Shared.Security;
 using Connect.Shared.Users;
 using Microsoft.AspNetCore.Authentication;
 using Microsoft.Extensions.Options;
@@ -7,48 +8,51 @@ using Microsoft.Extensions.Options;
 namespace Connect.Runtime.Authentication;
 
 /// <summary>
-/// <c>Authorization: Key &lt;api key&gt;</c>, as rsconnect and the v1 API send it. Failures answer
-/// in JSON (<c>{"error": ...}</c>) because that is what rsconnect shows its user.
+/// <c>Authorization: Key &lt;api key&gt;</c> (or <c>X-RSC-Authorization</c>), as rsconnect and API clients send
+/// it. Failures answer in JSON because that is what rsconnect shows its user.
 /// </summary>
 internal sealed class ApiKeyAuthenticationHandler(
     IOptionsMonitor<AuthenticationSchemeOptions> options,
     ILoggerFactory logger,
     UrlEncoder encoder,
-    ApiKeyRepository keys)
+    UserCache users)
     : AuthenticationHandler<AuthenticationSchemeOptions>(options, logger, encoder)
 {
     public const string SchemeName = "Key";
-    public const string UserIdClaim = "connect:user_id";
+
+    /// <summary>The key a request carries, or null.</summary>
+    public static string? KeyOf(HttpRequest request)
+    {
+        foreach (var header in (string[])["Authorization", "X-RSC-Authorization"])
+        {
+            var value = request.Headers[header].ToString();
+            if (value.StartsWith("Key ", StringComparison.OrdinalIgnoreCase))
+            {
+                return value[4..].Trim();
+            }
+        }
+
+        return null;
+    }
 
     protected override async Task<AuthenticateResult> HandleAuthenticateAsync()
     {
-        var header = Request.Headers.Authorization.ToString();
-        if (!header.StartsWith("Key ", StringComparison.OrdinalIgnoreCase))
+        if (KeyOf(Request) is not { } key)
         {
             return AuthenticateResult.NoResult();
         }
 
-        var user = await keys.FindUserAsync(header[4..].Trim(), Context.RequestAborted);
-        if (user is null)
-        {
-            return AuthenticateResult.Fail("unknown API key");
-        }
-
-        var identity = new ClaimsIdentity(
-            [
-                new Claim(ClaimTypes.Name, user.Username),
-                new Claim(UserIdClaim, user.Id.ToString()),
-                new Claim(ClaimTypes.Role, user.Role.ToString()),
-            ],
-            SchemeName);
-        return AuthenticateResult.Success(new AuthenticationTicket(new ClaimsPrincipal(identity), SchemeName));
+        var user = await users.KeyOwnerAsync(key, Context.RequestAborted);
+        return user is null
+            ? AuthenticateResult.Fail("unknown API key")
+            : AuthenticateResult.Success(new AuthenticationTicket(Sessions.Principal(user, SchemeName), SchemeName));
     }
 
     protected override Task HandleChallengeAsync(AuthenticationProperties properties) =>
         ApiErrors.WriteAsync(Context, StatusCodes.Status401Unauthorized,
-            Request.Headers.Authorization.Count == 0
+            KeyOf(Request) is null
                 ? "this request needs an API key: send the header 'Authorization: Key <api key>'"
-                : "the API key is not valid on this server");
+                : "the API key is not valid on this server (unknown, revoked, or its user is locked)");
 
     protected override Task HandleForbiddenAsync(AuthenticationProperties properties) =>
         ApiErrors.WriteAsync(Context, StatusCodes.Status403Forbidden, "your role does not allow this");
@@ -70,6 +74,8 @@ internal static class ApiErrors
 
     public static IResult Forbidden(string error) => Result(StatusCodes.Status403Forbidden, error);
 
+    public static IResult Unauthorized(string error) => Result(StatusCodes.Status401Unauthorized, error);
+
     public static IResult CannotPublish(Caller caller) =>
         Forbidden($"{caller.Username} is a viewer; publishing needs the publisher or administrator role");
 
@@ -84,11 +90,12 @@ internal sealed record Caller(long Id, string Username, UserRole Role)
 
     public bool CanPublish => Role is UserRole.Publisher or UserRole.Administrator;
 
-    /// <summary>Owners change their content; administrators change anyone's.</summary>
-    public bool CanChange(Connect.Shared.Content.ContentItem content) => IsAdministrator || content.OwnerId == Id;
+    /// <summary>The signed-in caller (by API key or session).</summary>
+    public static Caller From(ClaimsPrincipal user) => TryFrom(user) ?? throw new InvalidOperationException("the request is not signed in");
 
-    public static Caller From(ClaimsPrincipal user) => new(
-        long.Parse(user.FindFirstValue(ApiKeyAuthenticationHandler.UserIdClaim)!),
-        user.Identity!.Name!,
-        Enum.Parse<UserRole>(user.FindFirstValue(ClaimTypes.Role)!));
+    /// <summary>The caller, or null for an anonymous request.</summary>
+    public static Caller? TryFrom(ClaimsPrincipal? user) =>
+        user?.Identity?.IsAuthenticated == true && long.TryParse(user.FindFirstValue(Sessions.UserIdClaim), out var id)
+            ? new Caller(id, user.Identity.Name!, Enum.Parse<UserRole>(user.FindFirstValue(ClaimTypes.Role)!))
+            : null;
 }

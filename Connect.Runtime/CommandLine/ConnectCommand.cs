@@ -1,3 +1,4 @@
+using System.CommandLine;
 using Connect.Runtime.Hosting;
 using Connect.Shared.Configuration;
 using Connect.Shared.Data;
@@ -5,50 +6,73 @@ using Microsoft.Extensions.Logging.Abstractions;
 
 namespace Connect.Runtime.CommandLine;
 
-/// <summary>The <c>connect</c> command line: picks the verb, loads configuration, runs it.</summary>
+/// <summary>
+/// The <c>connect</c> command line, on System.CommandLine: help is generated, <c>--x=y</c> works, and
+/// an unknown verb or option or a bad value is an error (exit code 2) that names it, before anything
+/// is loaded or started.
+/// </summary>
 internal static class ConnectCommand
 {
-    private const string Usage = """
-        Usage: connect <verb> [--config PATH]
-
-        Verbs:
-          run        Start this node: HTTP server, node heartbeat (migrates the schema first if needed)
-          migrate    Bring the database schema up to this binary's version, then exit
-          users add NAME [--role administrator|publisher|viewer] [--email ADDRESS]
-                     Add a user (role: publisher unless given)
-          users list List the users
-          keys create --user NAME [--name LABEL]
-                     Create an API key for a user and print it (it is shown only this once)
-          version    Print this binary's version and the schema version it knows
-          help       Show this text
-
-        Options:
-          --config PATH   Configuration file (gcfg). Default: $CONNECT_CONFIG, else built-in defaults.
-                          Any key may be overridden with CONNECT_<SECTION>_<KEY>, e.g. CONNECT_HTTP_LISTEN=:3939
-        """;
-
-    public static async Task<int> RunAsync(string[] args, TextWriter stdout, TextWriter stderr)
+    /// <summary><c>--config PATH</c>, accepted by every verb.</summary>
+    public static readonly Option<string?> Config = new("--config")
     {
-        var verb = args.FirstOrDefault(a => !a.StartsWith('-') && !IsOptionValue(args, a));
-        if (verb is null && args.Any(a => a is "--help" or "-h") || verb is "help")
-        {
-            await stdout.WriteLineAsync(Usage);
-            return ExitCodes.Ok;
-        }
+        Description = "Configuration file (gcfg). Default: $CONNECT_CONFIG, else built-in defaults. Any key may be overridden with CONNECT_<SECTION>_<KEY>.",
+        HelpName = "PATH",
+        Recursive = true,
+    };
 
-        if (verb is "version" || args.Contains("--version"))
+    public static async Task<int> RunAsync(string[] args, TextWriter stdout, TextWriter stderr, TextReader stdin)
+    {
+        var root = Build(args, stdout, stderr, stdin);
+        var parsed = root.Parse(args);
+        if (parsed.Errors.Count > 0)
         {
-            await stdout.WriteLineAsync($"connect {NodeVersion.Current} (schema {Migrations.Latest})");
-            return ExitCodes.Ok;
-        }
+            foreach (var error in parsed.Errors)
+            {
+                await stderr.WriteLineAsync($"connect: {error.Message}");
+            }
 
-        if (verb is not ("run" or "migrate" or "users" or "keys"))
-        {
-            await stderr.WriteLineAsync(verb is null ? "connect: no verb given" : $"connect: unknown verb '{verb}'");
-            await stderr.WriteLineAsync(Usage);
+            await stderr.WriteLineAsync("Run 'connect --help' (or 'connect <verb> --help') for usage.");
             return ExitCodes.Usage;
         }
 
+        // The node handles SIGTERM itself (draining, deregistering); System.CommandLine must not.
+        return await parsed.InvokeAsync(new InvocationConfiguration { Output = stdout, Error = stderr, ProcessTerminationTimeout = null });
+    }
+
+    private static RootCommand Build(string[] args, TextWriter stdout, TextWriter stderr, TextReader stdin)
+    {
+        var root = new RootCommand("Connect: publishes Shiny apps, R Markdown documents and Plumber APIs; one node on SQLite or a cluster on PostgreSQL.");
+        root.Options.Add(Config);
+
+        var run = new Command("run", "Start this node: HTTP server, workers, schedules (migrates an older schema first)");
+        run.SetAction(async (_, _) => await WithConfigAsync(args, stderr, options => NodeHost.RunAsync(options, stderr)));
+        root.Subcommands.Add(run);
+
+        var migrate = new Command("migrate", "Bring the database schema up to this binary's version, then exit");
+        migrate.SetAction(async (_, _) => await WithConfigAsync(args, stderr, options => MigrateAsync(options, stdout, stderr)));
+        root.Subcommands.Add(migrate);
+
+        root.Subcommands.Add(UserCommands.Users(args, stdout, stderr, stdin));
+        root.Subcommands.Add(UserCommands.Keys(args, stdout, stderr));
+
+        var version = new Command("version", "Print this binary's version and the schema version it knows");
+        version.SetAction(_ =>
+        {
+            stdout.WriteLine($"connect {NodeVersion.Current} (schema {Migrations.Latest})");
+            return ExitCodes.Ok;
+        });
+        root.Subcommands.Add(version);
+
+        var help = new Command("help", "Show this text");
+        help.SetAction(_ => root.Parse(["--help"]).Invoke(new InvocationConfiguration { Output = stdout, Error = stderr }));
+        root.Subcommands.Add(help);
+        return root;
+    }
+
+    /// <summary>Loads and validates the configuration, then runs <paramref name="action"/>; a bad configuration is exit code 2.</summary>
+    public static async Task<int> WithConfigAsync(string[] args, TextWriter stderr, Func<ConnectOptions, Task<int>> action)
+    {
         var config = ConfigurationLoader.Load(args);
         if (!config.IsValid)
         {
@@ -61,18 +85,7 @@ internal static class ConnectCommand
             return ExitCodes.Usage;
         }
 
-        return verb switch
-        {
-            "run" => await NodeHost.RunAsync(config.Options, stderr),
-            "migrate" => await MigrateAsync(config.Options, stdout, stderr),
-            _ => await UserCommands.RunAsync(verb, args, config.Options, stdout, stderr),
-        };
-    }
-
-    private static bool IsOptionValue(string[] args, string arg)
-    {
-        var index = Array.IndexOf(args, arg);
-        return index > 0 && args[index - 1].StartsWith("--", StringComparison.Ordinal) && !args[index - 1].Contains('=');
+        return await action(config.Options);
     }
 
     private static async Task<int> MigrateAsync(ConnectOptions options, TextWriter stdout, TextWriter stderr)

@@ -1,4 +1,7 @@
 using System.Net;
+using Connect.Runtime.Authentication;
+using Connect.Runtime.Publishing;
+using Connect.Shared.Configuration;
 using Connect.Shared.Content;
 using Microsoft.AspNetCore.StaticFiles;
 
@@ -15,7 +18,7 @@ internal static class ContentEndpoint
 
     public static void MapContent(this IEndpointRouteBuilder app)
     {
-        app.Map("/content/{guid}/{**path}", async (string guid, string? path, HttpContext context, ContentLookup lookup, Publishing.BundleStore store, Proxy.ContentProxy proxy, CancellationToken ct) =>
+        app.Map("/content/{guid}/{**path}", async (string guid, string? path, HttpContext context, ContentLookup lookup, ContentRepository contents, Publishing.BundleStore store, Proxy.ContentProxy proxy, ConnectOptions options, CancellationToken ct) =>
         {
             // Relative links in content only work below "/content/{guid}/", so the bare form redirects there.
             if (string.IsNullOrEmpty(path) && !context.Request.Path.Value!.EndsWith('/'))
@@ -24,9 +27,19 @@ internal static class ContentEndpoint
             }
 
             var (content, bundle) = await lookup.FindAsync(guid, ct);
-            if (content is null)
+            var caller = Caller.TryFrom(context.User);
+            if (content is null || !await ContentAccess.CanViewAsync(contents, caller, content, ct))
             {
-                return Page(HttpStatusCode.NotFound, "Content not found", $"There is no content {guid} on this server.");
+                // Anonymous callers are asked to sign in whether or not the item exists; a signed-in caller
+                // who may not see it gets the same answer as for an item that does not exist.
+                return caller is null
+                    ? SignInNeeded(context)
+                    : Page(HttpStatusCode.NotFound, "Content not found", $"There is no content {guid} on this server.");
+            }
+
+            if (context.WebSockets.IsWebSocketRequest && !SameOrigin(context, options))
+            {
+                return Page(HttpStatusCode.Forbidden, "Cross-site WebSocket refused", "A page of another site may not open this content's WebSocket.");
             }
 
             if (bundle is null)
@@ -34,40 +47,92 @@ internal static class ContentEndpoint
                 return Page(HttpStatusCode.NotFound, "Not deployed yet", $"'{content.Title ?? content.Name}' has no deployed bundle yet.");
             }
 
-            string[] roots;
+            string root;
             string index;
             switch (bundle.AppMode)
             {
                 case AppModes.Static:
-                    roots = [store.FullPath(bundle.Path)];
+                    root = store.FullPath(bundle.Path);
                     index = bundle.PrimaryFile ?? "index.html";
                     break;
                 case AppModes.RmdStatic when content.OutputPath is not null:
-                    roots = [store.FullPath(content.OutputPath), store.FullPath(bundle.Path)];
+                    // Only what the render produced: the document's source, helper scripts and data stay private.
+                    root = store.FullPath(content.OutputPath);
                     index = Path.ChangeExtension(bundle.PrimaryFile!, ".html");
                     break;
+                case AppModes.RmdStatic:
+                    return Page(HttpStatusCode.NotFound, "Not rendered yet", $"'{content.Title ?? content.Name}' has no rendered output yet.");
                 default:
                     return await proxy.ForwardAsync(context, content, bundle);
             }
 
             var relative = string.IsNullOrEmpty(path) ? index : path;
-            if (relative.Split('/').Any(segment => segment.StartsWith('.')))
+            if (ServableFile(root, relative) is { } file)
             {
-                return Page(HttpStatusCode.NotFound, "Not found", $"/{relative} is not part of this content.");
-            }
-
-            foreach (var root in roots)
-            {
-                var file = Path.GetFullPath(Path.Combine(root, relative));
-                if (file.StartsWith(Path.GetFullPath(root) + Path.DirectorySeparatorChar, StringComparison.Ordinal) && File.Exists(file))
-                {
-                    var type = ContentTypes.TryGetContentType(file, out var t) ? t : "application/octet-stream";
-                    return Results.File(file, type, enableRangeProcessing: true);
-                }
+                var type = ContentTypes.TryGetContentType(file, out var t) ? t : "application/octet-stream";
+                return Results.File(file, type, enableRangeProcessing: true);
             }
 
             return Page(HttpStatusCode.NotFound, "Not found", $"/{relative} is not part of this content.");
         });
+    }
+
+    /// <summary>A browser goes to the sign-in page and comes back; any other client gets a JSON 401.</summary>
+    private static IResult SignInNeeded(HttpContext context)
+    {
+        var request = context.Request;
+        if (Authentication.ApiKeyAuthenticationHandler.KeyOf(request) is { } )
+        {
+            return ApiErrors.Unauthorized("the API key is not valid on this server (unknown, revoked, or its user is locked)");
+        }
+
+        return !context.WebSockets.IsWebSocketRequest && request.Headers.Accept.ToString().Contains("text/html", StringComparison.OrdinalIgnoreCase)
+            ? Results.Redirect($"{request.PathBase}{AuthenticationSetup.LoginPath}?url={Uri.EscapeDataString($"{request.PathBase}{request.Path}{request.QueryString}")}")
+            : ApiErrors.Unauthorized("this content needs you to sign in: send the header 'Authorization: Key <api key>'");
+    }
+
+    /// <summary>
+    /// A WebSocket opened by a page of another site would carry the viewer's session cookie (the
+    /// browser sends it), letting that site drive the app as the viewer; browsers always send
+    /// <c>Origin</c> on WebSockets, so it must name this server.
+    /// </summary>
+    internal static bool SameOrigin(HttpContext context, ConnectOptions options)
+    {
+        var origin = context.Request.Headers.Origin.ToString();
+        if (origin.Length == 0)
+        {
+            return true; // not a browser
+        }
+
+        if (!Uri.TryCreate(origin, UriKind.Absolute, out var from))
+        {
+            return false;
+        }
+
+        var host = from.IsDefaultPort ? from.Host : $"{from.Host}:{from.Port}";
+        return string.Equals(host, context.Request.Host.Value, StringComparison.OrdinalIgnoreCase)
+            || options.Server.Address is { } address && Uri.TryCreate(address, UriKind.Absolute, out var server)
+                && string.Equals(from.GetLeftPart(UriPartial.Authority), server.GetLeftPart(UriPartial.Authority), StringComparison.OrdinalIgnoreCase);
+    }
+
+    // Publishing metadata, never content: the manifest and the package caches of rsconnect, packrat and renv.
+    private static readonly string[] PrivateTopLevel = ["manifest.json", "rsconnect", "packrat", "renv", "renv.lock"];
+
+    /// <summary>
+    /// The file to send for <paramref name="relative"/> under <paramref name="root"/>, or null. Dot-files
+    /// and publishing metadata are never served, and the file's real path (every link followed) must lie
+    /// inside the root's real path: a link made by a bundle or by rendering code cannot lead out.
+    /// </summary>
+    internal static string? ServableFile(string root, string relative)
+    {
+        var segments = relative.Split('/', StringSplitOptions.RemoveEmptyEntries);
+        if (segments.Length == 0 || segments.Any(s => s.StartsWith('.') || s.Contains('\\')) || PrivateTopLevel.Contains(segments[0], StringComparer.OrdinalIgnoreCase))
+        {
+            return null;
+        }
+
+        var file = Path.GetFullPath(Path.Combine(root, string.Join('/', segments)));
+        return File.Exists(file) && RealPath.IsInside(file, root) ? RealPath.Resolve(file) : null;
     }
 
     /// <summary>A small HTML page for viewers; rsconnect shows the body text of HTML errors too.</summary>

@@ -15,7 +15,7 @@ using Connect.Shared.Content;
 using Connect.Shared.Data;
 using Connect.Shared.Tasks;
 using Connect.Shared.Users;
-using Microsoft.AspNetCore.Authentication;
+using Connect.Shared.Security;
 
 namespace Connect.Runtime.Hosting;
 
@@ -26,7 +26,10 @@ internal static partial class NodeHost
     {
         var app = Build(options);
         var logger = app.Services.GetRequiredService<ILoggerFactory>().CreateLogger("Connect.Node");
-        Directory.CreateDirectory(options.DataDir);
+        if (PrivateFiles.EnsureFolder(options.DataDir))
+        {
+            LogDataDirOpened(logger, options.DataDir);
+        }
 
         try
         {
@@ -42,6 +45,7 @@ internal static partial class NodeHost
             await AdminBootstrap.EnsureAdminAsync(
                 app.Services.GetRequiredService<UserRepository>(), app.Services.GetRequiredService<ApiKeyRepository>(),
                 options.DataDir, logger, CancellationToken.None);
+            await DataProtectionSetup.EnsureKeyRingAsync(app.Services, CancellationToken.None);
             await app.Services.GetRequiredService<TaskRepository>().FailUnfinishedAsync(options.Node.Name);
             // RunAsync disposes the services, so hold on to the state that carries the exit code.
             var state = app.Services.GetRequiredService<NodeState>();
@@ -93,31 +97,14 @@ internal static partial class NodeHost
         builder.Services.AddSingleton<NodeState>();
         builder.Services.AddHostedService<SchemaWatch>();
 
-        builder.Services.AddSingleton<UserRepository>();
-        builder.Services.AddSingleton<ApiKeyRepository>();
-        builder.Services.AddSingleton<ContentRepository>();
-        builder.Services.AddSingleton<BundleRepository>();
-        builder.Services.AddSingleton<TaskRepository>();
-        builder.Services.AddSingleton<BundleStore>();
-        builder.Services.AddSingleton<RInstallation>();
-        builder.Services.AddSingleton<RMarkdownRenderer>();
-        builder.Services.AddSingleton<Deployer>();
-        builder.Services.AddSingleton<WorkerLauncher>();
-        builder.Services.AddSingleton<WorkerPool>();
-        builder.Services.AddHostedService<WorkerSupervisor>();
-        builder.Services.AddHttpForwarder();
-        builder.Services.AddSingleton<ContentProxy>();
-        builder.Services.AddSingleton<ContentLookup>();
-        builder.Services.AddSingleton<ScheduleRepository>();
-        builder.Services.AddSingleton<JobRepository>();
-        builder.Services.AddHostedService<ScheduledRenderRunner>();
-
+        builder.Services.AddPublishing();
+        builder.Services.AddWorkers();
+        builder.Services.AddScheduling();
         builder.Services.ConfigureHttpJsonOptions(o => o.SerializerOptions.PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower);
-        builder.Services.AddAuthentication(ApiKeyAuthenticationHandler.SchemeName)
-            .AddScheme<AuthenticationSchemeOptions, ApiKeyAuthenticationHandler>(ApiKeyAuthenticationHandler.SchemeName, null);
-        builder.Services.AddAuthorization();
+        builder.Services.AddConnectAuthentication();
 
         var app = builder.Build();
+        app.UseTrustedProxies(options);
         app.UseLegacyApiPaths();
         // Route after the path rewrite above, not before it as WebApplication would by default.
         app.UseRouting();
@@ -125,9 +112,13 @@ internal static partial class NodeHost
         app.UseMinimumRsconnectVersion(options);
         app.UseAuthentication();
         app.UseAuthorization();
+        app.UseRateLimiter();
         app.MapPing();
+        app.MapSignIn();
         app.MapLegacyPublishingApi();
         app.MapContentApi();
+        app.MapPermissionsApi();
+        app.MapUsersApi();
         app.MapProcessApi();
         app.MapNodesApi();
         app.MapScheduleApi();
@@ -147,6 +138,9 @@ internal static partial class NodeHost
 
     [LoggerMessage(EventId = 2, Level = LogLevel.Critical, Message = "Refusing to start: {Reason}")]
     private static partial void LogSchemaTooNew(ILogger logger, string reason);
+
+    [LoggerMessage(EventId = 4, Level = LogLevel.Warning, Message = "The data directory {DataDir} was readable by other users; it is now private to this node's user (0700)")]
+    private static partial void LogDataDirOpened(ILogger logger, string dataDir);
 
     [LoggerMessage(EventId = 3, Level = LogLevel.Critical, Message = "Cannot use the database {Database}: {Reason}")]
     private static partial void LogDatabaseUnusable(ILogger logger, string database, string reason);

@@ -3,6 +3,7 @@ using System.Text;
 using CliWrap;
 using CliWrap.EventStream;
 using Connect.Runtime.R;
+using Connect.Runtime.Sandbox;
 using Connect.Shared.Cluster;
 using Connect.Shared.Configuration;
 using Connect.Shared.Content;
@@ -15,7 +16,7 @@ namespace Connect.Runtime.Processes;
 /// into the content's log in the data directory.
 /// </summary>
 internal sealed partial class WorkerLauncher(
-    ConnectOptions options, RInstallation r, NodeIdentity node, TimeProvider clock, ILogger<WorkerLauncher> logger)
+    ConnectOptions options, RInstallation r, ContentSandbox sandbox, NodeIdentity node, TimeProvider clock, ILogger<WorkerLauncher> logger)
 {
     /// <summary>How long a worker has to stop after the interrupt signal before its process tree is killed.</summary>
     public static readonly TimeSpan StopGracePeriod = TimeSpan.FromSeconds(5);
@@ -38,28 +39,25 @@ internal sealed partial class WorkerLauncher(
             return;
         }
 
+        if (sandbox.Problem is { } problem)
+        {
+            worker.AddLogLine($"[connect] {problem}");
+            worker.MarkExited(-1);
+            return;
+        }
+
         Directory.CreateDirectory(Path.GetDirectoryName(worker.LogPath)!);
-        var port = worker.Port;
-
-        var command = Cli.Wrap(rscript)
-            .WithArguments(["--vanilla", "-e", EntryPoint(bundle, port)])
-            .WithWorkingDirectory(Path.Combine(options.DataDir, bundle.Path))
-            .WithEnvironmentVariables(e =>
-            {
-                foreach (var (name, value) in environment)
-                {
-                    e.Set(name, value);
-                }
-
-                e.Set("CONNECT_SERVER", options.Server.Address ?? node.Url);
-                e.Set("CONNECT_CONTENT_GUID", content.Guid);
-                e.Set("R_CONFIG_ACTIVE", "rsconnect");
-            })
-            .WithValidation(CommandResultValidation.None);
+        var bundleDirectory = Path.Combine(options.DataDir, bundle.Path);
+        var home = ContentHome(options, content.Guid);
+        var command = sandbox.Wrap(rscript, ["--vanilla", "-e", EntryPoint(bundle, worker.Port)],
+            new SandboxView(bundleDirectory, [bundleDirectory], [home], home), content.Guid, environment);
 
         _ = RunAsync(worker, command);
         _ = ProbeAsync(worker);
     }
+
+    /// <summary>The one folder a content item's R processes may write, kept across deploys: their <c>HOME</c>.</summary>
+    public static string ContentHome(ConnectOptions options, string guid) => Path.Combine(options.DataDir, "home", guid);
 
     /// <summary>The R code that serves the bundle on <paramref name="port"/>, by app mode.</summary>
     internal static string EntryPoint(Bundle bundle, int port)

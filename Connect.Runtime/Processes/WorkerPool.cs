@@ -40,7 +40,7 @@ internal sealed record AcquireResult(WorkerLease? Lease, WorkerRefusal Refusal, 
 /// This node's workers for every content item, and the rules that start, share and stop them.
 /// Limits are per content item and per node; nodes never count each other's workers.
 /// </summary>
-internal sealed partial class WorkerPool(WorkerLauncher launcher, ContentRepository contents, ConnectOptions options, TimeProvider clock, ILogger<WorkerPool> logger)
+internal sealed partial class WorkerPool(WorkerLauncher launcher, ContentEnvironment environment, ConnectOptions options, TimeProvider clock, ILogger<WorkerPool> logger)
 {
     private readonly Dictionary<long, List<Worker>> _workers = [];
     private readonly Lock _lock = new();
@@ -150,7 +150,7 @@ internal sealed partial class WorkerPool(WorkerLauncher launcher, ContentReposit
         _ = WatchAsync(worker);
         try
         {
-            launcher.Launch(worker, content, bundle, await contents.GetEnvironmentAsync(content.Id, CancellationToken.None));
+            launcher.Launch(worker, content, bundle, await environment.ValuesAsync(content.Id, CancellationToken.None));
         }
         catch (Exception e)
         {

@@ -20,6 +20,15 @@ internal sealed class WorkerTransformer(string prefix, PathString rest, int port
             proxyRequest.Headers.AcceptEncoding.Clear();
         }
 
+        StripNodeCredentials(proxyRequest);
+
+        // Only the node says where a request came from: what a client sent in these headers is dropped
+        // (a trusted load balancer's values were already taken into Request.Scheme/Host/RemoteIpAddress).
+        foreach (var name in ForwardingHeaders)
+        {
+            proxyRequest.Headers.Remove(name);
+        }
+
         var request = context.Request;
         proxyRequest.Headers.TryAddWithoutValidation("X-Forwarded-Host", request.Host.ToString());
         proxyRequest.Headers.TryAddWithoutValidation("X-Forwarded-Proto", request.Scheme);
@@ -51,6 +60,45 @@ internal sealed class WorkerTransformer(string prefix, PathString rest, int port
 
         return result;
     }
+
+    private static readonly string[] ForwardingHeaders =
+    [
+        "X-Forwarded-For", "X-Forwarded-Proto", "X-Forwarded-Host", "X-Forwarded-Prefix", "X-Forwarded-Port", "Forwarded",
+        "X-Original-For", "X-Original-Proto", "X-Original-Host", "X-Real-IP", "X-RSC-Request",
+    ];
+
+    /// <summary>
+    /// The caller's Connect API key and session cookie are for the node, not for the content: an app
+    /// that saw them could act as its viewers (administrators included). Other credentials (a Bearer
+    /// token the API checks itself, the app's own cookies) pass through.
+    /// </summary>
+    internal static void StripNodeCredentials(HttpRequestMessage proxyRequest)
+    {
+        if (proxyRequest.Headers.TryGetValues("Authorization", out var authorization)
+            && authorization.Any(a => a.TrimStart().StartsWith("Key ", StringComparison.OrdinalIgnoreCase)))
+        {
+            proxyRequest.Headers.Remove("Authorization");
+        }
+
+        proxyRequest.Headers.Remove("X-RSC-Authorization");
+        if (proxyRequest.Headers.TryGetValues("Cookie", out var cookies))
+        {
+            var kept = cookies.SelectMany(header => header.Split(';'))
+                .Select(c => c.Trim())
+                .Where(c => c.Length > 0 && !IsNodeCookie(c))
+                .ToList();
+            proxyRequest.Headers.Remove("Cookie");
+            if (kept.Count > 0)
+            {
+                proxyRequest.Headers.TryAddWithoutValidation("Cookie", string.Join("; ", kept));
+            }
+        }
+    }
+
+    // The session cookie, and ASP.NET Core's chunks of it when it grows large.
+    private static bool IsNodeCookie(string cookie) =>
+        cookie.StartsWith(Shared.Security.Sessions.CookieName + "=", StringComparison.Ordinal)
+        || cookie.StartsWith(Shared.Security.Sessions.CookieName + "C", StringComparison.Ordinal);
 
     /// <summary>Maps a worker's <c>Location</c> into the content's public path.</summary>
     internal static string RewriteLocation(string location, string prefix, int port)

@@ -21,13 +21,14 @@ internal sealed record ApplicationJson(
 internal sealed record ContentJson(
     string Guid, long Id, string Name, string? Title, string? Description, string? AppMode, string OwnerUsername,
     string? BundleId, string ContentUrl, DateTimeOffset CreatedTime, DateTimeOffset LastDeployedTime,
-    int? MinProcesses, int? MaxProcesses, int? MaxConnsPerProcess, double? LoadFactor, double? IdleTimeout, double? InitTimeout)
+    int? MinProcesses, int? MaxProcesses, int? MaxConnsPerProcess, double? LoadFactor, double? IdleTimeout, double? InitTimeout,
+    string AccessType)
 {
     public static ContentJson From(ContentItem c, string baseUrl) => new(
         c.Guid, c.Id, c.Name, c.Title, c.Description, c.AppMode, c.OwnerUsername, c.ActiveBundleId?.ToString(),
         ContentUrls.Content(baseUrl, c), c.CreatedAt, c.UpdatedAt,
         c.Overrides.MinProcesses, c.Overrides.MaxProcesses, c.Overrides.MaxConnsPerProcess, c.Overrides.LoadFactor,
-        c.Overrides.IdleTimeout?.TotalSeconds, c.Overrides.InitTimeout?.TotalSeconds);
+        c.Overrides.IdleTimeout?.TotalSeconds, c.Overrides.InitTimeout?.TotalSeconds, c.AccessType);
 }
 
 internal sealed record BundleJson(string Id, long AppId, string ContentGuid, long Size, string AppMode, string? PrimaryFile, bool Active, DateTimeOffset CreatedTime)
@@ -36,9 +37,9 @@ internal sealed record BundleJson(string Id, long AppId, string ContentGuid, lon
         new(b.Id.ToString(), c.Id, c.Guid, b.Size, b.AppMode, b.PrimaryFile, c.ActiveBundleId == b.Id, b.CreatedAt);
 }
 
-internal sealed record UserJson(long Id, string Username, string? Email, string UserRole, DateTimeOffset CreatedTime, bool Locked)
+internal sealed record UserJson(long Id, string Guid, string Username, string? Email, string UserRole, DateTimeOffset CreatedTime, bool Locked)
 {
-    public static UserJson From(User u) => new(u.Id, u.Username, u.Email, u.Role.ToString().ToLowerInvariant(), u.CreatedAt, false);
+    public static UserJson From(User u) => new(u.Id, u.Guid, u.Username, u.Email, u.Role.ToString().ToLowerInvariant(), u.CreatedAt, u.Locked);
 }
 
 /// <summary>A task as rsconnect 0.8.x polls it: <c>status</c> lines from <c>first_status</c> on, then <c>last_status</c>.</summary>
@@ -62,7 +63,56 @@ internal sealed record CreateContentRequest(string? Name, string? Title, string?
 /// <summary>Fields left out (or null) stay as they are. Timeouts are in seconds.</summary>
 internal sealed record PatchContentRequest(
     string? Title, string? Description, int? MinProcesses, int? MaxProcesses, int? MaxConnsPerProcess,
-    double? LoadFactor, double? IdleTimeout, double? InitTimeout);
+    double? LoadFactor, double? IdleTimeout, double? InitTimeout, string? AccessType);
+
+/// <summary>Bounds on what a publisher may set: each problem names its field.</summary>
+internal static class ContentPatch
+{
+    public const int MaxConnsPerProcessLimit = 1000;
+    public const double MaxIdleTimeoutSeconds = 7 * 24 * 3600;
+    public const double MaxInitTimeoutSeconds = 3600;
+
+    public static List<string> Problems(PatchContentRequest body)
+    {
+        var problems = new List<string>();
+        if (body.Title is { Length: > 1024 })
+        {
+            problems.Add("title may have at most 1024 characters");
+        }
+
+        if (body.Description is { Length: > 64 * 1024 })
+        {
+            problems.Add("description may have at most 65536 characters");
+        }
+
+        if (body.MaxConnsPerProcess is > MaxConnsPerProcessLimit)
+        {
+            problems.Add($"max_conns_per_process may be at most {MaxConnsPerProcessLimit}");
+        }
+
+        if (body.LoadFactor is { } load && !double.IsFinite(load))
+        {
+            problems.Add("load_factor must be a number between 0 and 1");
+        }
+
+        if (body.IdleTimeout is { } idle && !(idle >= 0 && idle <= MaxIdleTimeoutSeconds))
+        {
+            problems.Add($"idle_timeout must be between 0 and {MaxIdleTimeoutSeconds} seconds");
+        }
+
+        if (body.InitTimeout is { } init && !(init > 0 && init <= MaxInitTimeoutSeconds))
+        {
+            problems.Add($"init_timeout must be more than 0 and at most {MaxInitTimeoutSeconds} seconds");
+        }
+
+        if (body.AccessType is { } access && !AccessTypes.Known.Contains(access))
+        {
+            problems.Add($"access_type must be one of all, logged_in, acl (not '{access}')");
+        }
+
+        return problems;
+    }
+}
 
 internal sealed record EnvironmentVariable(string? Name, string? Value);
 

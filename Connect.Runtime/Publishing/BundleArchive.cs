@@ -2,6 +2,7 @@ using System.Buffers.Binary;
 using System.Formats.Tar;
 using System.IO.Compression;
 using System.IO.Hashing;
+using Connect.Shared.Content;
 
 namespace Connect.Runtime.Publishing;
 
@@ -113,6 +114,34 @@ internal static class BundleArchive
         catch (EndOfStreamException)
         {
             return "the bundle is truncated";
+        }
+
+        return LinkLeavingTheBundle(root);
+    }
+
+    /// <summary>
+    /// Each link's target was checked as text when it was made, but links can lead through each other
+    /// (<c>a -&gt; .</c>, <c>b -&gt; a/..</c>, then <c>x -&gt; b/etc/passwd</c>). Once the whole tree is on disk,
+    /// follow every link as the kernel would and refuse the bundle if one ends outside it or nowhere.
+    /// </summary>
+    private static string? LinkLeavingTheBundle(string root)
+    {
+        var realRoot = RealPath.Resolve(root)!;
+        foreach (var entry in new DirectoryInfo(root).EnumerateFileSystemInfos("*", new EnumerationOptions { RecurseSubdirectories = true, AttributesToSkip = 0 }))
+        {
+            if (entry.LinkTarget is null)
+            {
+                continue;
+            }
+
+            var real = RealPath.Resolve(entry.FullName);
+            if (real is null || !(real == realRoot || real.StartsWith(realRoot + "/", StringComparison.Ordinal)))
+            {
+                var name = Path.GetRelativePath(root, entry.FullName);
+                return real is null
+                    ? $"the bundle's symbolic link '{name}' -> '{entry.LinkTarget}' leads nowhere (a missing target or a loop)"
+                    : $"the bundle's symbolic link '{name}' -> '{entry.LinkTarget}' leads outside the bundle";
+            }
         }
 
         return null;

@@ -3,25 +3,44 @@ using Connect.Shared.Content;
 
 namespace Connect.Runtime.Publishing;
 
-/// <summary>Loads a content item for a caller, or the JSON error that says why they cannot have it.</summary>
+/// <summary>
+/// Who may see and who may change a content item: the one place these rules live, for content URLs,
+/// WebSockets and every API. An item a caller may not see answers exactly as one that does not exist,
+/// so its existence and its owner are not given away.
+/// </summary>
 internal static class ContentAccess
 {
     public static async Task<(ContentItem? Content, IResult? Error)> ForChangeAsync(ContentRepository contents, Caller caller, long id, CancellationToken cancellationToken) =>
-        Check(await contents.GetAsync(id, cancellationToken), caller, $"application {id}");
+        await CheckAsync(contents, await contents.GetAsync(id, cancellationToken), caller, $"application {id}", change: true, cancellationToken);
 
     public static async Task<(ContentItem? Content, IResult? Error)> ForChangeAsync(ContentRepository contents, Caller caller, string guid, CancellationToken cancellationToken) =>
-        Check(await contents.GetAsync(guid, cancellationToken), caller, $"content {guid}");
+        await CheckAsync(contents, await contents.GetAsync(guid, cancellationToken), caller, $"content {guid}", change: true, cancellationToken);
 
-    private static (ContentItem?, IResult?) Check(ContentItem? content, Caller caller, string what)
+    public static async Task<(ContentItem? Content, IResult? Error)> ForViewAsync(ContentRepository contents, Caller caller, string guid, CancellationToken cancellationToken) =>
+        await CheckAsync(contents, await contents.GetAsync(guid, cancellationToken), caller, $"content {guid}", change: false, cancellationToken);
+
+    /// <summary>Whether <paramref name="caller"/> (null: anonymous) may view the item.</summary>
+    public static async Task<bool> CanViewAsync(ContentRepository contents, Caller? caller, ContentItem content, CancellationToken cancellationToken) =>
+        content.AccessType == AccessTypes.All
+        || caller is not null && (content.AccessType == AccessTypes.LoggedIn || await RoleAsync(contents, caller, content, cancellationToken) is not null);
+
+    /// <summary>The caller's role on the item: owner (its owner, a collaborator, an administrator), viewer, or none.</summary>
+    public static async Task<string?> RoleAsync(ContentRepository contents, Caller caller, ContentItem content, CancellationToken cancellationToken) =>
+        caller.IsAdministrator || content.OwnerId == caller.Id
+            ? ContentRoles.Owner
+            : await contents.RoleOfAsync(content.Id, caller.Id, cancellationToken);
+
+    private static async Task<(ContentItem?, IResult?)> CheckAsync(
+        ContentRepository contents, ContentItem? content, Caller caller, string what, bool change, CancellationToken cancellationToken)
     {
-        if (content is null)
+        if (content is null || !await CanViewAsync(contents, caller, content, cancellationToken))
         {
             return (null, ApiErrors.NotFound($"{what} does not exist"));
         }
 
-        if (!caller.CanChange(content))
+        if (change && await RoleAsync(contents, caller, content, cancellationToken) != ContentRoles.Owner)
         {
-            return (null, ApiErrors.Forbidden($"{what} belongs to {content.OwnerUsername}; only its owner or an administrator may change it"));
+            return (null, ApiErrors.Forbidden($"you may view {what} but not change it: that takes its owner, a collaborator or an administrator"));
         }
 
         return (content, null);

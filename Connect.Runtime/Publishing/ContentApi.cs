@@ -16,7 +16,7 @@ internal static class ContentApi
         v1.MapGet("/content", async (HttpContext context, ClaimsPrincipal principal, ContentRepository contents, ConnectOptions options, CancellationToken ct) =>
         {
             var caller = Caller.From(principal);
-            var (items, _) = await contents.ListAsync(caller.IsAdministrator ? null : caller.Id, null, 0, int.MaxValue, ct);
+            var items = await contents.ListVisibleAsync(caller.IsAdministrator ? null : caller.Id, ct);
             var baseUrl = ContentUrls.BaseUrl(context, options);
             return Results.Json(items.Select(c => ContentJson.From(c, baseUrl)));
         });
@@ -37,7 +37,7 @@ internal static class ContentApi
 
         v1.MapGet("/content/{guid}", async (string guid, HttpContext context, ClaimsPrincipal principal, ContentRepository contents, ConnectOptions options, CancellationToken ct) =>
         {
-            var (content, error) = await ContentAccess.ForChangeAsync(contents, Caller.From(principal), guid, ct);
+            var (content, error) = await ContentAccess.ForViewAsync(contents, Caller.From(principal), guid, ct);
             return error ?? Results.Json(ContentJson.From(content!, ContentUrls.BaseUrl(context, options)));
         });
 
@@ -54,6 +54,11 @@ internal static class ContentApi
                 return ApiErrors.BadRequest("send a JSON object with the fields to change");
             }
 
+            if (ContentPatch.Problems(body) is { Count: > 0 } problems)
+            {
+                return ApiErrors.BadRequest(string.Join("; ", problems));
+            }
+
             var o = content!.Overrides;
             var overrides = new ProcessOverrides(
                 body.MinProcesses ?? o.MinProcesses,
@@ -65,6 +70,12 @@ internal static class ContentApi
             if (Processes.WorkerSettings.Validate(overrides, options.Scheduler) is { } problem)
             {
                 return ApiErrors.BadRequest(problem);
+            }
+
+            if (body.AccessType is { } accessType && accessType != content.AccessType)
+            {
+                await contents.SetAccessTypeAsync(content.Id, accessType, ct);
+                lookup.Forget(content.Guid);
             }
 
             if (overrides != o)
@@ -166,30 +177,39 @@ internal static class ContentApi
             return Results.Json(new { task_id = await deployer.StartRenderAsync(content, bundle, caller.Id) }, statusCode: StatusCodes.Status202Accepted);
         });
 
-        v1.MapGet("/content/{guid}/environment", async (string guid, ClaimsPrincipal principal, ContentRepository contents, CancellationToken ct) =>
+        v1.MapGet("/content/{guid}/environment", async (string guid, ClaimsPrincipal principal, ContentRepository contents, ContentEnvironment environment, CancellationToken ct) =>
         {
-            // Names only: values are often secrets.
+            // Names only: values are secrets, readable by the content's own R processes alone.
             var (content, error) = await ContentAccess.ForChangeAsync(contents, Caller.From(principal), guid, ct);
-            return error ?? Results.Json((await contents.GetEnvironmentAsync(content!.Id, ct)).Keys.Order(StringComparer.Ordinal));
+            return error ?? Results.Json(await environment.NamesAsync(content!.Id, ct));
         });
 
-        v1.MapPatch("/content/{guid}/environment", async (string guid, EnvironmentVariable[]? body, ClaimsPrincipal principal, ContentRepository contents, CancellationToken ct) =>
+        // PATCH changes the variables given (a null value removes one); PUT replaces them all.
+        foreach (var (method, replace) in new[] { (HttpMethods.Patch, false), (HttpMethods.Put, true) })
         {
-            var (content, error) = await ContentAccess.ForChangeAsync(contents, Caller.From(principal), guid, ct);
-            if (error is not null)
+            v1.MapMethods("/content/{guid}/environment", [method], async (string guid, EnvironmentVariable[]? body, ClaimsPrincipal principal, ContentRepository contents, ContentEnvironment environment, CancellationToken ct) =>
             {
-                return error;
-            }
+                var (content, error) = await ContentAccess.ForChangeAsync(contents, Caller.From(principal), guid, ct);
+                if (error is not null)
+                {
+                    return error;
+                }
 
-            var bad = (body ?? []).Where(v => !IsVariableName(v.Name)).Select(v => v.Name ?? "(none)").ToList();
-            if (body is null || bad.Count > 0)
-            {
-                return ApiErrors.BadRequest($"send [{{\"name\": ..., \"value\": ...}}] with names of letters, digits and '_' that do not start with CONNECT_; refused: {string.Join(", ", bad)}");
-            }
+                if (body is null || body.Any(v => v is null))
+                {
+                    return ApiErrors.BadRequest("send [{\"name\": ..., \"value\": ...}, ...]");
+                }
 
-            await contents.SetEnvironmentAsync(content!.Id, body.ToDictionary(v => v.Name!, v => v.Value), ct);
-            return Results.Json((await contents.GetEnvironmentAsync(content.Id, ct)).Keys.Order(StringComparer.Ordinal));
-        });
+                var changes = new Dictionary<string, string?>(StringComparer.Ordinal);
+                foreach (var variable in body)
+                {
+                    changes[variable.Name ?? ""] = variable.Value;
+                }
+
+                var result = await environment.ChangeAsync(content!.Id, changes, replace, ct);
+                return result.Applied ? Results.Json(await environment.NamesAsync(content.Id, ct)) : ApiErrors.BadRequest(result.Error!);
+            });
+        }
 
         v1.MapGet("/tasks/{id}", async (string id, int? first, ClaimsPrincipal principal, TaskRepository tasks, CancellationToken ct) =>
         {
@@ -201,8 +221,4 @@ internal static class ContentApi
         app.MapFallback("/__api__/{**path}", (HttpContext context) =>
             ApiErrors.NotFound($"{context.Request.Method} {context.Request.Path} is not an API endpoint of this server"));
     }
-
-    private static bool IsVariableName(string? name) =>
-        name is { Length: > 0 } && (char.IsAsciiLetter(name[0]) || name[0] == '_') && name.All(c => char.IsAsciiLetterOrDigit(c) || c == '_')
-        && !name.StartsWith("CONNECT_", StringComparison.OrdinalIgnoreCase);
 }

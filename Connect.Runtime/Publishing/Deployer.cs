@@ -48,7 +48,7 @@ internal sealed partial class Deployer(
             string? output = null;
             if (bundle.AppMode == AppModes.RmdStatic)
             {
-                (output, var error) = await RenderAsync(taskId, bundle, Log, cancellationToken);
+                (output, var error) = await RenderAsync(taskId, content, bundle, Log, cancellationToken);
                 if (error is not null)
                 {
                     await FailAsync(taskId, content, error);
@@ -77,7 +77,7 @@ internal sealed partial class Deployer(
             Task Log(string line) => tasks.AppendAsync(taskId, [line], CancellationToken.None);
             try
             {
-                var (output, error) = await RenderAsync(taskId, bundle, Log, lifetime.ApplicationStopping);
+                var (output, error) = await RenderAsync(taskId, content, bundle, Log, lifetime.ApplicationStopping);
                 if (error is not null)
                 {
                     await FailAsync(taskId, content, error);
@@ -102,17 +102,20 @@ internal sealed partial class Deployer(
     }
 
     /// <summary>Renders into a folder of its own (relative to the data directory); a failed render leaves no folder.</summary>
-    private async Task<(string? Output, string? Error)> RenderAsync(string taskId, Bundle bundle, Func<string, Task> log, CancellationToken cancellationToken)
+    private async Task<(string? Output, string? Error)> RenderAsync(string taskId, ContentItem content, Bundle bundle, Func<string, Task> log, CancellationToken cancellationToken)
     {
         var output = Path.Combine("output", bundle.ContentId.ToString(), $"{bundle.Id}-{taskId}");
         await log($"Rendering {bundle.PrimaryFile}");
-        var exitCode = await renderer.RenderAsync(store.FullPath(bundle.Path), bundle.PrimaryFile!, store.FullPath(output), log, cancellationToken);
+        var exitCode = await renderer.RenderAsync(content, bundle, store.FullPath(output), log, cancellationToken);
         if (exitCode == 0)
         {
             return (output, null);
         }
 
-        Directory.Delete(store.FullPath(output), recursive: true);
+        if (Directory.Exists(store.FullPath(output)))
+        {
+            Directory.Delete(store.FullPath(output), recursive: true);
+        }
         return (null, $"rendering {bundle.PrimaryFile} failed: R exited with code {exitCode} (its messages are above)");
     }
 

@@ -6,7 +6,7 @@ using Connect.Shared.Configuration;
 namespace Connect.Runtime.R;
 
 /// <summary>The R this node runs content with: <c>R.Executable</c>, else the first <c>R</c> on PATH.</summary>
-internal sealed class RInstallation(ConnectOptions options)
+internal sealed class RInstallation(ConnectOptions options, Sandbox.ContentSandbox sandbox)
 {
     private readonly Lazy<string?> _rscript = new(() => FindRscript(options.R.Executable));
 
@@ -19,9 +19,8 @@ internal sealed class RInstallation(ConnectOptions options)
     public async Task<IReadOnlySet<string>> InstalledPackagesAsync(CancellationToken cancellationToken)
     {
         var rscript = Rscript ?? throw new InvalidOperationException($"R is not installed ({Describe()})");
-        var result = await Cli.Wrap(rscript)
-            .WithArguments(["--vanilla", "-e", "cat(rownames(installed.packages()), sep = '\\n')"])
-            .WithValidation(CommandResultValidation.None)
+        // Sandboxed like content: nothing that runs R on this node sees the node's secrets.
+        var result = await sandbox.Wrap(rscript, ["--vanilla", "-e", "cat(rownames(installed.packages()), sep = '\\n')"], Sandbox.SandboxView.Empty, null, new Dictionary<string, string>())
             .ExecuteBufferedAsync(Encoding.UTF8, cancellationToken);
         if (result.ExitCode != 0)
         {

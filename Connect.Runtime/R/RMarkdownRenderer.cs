@@ -1,55 +1,51 @@
-using CliWrap;
 using CliWrap.EventStream;
+using Connect.Runtime.Processes;
+using Connect.Runtime.Sandbox;
+using Connect.Shared.Configuration;
+using Connect.Shared.Content;
 
 namespace Connect.Runtime.R;
 
-/// <summary>Renders an R Markdown document with <c>rmarkdown::render</c> in a child R process.</summary>
-internal sealed class RMarkdownRenderer(RInstallation r)
+/// <summary>Renders an R Markdown document with <c>rmarkdown::render</c> in a sandboxed R process.</summary>
+internal sealed class RMarkdownRenderer(RInstallation r, ContentSandbox sandbox, ContentEnvironment environment, ConnectOptions options)
 {
     /// <summary>
-    /// Renders <paramref name="document"/> (relative to <paramref name="bundleDirectory"/>) into
-    /// <paramref name="outputDirectory"/>, passing every line R prints to <paramref name="log"/>.
-    /// Intermediate files go to a temporary folder, so the shared bundle folder is never written.
+    /// Renders the bundle's primary document into <paramref name="outputDirectory"/>, passing every line
+    /// R prints to <paramref name="log"/>. The bundle folder is read-only to R; intermediate files go to
+    /// the sandbox's private <c>/tmp</c>, which disappears with the process.
     /// </summary>
-    public async Task<int> RenderAsync(string bundleDirectory, string document, string outputDirectory, Func<string, Task> log, CancellationToken cancellationToken)
+    public async Task<int> RenderAsync(ContentItem content, Bundle bundle, string outputDirectory, Func<string, Task> log, CancellationToken cancellationToken)
     {
         var rscript = r.Rscript ?? throw new InvalidOperationException($"R is not installed ({r.Describe()})");
-        var intermediates = Directory.CreateTempSubdirectory("connect-render-");
-        Directory.CreateDirectory(outputDirectory);
-        try
-        {
-            const string script = """
-                args <- commandArgs(trailingOnly = TRUE)
-                rmarkdown::render(args[[1]], output_dir = args[[2]], intermediates_dir = args[[3]],
-                                  knit_root_dir = getwd(), envir = new.env(), quiet = FALSE)
-                """;
-            var command = Cli.Wrap(rscript)
-                .WithArguments(["--vanilla", "-e", script, document, outputDirectory, intermediates.FullName])
-                .WithWorkingDirectory(bundleDirectory)
-                .WithValidation(CommandResultValidation.None);
+        const string script = """
+            args <- commandArgs(trailingOnly = TRUE)
+            dir.create(args[[3]], recursive = TRUE, showWarnings = FALSE)
+            rmarkdown::render(args[[1]], output_dir = args[[2]], intermediates_dir = args[[3]],
+                              knit_root_dir = getwd(), envir = new.env(), quiet = FALSE)
+            """;
+        var bundleDirectory = Path.Combine(options.DataDir, bundle.Path);
+        var home = WorkerLauncher.ContentHome(options, content.Guid);
+        var command = sandbox.Wrap(rscript, ["--vanilla", "-e", script, bundle.PrimaryFile!, outputDirectory, "/tmp/render"],
+            new SandboxView(bundleDirectory, [bundleDirectory], [outputDirectory, home], home),
+            content.Guid, await environment.ValuesAsync(content.Id, cancellationToken));
 
-            var exitCode = -1;
-            await foreach (var e in command.ListenAsync(cancellationToken))
+        var exitCode = -1;
+        await foreach (var e in command.ListenAsync(cancellationToken))
+        {
+            switch (e)
             {
-                switch (e)
-                {
-                    case StandardOutputCommandEvent output:
-                        await log(output.Text);
-                        break;
-                    case StandardErrorCommandEvent error:
-                        await log(error.Text);
-                        break;
-                    case ExitedCommandEvent exited:
-                        exitCode = exited.ExitCode;
-                        break;
-                }
+                case StandardOutputCommandEvent output:
+                    await log(output.Text);
+                    break;
+                case StandardErrorCommandEvent error:
+                    await log(error.Text);
+                    break;
+                case ExitedCommandEvent exited:
+                    exitCode = exited.ExitCode;
+                    break;
             }
+        }
 
-            return exitCode;
-        }
-        finally
-        {
-            intermediates.Delete(recursive: true);
-        }
+        return exitCode;
     }
 }

@@ -152,8 +152,7 @@ internal sealed partial class ScheduledRenderRunner(
             await using (var log = new StreamWriter(fullLog, append: false, Encoding.UTF8) { AutoFlush = true })
             {
                 await log.WriteLineAsync($"[connect] scheduled render of {bundle.PrimaryFile} on node {node.Name} (job {job.Id}, claim {job.Token})");
-                exitCode = await renderer.RenderAsync(
-                    Path.Combine(options.DataDir, bundle.Path), bundle.PrimaryFile!, Path.Combine(options.DataDir, output), line => log.WriteLineAsync(line), lost.Token);
+                exitCode = await renderer.RenderAsync(content, bundle, Path.Combine(options.DataDir, output), line => log.WriteLineAsync(line), lost.Token);
             }
 
             var error = exitCode == 0 ? null : $"rendering {bundle.PrimaryFile} failed: R exited with code {exitCode}";

@@ -42,6 +42,21 @@ internal static class ConfigValidator
             yield return Error("Server.Address", $"'{address}' is not an absolute URL such as https://connect.example.com/");
         }
 
+        foreach (var proxy in TrustedProxies.Split(o.LoadBalancing.TrustedProxies).Where(p => !TrustedProxies.TryParse(p, out _)))
+        {
+            yield return Error("LoadBalancing.TrustedProxies", $"'{proxy}' is not an IP address or a network such as 10.0.0.0/24");
+        }
+
+        if (string.IsNullOrWhiteSpace(o.Applications.RunAs) || o.Applications.RunAs.Any(c => !(char.IsAsciiLetterOrDigit(c) || c is '_' or '-' or '.')))
+        {
+            yield return Error("Applications.RunAs", $"'{o.Applications.RunAs}' is not a user name");
+        }
+
+        if (string.IsNullOrWhiteSpace(o.Admin.AllowedHosts))
+        {
+            yield return Error("Admin.AllowedHosts", "must name at least one host (or * for any)");
+        }
+
         if (o.Database.Provider == DatabaseProvider.Postgres)
         {
             if (string.IsNullOrWhiteSpace(o.Postgres.URL))

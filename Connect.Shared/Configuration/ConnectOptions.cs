@@ -82,6 +82,12 @@ public sealed class MetricsOptions
 public sealed class LoadBalancingOptions
 {
     public bool EnforceMinRsconnectVersion { get; set; }
+
+    /// <summary>
+    /// Addresses or networks (<c>10.0.0.5</c>, <c>10.0.0.0/24</c>, comma-separated) of the load balancers
+    /// whose <c>X-Forwarded-*</c> headers a node believes; from anyone else they are dropped.
+    /// </summary>
+    public string? TrustedProxies { get; set; }
 }
 
 public sealed class ApplicationsOptions
@@ -90,6 +96,9 @@ public sealed class ApplicationsOptions
 
     /// <summary>Largest bundle (the uploaded .tar.gz) a node accepts.</summary>
     public ByteSize MaxBundleSize { get; set; } = new(1L << 30);
+
+    /// <summary>The unprivileged system user every R process runs as (when the node runs as root).</summary>
+    public string RunAs { get; set; } = "connect-content";
 }
 
 public sealed class SchedulerOptions
@@ -111,6 +120,9 @@ public sealed class ROptions
 
 public sealed class AdminOptions
 {
-    /// <summary>Where the admin console listens; loopback by default because it has no sign-in yet.</summary>
+    /// <summary>Where the admin console listens.</summary>
     public string Listen { get; set; } = "127.0.0.1:3940";
+
+    /// <summary>Host names the console answers to (<c>;</c>-separated), which stops DNS rebinding.</summary>
+    public string AllowedHosts { get; set; } = "localhost;127.0.0.1;[::1]";
 }

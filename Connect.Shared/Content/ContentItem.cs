@@ -12,6 +12,21 @@ public static class AppModes
     public static readonly IReadOnlySet<string> All = new HashSet<string>(StringComparer.Ordinal) { Shiny, RmdStatic, RmdShiny, Api, Static };
 }
 
+/// <summary>Who may view a content item, as the product we model names it.</summary>
+public static class AccessTypes
+{
+    /// <summary>Anyone, signed in or not.</summary>
+    public const string All = "all";
+
+    /// <summary>Any signed-in user (or API key).</summary>
+    public const string LoggedIn = "logged_in";
+
+    /// <summary>The owner, administrators, and the users and groups on the item's permission list: the default.</summary>
+    public const string Acl = "acl";
+
+    public static readonly IReadOnlySet<string> Known = new HashSet<string>(StringComparer.Ordinal) { All, LoggedIn, Acl };
+}
+
 /// <summary>A published item: what its URL <c>/content/{guid}/</c> serves is its active bundle.</summary>
 public sealed record ContentItem(
     long Id,
@@ -29,6 +44,9 @@ public sealed record ContentItem(
 {
     /// <summary>This item's own process limits; null fields fall back to the <c>[Scheduler]</c> configuration.</summary>
     public ProcessOverrides Overrides { get; init; } = new();
+
+    /// <summary>One of <see cref="AccessTypes"/>.</summary>
+    public string AccessType { get; init; } = AccessTypes.Acl;
 }
 
 /// <summary>Per-content process limits set through the v1 API.</summary>

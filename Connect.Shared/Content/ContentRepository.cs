@@ -10,7 +10,7 @@ public sealed class ContentRepository(ConnectDatabase database)
 {
     private const string SelectContent = """
         SELECT c.id, c.guid, c.name, c.title, c.description, c.owner_id, u.username AS owner_username, c.app_mode,
-               c.active_bundle_id, c.output_path, c.created_at, c.updated_at,
+               c.active_bundle_id, c.output_path, c.created_at, c.updated_at, c.access_type,
                c.min_processes, c.max_processes, c.max_conns_per_process, c.load_factor, c.idle_timeout_ms, c.init_timeout_ms
         FROM content c JOIN users u ON u.id = c.owner_id
         """;
@@ -50,6 +50,46 @@ public sealed class ContentRepository(ConnectDatabase database)
     {
         await using var connection = await database.OpenAsync(cancellationToken);
         return Map(await connection.QuerySingleOrDefaultAsync<Row>(SelectContent + " WHERE c.guid = @guid", new { guid }));
+    }
+
+    public async Task SetAccessTypeAsync(long id, string accessType, CancellationToken cancellationToken = default)
+    {
+        await using var connection = await database.OpenAsync(cancellationToken);
+        await connection.ExecuteAsync(new CommandDefinition(
+            database.Sql("UPDATE content SET access_type = @accessType, updated_at = {{NOW}} WHERE id = @id"), new { id, accessType }, cancellationToken: cancellationToken));
+    }
+
+    /// <summary>
+    /// The strongest role <paramref name="userId"/> holds on the item through its permission list,
+    /// directly or through a group: <see cref="ContentRoles.Owner"/>, <see cref="ContentRoles.Viewer"/> or null.
+    /// </summary>
+    public async Task<string?> RoleOfAsync(long contentId, long userId, CancellationToken cancellationToken = default)
+    {
+        await using var connection = await database.OpenAsync(cancellationToken);
+        var roles = (await connection.QueryAsync<string>(new CommandDefinition("""
+            SELECT p.role FROM content_permissions p
+            WHERE p.content_id = @contentId AND (
+                (p.principal_type = 'user' AND p.principal_id = @userId)
+                OR (p.principal_type = 'group' AND p.principal_id IN (SELECT m.group_id FROM group_members m WHERE m.user_id = @userId)))
+            """, new { contentId, userId }, cancellationToken: cancellationToken))).ToList();
+        return roles.Contains(ContentRoles.Owner) ? ContentRoles.Owner : roles.Count > 0 ? ContentRoles.Viewer : null;
+    }
+
+    /// <summary>
+    /// Content that <paramref name="viewerId"/> may see (owned, open to all or to signed-in users, or on
+    /// its permission list directly or through a group), everything when null.
+    /// </summary>
+    public async Task<IReadOnlyList<ContentItem>> ListVisibleAsync(long? viewerId, CancellationToken cancellationToken = default)
+    {
+        const string where = """
+             WHERE @viewerId IS NULL OR c.owner_id = @viewerId OR c.access_type IN ('all', 'logged_in')
+                OR EXISTS (SELECT 1 FROM content_permissions p WHERE p.content_id = c.id AND (
+                    (p.principal_type = 'user' AND p.principal_id = @viewerId)
+                    OR (p.principal_type = 'group' AND p.principal_id IN (SELECT m.group_id FROM group_members m WHERE m.user_id = @viewerId))))
+            """;
+        await using var connection = await database.OpenAsync(cancellationToken);
+        var rows = await connection.QueryAsync<Row>(new CommandDefinition(SelectContent + where + " ORDER BY c.id", new { viewerId }, cancellationToken: cancellationToken));
+        return rows.Select(r => Map(r)!).ToList();
     }
 
     /// <summary>Content owned by <paramref name="ownerId"/> (everyone's when null), optionally with one name, paged.</summary>
@@ -156,6 +196,7 @@ public sealed class ContentRepository(ConnectDatabase database)
             r.MinProcesses, r.MaxProcesses, r.MaxConnsPerProcess, r.LoadFactor,
             r.IdleTimeoutMs is { } idle ? TimeSpan.FromMilliseconds(idle) : null,
             r.InitTimeoutMs is { } init ? TimeSpan.FromMilliseconds(init) : null),
+        AccessType = r.AccessType,
     };
 
     private sealed class Row
@@ -178,5 +219,6 @@ public sealed class ContentRepository(ConnectDatabase database)
         public double? LoadFactor { get; init; }
         public long? IdleTimeoutMs { get; init; }
         public long? InitTimeoutMs { get; init; }
+        public string AccessType { get; init; } = AccessTypes.Acl;
     }
 }

@@ -27,6 +27,9 @@ public abstract class ConnectDatabase : IAsyncDisposable
 
     protected abstract string IdentityColumn { get; }
 
+    /// <summary>SQL for a new random UUID as text (for rows that existed before their table had GUIDs).</summary>
+    protected abstract string RandomUuid { get; }
+
     /// <summary>What makes a claiming sub-select skip rows other transactions hold (nothing on SQLite, whose writers never overlap).</summary>
     protected virtual string SkipLocked => "";
 
@@ -56,7 +59,8 @@ public abstract class ConnectDatabase : IAsyncDisposable
     public string Sql(string template) =>
         template.Replace("{{NOW}}", NowMilliseconds, StringComparison.Ordinal)
             .Replace("{{ID}}", IdentityColumn, StringComparison.Ordinal)
-            .Replace("{{SKIP_LOCKED}}", SkipLocked, StringComparison.Ordinal);
+            .Replace("{{SKIP_LOCKED}}", SkipLocked, StringComparison.Ordinal)
+            .Replace("{{UUID}}", RandomUuid, StringComparison.Ordinal);
 
     public static ConnectDatabase Create(ConnectOptions options) => options.Database.Provider switch
     {

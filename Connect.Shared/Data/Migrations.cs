@@ -137,6 +137,46 @@ public static class Migrations
                 stopped_at BIGINT
             );
             """),
+        new(2, "sign-in, access control, groups, key ring", """
+            ALTER TABLE users ADD COLUMN guid TEXT;
+            UPDATE users SET guid = {{UUID}};
+            CREATE UNIQUE INDEX users_guid ON users (guid);
+
+            ALTER TABLE api_keys ADD COLUMN revoked_at BIGINT;
+
+            ALTER TABLE content ADD COLUMN access_type TEXT NOT NULL DEFAULT 'acl';
+
+            CREATE TABLE user_groups (
+                id {{ID}},
+                guid TEXT NOT NULL UNIQUE,
+                name TEXT NOT NULL UNIQUE,
+                owner_id BIGINT REFERENCES users (id) ON DELETE SET NULL,
+                created_at BIGINT NOT NULL
+            );
+
+            CREATE TABLE group_members (
+                group_id BIGINT NOT NULL REFERENCES user_groups (id) ON DELETE CASCADE,
+                user_id BIGINT NOT NULL REFERENCES users (id) ON DELETE CASCADE,
+                PRIMARY KEY (group_id, user_id)
+            );
+
+            CREATE TABLE content_permissions (
+                id {{ID}},
+                content_id BIGINT NOT NULL REFERENCES content (id) ON DELETE CASCADE,
+                principal_type TEXT NOT NULL,
+                principal_id BIGINT NOT NULL,
+                role TEXT NOT NULL,
+                created_at BIGINT NOT NULL,
+                UNIQUE (content_id, principal_type, principal_id)
+            );
+
+            CREATE TABLE data_protection_keys (
+                id {{ID}},
+                friendly_name TEXT NOT NULL,
+                xml TEXT NOT NULL,
+                created_at BIGINT NOT NULL
+            );
+            """),
     ];
 
     public static int Latest => All[^1].Version;

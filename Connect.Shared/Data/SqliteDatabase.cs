@@ -36,9 +36,19 @@ public sealed class SqliteDatabase : ConnectDatabase
 
     protected override string IdentityColumn => "INTEGER PRIMARY KEY AUTOINCREMENT";
 
+    protected override string RandomUuid =>
+        "lower(hex(randomblob(4)) || '-' || hex(randomblob(2)) || '-4' || substr(hex(randomblob(2)), 2) || '-' || "
+        + "substr('89ab', 1 + abs(random()) % 4, 1) || substr(hex(randomblob(2)), 2) || '-' || hex(randomblob(6)))";
+
     public override async Task<DbConnection> OpenAsync(CancellationToken cancellationToken = default)
     {
-        Directory.CreateDirectory(Path.GetDirectoryName(FilePath)!);
+        if (!File.Exists(FilePath))
+        {
+            // SQLite gives its -wal and -shm files the mode of the database file, so all three stay private.
+            PrivateFiles.EnsureFolder(Path.GetDirectoryName(FilePath)!);
+            PrivateFiles.EnsureFile(FilePath);
+        }
+
         var connection = new SqliteConnection(_connectionString);
         await connection.OpenAsync(cancellationToken);
         await using var pragma = connection.CreateCommand();

@@ -25,6 +25,9 @@ public sealed class ScheduleExpression
 
     public string TimeZone => _zone.Id;
 
+    /// <summary>The shortest interval a schedule may have: a render a minute is already a lot of R.</summary>
+    public static readonly TimeSpan MinimumInterval = TimeSpan.FromMinutes(1);
+
     public static (ScheduleExpression? Expression, string? Error) Parse(string text, string? timeZone)
     {
         TimeZoneInfo zone;
@@ -39,9 +42,9 @@ public sealed class ScheduleExpression
 
         if (text.StartsWith("every ", StringComparison.Ordinal))
         {
-            return ConfigValues.TryParseDuration(text["every ".Length..], out var interval) && interval >= TimeSpan.FromSeconds(1)
+            return ConfigValues.TryParseDuration(text["every ".Length..], out var interval) && interval >= MinimumInterval && interval <= TimeSpan.FromDays(3660)
                 ? (new ScheduleExpression(text, interval, null, zone), null)
-                : (null, $"'{text}' is not an interval such as 'every 30m' (at least 1s)");
+                : (null, $"'{text}' is not an interval such as 'every 30m' (at least 1m, at most ten years)");
         }
 
         if (text.StartsWith("cron ", StringComparison.Ordinal))

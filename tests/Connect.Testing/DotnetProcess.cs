@@ -14,13 +14,15 @@ public class DotnetProcess : IAsyncDisposable
     private readonly Process _process;
     private readonly ConcurrentQueue<string> _output = new();
 
-    public DotnetProcess(string dll, IEnumerable<string> args, string workingDirectory, IReadOnlyDictionary<string, string>? environment = null)
+    /// <param name="input">Written to the program's standard input, which is then closed (none: stdin is inherited).</param>
+    public DotnetProcess(string dll, IEnumerable<string> args, string workingDirectory, IReadOnlyDictionary<string, string>? environment = null, string? input = null)
     {
         var info = new ProcessStartInfo("dotnet")
         {
             WorkingDirectory = workingDirectory,
             RedirectStandardOutput = true,
             RedirectStandardError = true,
+            RedirectStandardInput = input is not null,
             UseShellExecute = false,
         };
         info.ArgumentList.Add(dll);
@@ -46,6 +48,11 @@ public class DotnetProcess : IAsyncDisposable
         _process.Start();
         _process.BeginOutputReadLine();
         _process.BeginErrorReadLine();
+        if (input is not null)
+        {
+            _process.StandardInput.Write(input);
+            _process.StandardInput.Close();
+        }
     }
 
     public int Pid => _process.Id;

@@ -21,9 +21,12 @@ public sealed class NodeProcess : DotnetProcess
     }
 
     /// <summary>Runs another <c>connect</c> verb (users, keys, migrate...) with this node's configuration.</summary>
-    public async Task<(int ExitCode, string Output)> RunCommandAsync(params string[] args)
+    public Task<(int ExitCode, string Output)> RunCommandAsync(params string[] args) => RunCommandWithInputAsync(null, args);
+
+    /// <summary>Runs a <c>connect</c> command against this node's configuration, with <paramref name="input"/> on its standard input.</summary>
+    public async Task<(int ExitCode, string Output)> RunCommandWithInputAsync(string? input, params string[] args)
     {
-        await using var command = new DotnetProcess(RepositoryPaths.ConnectDll, [.. args, "--config", ConfigPath], Path.GetDirectoryName(ConfigPath)!);
+        await using var command = new DotnetProcess(RepositoryPaths.ConnectDll, [.. args, "--config", ConfigPath], Path.GetDirectoryName(ConfigPath)!, input: input);
         var exitCode = await command.WaitForExitAsync();
         return (exitCode, command.Output.Trim());
     }

@@ -7,14 +7,29 @@ namespace Connect.Testing;
 /// <summary>Publishing through a node's HTTP API as the admin, without R: quick set-up for runtime tests.</summary>
 public static class NodePublishing
 {
-    /// <summary>Creates content <paramref name="name"/>, uploads and deploys <paramref name="bundle"/>; returns its GUID.</summary>
-    public static async Task<string> DeployAsync(this NodeProcess node, string name, byte[] bundle)
+    /// <summary>
+    /// Creates content <paramref name="name"/>, uploads and deploys <paramref name="bundle"/>; returns its GUID.
+    /// The runtime tests talk to content as anonymous viewers, so it is open to all unless <paramref name="accessType"/> says otherwise.
+    /// </summary>
+    public static async Task<string> DeployAsync(this NodeProcess node, string name, byte[] bundle, string accessType = "all")
     {
         using var admin = node.ClientWithKey(node.AdminKey);
         var created = await admin.PostAsJsonAsync("__api__/v1/content", new { name });
         var guid = (await Json(created)).GetProperty("guid").GetString()!;
+        await node.SetAccessTypeAsync(guid, accessType);
         await node.RedeployAsync(guid, bundle);
         return guid;
+    }
+
+    /// <summary>Sets who may view the content: <c>all</c>, <c>logged_in</c> or <c>acl</c>.</summary>
+    public static async Task SetAccessTypeAsync(this NodeProcess node, string guid, string accessType)
+    {
+        using var admin = node.ClientWithKey(node.AdminKey);
+        var patched = await admin.PatchAsJsonAsync($"__api__/v1/content/{guid}", new { access_type = accessType });
+        if (!patched.IsSuccessStatusCode)
+        {
+            throw new InvalidOperationException($"setting access_type failed: {await patched.Content.ReadAsStringAsync()}");
+        }
     }
 
     /// <summary>Uploads and deploys a new bundle of existing content and waits for the deploy to succeed.</summary>

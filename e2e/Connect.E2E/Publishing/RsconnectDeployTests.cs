@@ -37,8 +37,8 @@ public sealed class RsconnectDeployTests : IDisposable
         using var admin = node.ClientWithKey(node.AdminKey);
         var content = await ListAsync(admin);
         var siteGuid = content["site"];
-        Assert.Contains("First edition", await node.Http.GetStringAsync($"content/{siteGuid}/"));
-        Assert.Contains("The answer is 42", await node.Http.GetStringAsync($"content/{content["report"]}/"));
+        Assert.Contains("First edition", await admin.GetStringAsync($"content/{siteGuid}/"));
+        Assert.Contains("The answer is 42", await admin.GetStringAsync($"content/{content["report"]}/"));
 
         // rsconnect's second deployApp from the same folder updates the same content item.
         await File.WriteAllTextAsync(Path.Combine(site, "index.html"), "<html><body><h1>Second edition</h1></body></html>");
@@ -46,7 +46,7 @@ public sealed class RsconnectDeployTests : IDisposable
         var after = await ListAsync(admin);
         Assert.Equal(2, after.Count);
         Assert.Equal(siteGuid, after["site"]);
-        Assert.Contains("Second edition", await node.Http.GetStringAsync($"content/{siteGuid}/"));
+        Assert.Contains("Second edition", await admin.GetStringAsync($"content/{siteGuid}/"));
     }
 
     private static async Task<Dictionary<string, string>> ListAsync(HttpClient admin)

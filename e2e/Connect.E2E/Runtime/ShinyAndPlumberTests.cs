@@ -38,6 +38,7 @@ public sealed class ShinyAndPlumberTests(BrowserFixture browser) : IClassFixture
         await File.WriteAllTextAsync(Path.Combine(app, "app.R"), DoublingApp);
         await Rsconnect.For(node, _folder).DeployAsync(app, "doubler");
         var guid = await GuidOfAsync(node, "doubler");
+        await node.SetAccessTypeAsync(guid, "all");
         var page = await browser.Browser.NewPageAsync();
 
         await page.GotoAsync(new Uri(node.BaseUrl, $"content/{guid}/").ToString());
@@ -68,6 +69,7 @@ public sealed class ShinyAndPlumberTests(BrowserFixture browser) : IClassFixture
             """);
         await Rsconnect.For(node, _folder).DeployAsync(api, "calc");
         var guid = await GuidOfAsync(node, "calc");
+        await node.SetAccessTypeAsync(guid, "all");
 
         var echo = await node.Http.GetFromJsonAsync<JsonElement>($"content/{guid}/echo?msg=hello%20there");
         var sum = await node.Http.PostAsJsonAsync($"content/{guid}/sum", new { a = 19, b = 23 });

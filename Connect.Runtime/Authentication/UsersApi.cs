@@ -1,0 +1,207 @@
+using System.Security.Claims;
+using Connect.Shared.Users;
+
+namespace Connect.Runtime.Authentication;
+
+/// <summary>The v1 API for the caller, users, groups and API keys.</summary>
+internal static class UsersApi
+{
+    public const int MaxPageSize = 500;
+
+    public static void MapUsersApi(this IEndpointRouteBuilder app)
+    {
+        var v1 = app.MapGroup("/__api__/v1").RequireAuthorization();
+
+        v1.MapGet("/user", async (ClaimsPrincipal principal, UserRepository users, CancellationToken ct) =>
+            Results.Json(Json(await users.FindAsync(Caller.From(principal).Id, ct) ?? throw new InvalidOperationException("the signed-in user is gone"))));
+
+        v1.MapGet("/users", async (int? page_number, int? page_size, UserRepository users, CancellationToken ct) =>
+        {
+            var size = page_size ?? 20;
+            var page = page_number ?? 1;
+            if (size is < 1 or > MaxPageSize || page < 1)
+            {
+                return ApiErrors.BadRequest($"page_size must be 1 to {MaxPageSize} and page_number 1 or more");
+            }
+
+            var all = await users.ListAsync(ct);
+            return Results.Json(new { results = all.Skip((page - 1) * size).Take(size).Select(Json), current_page = page, total = all.Count });
+        });
+
+        v1.MapGet("/users/{guid}", async (string guid, UserRepository users, CancellationToken ct) =>
+            await users.FindByGuidAsync(guid, ct) is { } user ? Results.Json(Json(user)) : ApiErrors.NotFound($"user {guid} does not exist"));
+
+        v1.MapPost("/users/{guid}/lock", async (string guid, LockRequest? body, ClaimsPrincipal principal, UserRepository users, CancellationToken ct) =>
+        {
+            if (body?.Locked is not { } locked)
+            {
+                return ApiErrors.BadRequest("send {\"locked\": true} or {\"locked\": false}");
+            }
+
+            if (await users.FindByGuidAsync(guid, ct) is not { } user)
+            {
+                return ApiErrors.NotFound($"user {guid} does not exist");
+            }
+
+            if (user.Id == Caller.From(principal).Id && locked)
+            {
+                return ApiErrors.BadRequest("you cannot lock yourself out");
+            }
+
+            await users.SetLockedAsync(user.Id, locked, ct);
+            return Results.Json(Json((await users.FindAsync(user.Id, ct))!));
+        }).RequireAuthorization(AuthenticationSetup.Administrators);
+
+        MapKeys(v1);
+        MapGroups(v1);
+    }
+
+    private static void MapKeys(RouteGroupBuilder v1)
+    {
+        // A caller's own keys; administrators see and revoke everyone's.
+        v1.MapGet("/keys", async (ClaimsPrincipal principal, ApiKeyRepository keys, CancellationToken ct) =>
+        {
+            var caller = Caller.From(principal);
+            return Results.Json((await keys.ListAsync(caller.IsAdministrator ? null : caller.Id, ct)).Select(KeyJson));
+        });
+
+        v1.MapPost("/keys", async (CreateKeyRequest? body, ClaimsPrincipal principal, ApiKeyRepository keys, CancellationToken ct) =>
+        {
+            var name = body?.Name?.Trim();
+            if (name is not { Length: > 0 and <= 128 })
+            {
+                return ApiErrors.BadRequest("send {\"name\": \"...\"} (1 to 128 characters) to label the key");
+            }
+
+            var created = await keys.CreateKeyAsync(Caller.From(principal).Id, name, ct);
+            var key = (await keys.GetAsync(created.Id, ct))!;
+            return Results.Json(new { id = key.Id.ToString(), name = key.Name, created_time = key.CreatedAt, key = created.Secret }, statusCode: StatusCodes.Status201Created);
+        });
+
+        v1.MapDelete("/keys/{id:long}", async (long id, ClaimsPrincipal principal, ApiKeyRepository keys, CancellationToken ct) =>
+        {
+            var caller = Caller.From(principal);
+            var key = await keys.GetAsync(id, ct);
+            if (key is null || key.UserId != caller.Id && !caller.IsAdministrator)
+            {
+                return ApiErrors.NotFound($"API key {id} does not exist");
+            }
+
+            await keys.RevokeAsync(id, ct);
+            return Results.NoContent();
+        });
+    }
+
+    private static void MapGroups(RouteGroupBuilder v1)
+    {
+        v1.MapGet("/groups", async (GroupRepository groups, CancellationToken ct) =>
+        {
+            var all = await groups.ListAsync(ct);
+            return Results.Json(new { results = all.Select(GroupJson), current_page = 1, total = all.Count });
+        });
+
+        v1.MapGet("/groups/{guid}", async (string guid, GroupRepository groups, CancellationToken ct) =>
+            await groups.FindByGuidAsync(guid, ct) is { } group ? Results.Json(GroupJson(group)) : ApiErrors.NotFound($"group {guid} does not exist"));
+
+        v1.MapPost("/groups", async (CreateGroupRequest? body, ClaimsPrincipal principal, GroupRepository groups, CancellationToken ct) =>
+        {
+            if (GroupRepository.ValidateName(body?.Name) is { } problem)
+            {
+                return ApiErrors.BadRequest(problem);
+            }
+
+            return await groups.CreateAsync(body!.Name!, Caller.From(principal).Id, ct) is { } group
+                ? Results.Json(GroupJson(group), statusCode: StatusCodes.Status201Created)
+                : ApiErrors.Result(StatusCodes.Status409Conflict, $"a group named '{body.Name}' already exists");
+        }).RequireAuthorization(AuthenticationSetup.Publishers);
+
+        v1.MapDelete("/groups/{guid}", async (string guid, ClaimsPrincipal principal, GroupRepository groups, CancellationToken ct) =>
+        {
+            var (group, error) = await ForChangeAsync(groups, Caller.From(principal), guid, ct);
+            if (error is not null)
+            {
+                return error;
+            }
+
+            await groups.DeleteAsync(group!.Id, ct);
+            return Results.NoContent();
+        });
+
+        v1.MapGet("/groups/{guid}/members", async (string guid, GroupRepository groups, CancellationToken ct) =>
+        {
+            if (await groups.FindByGuidAsync(guid, ct) is not { } group)
+            {
+                return ApiErrors.NotFound($"group {guid} does not exist");
+            }
+
+            var members = await groups.MembersAsync(group.Id, ct);
+            return Results.Json(new { results = members.Select(Json), current_page = 1, total = members.Count });
+        });
+
+        v1.MapPost("/groups/{guid}/members", async (string guid, MemberRequest? body, ClaimsPrincipal principal, GroupRepository groups, UserRepository users, CancellationToken ct) =>
+        {
+            var (group, error) = await ForChangeAsync(groups, Caller.From(principal), guid, ct);
+            if (error is not null)
+            {
+                return error;
+            }
+
+            if (body?.UserGuid is not { } userGuid || await users.FindByGuidAsync(userGuid, ct) is not { } user)
+            {
+                return ApiErrors.BadRequest("send {\"user_guid\": \"...\"} naming an existing user");
+            }
+
+            await groups.AddMemberAsync(group!.Id, user.Id, ct);
+            return Results.NoContent();
+        });
+
+        v1.MapDelete("/groups/{guid}/members/{userGuid}", async (string guid, string userGuid, ClaimsPrincipal principal, GroupRepository groups, UserRepository users, CancellationToken ct) =>
+        {
+            var (group, error) = await ForChangeAsync(groups, Caller.From(principal), guid, ct);
+            if (error is not null)
+            {
+                return error;
+            }
+
+            return await users.FindByGuidAsync(userGuid, ct) is { } user && await groups.RemoveMemberAsync(group!.Id, user.Id, ct)
+                ? Results.NoContent()
+                : ApiErrors.NotFound($"user {userGuid} is not a member of group {guid}");
+        });
+    }
+
+    /// <summary>A group is changed by whoever made it, or an administrator.</summary>
+    private static async Task<(UserGroup?, IResult?)> ForChangeAsync(GroupRepository groups, Caller caller, string guid, CancellationToken ct)
+    {
+        var group = await groups.FindByGuidAsync(guid, ct);
+        if (group is null)
+        {
+            return (null, ApiErrors.NotFound($"group {guid} does not exist"));
+        }
+
+        return group.OwnerId == caller.Id || caller.IsAdministrator
+            ? (group, null)
+            : (null, ApiErrors.Forbidden($"only the group's creator or an administrator may change group {guid}"));
+    }
+
+    private static object Json(User u) => new
+    {
+        guid = u.Guid, id = u.Id, username = u.Username, email = u.Email, user_role = u.Role.ToString().ToLowerInvariant(),
+        created_time = u.CreatedAt, locked = u.Locked,
+    };
+
+    private static object GroupJson(UserGroup g) => new { guid = g.Guid, id = g.Id, name = g.Name, created_time = g.CreatedAt };
+
+    private static object KeyJson(ApiKey k) => new
+    {
+        id = k.Id.ToString(), name = k.Name, username = k.Username, created_time = k.CreatedAt, last_used_time = k.LastUsedAt,
+        revoked_time = k.RevokedAt, active = k.RevokedAt is null,
+    };
+
+    internal sealed record LockRequest(bool? Locked);
+
+    internal sealed record CreateKeyRequest(string? Name);
+
+    internal sealed record CreateGroupRequest(string? Name);
+
+    internal sealed record MemberRequest(string? UserGuid);
+}

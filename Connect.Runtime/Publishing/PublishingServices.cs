@@ -1,0 +1,25 @@
+using Connect.Runtime.Content;
+using Connect.Shared.Content;
+using Connect.Shared.Tasks;
+using Connect.Shared.Users;
+
+namespace Connect.Runtime.Publishing;
+
+internal static class PublishingServices
+{
+    /// <summary>Users, keys, groups, content and its permissions, bundles, deploy tasks.</summary>
+    public static IServiceCollection AddPublishing(this IServiceCollection services)
+    {
+        services.AddSingleton<UserRepository>();
+        services.AddSingleton<ApiKeyRepository>();
+        services.AddSingleton<GroupRepository>();
+        services.AddSingleton<ContentRepository>();
+        services.AddSingleton<PermissionRepository>();
+        services.AddSingleton<BundleRepository>();
+        services.AddSingleton<TaskRepository>();
+        services.AddSingleton<BundleStore>();
+        services.AddSingleton<Deployer>();
+        services.AddSingleton<ContentLookup>();
+        return services;
+    }
+}

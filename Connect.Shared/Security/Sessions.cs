@@ -1,0 +1,132 @@
+using System.Collections.Concurrent;
+using System.Security.Claims;
+using Connect.Shared.Users;
+using Microsoft.AspNetCore.Authentication;
+using Microsoft.AspNetCore.Authentication.Cookies;
+using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.DependencyInjection;
+
+namespace Connect.Shared.Security;
+
+/// <summary>
+/// The signed-in session: an ASP.NET Core authentication cookie protected with the cluster's Data
+/// Protection key ring, so a session made on one node (or the admin console) is accepted by every
+/// other. Each request re-checks the user (at most <see cref="UserCache.Freshness"/> old), so locking a
+/// user or changing their role takes effect on every node within that time.
+/// </summary>
+public static class Sessions
+{
+    /// <summary>The authentication scheme (and so the Data Protection purpose) every process shares.</summary>
+    public const string Scheme = "Session";
+
+    public const string CookieName = "connect_session";
+
+    public const string UserIdClaim = "connect:user_id";
+
+    public const string UserGuidClaim = "connect:user_guid";
+
+    /// <summary>How long a session lasts without use; each use within it extends it.</summary>
+    public static readonly TimeSpan IdleLifetime = TimeSpan.FromHours(8);
+
+    public static ClaimsPrincipal Principal(User user, string scheme) => new(new ClaimsIdentity(
+        [
+            new Claim(ClaimTypes.Name, user.Username),
+            new Claim(UserIdClaim, user.Id.ToString()),
+            new Claim(UserGuidClaim, user.Guid),
+            new Claim(ClaimTypes.Role, user.Role.ToString()),
+        ],
+        scheme));
+
+    /// <summary>Adds the session cookie; <paramref name="loginPath"/> is where browsers are sent to sign in.</summary>
+    public static AuthenticationBuilder AddSessionCookie(this AuthenticationBuilder builder, string loginPath, Action<CookieAuthenticationOptions>? configure = null)
+    {
+        builder.Services.AddSingleton<UserCache>();
+        return builder.AddCookie(Scheme, o =>
+        {
+            o.Cookie.Name = CookieName;
+            o.Cookie.HttpOnly = true;
+            o.Cookie.SameSite = SameSiteMode.Lax;
+            o.Cookie.SecurePolicy = CookieSecurePolicy.SameAsRequest;
+            o.Cookie.Path = "/";
+            o.ExpireTimeSpan = IdleLifetime;
+            o.SlidingExpiration = true;
+            o.LoginPath = loginPath;
+            o.ReturnUrlParameter = "url";
+            o.Events.OnValidatePrincipal = ValidateAsync;
+            configure?.Invoke(o);
+        });
+    }
+
+    /// <summary>Refuses the session of a user who was locked or removed, and keeps its role current.</summary>
+    private static async Task ValidateAsync(CookieValidatePrincipalContext context)
+    {
+        var cache = context.HttpContext.RequestServices.GetRequiredService<UserCache>();
+        var user = long.TryParse(context.Principal?.FindFirstValue(UserIdClaim), out var id)
+            ? await cache.UserAsync(id, context.HttpContext.RequestAborted)
+            : null;
+        if (user is null || user.Locked)
+        {
+            context.RejectPrincipal();
+            await context.HttpContext.SignOutAsync(Scheme);
+            return;
+        }
+
+        if (context.Principal!.FindFirstValue(ClaimTypes.Role) != user.Role.ToString())
+        {
+            context.ReplacePrincipal(Principal(user, Scheme));
+            context.ShouldRenew = true;
+        }
+    }
+}
+
+/// <summary>
+/// Users and API keys as the database had them less than <see cref="Freshness"/> ago: a busy client
+/// costs one lookup a second, and a revoked key or a locked user is refused by every node within it.
+/// </summary>
+public sealed class UserCache(UserRepository users, ApiKeyRepository keys, TimeProvider clock)
+{
+    public static readonly TimeSpan Freshness = TimeSpan.FromMilliseconds(500);
+
+    private readonly ConcurrentDictionary<long, (User? User, DateTimeOffset At)> _users = new();
+    private readonly ConcurrentDictionary<string, (User? User, DateTimeOffset At)> _keys = new(StringComparer.Ordinal);
+
+    public async Task<User?> UserAsync(long id, CancellationToken cancellationToken)
+    {
+        var now = clock.GetUtcNow();
+        if (_users.TryGetValue(id, out var hit) && now - hit.At < Freshness)
+        {
+            return hit.User;
+        }
+
+        var user = await users.FindAsync(id, cancellationToken);
+        Bound(_users);
+        _users[id] = (user, now);
+        return user;
+    }
+
+    /// <summary>The active user a key belongs to, or null (unknown, revoked, locked).</summary>
+    public async Task<User?> KeyOwnerAsync(string key, CancellationToken cancellationToken)
+    {
+        var hash = ApiKeyRepository.Hash(key);
+        var now = clock.GetUtcNow();
+        if (_keys.TryGetValue(hash, out var hit) && now - hit.At < Freshness)
+        {
+            return hit.User;
+        }
+
+        var user = await keys.FindUserAsync(key, cancellationToken);
+        Bound(_keys);
+        _keys[hash] = (user, now);
+        return user;
+    }
+
+    // A flood of made-up keys must not grow the cache without end.
+    private static void Bound<TKey>(ConcurrentDictionary<TKey, (User?, DateTimeOffset)> cache)
+        where TKey : notnull
+    {
+        if (cache.Count > 10_000)
+        {
+            cache.Clear();
+        }
+    }
+}
