@@ -1,5 +1,6 @@
 using System.Net;
 using Connect.Runtime.Authentication;
+using Connect.Runtime.Proxy;
 using Connect.Runtime.Publishing;
 using Connect.Shared.Configuration;
 using Connect.Shared.Content;
@@ -37,7 +38,7 @@ internal static class ContentEndpoint
                     : Page(HttpStatusCode.NotFound, "Content not found", $"There is no content {guid} on this server.");
             }
 
-            if (context.WebSockets.IsWebSocketRequest && !SameOrigin(context, options))
+            if (context.IsWebSocketUpgrade() && !SameOrigin(context, options))
             {
                 return Page(HttpStatusCode.Forbidden, "Cross-site WebSocket refused", "A page of another site may not open this content's WebSocket.");
             }
@@ -86,7 +87,7 @@ internal static class ContentEndpoint
             return ApiErrors.Unauthorized("the API key is not valid on this server (unknown, revoked, or its user is locked)");
         }
 
-        return !context.WebSockets.IsWebSocketRequest && request.Headers.Accept.ToString().Contains("text/html", StringComparison.OrdinalIgnoreCase)
+        return !context.IsWebSocketUpgrade() && request.Headers.Accept.ToString().Contains("text/html", StringComparison.OrdinalIgnoreCase)
             ? Results.Redirect($"{request.PathBase}{AuthenticationSetup.LoginPath}?url={Uri.EscapeDataString($"{request.PathBase}{request.Path}{request.QueryString}")}")
             : ApiErrors.Unauthorized("this content needs you to sign in: send the header 'Authorization: Key <api key>'");
     }

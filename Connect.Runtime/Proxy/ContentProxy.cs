@@ -68,7 +68,7 @@ internal sealed partial class ContentProxy(IHttpForwarder forwarder, WorkerPool 
 
             // A Shiny app's page gets the reconnect script; it is small, so it is buffered to be edited.
             var isPage = bundle.AppMode is AppModes.Shiny or AppModes.RmdShiny && HttpMethods.IsGet(context.Request.Method)
-                && rest.Value is null or "" or "/" && !context.WebSockets.IsWebSocketRequest;
+                && rest.Value is null or "" or "/" && !context.IsWebSocketUpgrade();
             var body = context.Response.Body;
             using var buffer = isPage ? new MemoryStream() : null;
             if (buffer is not null)

@@ -43,7 +43,7 @@ internal sealed class WorkerTransformer(string prefix, PathString rest, int port
         // httpuv (Shiny, Plumber) writes a response in several segments; on a kept-alive connection the
         // last one waits for our delayed ACK (~40 ms a request). A fresh loopback connection per request
         // is far cheaper than that stall. Upgrades (WebSockets) keep their connection, of course.
-        if (!context.WebSockets.IsWebSocketRequest && context.Features.Get<Microsoft.AspNetCore.Http.Features.IHttpUpgradeFeature>()?.IsUpgradableRequest != true)
+        if (context.Features.Get<Microsoft.AspNetCore.Http.Features.IHttpUpgradeFeature>()?.IsUpgradableRequest != true)
         {
             proxyRequest.Headers.ConnectionClose = true;
         }

@@ -11,6 +11,7 @@ namespace Connect.Testing;
 public class DotnetProcess : IAsyncDisposable
 {
     private const int SIGTERM = 15;
+    private const int SIGKILL = 9;
     private readonly Process _process;
     private readonly ConcurrentQueue<string> _output = new();
 
@@ -77,6 +78,15 @@ public class DotnetProcess : IAsyncDisposable
         if (!_process.HasExited)
         {
             _ = kill(_process.Id, SIGTERM);
+        }
+    }
+
+    /// <summary>SIGKILL to this process alone, not its children: whatever it started must die with it by itself.</summary>
+    public void KillAlone()
+    {
+        if (!_process.HasExited)
+        {
+            _ = kill(_process.Id, SIGKILL);
         }
     }
 

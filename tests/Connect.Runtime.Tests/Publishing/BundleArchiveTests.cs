@@ -26,6 +26,39 @@ public sealed class BundleArchiveTests : IDisposable
         Directory.EnumerateFileSystemEntries(_folder.Path, "*", SearchOption.AllDirectories)
             .Where(p => !p.StartsWith(Destination + Path.DirectorySeparatorChar, StringComparison.Ordinal) && p != Destination);
 
+    /// <summary>Links that each look inside when read as text, but lead out when followed one through another.</summary>
+    public static TheoryData<string, (string Name, string Target)[]> LinkChains => new()
+    {
+        { "dot then dot-dot", [("a", "."), ("b", "a/.."), ("x", "b/etc/hostname")] },
+        {
+            "a long ladder up to the root",
+            [("a", "."), ("b", "a/.."), ("c", "b/.."), ("d", "c/.."), ("e", "d/.."), ("f", "e/.."), ("g", "f/.."), ("x", "g/etc/hostname")]
+        },
+        { "a folder link then up", [("sub/up", ".."), ("sub2", "sub/up/.."), ("x", "sub2/secret")] },
+        { "a link to a link that leaves", [("a", "."), ("b", "a/../outside"), ("c", "b")] },
+        { "a loop", [("a", "b"), ("b", "a")] },
+        { "a dangling link through a link", [("a", "."), ("x", "a/../nowhere/at/all")] },
+    };
+
+    [Theory]
+    [MemberData(nameof(LinkChains))]
+    public async Task A_chain_of_links_that_leads_out_is_refused(string what, (string Name, string Target)[] links)
+    {
+        _ = what;
+        System.IO.File.WriteAllText(_folder.File("secret"), "outside the bundle");
+        var error = await ExtractAsync(TestBundles.Create(w =>
+        {
+            w.WriteEntry(File("index.html", "hello"));
+            foreach (var (name, target) in links)
+            {
+                w.WriteEntry(Link(name, target));
+            }
+        }));
+
+        Assert.NotNull(error);
+        Assert.Matches("symbolic link '.*' -> '.*' leads (outside the bundle|nowhere)", error);
+    }
+
     [Fact]
     public async Task A_good_bundle_is_extracted_with_its_folders_and_inner_links()
     {
