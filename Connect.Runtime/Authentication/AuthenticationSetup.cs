@@ -31,19 +31,12 @@ internal static class AuthenticationSetup
     {
         services.AddConnectDataProtection();
         services.AddAuthentication(Scheme)
+            // The API takes API keys only, never the session cookie: content is served from this same
+            // origin, and a page of a hostile item must not be able to call the API as its viewer.
             .AddPolicyScheme(Scheme, "API key or session", o => o.ForwardDefaultSelector = context =>
-                ApiKeyAuthenticationHandler.KeyOf(context.Request) is null ? Sessions.Scheme : ApiKeyAuthenticationHandler.SchemeName)
+                IsApi(context.Request) || ApiKeyAuthenticationHandler.KeyOf(context.Request) is not null ? ApiKeyAuthenticationHandler.SchemeName : Sessions.Scheme)
             .AddScheme<AuthenticationSchemeOptions, ApiKeyAuthenticationHandler>(ApiKeyAuthenticationHandler.SchemeName, null)
-            .AddSessionCookie(LoginPath, o =>
-            {
-                // API clients get JSON, never a redirect to a page.
-                o.Events.OnRedirectToLogin = context => IsApi(context.Request)
-                    ? ApiErrors.WriteAsync(context.HttpContext, StatusCodes.Status401Unauthorized, "this request needs an API key: send the header 'Authorization: Key <api key>'")
-                    : Redirect(context);
-                o.Events.OnRedirectToAccessDenied = context => IsApi(context.Request)
-                    ? ApiErrors.WriteAsync(context.HttpContext, StatusCodes.Status403Forbidden, "your role does not allow this")
-                    : Redirect(context);
-            });
+            .AddSessionCookie(LoginPath);
         services.AddAuthorization(o =>
         {
             o.AddPolicy(Administrators, p => p.RequireRole(nameof(UserRole.Administrator)));
@@ -66,12 +59,6 @@ internal static class AuthenticationSetup
     }
 
     private static bool IsApi(HttpRequest request) => request.Path.StartsWithSegments("/__api__");
-
-    private static Task Redirect(Microsoft.AspNetCore.Authentication.RedirectContext<Microsoft.AspNetCore.Authentication.Cookies.CookieAuthenticationOptions> context)
-    {
-        context.Response.Redirect(context.RedirectUri);
-        return Task.CompletedTask;
-    }
 
     /// <summary>The sign-in page and form, and sign-out.</summary>
     public static void MapSignIn(this IEndpointRouteBuilder app)

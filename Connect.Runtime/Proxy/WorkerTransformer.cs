@@ -68,7 +68,7 @@ internal sealed class WorkerTransformer(string prefix, PathString rest, int port
     ];
 
     /// <summary>
-    /// The caller's Connect API key and session cookie are for the node, not for the content: an app
+    /// The caller's Connect API key and the node's cookies are for the node, not for the content: an app
     /// that saw them could act as its viewers (administrators included). Other credentials (a Bearer
     /// token the API checks itself, the app's own cookies) pass through.
     /// </summary>
@@ -95,10 +95,11 @@ internal sealed class WorkerTransformer(string prefix, PathString rest, int port
         }
     }
 
-    // The session cookie, and ASP.NET Core's chunks of it when it grows large.
+    // The session cookie (and ASP.NET Core's chunks of it when it grows large) and the worker-affinity cookie.
     private static bool IsNodeCookie(string cookie) =>
         cookie.StartsWith(Shared.Security.Sessions.CookieName + "=", StringComparison.Ordinal)
-        || cookie.StartsWith(Shared.Security.Sessions.CookieName + "C", StringComparison.Ordinal);
+        || cookie.StartsWith(Shared.Security.Sessions.CookieName + "C", StringComparison.Ordinal)
+        || cookie.StartsWith(ContentProxy.AffinityCookie + "=", StringComparison.Ordinal);
 
     /// <summary>Maps a worker's <c>Location</c> into the content's public path.</summary>
     internal static string RewriteLocation(string location, string prefix, int port)

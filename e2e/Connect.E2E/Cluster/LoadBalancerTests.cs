@@ -93,4 +93,64 @@ public sealed class LoadBalancerTests : IAsyncLifetime
         Assert.Equal($"127.0.0.1:{alive.Port}", cookies.GetCookies(Nginx.BaseUrl)["CONNECT_NODE"]?.Value);
         Assert.Equal($"127.0.0.1:{alive.Port}", PinnedNode(await browser.GetAsync("__ping__")));
     }
+
+    [Fact]
+    public async Task A_session_made_on_one_node_works_on_the_other_and_revocations_reach_every_node_within_a_second()
+    {
+        const string password = "a long enough password";
+        var (added, output) = await A.RunCommandWithInputAsync(password + "\n", "users", "add", "sam", "--role", "publisher", "--password-stdin");
+        Assert.True(added == 0, output);
+        var key = (await A.RunCommandAsync("keys", "create", "--user", "sam", "--name", "laptop")).Output.Split('\n')[^1];
+        var guid = await A.DeployAsync("members-only", TestBundles.StaticSite("for signed-in users"), accessType: "logged_in");
+
+        // Sign in through nginx, whichever node answers; then use the cookie on each node directly.
+        var cookies = new CookieContainer();
+        using var browser = new HttpClient(new HttpClientHandler { CookieContainer = cookies, AllowAutoRedirect = false }) { BaseAddress = Nginx.BaseUrl };
+        var wrong = await browser.PostAsync("__login__", Form("sam", "not the password", "/"));
+        var signIn = await browser.PostAsync("__login__", Form("sam", password, $"/content/{guid}/"));
+        var session = cookies.GetCookies(Nginx.BaseUrl)["connect_session"]?.Value;
+
+        Assert.Equal(HttpStatusCode.Unauthorized, wrong.StatusCode);
+        Assert.Equal(HttpStatusCode.Redirect, signIn.StatusCode);
+        Assert.Equal($"/content/{guid}/", signIn.Headers.Location?.OriginalString);
+        Assert.NotNull(session);
+        foreach (var node in new[] { A, B })
+        {
+            Assert.Contains("for signed-in users", await GetWithSessionAsync(node, guid, session));
+        }
+
+        // The API takes keys, never the session cookie (content shares its origin).
+        using var apiWithCookie = new HttpRequestMessage(HttpMethod.Get, "__api__/v1/user");
+        apiWithCookie.Headers.Add("Cookie", $"connect_session={session}");
+        Assert.Equal(HttpStatusCode.Unauthorized, (await B.Http.SendAsync(apiWithCookie)).StatusCode);
+
+        // A key revoked on A is refused by B within a second.
+        using var samOnA = A.ClientWithKey(key);
+        using var samOnB = B.ClientWithKey(key);
+        Assert.Equal("sam", (await samOnB.GetFromJsonAsync<JsonElement>("__api__/v1/user")).GetProperty("username").GetString());
+        var keyId = (await samOnA.GetFromJsonAsync<JsonElement>("__api__/v1/keys")).EnumerateArray().Single().GetProperty("id").GetString();
+        Assert.Equal(HttpStatusCode.NoContent, (await samOnA.DeleteAsync($"__api__/v1/keys/{keyId}")).StatusCode);
+        await Wait.UntilAsync(async () => (await samOnB.GetAsync("__api__/v1/user")).StatusCode == HttpStatusCode.Unauthorized,
+            "node B to refuse the revoked key", TimeSpan.FromSeconds(1));
+
+        // A user locked on A loses the session on B within a second.
+        using var admin = A.ClientWithKey(A.AdminKey);
+        var samGuid = (await admin.GetFromJsonAsync<JsonElement>("__api__/v1/users")).GetProperty("results").EnumerateArray()
+            .Single(u => u.GetProperty("username").GetString() == "sam").GetProperty("guid").GetString();
+        Assert.True((await admin.PostAsJsonAsync($"__api__/v1/users/{samGuid}/lock", new { locked = true })).IsSuccessStatusCode);
+        await Wait.UntilAsync(async () => await GetWithSessionAsync(B, guid, session) is null,
+            "node B to refuse the locked user's session", TimeSpan.FromSeconds(1));
+    }
+
+    private static FormUrlEncodedContent Form(string username, string password, string url) =>
+        new(new Dictionary<string, string> { ["username"] = username, ["password"] = password, ["url"] = url });
+
+    /// <summary>The content's page fetched with only the session cookie, or null when the node refuses it.</summary>
+    private static async Task<string?> GetWithSessionAsync(NodeProcess node, string guid, string session)
+    {
+        using var request = new HttpRequestMessage(HttpMethod.Get, $"content/{guid}/");
+        request.Headers.Add("Cookie", $"connect_session={session}");
+        var response = await node.Http.SendAsync(request);
+        return response.IsSuccessStatusCode ? await response.Content.ReadAsStringAsync() : null;
+    }
 }
