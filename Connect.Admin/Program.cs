@@ -1,8 +1,11 @@
+using System.Net;
 using Connect.Admin.Components;
 using Connect.Admin.Services;
 using Connect.Shared.Cluster;
 using Connect.Shared.Configuration;
 using Connect.Shared.Data;
+using Connect.Shared.Security;
+using Connect.Shared.Users;
 using MudBlazor.Services;
 
 var config = ConfigurationLoader.Load(args);
@@ -24,19 +27,63 @@ builder.WebHost.UseStaticWebAssets();
 ListenAddress.TryParse(options.Admin.Listen, out var listen);
 builder.WebHost.UseUrls(listen.ToBindUrl());
 builder.Logging.AddFilter("Microsoft.AspNetCore", LogLevel.Warning);
+// Requests naming any other host are refused: a DNS name rebound to this machine gets nowhere.
+builder.Configuration["AllowedHosts"] = options.Admin.AllowedHosts;
 
 builder.Services.AddSingleton(options);
 builder.Services.AddSingleton(TimeProvider.System);
 builder.Services.AddSingleton(_ => ConnectDatabase.Create(options));
 builder.Services.AddSingleton<NodeRegistry>();
 builder.Services.AddSingleton<SchemaState>();
+builder.Services.AddSingleton<UserRepository>();
+builder.Services.AddSingleton<ApiKeyRepository>();
 builder.Services.AddSingleton<IClusterSource, DatabaseClusterSource>();
 builder.Services.AddRazorComponents().AddInteractiveServerComponents();
 builder.Services.AddMudServices();
 
+// The same users, session cookie and key ring as the nodes: a session made on a node of this
+// host is good here too. Administrators only; anyone else is sent to sign in, or refused.
+builder.Services.AddConnectDataProtection();
+builder.Services.AddAuthentication(Sessions.Scheme).AddSessionCookie("/login", o => o.AccessDeniedPath = "/denied");
+builder.Services.AddAuthorizationBuilder()
+    .SetFallbackPolicy(new Microsoft.AspNetCore.Authorization.AuthorizationPolicyBuilder().RequireRole(nameof(UserRole.Administrator)).Build());
+builder.Services.AddCascadingAuthenticationState();
+builder.Services.AddSignInRateLimit();
+
 var app = builder.Build();
+try
+{
+    await DataProtectionSetup.EnsureKeyRingAsync(app.Services, CancellationToken.None);
+}
+catch (Exception e) when (DatabaseErrors.IsConnectionProblem(e))
+{
+    // The console copes with a database that is not there yet (a node may be creating it); the key
+    // ring is read again on first use.
+    app.Logger.LogWarning(e, "The database is not reachable yet; sign-in will work once it is");
+}
+
+app.Use(async (context, next) =>
+{
+    // A page of another site (a content item on a node of this host included) must not drive the
+    // console with an administrator's cookie, over HTTP or the console's WebSocket.
+    var origin = context.Request.Headers.Origin.ToString();
+    if (origin.Length > 0 && !string.Equals(origin, $"{context.Request.Scheme}://{context.Request.Host}", StringComparison.OrdinalIgnoreCase))
+    {
+        context.Response.StatusCode = StatusCodes.Status403Forbidden;
+        await context.Response.WriteAsync("cross-origin requests are refused");
+        return;
+    }
+
+    await next();
+});
+app.UseAuthentication();
+app.UseAuthorization();
+app.UseRateLimiter();
 app.UseAntiforgery();
-app.MapStaticAssets();
+app.MapSignIn("/login", "/logout", "/login");
+app.MapGet("/denied", () => SignIn.Html(HttpStatusCode.Forbidden, "Administrators only",
+    """<h1>Administrators only</h1><p>The admin console is for administrators. <a href="/logout">Sign out</a> to sign in as one.</p>""")).AllowAnonymous();
+app.MapStaticAssets().AllowAnonymous();
 app.MapRazorComponents<App>().AddInteractiveServerRenderMode();
 app.Run();
 return 0;
