@@ -14,4 +14,5 @@ node=$!
 trap 'kill -TERM $node 2>/dev/null; wait $node 2>/dev/null' EXIT INT TERM
 
 echo "start: node on http://localhost:3939 (HTTP.Listen), admin console on http://localhost:3940 (Admin.Listen)"
+echo "start: to sign in to the console, give admin a password: echo \"\$PASSWORD\" | dotnet Connect.Runtime/bin/Release/net10.0/connect.dll users passwd admin"
 dotnet Connect.Admin/bin/Release/net10.0/Connect.Admin.dll "$@"

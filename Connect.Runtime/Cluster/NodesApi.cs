@@ -1,4 +1,3 @@
-using System.Security.Claims;
 using Connect.Runtime.Authentication;
 using Connect.Shared.Cluster;
 using Connect.Shared.Configuration;
@@ -10,13 +9,8 @@ internal static class NodesApi
 {
     public static void MapNodesApi(this IEndpointRouteBuilder app)
     {
-        app.MapGet("/__api__/v1/server/nodes", async (ClaimsPrincipal principal, NodeRegistry registry, ConnectOptions options, CancellationToken ct) =>
+        app.MapGet("/__api__/v1/server/nodes", async (NodeRegistry registry, ConnectOptions options, CancellationToken ct) =>
         {
-            if (!Caller.From(principal).IsAdministrator)
-            {
-                return ApiErrors.Forbidden("only administrators may list nodes");
-            }
-
             var nodes = await registry.ListAsync(ct);
             return Results.Json(nodes.Select(n => new
             {
@@ -31,6 +25,6 @@ internal static class NodesApi
                 clock_offset_ms = n.ClockOffset.TotalMilliseconds,
                 clock_skewed = n.ClockOffset.Duration() > options.Node.MaxClockSkew,
             }));
-        }).RequireAuthorization();
+        }).RequireAuthorization(AuthenticationSetup.Administrators);
     }
 }

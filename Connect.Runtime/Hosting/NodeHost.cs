@@ -102,6 +102,7 @@ internal static partial class NodeHost
         builder.Services.AddScheduling();
         builder.Services.ConfigureHttpJsonOptions(o => o.SerializerOptions.PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower);
         builder.Services.AddConnectAuthentication();
+        builder.Services.AddJsonBadRequests();
 
         var app = builder.Build();
         app.UseTrustedProxies(options);
@@ -109,6 +110,7 @@ internal static partial class NodeHost
         // Route after the path rewrite above, not before it as WebApplication would by default.
         app.UseRouting();
         app.UseDatabaseUnavailablePages(app.Services.GetRequiredService<ConnectDatabase>(), app.Services.GetRequiredService<ILoggerFactory>().CreateLogger("Connect.Database"));
+        app.UseJsonBadRequests();
         app.UseMinimumRsconnectVersion(options);
         app.UseAuthentication();
         app.UseAuthorization();

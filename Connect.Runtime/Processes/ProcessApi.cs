@@ -1,4 +1,3 @@
-using System.Security.Claims;
 using Connect.Runtime.Authentication;
 using Connect.Shared.Cluster;
 
@@ -9,13 +8,8 @@ internal static class ProcessApi
 {
     public static void MapProcessApi(this IEndpointRouteBuilder app)
     {
-        app.MapGet("/__api__/v1/server/processes", (ClaimsPrincipal principal, WorkerPool pool, NodeIdentity node, TimeProvider clock) =>
+        app.MapGet("/__api__/v1/server/processes", (WorkerPool pool, NodeIdentity node, TimeProvider clock) =>
         {
-            if (!Caller.From(principal).IsAdministrator)
-            {
-                return ApiErrors.Forbidden("only administrators may list processes");
-            }
-
             var now = clock.GetUtcNow();
             return Results.Json(new
             {
@@ -48,6 +42,6 @@ internal static class ProcessApi
                     last_log_lines = w.LastLogLines().TakeLast(20),
                 }),
             });
-        }).RequireAuthorization();
+        }).RequireAuthorization(AuthenticationSetup.Administrators);
     }
 }

@@ -1,5 +1,3 @@
-using System.Diagnostics;
-
 namespace Connect.Runtime.Processes;
 
 internal enum WorkerState
@@ -113,24 +111,8 @@ internal sealed class Worker
         }
     }
 
-    /// <summary>CPU time and resident memory of the R process, when it is still there.</summary>
-    public (TimeSpan Cpu, long MemoryBytes)? Usage()
-    {
-        if (Pid is not { } pid || !IsAlive)
-        {
-            return null;
-        }
-
-        try
-        {
-            using var process = Process.GetProcessById(pid);
-            return (process.TotalProcessorTime, process.WorkingSet64);
-        }
-        catch (Exception e) when (e is ArgumentException or InvalidOperationException)
-        {
-            return null;
-        }
-    }
+    /// <summary>CPU time and resident memory of the worker's processes (the sandbox and the R in it), while it runs.</summary>
+    public (TimeSpan Cpu, long MemoryBytes)? Usage() => Pid is { } pid && IsAlive ? ProcessTree.Usage(pid) : null;
 }
 
 internal sealed class WorkerExitedException(int exitCode) : Exception($"the R process exited with code {exitCode}")

@@ -17,7 +17,6 @@ public sealed class RenderOnDemandTests : IDisposable
     {
         await using var node = NodeProcess.Start(_folder, "node", "");
         await node.WaitUntilServingAsync();
-        var failSwitch = _folder.File("fail-next-render");
         var rmd = $$"""
             ---
             title: "Stamp"
@@ -25,7 +24,7 @@ public sealed class RenderOnDemandTests : IDisposable
             ---
 
             ```{r, echo = FALSE}
-            if (file.exists("{{failSwitch}}")) stop("asked to fail")
+            if (Sys.getenv("FAIL_RENDER") == "yes") stop("asked to fail")
             ```
 
             Rendered `r format(Sys.time(), "%H:%M:%OS6")` by process `r Sys.getpid()`.
@@ -41,7 +40,9 @@ public sealed class RenderOnDemandTests : IDisposable
         Assert.Contains("Rendered", second);
         Assert.NotEqual(Stamp(first), Stamp(second));
 
-        await File.WriteAllTextAsync(failSwitch, "");
+        // Renders get the content's own environment variables (and nothing of the node's).
+        var failNext = await admin.PatchAsJsonAsync($"__api__/v1/content/{guid}/environment", new[] { new { name = "FAIL_RENDER", value = "yes" } });
+        Assert.True(failNext.IsSuccessStatusCode);
         var failed = await RenderAsync(admin, guid);
         Assert.Equal(1, failed.GetProperty("code").GetInt32());
         Assert.Contains(failed.GetProperty("output").EnumerateArray(), line => line.GetString()!.Contains("asked to fail"));

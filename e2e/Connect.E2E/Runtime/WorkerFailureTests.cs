@@ -24,19 +24,18 @@ public sealed class WorkerFailureTests : IDisposable
         await using var node = NodeProcess.Start(_folder, "node", "");
         await node.WaitUntilServingAsync();
         var guid = await node.DeployAsync("pid-api", TestBundles.PlumberApi(EchoApi));
-        var first = await node.Http.GetStringAsync($"content/{guid}/pid");
+        Assert.Equal(HttpStatusCode.OK, (await node.Http.GetAsync($"content/{guid}/pid")).StatusCode);
         var pid = (await node.WorkersOfAsync(guid))[0].GetProperty("pid").GetInt32();
-        Assert.Contains(pid.ToString(), first);
 
+        // The listed pid is the worker's sandbox; R inside dies with it.
         Process.GetProcessById(pid).Kill();
         await Wait.UntilAsync(async () => (await node.ProcessesAsync()).GetProperty("recent_exits").EnumerateArray()
             .Any(e => e.GetProperty("pid").GetInt32() == pid), "the killed worker to be noticed");
 
         var second = await node.Http.GetAsync($"content/{guid}/pid");
         Assert.Equal(HttpStatusCode.OK, second.StatusCode);
-        var newPid = (await node.WorkersOfAsync(guid))[0].GetProperty("pid").GetInt32();
-        Assert.NotEqual(pid, newPid);
-        Assert.Contains(newPid.ToString(), await second.Content.ReadAsStringAsync());
+        var replacement = Assert.Single(await node.WorkersOfAsync(guid));
+        Assert.NotEqual(pid, replacement.GetProperty("pid").GetInt32());
     }
 
     [Fact]
@@ -73,25 +72,34 @@ public sealed class WorkerFailureTests : IDisposable
     [Fact]
     public async Task Content_whose_r_packages_vanished_names_them()
     {
-        // A throw-away R package in a library of its own, visible to the node (and its R) through R_LIBS_USER.
-        var library = Directory.CreateDirectory(_folder.File("rlib")).FullName;
+        // A throw-away R package in R's own site library (content sees R's libraries, not the node's
+        // environment), removed again before the app starts.
+        var name = "connectfake" + Guid.NewGuid().ToString("N")[..8];
+        var installed = Path.Combine("/usr/local/lib/R/site-library", name);
         var source = Directory.CreateDirectory(_folder.File("fakepkg")).FullName;
-        await File.WriteAllTextAsync(Path.Combine(source, "DESCRIPTION"), "Package: connectfakepkg\nVersion: 0.1\nTitle: Test\nDescription: Test.\nLicense: MIT\nAuthor: t\nMaintainer: t <t@example.com>\n");
+        await File.WriteAllTextAsync(Path.Combine(source, "DESCRIPTION"), $"Package: {name}\nVersion: 0.1\nTitle: Test\nDescription: Test.\nLicense: MIT\nAuthor: t\nMaintainer: t <t@example.com>\n");
         await File.WriteAllTextAsync(Path.Combine(source, "NAMESPACE"), "");
-        var install = await Cli.Wrap("R").WithArguments(["CMD", "INSTALL", "--no-test-load", "-l", library, source])
+        var install = await Cli.Wrap("R").WithArguments(["CMD", "INSTALL", "--no-test-load", "-l", "/usr/local/lib/R/site-library", source])
             .WithValidation(CommandResultValidation.None).ExecuteBufferedAsync();
         Assert.True(install.ExitCode == 0, install.StandardError);
 
-        await using var node = NodeProcess.Start(_folder, "node", "", new Dictionary<string, string> { ["R_LIBS_USER"] = library });
+        await using var node = NodeProcess.Start(_folder, "node", "");
         await node.WaitUntilServingAsync();
-        var guid = await node.DeployAsync("needs-fake", TestBundles.ShinyApp("library(connectfakepkg)\n" + TestBundles.EchoApp, "connectfakepkg", "shiny"));
+        string guid;
+        try
+        {
+            guid = await node.DeployAsync("needs-fake", TestBundles.ShinyApp($"library({name})\n" + TestBundles.EchoApp, name, "shiny"));
+        }
+        finally
+        {
+            Directory.Delete(installed, recursive: true);
+        }
 
-        Directory.Delete(Path.Combine(library, "connectfakepkg"), recursive: true);
         var response = await node.Http.GetAsync($"content/{guid}/");
 
         Assert.Equal(HttpStatusCode.BadGateway, response.StatusCode);
         var page = await response.Content.ReadAsStringAsync();
-        Assert.Contains("not installed on this server: connectfakepkg", page);
+        Assert.Contains($"not installed on this server: {name}", page);
         Assert.Contains("there is no package called", page);
     }
 
@@ -104,9 +112,12 @@ public sealed class WorkerFailureTests : IDisposable
         var created = await NodePublishing.Json(await admin.PostAsync("__api__/v1/content",
             new StringContent("{\"name\": \"empty-app\"}", System.Text.Encoding.UTF8, "application/json")));
 
-        var unknown = await node.Http.GetAsync($"content/{Guid.NewGuid()}/");
-        var empty = await node.Http.GetAsync($"content/{created.GetProperty("guid").GetString()}/");
+        var unknown = await admin.GetAsync($"content/{Guid.NewGuid()}/");
+        var empty = await admin.GetAsync($"content/{created.GetProperty("guid").GetString()}/");
+        var unknownToAnonymous = await node.Http.GetAsync($"content/{Guid.NewGuid()}/");
 
+        // Anonymous callers learn nothing about which items exist: they are asked to sign in.
+        Assert.Equal(HttpStatusCode.Unauthorized, unknownToAnonymous.StatusCode);
         Assert.Equal(HttpStatusCode.NotFound, unknown.StatusCode);
         Assert.Contains("There is no content", await unknown.Content.ReadAsStringAsync());
         Assert.Equal(HttpStatusCode.NotFound, empty.StatusCode);

@@ -11,11 +11,14 @@ public sealed class PublishingApiTests(PublishingNode server) : IClassFixture<Pu
     private HttpClient Admin => server.Admin;
 
     [Fact]
-    public async Task The_first_start_created_an_admin_whose_key_file_only_the_server_can_read()
+    public async Task The_first_start_created_an_admin_and_the_data_directory_database_and_key_file_only_the_server_can_read()
     {
         var keyFile = Path.Combine(server.Node.DataDir, "admin-api-key");
 
         Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite, File.GetUnixFileMode(keyFile));
+        Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute, File.GetUnixFileMode(server.Node.DataDir));
+        Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute, File.GetUnixFileMode(Path.Combine(server.Node.DataDir, "db")));
+        Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite, File.GetUnixFileMode(Path.Combine(server.Node.DataDir, "db", "connect.db")));
         var me = await JsonAsync(await Admin.GetAsync("__api__/users/current"));
         Assert.Equal("admin", me.GetProperty("username").GetString());
         Assert.Equal("administrator", me.GetProperty("user_role").GetString());

@@ -1,0 +1,65 @@
+namespace Connect.Runtime.Processes;
+
+/// <summary>
+/// CPU time and resident memory of a process and all its descendants, read from <c>/proc</c>. A worker's
+/// own process is bubblewrap; the R doing the work is below it, in the sandbox's PID namespace.
+/// </summary>
+internal static class ProcessTree
+{
+    // USER_HZ: the unit of utime/stime in /proc/<pid>/stat; 100 on every Linux architecture .NET runs on.
+    private const double TicksPerSecond = 100;
+
+    public static (TimeSpan Cpu, long MemoryBytes)? Usage(int rootPid)
+    {
+        var stats = new Dictionary<int, (int Parent, long Ticks, long Pages)>();
+        foreach (var dir in Directory.EnumerateDirectories("/proc"))
+        {
+            if (int.TryParse(Path.GetFileName(dir), out var pid) && Read(pid) is { } stat)
+            {
+                stats[pid] = stat;
+            }
+        }
+
+        if (!stats.ContainsKey(rootPid))
+        {
+            return null;
+        }
+
+        long ticks = 0, pages = 0;
+        var pending = new Queue<int>([rootPid]);
+        while (pending.TryDequeue(out var pid))
+        {
+            var (_, t, p) = stats[pid];
+            ticks += t;
+            pages += p;
+            foreach (var child in stats.Where(s => s.Value.Parent == pid).Select(s => s.Key))
+            {
+                pending.Enqueue(child);
+            }
+        }
+
+        return (TimeSpan.FromSeconds(ticks / TicksPerSecond), pages * Environment.SystemPageSize);
+    }
+
+    /// <summary>Parent, utime+stime and RSS pages from <c>/proc/{pid}/stat</c>; null if the process is gone.</summary>
+    private static (int Parent, long Ticks, long Pages)? Read(int pid)
+    {
+        string text;
+        try
+        {
+            text = File.ReadAllText($"/proc/{pid}/stat");
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            return null;
+        }
+
+        // The command name (field 2) may hold spaces and parentheses: fields are counted after its last ')'.
+        var fields = text[(text.LastIndexOf(')') + 2)..].Split(' ');
+        return fields.Length > 21
+            && int.TryParse(fields[1], out var parent) && long.TryParse(fields[11], out var utime)
+            && long.TryParse(fields[12], out var stime) && long.TryParse(fields[21], out var rss)
+            ? (parent, utime + stime, rss)
+            : null;
+    }
+}
