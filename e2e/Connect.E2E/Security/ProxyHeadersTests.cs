@@ -58,6 +58,27 @@ public sealed class ProxyHeadersTests : IDisposable
         }
     }
 
+    [Fact]
+    public async Task A_trusted_load_balancer_says_where_requests_come_from()
+    {
+        await using var node = NodeProcess.Start(_folder, "node", """
+            [LoadBalancing]
+            TrustedProxies = 127.0.0.1
+            """);
+        await node.WaitUntilServingAsync();
+        var guid = await node.DeployAsync("echo", TestBundles.PlumberApi(EchoHeaders));
+
+        using var request = new HttpRequestMessage(HttpMethod.Get, $"content/{guid}/headers");
+        request.Headers.Add("X-Forwarded-Host", "connect.example.com");
+        request.Headers.Add("X-Forwarded-Proto", "https");
+        request.Headers.Add("X-Forwarded-For", "203.0.113.7");
+        var seen = await SendAsync(node, request);
+
+        Assert.Equal("connect.example.com", seen.GetProperty("forwarded_host").GetString());
+        Assert.Equal("203.0.113.7", seen.GetProperty("forwarded_for").GetString());
+        Assert.StartsWith($"https://connect.example.com/content/{guid}/headers", seen.GetProperty("rsc_request").GetString());
+    }
+
     private static async Task<JsonElement> SendAsync(NodeProcess node, HttpRequestMessage request)
     {
         var response = await node.Http.SendAsync(request);
