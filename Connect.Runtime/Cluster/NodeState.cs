@@ -17,17 +17,3 @@ internal sealed class NodeState(IHostApplicationLifetime lifetime)
         ExitCode = exitCode;
     }
 }
-
-/// <summary>A clock shifted by a fixed offset: lets a test start a node whose clock is wrong.</summary>
-internal sealed class OffsetTimeProvider(TimeProvider inner, TimeSpan offset) : TimeProvider
-{
-    /// <summary>Test aid: a duration such as <c>5s</c> or <c>-3s</c> added to this node's clock.</summary>
-    public const string Variable = "CONNECT_FAKE_CLOCK_OFFSET";
-
-    public override DateTimeOffset GetUtcNow() => inner.GetUtcNow() + offset;
-
-    public override long GetTimestamp() => inner.GetTimestamp();
-
-    public override ITimer CreateTimer(TimerCallback callback, object? state, TimeSpan dueTime, TimeSpan period) =>
-        inner.CreateTimer(callback, state, dueTime, period);
-}

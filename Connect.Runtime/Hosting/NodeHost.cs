@@ -86,7 +86,7 @@ internal static partial class NodeHost
             Guid.NewGuid().ToString("N"));
 
         builder.Services.AddSingleton(options);
-        builder.Services.AddSingleton(NodeClock());
+        builder.Services.AddSingleton(TimeProvider.System);
         builder.Services.AddSingleton(_ => ConnectDatabase.Create(options));
         builder.Services.AddSingleton<SchemaMigrator>();
         builder.Services.AddSingleton<SchemaState>();
@@ -127,13 +127,6 @@ internal static partial class NodeHost
         app.MapContent();
         return app;
     }
-
-    /// <summary>The system clock, unless a test shifted it with <see cref="OffsetTimeProvider.Variable"/>.</summary>
-    private static TimeProvider NodeClock() =>
-        Environment.GetEnvironmentVariable(OffsetTimeProvider.Variable) is { Length: > 0 } text
-        && ConfigValues.TryParseDuration(text.TrimStart('-'), out var offset)
-            ? new OffsetTimeProvider(TimeProvider.System, text.StartsWith('-') ? -offset : offset)
-            : TimeProvider.System;
 
     [LoggerMessage(EventId = 1, Level = LogLevel.Information, Message = "Database {Database}: {Outcome}")]
     private static partial void LogSchema(ILogger logger, string database, string outcome);

@@ -16,18 +16,20 @@ namespace Connect.Shared.Security;
 /// </summary>
 internal sealed class DatabaseKeyRepository(ConnectDatabase database) : IXmlRepository
 {
-    public IReadOnlyCollection<XElement> GetAllElements()
+    // Data Protection's interface is synchronous; the queries run on Npgsql's and SQLite's async paths
+    // (the same ones every other query of the node takes) and are waited for here.
+    public IReadOnlyCollection<XElement> GetAllElements() => Task.Run(async () =>
     {
-        using var connection = database.OpenAsync().GetAwaiter().GetResult();
-        return connection.Query<string>("SELECT xml FROM data_protection_keys ORDER BY id").Select(XElement.Parse).ToList();
-    }
+        await using var connection = await database.OpenAsync();
+        return (await connection.QueryAsync<string>("SELECT xml FROM data_protection_keys ORDER BY id")).Select(XElement.Parse).ToList();
+    }).GetAwaiter().GetResult();
 
-    public void StoreElement(XElement element, string friendlyName)
+    public void StoreElement(XElement element, string friendlyName) => Task.Run(async () =>
     {
-        using var connection = database.OpenAsync().GetAwaiter().GetResult();
-        connection.Execute(database.Sql("INSERT INTO data_protection_keys (friendly_name, xml, created_at) VALUES (@friendlyName, @xml, {{NOW}})"),
+        await using var connection = await database.OpenAsync();
+        await connection.ExecuteAsync(database.Sql("INSERT INTO data_protection_keys (friendly_name, xml, created_at) VALUES (@friendlyName, @xml, {{NOW}})"),
             new { friendlyName, xml = element.ToString(SaveOptions.DisableFormatting) });
-    }
+    }).GetAwaiter().GetResult();
 }
 
 public static class DataProtectionSetup
