@@ -125,6 +125,7 @@ internal static partial class NodeHost
         app.MapNodesApi();
         app.MapScheduleApi();
         app.MapContent();
+        app.MapLandingPage();
         return app;
     }
 

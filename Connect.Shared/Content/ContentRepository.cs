@@ -75,6 +75,14 @@ public sealed class ContentRepository(ConnectDatabase database)
         return roles.Contains(ContentRoles.Owner) ? ContentRoles.Owner : roles.Count > 0 ? ContentRoles.Viewer : null;
     }
 
+    /// <summary>Content anyone may see, signed in or not.</summary>
+    public async Task<IReadOnlyList<ContentItem>> ListOpenToAllAsync(CancellationToken cancellationToken = default)
+    {
+        await using var connection = await database.OpenAsync(cancellationToken);
+        var rows = await connection.QueryAsync<Row>(new CommandDefinition(SelectContent + " WHERE c.access_type = 'all' ORDER BY c.id", cancellationToken: cancellationToken));
+        return rows.Select(r => Map(r)!).ToList();
+    }
+
     /// <summary>
     /// Content that <paramref name="viewerId"/> may see (owned, open to all or to signed-in users, or on
     /// its permission list directly or through a group), everything when null.

@@ -108,3 +108,28 @@ public sealed class SignInRateLimitTests(PublishingNode server) : IClassFixture<
         Assert.Equal(HttpStatusCode.TooManyRequests, statuses[10]);
     }
 }
+
+/// <summary>The landing page lists what the visitor may open, and nothing else.</summary>
+public sealed class LandingPageTests(PublishingNode server) : IClassFixture<PublishingNode>
+{
+    [Fact]
+    public async Task The_landing_page_lists_only_what_the_visitor_may_open()
+    {
+        var admin = server.Admin;
+        foreach (var (name, access) in new[] { ("public-page", "all"), ("private-page", "acl") })
+        {
+            var (id, guid) = await server.CreateApplicationAsync(admin, name);
+            await admin.PatchAsJsonAsync($"__api__/v1/content/{guid}", new { access_type = access });
+            await server.DeployAsync(admin, id, TestBundles.StaticSite(name));
+        }
+
+        using var anonymous = new HttpClient { BaseAddress = server.Node.BaseUrl };
+        var forAnyone = await anonymous.GetStringAsync("/");
+        var forAdmin = await admin.GetStringAsync("/");
+
+        Assert.Contains("public-page", forAnyone);
+        Assert.DoesNotContain("private-page", forAnyone);
+        Assert.Contains("Sign in", forAnyone);
+        Assert.Contains("private-page", forAdmin);
+    }
+}
