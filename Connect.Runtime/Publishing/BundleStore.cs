@@ -89,11 +89,12 @@ internal sealed class BundleStore(ConnectOptions options, BundleRepository bundl
         }
     }
 
-    public void DeleteContentFiles(long contentId)
+    public void DeleteContentFiles(ContentItem content)
     {
-        foreach (var folder in new[] { "bundles", "apps", "output" })
+        // home/{guid} is the content's own writable folder; links it made there are removed, not followed.
+        foreach (var path in new[] { "bundles", "apps", "output" }.Select(folder => Path.Combine(options.DataDir, folder, content.Id.ToString()))
+                     .Append(Processes.WorkerLauncher.ContentHome(options, content.Guid)))
         {
-            var path = Path.Combine(options.DataDir, folder, contentId.ToString());
             if (Directory.Exists(path))
             {
                 Directory.Delete(path, recursive: true);

@@ -99,7 +99,7 @@ internal static class ContentApi
             // Rows first: once they are gone nothing serves the files, so removing them cannot break a request mid-way.
             await contents.DeleteAsync(content!.Id, ct);
             lookup.Forget(content.Guid);
-            store.DeleteContentFiles(content.Id);
+            store.DeleteContentFiles(content);
             return Results.NoContent();
         });
 
