@@ -46,7 +46,7 @@ internal static partial class NodeHost
                 app.Services.GetRequiredService<UserRepository>(), app.Services.GetRequiredService<ApiKeyRepository>(),
                 options.DataDir, logger, CancellationToken.None);
             await DataProtectionSetup.EnsureKeyRingAsync(app.Services, CancellationToken.None);
-            await app.Services.GetRequiredService<TaskRepository>().FailUnfinishedAsync(options.Node.Name);
+            await app.Services.GetRequiredService<TaskRepository>().FailUnfinishedAsync(options.Node.Name, app.Services.GetRequiredService<NodeIdentity>().InstanceId);
             // RunAsync disposes the services, so hold on to the state that carries the exit code.
             var state = app.Services.GetRequiredService<NodeState>();
             await app.RunAsync();

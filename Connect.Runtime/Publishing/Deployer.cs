@@ -18,87 +18,171 @@ internal sealed partial class Deployer(
     RMarkdownRenderer renderer,
     NodeIdentity node,
     Content.ContentLookup lookup,
-    IHostApplicationLifetime lifetime,
+    DeployQueue queue,
     ILogger<Deployer> logger)
 {
+    /// <summary>How long a finished deploy keeps trying to record its result while the database is away.</summary>
+    private static readonly TimeSpan RecordFor = TimeSpan.FromMinutes(2);
+
     public async Task<string> StartAsync(ContentItem content, Bundle bundle, long userId)
     {
-        var taskId = await tasks.CreateAsync("deploy", node.Name, content.Id, userId);
-        _ = Task.Run(() => RunAsync(taskId, content, bundle, lifetime.ApplicationStopping));
-        return taskId;
-    }
-
-    private async Task RunAsync(string taskId, ContentItem content, Bundle bundle, CancellationToken cancellationToken)
-    {
-        Task Log(string line) => tasks.AppendAsync(taskId, [line], CancellationToken.None);
-        try
-        {
-            await Log($"Deploying bundle {bundle.Id} ({bundle.AppMode}) of '{content.Name}' on node {node.Name}");
-            if (bundle.Packages.Count > 0)
-            {
-                await Log($"Checking {bundle.Packages.Count} R package(s) against {r.Describe()}");
-                var missing = await r.MissingPackagesAsync(bundle.Packages, cancellationToken);
-                if (missing.Count > 0)
-                {
-                    await FailAsync(taskId, content, $"R packages this content needs are not installed on this server: {string.Join(", ", missing)}");
-                    return;
-                }
-            }
-
-            string? output = null;
-            if (bundle.AppMode == AppModes.RmdStatic)
-            {
-                (output, var error) = await RenderAsync(taskId, content, bundle, Log, cancellationToken);
-                if (error is not null)
-                {
-                    await FailAsync(taskId, content, error);
-                    return;
-                }
-            }
-
-            await contents.ActivateBundleAsync(content.Id, bundle, output, CancellationToken.None);
-            lookup.Forget(content.Guid);
-            await Log($"Bundle {bundle.Id} is now live at /content/{content.Guid}/");
-            await tasks.FinishAsync(taskId, 0, null, cancellationToken: CancellationToken.None);
-            LogDeployed(content.Guid, bundle.Id, taskId);
-        }
-        catch (Exception e)
-        {
-            await FailAsync(taskId, content, cancellationToken.IsCancellationRequested ? "the node stopped during the deploy" : e.Message);
-        }
+        var task = await tasks.CreateHeldAsync("deploy", node.Name, node.InstanceId, content.Id, userId);
+        queue.Enqueue(stopping => HoldAsync(task, content, stopping, held => DeployAsync(task, content, bundle, held)));
+        return task.Id;
     }
 
     /// <summary>Re-renders the active R Markdown bundle as a task on this node; the old output serves until the new one succeeds.</summary>
     public async Task<string> StartRenderAsync(ContentItem content, Bundle bundle, long userId)
     {
-        var taskId = await tasks.CreateAsync("render", node.Name, content.Id, userId);
-        _ = Task.Run(async () =>
+        var task = await tasks.CreateHeldAsync("render", node.Name, node.InstanceId, content.Id, userId);
+        queue.Enqueue(stopping => HoldAsync(task, content, stopping, held => RerenderAsync(task, content, bundle, held)));
+        return task.Id;
+    }
+
+    /// <summary>
+    /// Runs <paramref name="work"/> while heartbeating the task; the token it gets is cancelled when the node
+    /// stops or when the task stops being this node's (a poll found it abandoned and failed it).
+    /// </summary>
+    private async Task HoldAsync(HeldTask task, ContentItem content, CancellationToken stopping, Func<CancellationToken, Task> work)
+    {
+        using var held = CancellationTokenSource.CreateLinkedTokenSource(stopping);
+        using var heartbeat = new PeriodicTimer(TaskRepository.HeartbeatInterval);
+        var beating = Task.Run(async () =>
         {
-            Task Log(string line) => tasks.AppendAsync(taskId, [line], CancellationToken.None);
-            try
+            while (await heartbeat.WaitForNextTickAsync(CancellationToken.None) && !held.IsCancellationRequested)
             {
-                var (output, error) = await RenderAsync(taskId, content, bundle, Log, lifetime.ApplicationStopping);
-                if (error is not null)
+                try
                 {
-                    await FailAsync(taskId, content, error);
+                    if (!await tasks.HeartbeatAsync(task, held.Token))
+                    {
+                        LogClaimLost(content.Guid, task.Id);
+                        await held.CancelAsync();
+                    }
                 }
-                else if (!await contents.SetOutputAsync(content.Id, bundle.Id, output!, CancellationToken.None))
+                catch (Exception e) when (!held.IsCancellationRequested)
                 {
-                    await FailAsync(taskId, content, $"bundle {bundle.Id} is no longer active; this rendering was not published");
+                    // The database is away: try again at the next beat; a poll fails the task if this goes on.
+                    LogHeartbeatFailed(e, task.Id);
                 }
-                else
+                catch (OperationCanceledException)
                 {
-                    lookup.Forget(content.Guid);
-                    await Log($"The new rendering is live at /content/{content.Guid}/");
-                    await tasks.FinishAsync(taskId, 0, null, cancellationToken: CancellationToken.None);
                 }
-            }
-            catch (Exception e)
-            {
-                await FailAsync(taskId, content, e.Message);
             }
         });
-        return taskId;
+
+        try
+        {
+            await work(held.Token);
+        }
+        catch (Exception e) when (held.IsCancellationRequested)
+        {
+            await FailAsync(task, content, stopping.IsCancellationRequested ? "the node stopped during the deploy; nothing of it went live" : e.Message);
+        }
+        catch (Exception e)
+        {
+            LogCrashed(e, task.Id);
+            await FailAsync(task, content, $"the deploy failed unexpectedly: {e.Message}");
+        }
+        finally
+        {
+            await held.CancelAsync();
+            heartbeat.Dispose();
+            await beating;
+        }
+    }
+
+    private async Task DeployAsync(HeldTask task, ContentItem content, Bundle bundle, CancellationToken held)
+    {
+        Task Log(string line) => tasks.AppendAsync(task.Id, [line], CancellationToken.None);
+        await Log($"Deploying bundle {bundle.Id} ({bundle.AppMode}) of '{content.Name}' on node {node.Name}");
+        if (bundle.Packages.Count > 0)
+        {
+            await Log($"Checking {bundle.Packages.Count} R package(s) against {r.Describe()}");
+            var missing = await r.MissingPackagesAsync(bundle.Packages, held);
+            if (missing.Count > 0)
+            {
+                await FailAsync(task, content, $"R packages this content needs are not installed on this server: {string.Join(", ", missing)}");
+                return;
+            }
+        }
+
+        string? output = null;
+        if (bundle.AppMode == AppModes.RmdStatic)
+        {
+            (output, var error) = await RenderAsync(task.Id, content, bundle, Log, held);
+            if (error is not null)
+            {
+                await FailAsync(task, content, error);
+                return;
+            }
+        }
+
+        var outcome = await RecordAsync(task, content, $"Bundle {bundle.Id} is now live at /content/{content.Guid}/", async (connection, transaction) =>
+            await contents.ActivateBundleAsync(connection, transaction, content.Id, bundle, output, task.Seq)
+                ? null
+                : "a deploy of this content that was started later is live already; this older one was not made live");
+        Finished(outcome, task, content, output);
+        if (outcome == CompletionOutcome.Applied)
+        {
+            LogDeployed(content.Guid, bundle.Id, task.Id);
+        }
+    }
+
+    private async Task RerenderAsync(HeldTask task, ContentItem content, Bundle bundle, CancellationToken held)
+    {
+        var (output, error) = await RenderAsync(task.Id, content, bundle, line => tasks.AppendAsync(task.Id, [line], CancellationToken.None), held);
+        if (error is not null)
+        {
+            await FailAsync(task, content, error);
+            return;
+        }
+
+        var outcome = await RecordAsync(task, content, $"The new rendering is live at /content/{content.Guid}/", async (connection, transaction) =>
+            await contents.SetOutputAsync(connection, transaction, content.Id, bundle.Id, output!)
+                ? null
+                : $"bundle {bundle.Id} is no longer active; this rendering was not published");
+        Finished(outcome, task, content, output);
+    }
+
+    /// <summary>
+    /// Finishes the task and makes its result live in one transaction, retrying while the database is
+    /// away (for <see cref="RecordFor"/>): the task's result and what is live never disagree.
+    /// </summary>
+    private async Task<CompletionOutcome> RecordAsync(HeldTask task, ContentItem content, string successLine, Func<System.Data.Common.DbConnection, System.Data.Common.DbTransaction, Task<string?>> apply)
+    {
+        var deadline = DateTime.UtcNow + RecordFor;
+        for (var delay = TimeSpan.FromMilliseconds(250); ; delay = TimeSpan.FromTicks(Math.Min(delay.Ticks * 2, TimeSpan.FromSeconds(5).Ticks)))
+        {
+            try
+            {
+                return await tasks.CompleteAsync(task, successLine, apply);
+            }
+            catch (Exception e) when (Connect.Shared.Data.DatabaseErrors.IsConnectionProblem(e) && DateTime.UtcNow < deadline)
+            {
+                LogRecordRetry(e, content.Guid, task.Id);
+                await Task.Delay(delay);
+            }
+        }
+    }
+
+    private void Finished(CompletionOutcome outcome, HeldTask task, ContentItem content, string? output)
+    {
+        if (outcome == CompletionOutcome.Applied)
+        {
+            lookup.Forget(content.Guid);
+            return;
+        }
+
+        // Not live, so not kept: a refused or abandoned render's output is removed.
+        if (output is not null && Directory.Exists(store.FullPath(output)))
+        {
+            Directory.Delete(store.FullPath(output), recursive: true);
+        }
+
+        if (outcome == CompletionOutcome.ClaimLost)
+        {
+            LogClaimLost(content.Guid, task.Id);
+        }
     }
 
     /// <summary>Renders into a folder of its own (relative to the data directory); a failed render leaves no folder.</summary>
@@ -119,17 +203,17 @@ internal sealed partial class Deployer(
         return (null, $"rendering {bundle.PrimaryFile} failed: R exited with code {exitCode} (its messages are above)");
     }
 
-    private async Task FailAsync(string taskId, ContentItem content, string error)
+    private async Task FailAsync(HeldTask task, ContentItem content, string error)
     {
-        LogFailed(content.Guid, taskId, error);
+        LogFailed(content.Guid, task.Id, error);
         try
         {
-            await tasks.AppendAsync(taskId, [$"Deploy failed: {error}"], CancellationToken.None);
-            await tasks.FinishAsync(taskId, 1, error, cancellationToken: CancellationToken.None);
+            await tasks.FailAsync(task, error);
         }
         catch (Exception e)
         {
-            LogFailed(content.Guid, taskId, $"and the failure could not be recorded: {e.Message}");
+            // A poll fails the task once its heartbeat is stale, so the client still learns it failed.
+            LogFailRecordFailed(e, content.Guid, task.Id);
         }
     }
 
@@ -138,4 +222,19 @@ internal sealed partial class Deployer(
 
     [LoggerMessage(EventId = 301, Level = LogLevel.Warning, Message = "Deploy of content {Guid} failed (task {TaskId}): {Error}")]
     private partial void LogFailed(string guid, string taskId, string error);
+
+    [LoggerMessage(EventId = 302, Level = LogLevel.Warning, Message = "Task {TaskId} of content {Guid} is no longer this node's (it was failed as abandoned); nothing of it goes live")]
+    private partial void LogClaimLost(string guid, string taskId);
+
+    [LoggerMessage(EventId = 303, Level = LogLevel.Warning, Message = "Could not heartbeat task {TaskId}")]
+    private partial void LogHeartbeatFailed(Exception e, string taskId);
+
+    [LoggerMessage(EventId = 304, Level = LogLevel.Warning, Message = "Could not record the result of task {TaskId} of content {Guid} yet; retrying")]
+    private partial void LogRecordRetry(Exception e, string guid, string taskId);
+
+    [LoggerMessage(EventId = 305, Level = LogLevel.Error, Message = "Could not record the failure of task {TaskId} of content {Guid}")]
+    private partial void LogFailRecordFailed(Exception e, string guid, string taskId);
+
+    [LoggerMessage(EventId = 306, Level = LogLevel.Error, Message = "Task {TaskId} crashed")]
+    private partial void LogCrashed(Exception e, string taskId);
 }

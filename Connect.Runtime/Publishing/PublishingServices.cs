@@ -18,6 +18,8 @@ internal static class PublishingServices
         services.AddSingleton<BundleRepository>();
         services.AddSingleton<TaskRepository>();
         services.AddSingleton<BundleStore>();
+        services.AddSingleton<DeployQueue>();
+        services.AddHostedService(sp => sp.GetRequiredService<DeployQueue>());
         services.AddSingleton<Deployer>();
         services.AddSingleton<ContentLookup>();
         return services;

@@ -1,3 +1,4 @@
+using System.Data.Common;
 using Connect.Shared.Data;
 using Dapper;
 
@@ -128,6 +129,24 @@ public sealed class ContentRepository(ConnectDatabase database)
             database.Sql("UPDATE content SET active_bundle_id = @bundleId, app_mode = @appMode, output_path = @outputPath, updated_at = {{NOW}} WHERE id = @id"),
             new { id, bundleId = bundle.Id, appMode = bundle.AppMode, outputPath });
     }
+
+    /// <summary>
+    /// Makes a deploy's bundle live inside its caller's transaction, unless a deploy that was asked for
+    /// later (a higher <paramref name="seq"/>) is live already: an older deploy never replaces a newer one.
+    /// </summary>
+    public async Task<bool> ActivateBundleAsync(DbConnection connection, DbTransaction transaction, long id, Bundle bundle, string? outputPath, long seq)
+    {
+        return await connection.ExecuteAsync(database.Sql("""
+            UPDATE content SET active_bundle_id = @bundleId, app_mode = @appMode, output_path = @outputPath, active_seq = @seq, updated_at = {{NOW}}
+            WHERE id = @id AND active_seq < @seq
+            """), new { id, bundleId = bundle.Id, appMode = bundle.AppMode, outputPath, seq }, transaction) == 1;
+    }
+
+    /// <summary>Publishes a rendering inside its caller's transaction, only if its bundle is still the active one.</summary>
+    public async Task<bool> SetOutputAsync(DbConnection connection, DbTransaction transaction, long id, long bundleId, string outputPath) =>
+        await connection.ExecuteAsync(
+            database.Sql("UPDATE content SET output_path = @outputPath, updated_at = {{NOW}} WHERE id = @id AND active_bundle_id = @bundleId"),
+            new { id, bundleId, outputPath }, transaction) == 1;
 
     /// <summary>
     /// Publishes a new rendering of the active bundle. False (and nothing changes) when another bundle

@@ -177,6 +177,13 @@ public static class Migrations
                 created_at BIGINT NOT NULL
             );
             """),
+        new(3, "deploy tasks held with heartbeats, deploys ordered", """
+            ALTER TABLE tasks ADD COLUMN instance_id TEXT;
+            ALTER TABLE tasks ADD COLUMN heartbeat_at BIGINT;
+            ALTER TABLE tasks ADD COLUMN seq BIGINT;
+            ALTER TABLE content ADD COLUMN deploy_seq BIGINT NOT NULL DEFAULT 0;
+            ALTER TABLE content ADD COLUMN active_seq BIGINT NOT NULL DEFAULT 0;
+            """),
     ];
 
     public static int Latest => All[^1].Version;

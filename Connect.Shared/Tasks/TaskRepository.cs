@@ -1,3 +1,4 @@
+using System.Data.Common;
 using Connect.Shared.Cluster;
 using Connect.Shared.Data;
 using Dapper;
@@ -20,19 +21,113 @@ public sealed record TaskState(
     string? Result);
 
 /// <summary>
+/// A task held by one node process: only that process (its <see cref="InstanceId"/>) may heartbeat or
+/// finish it. <see cref="Seq"/> orders the deploys of one content item by when they were asked for.
+/// </summary>
+public sealed record HeldTask(string Id, string InstanceId, long Seq);
+
+/// <summary>How a held task's completion went.</summary>
+public enum CompletionOutcome
+{
+    /// <summary>The work was applied and the task finished as succeeded, together.</summary>
+    Applied,
+
+    /// <summary>The task finished as failed, for the reason the work gave (e.g. a newer deploy is live).</summary>
+    Refused,
+
+    /// <summary>Nothing was applied: the task had already been finished (failed) by someone else.</summary>
+    ClaimLost,
+}
+
+/// <summary>
 /// Tasks (deploys, renders) live in the database, so whichever node a poll reaches can answer it,
-/// whichever node runs the task.
+/// whichever node runs the task. A running task is held by its node process and heartbeats; one whose
+/// holder stops, freezes or loses the database is failed by the next poll, exactly once, and its
+/// holder can then no longer make anything live.
 /// </summary>
 public sealed class TaskRepository(ConnectDatabase database)
 {
-    public async Task<string> CreateAsync(string kind, string node, long? contentId, long? userId, CancellationToken cancellationToken = default)
+    /// <summary>How often a holder heartbeats its task.</summary>
+    public static readonly TimeSpan HeartbeatInterval = TimeSpan.FromSeconds(2);
+
+    /// <summary>A task whose heartbeat is older than this is failed by the next poll.</summary>
+    public static readonly TimeSpan AbandonedAfter = TimeSpan.FromSeconds(10);
+
+    public async Task<string> CreateAsync(string kind, string node, long? contentId, long? userId, CancellationToken cancellationToken = default) =>
+        (await CreateHeldAsync(kind, node, Guid.NewGuid().ToString("N"), contentId, userId, cancellationToken)).Id;
+
+    /// <summary>Creates a task held by <paramref name="instanceId"/>; a deploy (kind <c>deploy</c>) also takes the content's next deploy number.</summary>
+    public async Task<HeldTask> CreateHeldAsync(string kind, string node, string instanceId, long? contentId, long? userId, CancellationToken cancellationToken = default)
     {
         var id = Guid.NewGuid().ToString("N");
         await using var connection = await database.OpenAsync(cancellationToken);
-        await connection.ExecuteAsync(
-            database.Sql("INSERT INTO tasks (id, content_id, user_id, kind, node, created_at) VALUES (@id, @contentId, @userId, @kind, @node, {{NOW}})"),
-            new { id, contentId, userId, kind, node });
-        return id;
+        await using var transaction = await database.BeginWriteTransactionAsync(connection, cancellationToken);
+        var seq = kind != "deploy" || contentId is null ? 0 : await connection.ExecuteScalarAsync<long>(new CommandDefinition(
+            "UPDATE content SET deploy_seq = deploy_seq + 1 WHERE id = @contentId RETURNING deploy_seq", new { contentId }, transaction, cancellationToken: cancellationToken));
+        await connection.ExecuteAsync(new CommandDefinition(database.Sql("""
+            INSERT INTO tasks (id, content_id, user_id, kind, node, instance_id, seq, heartbeat_at, created_at)
+            VALUES (@id, @contentId, @userId, @kind, @node, @instanceId, @seq, {{NOW}}, {{NOW}})
+            """), new { id, contentId, userId, kind, node, instanceId, seq }, transaction, cancellationToken: cancellationToken));
+        await transaction.CommitAsync(cancellationToken);
+        return new HeldTask(id, instanceId, seq);
+    }
+
+    /// <summary>Keeps a held task alive; false once it is no longer this holder's (it was failed elsewhere).</summary>
+    public async Task<bool> HeartbeatAsync(HeldTask task, CancellationToken cancellationToken = default)
+    {
+        await using var connection = await database.OpenAsync(cancellationToken);
+        return await connection.ExecuteAsync(new CommandDefinition(
+            database.Sql("UPDATE tasks SET heartbeat_at = {{NOW}} WHERE id = @Id AND instance_id = @InstanceId AND finished = 0"),
+            task, cancellationToken: cancellationToken)) == 1;
+    }
+
+    /// <summary>
+    /// Finishes a held task and applies its result in one transaction: <paramref name="apply"/> runs only
+    /// while the task is still this holder's, and returns null (applied: the task succeeds with
+    /// <paramref name="successLine"/>) or why it could not be (the task fails with that error). A task
+    /// can never end both failed and applied.
+    /// </summary>
+    public async Task<CompletionOutcome> CompleteAsync(
+        HeldTask task, string successLine, Func<DbConnection, DbTransaction, Task<string?>> apply, CancellationToken cancellationToken = default)
+    {
+        await using var connection = await database.OpenAsync(cancellationToken);
+        await using var transaction = await database.BeginWriteTransactionAsync(connection, cancellationToken);
+        var held = await connection.ExecuteAsync(new CommandDefinition(
+            database.Sql("UPDATE tasks SET finished = 1, code = 0, finished_at = {{NOW}} WHERE id = @Id AND instance_id = @InstanceId AND finished = 0"),
+            task, transaction, cancellationToken: cancellationToken));
+        if (held == 0)
+        {
+            await transaction.RollbackAsync(cancellationToken);
+            return CompletionOutcome.ClaimLost;
+        }
+
+        var refusal = await apply(connection, transaction);
+        if (refusal is not null)
+        {
+            await connection.ExecuteAsync(new CommandDefinition(
+                "UPDATE tasks SET code = 1, error = @refusal WHERE id = @Id", new { task.Id, refusal }, transaction, cancellationToken: cancellationToken));
+        }
+
+        await AppendAsync(connection, transaction, task.Id, [refusal is null ? successLine : $"Deploy failed: {refusal}"], cancellationToken);
+        await transaction.CommitAsync(cancellationToken);
+        return refusal is null ? CompletionOutcome.Applied : CompletionOutcome.Refused;
+    }
+
+    /// <summary>Fails a held task; false when it was already finished (by a poll that found it abandoned).</summary>
+    public async Task<bool> FailAsync(HeldTask task, string error, CancellationToken cancellationToken = default)
+    {
+        await using var connection = await database.OpenAsync(cancellationToken);
+        await using var transaction = await database.BeginWriteTransactionAsync(connection, cancellationToken);
+        var failed = await connection.ExecuteAsync(new CommandDefinition(
+            database.Sql("UPDATE tasks SET finished = 1, code = 1, error = @error, finished_at = {{NOW}} WHERE id = @Id AND instance_id = @InstanceId AND finished = 0"),
+            new { task.Id, task.InstanceId, error }, transaction, cancellationToken: cancellationToken)) == 1;
+        if (failed)
+        {
+            await AppendAsync(connection, transaction, task.Id, [$"Deploy failed: {error}"], cancellationToken);
+        }
+
+        await transaction.CommitAsync(cancellationToken);
+        return failed;
     }
 
     public async Task AppendAsync(string id, IReadOnlyList<string> lines, CancellationToken cancellationToken = default)
@@ -44,29 +139,39 @@ public sealed class TaskRepository(ConnectDatabase database)
 
         await using var connection = await database.OpenAsync(cancellationToken);
         await using var transaction = await database.BeginWriteTransactionAsync(connection, cancellationToken);
-        var next = await connection.ExecuteScalarAsync<int?>("SELECT MAX(line_no) FROM task_output WHERE task_id = @id", new { id }, transaction) ?? -1;
-        await connection.ExecuteAsync(
-            "INSERT INTO task_output (task_id, line_no, line) VALUES (@id, @lineNo, @line)",
-            lines.Select((line, i) => new { id, lineNo = next + 1 + i, line }),
-            transaction);
+        await AppendAsync(connection, transaction, id, lines, cancellationToken);
         await transaction.CommitAsync(cancellationToken);
     }
 
-    public async Task FinishAsync(string id, int code, string? error, string? result = null, CancellationToken cancellationToken = default)
+    private static async Task AppendAsync(DbConnection connection, DbTransaction transaction, string id, IReadOnlyList<string> lines, CancellationToken cancellationToken)
     {
-        await using var connection = await database.OpenAsync(cancellationToken);
-        await connection.ExecuteAsync(
-            database.Sql("UPDATE tasks SET finished = 1, code = @code, error = @error, result = @result, finished_at = {{NOW}} WHERE id = @id AND finished = 0"),
-            new { id, code, error, result });
+        var next = await connection.ExecuteScalarAsync<int?>(new CommandDefinition(
+            "SELECT MAX(line_no) FROM task_output WHERE task_id = @id", new { id }, transaction, cancellationToken: cancellationToken)) ?? -1;
+        await connection.ExecuteAsync(new CommandDefinition(
+            "INSERT INTO task_output (task_id, line_no, line) VALUES (@id, @lineNo, @line)",
+            lines.Select((line, i) => new { id, lineNo = next + 1 + i, line }),
+            transaction, cancellationToken: cancellationToken));
     }
 
-    /// <summary>Fails what a node left unfinished when it last stopped; called as the node starts again.</summary>
-    public async Task<int> FailUnfinishedAsync(string node, CancellationToken cancellationToken = default)
+    /// <summary>Finishes an unfinished task; false when it was finished already.</summary>
+    public async Task<bool> FinishAsync(string id, int code, string? error, string? result = null, CancellationToken cancellationToken = default)
     {
         await using var connection = await database.OpenAsync(cancellationToken);
-        return await connection.ExecuteAsync(
-            database.Sql("UPDATE tasks SET finished = 1, code = 1, error = @error, finished_at = {{NOW}} WHERE node = @node AND finished = 0"),
-            new { node, error = $"node {node} restarted before finishing this task; run it again" });
+        return await connection.ExecuteAsync(new CommandDefinition(
+            database.Sql("UPDATE tasks SET finished = 1, code = @code, error = @error, result = @result, finished_at = {{NOW}} WHERE id = @id AND finished = 0"),
+            new { id, code, error, result }, cancellationToken: cancellationToken)) == 1;
+    }
+
+    /// <summary>Fails what an earlier process of this node left unfinished; called as the node starts again.</summary>
+    public async Task<int> FailUnfinishedAsync(string node, string? instanceId = null, CancellationToken cancellationToken = default)
+    {
+        await using var connection = await database.OpenAsync(cancellationToken);
+        return await connection.ExecuteAsync(new CommandDefinition(
+            database.Sql("""
+                UPDATE tasks SET finished = 1, code = 1, error = @error, finished_at = {{NOW}}
+                WHERE node = @node AND finished = 0 AND (@instanceId IS NULL OR instance_id IS NULL OR instance_id <> @instanceId)
+                """),
+            new { node, instanceId, error = $"node {node} restarted before finishing this task; nothing of it went live. Run it again." }, cancellationToken: cancellationToken));
     }
 
     /// <summary>
@@ -79,7 +184,7 @@ public sealed class TaskRepository(ConnectDatabase database)
         first = Math.Max(0, first);
         await using var connection = await database.OpenAsync(cancellationToken);
         var row = await connection.QuerySingleOrDefaultAsync<Row>(database.Sql("""
-            SELECT t.id, t.content_id, t.user_id, t.kind, t.node, t.finished, t.code, t.error, t.result,
+            SELECT t.id, t.content_id, t.user_id, t.kind, t.node, t.finished, t.code, t.error, t.result, t.heartbeat_at,
                    n.stopped_at AS node_stopped_at, n.heartbeat_at AS node_heartbeat_at, {{NOW}} AS database_now
             FROM tasks t LEFT JOIN nodes n ON n.name = t.node
             WHERE t.id = @id
@@ -89,12 +194,21 @@ public sealed class TaskRepository(ConnectDatabase database)
             return null;
         }
 
-        if (row.Finished == 0 && (row.NodeStoppedAt is not null
-            || row.NodeHeartbeatAt is { } beat && row.DatabaseNow - beat > NodeRegistry.MissingAfter.TotalMilliseconds))
+        var abandoned = row.Finished != 0 ? null
+            : row.NodeStoppedAt is not null || row.NodeHeartbeatAt is { } beat && row.DatabaseNow - beat > NodeRegistry.MissingAfter.TotalMilliseconds
+                ? $"node {row.Node} stopped before finishing this task; nothing of it went live. Run it again."
+            : row.HeartbeatAt is { } held && row.DatabaseNow - held > AbandonedAfter.TotalMilliseconds
+                ? $"node {row.Node} stopped reporting on this task (frozen, or cut off from the database); nothing of it went live. Run it again."
+            : null;
+        if (abandoned is not null)
         {
-            var error = $"node {row.Node} stopped before finishing this task; run it again";
-            await FinishAsync(id, 1, error, cancellationToken: cancellationToken);
-            row = row with { Finished = 1, Code = 1, Error = error };
+            // Once, whoever polls first: the holder can no longer finish it, so nothing of it can go live.
+            if (await FinishAsync(id, 1, abandoned, cancellationToken: cancellationToken))
+            {
+                await AppendAsync(id, [$"Deploy failed: {abandoned}"], cancellationToken);
+            }
+
+            return await GetAsync(id, first, cancellationToken);
         }
 
         var lines = (await connection.QueryAsync<string>(
@@ -114,6 +228,7 @@ public sealed class TaskRepository(ConnectDatabase database)
         public int? Code { get; init; }
         public string? Error { get; init; }
         public string? Result { get; init; }
+        public long? HeartbeatAt { get; init; }
         public long? NodeStoppedAt { get; init; }
         public long? NodeHeartbeatAt { get; init; }
         public long DatabaseNow { get; init; }

@@ -12,6 +12,8 @@ public class DotnetProcess : IAsyncDisposable
 {
     private const int SIGTERM = 15;
     private const int SIGKILL = 9;
+    private const int SIGCONT = 18;
+    private const int SIGSTOP = 19;
     private readonly Process _process;
     private readonly ConcurrentQueue<string> _output = new();
 
@@ -80,6 +82,11 @@ public class DotnetProcess : IAsyncDisposable
             _ = kill(_process.Id, SIGTERM);
         }
     }
+
+    /// <summary>Freezes the process (SIGSTOP), as a stalled VM or a long GC pause would; <see cref="Thaw"/> resumes it.</summary>
+    public void Freeze() => _ = kill(_process.Id, SIGSTOP);
+
+    public void Thaw() => _ = kill(_process.Id, SIGCONT);
 
     /// <summary>SIGKILL to this process alone, not its children: whatever it started must die with it by itself.</summary>
     public void KillAlone()
