@@ -26,13 +26,33 @@ internal static partial class NodeHost
     {
         var app = Build(options);
         var logger = app.Services.GetRequiredService<ILoggerFactory>().CreateLogger("Connect.Node");
+        if (StartupChecks.PortProblem(options) is { } portProblem)
+        {
+            return await RefuseAsync(logger, stderr, portProblem);
+        }
+
         if (PrivateFiles.EnsureFolder(options.DataDir))
         {
             LogDataDirOpened(logger, options.DataDir);
         }
 
+        if (StartupChecks.DataDirProblem(options.DataDir) is { } dataDirProblem)
+        {
+            return await RefuseAsync(logger, stderr, dataDirProblem);
+        }
+
         try
         {
+            var database = app.Services.GetRequiredService<ConnectDatabase>();
+            await StartupChecks.WaitForDatabaseAsync(database, options.Database.WaitAtStart, logger, CancellationToken.None);
+            var problem = await app.Services.GetRequiredService<SchemaState>().ReadDatabaseVersionAsync() == 0
+                ? StartupChecks.EmptyDatabaseProblem(database, options.DataDir)
+                : await StartupChecks.DuplicateNameProblemAsync(app.Services.GetRequiredService<NodeRegistry>(), options.Node.Name, CancellationToken.None);
+            if (problem is not null)
+            {
+                return await RefuseAsync(logger, stderr, problem);
+            }
+
             var result = await app.Services.GetRequiredService<SchemaMigrator>().MigrateAsync(options.Node.Name);
             if (result.Status == MigrationStatus.DatabaseIsNewer)
             {
@@ -46,6 +66,7 @@ internal static partial class NodeHost
                 app.Services.GetRequiredService<UserRepository>(), app.Services.GetRequiredService<ApiKeyRepository>(),
                 options.DataDir, logger, CancellationToken.None);
             await DataProtectionSetup.EnsureKeyRingAsync(app.Services, CancellationToken.None);
+            app.Services.GetRequiredService<BundleStore>().SweepStaging();
             await app.Services.GetRequiredService<TaskRepository>().FailUnfinishedAsync(options.Node.Name, app.Services.GetRequiredService<NodeIdentity>().InstanceId);
             // RunAsync disposes the services, so hold on to the state that carries the exit code.
             var state = app.Services.GetRequiredService<NodeState>();
@@ -134,6 +155,17 @@ internal static partial class NodeHost
 
     [LoggerMessage(EventId = 2, Level = LogLevel.Critical, Message = "Refusing to start: {Reason}")]
     private static partial void LogSchemaTooNew(ILogger logger, string reason);
+
+    /// <summary>Says why the node will not start, in the log and on stderr; nothing has been changed.</summary>
+    private static async Task<int> RefuseAsync(ILogger logger, TextWriter stderr, string problem)
+    {
+        LogRefused(logger, problem);
+        await stderr.WriteLineAsync($"connect: refusing to start: {problem}");
+        return ExitCodes.Failed;
+    }
+
+    [LoggerMessage(EventId = 6, Level = LogLevel.Critical, Message = "Refusing to start: {Problem}")]
+    private static partial void LogRefused(ILogger logger, string problem);
 
     [LoggerMessage(EventId = 4, Level = LogLevel.Warning, Message = "The data directory {DataDir} was readable by other users; it is now private to this node's user (0700)")]
     private static partial void LogDataDirOpened(ILogger logger, string dataDir);

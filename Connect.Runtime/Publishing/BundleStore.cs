@@ -14,8 +14,55 @@ internal sealed record UploadResult(Bundle? Bundle, int Status, string? Error)
 /// extracted into <c>apps/{content}/{bundle}/</c>. An upload is written under a temporary name and only
 /// becomes a bundle (a database row and its final folders) once it has been checked whole.
 /// </summary>
-internal sealed class BundleStore(ConnectOptions options, BundleRepository bundles)
+internal sealed partial class BundleStore(ConnectOptions options, BundleRepository bundles, Shared.Cluster.NodeIdentity node, ILogger<BundleStore> logger)
 {
+    /// <summary>
+    /// Uploads in progress on this node are named after it (by a hash: node names may hold any character),
+    /// so a restarted node knows which leftovers are its own.
+    /// </summary>
+    private string StagingPrefix => $"upload-{Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(System.Text.Encoding.UTF8.GetBytes(node.Name)))[..12]}-";
+
+    /// <summary>
+    /// Removes what uploads cut short by a crash of this node left behind (staging archives and partial
+    /// extractions). Run at start, before the node takes requests; other nodes' uploads are left alone.
+    /// </summary>
+    public int SweepStaging()
+    {
+        var removed = 0;
+        foreach (var area in new[] { "bundles", "apps" })
+        {
+            var root = Path.Combine(options.DataDir, area);
+            if (!Directory.Exists(root))
+            {
+                continue;
+            }
+
+            foreach (var leftover in Directory.EnumerateDirectories(root).SelectMany(content => Directory.EnumerateFileSystemEntries(content, StagingPrefix + "*")))
+            {
+                if (Directory.Exists(leftover))
+                {
+                    Directory.Delete(leftover, recursive: true);
+                }
+                else
+                {
+                    File.Delete(leftover);
+                }
+
+                removed++;
+            }
+        }
+
+        if (removed > 0)
+        {
+            LogSwept(removed, node.Name);
+        }
+
+        return removed;
+    }
+
+    [LoggerMessage(EventId = 320, Level = LogLevel.Warning, Message = "Removed {Count} unfinished upload(s) an earlier process of node {Node} left behind")]
+    private partial void LogSwept(int count, string node);
+
     /// <summary>Extracted bundles may be this many times larger than <c>Applications.MaxBundleSize</c>.</summary>
     public const int MaxExpansion = 10;
 
@@ -30,7 +77,7 @@ internal sealed class BundleStore(ConnectOptions options, BundleRepository bundl
         var appsDir = Path.Combine(options.DataDir, "apps", content.Id.ToString());
         Directory.CreateDirectory(archiveDir);
         Directory.CreateDirectory(appsDir);
-        var staging = $"upload-{Guid.NewGuid():N}";
+        var staging = $"{StagingPrefix}{Guid.NewGuid():N}";
         var archive = Path.Combine(archiveDir, staging + ".tar.gz");
         var extracted = Path.Combine(appsDir, staging);
         var keep = false;

@@ -69,6 +69,11 @@ internal static class ConfigValidator
             }
         }
 
+        if (o.Database.WaitAtStart < TimeSpan.Zero)
+        {
+            yield return Error("Database.WaitAtStart", "must be 0 or more");
+        }
+
         if (o.Metrics.Interval < TimeSpan.FromSeconds(1))
         {
             yield return Error("Metrics.Interval", "must be at least 1s");

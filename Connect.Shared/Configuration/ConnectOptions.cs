@@ -60,6 +60,9 @@ public sealed class DatabaseOptions
 {
     public DatabaseProvider Provider { get; set; } = DatabaseProvider.Sqlite;
     public string? Dir { get; set; }
+
+    /// <summary>How long a starting node waits for the database to answer before giving up.</summary>
+    public TimeSpan WaitAtStart { get; set; } = TimeSpan.FromSeconds(30);
 }
 
 public sealed class PostgresOptions

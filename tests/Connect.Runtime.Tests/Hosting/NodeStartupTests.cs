@@ -81,9 +81,107 @@ public sealed class NodeStartupTests : IDisposable
     {
         var port = FreePort.Next();
 
-        await using var node = NodeProcess.Start(_folder, "lonely", $"[Database]\nProvider = postgres\n[Postgres]\nURL = postgres://connect@127.0.0.1:{port}/connect\n");
+        await using var node = NodeProcess.Start(_folder, "lonely", $"[Database]\nProvider = postgres\nWaitAtStart = 2s\n[Postgres]\nURL = postgres://connect@127.0.0.1:{port}/connect\n");
 
         Assert.Equal(1, await node.WaitForExitAsync());
+        Assert.Contains("Waiting for the database", node.Output); // it waited (Database.WaitAtStart) before giving up
         Assert.Contains($"cannot use the database (PostgreSQL connect@127.0.0.1:{port}/connect)", node.Output);
     }
+
+    [Fact]
+    public async Task A_port_in_use_stops_the_node_before_it_changes_anything()
+    {
+        using var squatter = new System.Net.Sockets.TcpListener(IPAddress.Loopback, 0);
+        squatter.Start();
+        var port = ((IPEndPoint)squatter.LocalEndpoint).Port;
+
+        await using var node = new DotnetProcess(RepositoryPaths.ConnectDll, ["run"], _folder.Path,
+            new Dictionary<string, string> { ["CONNECT_HTTP_LISTEN"] = $"127.0.0.1:{port}" });
+
+        Assert.Equal(1, await node.WaitForExitAsync());
+        Assert.Contains($"port {port} (HTTP.Listen = 127.0.0.1:{port}) is already in use", node.Output);
+        Assert.DoesNotContain("   at ", node.Output); // a sentence, not a stack trace
+        Assert.False(Directory.Exists(_folder.File("data")), "nothing may be created before the port is known to be free");
+    }
+
+    [Fact]
+    public async Task An_empty_database_beside_an_earlier_servers_files_is_refused_and_its_admin_key_kept()
+    {
+        await using (var first = NodeProcess.Start(_folder, "node", ""))
+        {
+            await first.WaitUntilServingAsync();
+            first.Terminate();
+            await first.WaitForExitAsync();
+        }
+
+        var keyFile = _folder.File("data/admin-api-key");
+        var key = await File.ReadAllTextAsync(keyFile);
+        // What a full disk at the wrong moment leaves: a zero-byte database file.
+        foreach (var file in Directory.GetFiles(_folder.File("data/db")))
+        {
+            File.Delete(file);
+        }
+
+        await File.WriteAllBytesAsync(_folder.File("data/db/connect.db"), []);
+
+        await using var second = NodeProcess.Start(_folder, "node", "");
+        Assert.Equal(1, await second.WaitForExitAsync());
+        Assert.Contains("is empty, but the data directory", second.Output);
+        Assert.Contains("admin-api-key", second.Output);
+        Assert.Equal(key, await File.ReadAllTextAsync(keyFile));
+    }
+
+    [Fact]
+    public async Task A_second_process_with_a_live_nodes_name_is_refused_and_the_first_keeps_serving()
+    {
+        await using var first = NodeProcess.Start(_folder, "twin", "");
+        await first.WaitUntilServingAsync();
+
+        await using var second = NodeProcess.Start(_folder, "twin", "");
+
+        Assert.Equal(1, await second.WaitForExitAsync());
+        Assert.Contains("another process is running as node 'twin'", second.Output);
+        Assert.Equal(HttpStatusCode.OK, (await first.Http.GetAsync("__ping__")).StatusCode);
+    }
+}
+
+public sealed class NodeRestartTests : IDisposable
+{
+    private readonly TempDirectory _folder = new();
+
+    public void Dispose() => _folder.Dispose();
+
+    [Fact]
+    public async Task A_node_killed_mid_upload_removes_its_own_leftovers_when_it_starts_again_and_leaves_other_nodes_alone()
+    {
+        await using (var first = NodeProcess.Start(_folder, "node", ""))
+        {
+            await first.WaitUntilServingAsync();
+            await first.DeployAsync("site", TestBundles.StaticSite("kept"));
+            first.KillAlone();
+            await first.WaitForExitAsync();
+        }
+
+        // What an upload cut short leaves: a staging archive and a partial extraction, named for its node.
+        var data = _folder.File("data");
+        var contentFolder = Directory.GetDirectories(Path.Combine(data, "bundles")).Single();
+        var appsFolder = Directory.GetDirectories(Path.Combine(data, "apps")).Single();
+        var own = Prefix("node");
+        var other = Prefix("other-node");
+        File.WriteAllText(Path.Combine(contentFolder, own + "abc.tar.gz"), "partial");
+        Directory.CreateDirectory(Path.Combine(appsFolder, own + "abc", "www"));
+        File.WriteAllText(Path.Combine(contentFolder, other + "def.tar.gz"), "in progress elsewhere");
+
+        await using var second = NodeProcess.Start(_folder, "node", "");
+        await second.WaitUntilServingAsync();
+
+        Assert.False(File.Exists(Path.Combine(contentFolder, own + "abc.tar.gz")));
+        Assert.False(Directory.Exists(Path.Combine(appsFolder, own + "abc")));
+        Assert.True(File.Exists(Path.Combine(contentFolder, other + "def.tar.gz")));
+        Assert.Contains("Removed 2 unfinished upload(s)", second.Output);
+        Assert.Single(Directory.GetDirectories(appsFolder)); // the deployed bundle is untouched
+    }
+
+    private static string Prefix(string node) =>
+        $"upload-{Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(System.Text.Encoding.UTF8.GetBytes(node)))[..12]}-";
 }
