@@ -136,6 +136,7 @@ internal static partial class NodeHost
         app.UseAuthentication();
         app.UseAuthorization();
         app.UseRateLimiter();
+        app.UseDrainingShutdown(options.Node.DrainPeriod);
         app.MapPing();
         app.MapSignIn();
         app.MapLegacyPublishingApi();

@@ -32,6 +32,11 @@ internal static class ConfigValidator
             yield return Error("Node.Name", $"'{o.Node.Name}' must be a non-empty name without spaces");
         }
 
+        if (o.Node.DrainPeriod < TimeSpan.Zero || o.Node.DrainPeriod > TimeSpan.FromMinutes(5))
+        {
+            yield return Error("Node.DrainPeriod", "must be between 0s and 5m");
+        }
+
         if (o.Node.MaxClockSkew <= TimeSpan.Zero)
         {
             yield return Error("Node.MaxClockSkew", "must be greater than zero");

@@ -48,6 +48,9 @@ public sealed class NodeOptions
 
     /// <summary>A node whose clock differs from the database's by more than this is warned about.</summary>
     public TimeSpan MaxClockSkew { get; set; } = TimeSpan.FromSeconds(1);
+
+    /// <summary>On SIGTERM, how long the node keeps serving with <c>/__ping__</c> at 503 before it stops.</summary>
+    public TimeSpan DrainPeriod { get; set; } = TimeSpan.FromSeconds(3);
 }
 
 public enum DatabaseProvider
