@@ -153,4 +153,47 @@ public sealed class LoadBalancerTests : IAsyncLifetime
         var response = await node.Http.SendAsync(request);
         return response.IsSuccessStatusCode ? await response.Content.ReadAsStringAsync() : null;
     }
+
+    private const string RecorderApi = """
+        #* @post /record
+        function(id) {
+          cat(id, "\n", file = file.path(Sys.getenv("HOME"), "posts.txt"), append = TRUE)
+          Sys.sleep(3)
+          list(ok = TRUE)
+        }
+
+        #* @serializer unboxedJSON
+        #* @get /busy
+        function(res) {
+          res$status <- 503
+          list(message = "the app itself is busy")
+        }
+        """;
+
+    [Fact]
+    public async Task A_post_whose_node_dies_while_handling_it_is_not_run_again_and_contents_own_errors_pass_through()
+    {
+        var guid = await A.DeployAsync("recorder", TestBundles.PlumberApi(RecorderApi));
+        var cookies = new CookieContainer();
+        cookies.Add(new Cookie("CONNECT_NODE", $"127.0.0.1:{A.Port}", "/", Nginx.BaseUrl.Host));
+        using var pinnedToA = new HttpClient(new HttpClientHandler { CookieContainer = cookies }) { BaseAddress = Nginx.BaseUrl };
+
+        // The app's own 503 is its answer: not retried elsewhere, not replaced by nginx.
+        var busy = await pinnedToA.GetAsync($"content/{guid}/busy");
+        Assert.Equal(HttpStatusCode.ServiceUnavailable, busy.StatusCode);
+        Assert.Contains("the app itself is busy", await busy.Content.ReadAsStringAsync());
+
+        var posts = Path.Combine(A.DataDir, "home", guid, "posts.txt"); // the content's home, shared by both nodes
+        var post = pinnedToA.PostAsync($"content/{guid}/record?id=first", null);
+        await Wait.UntilAsync(() => File.Exists(posts) && File.ReadAllText(posts).Contains("first"), "the POST to reach node A's worker");
+        A.Kill();
+        var answer = await post;
+
+        Assert.Equal(HttpStatusCode.BadGateway, answer.StatusCode);
+        Assert.Single(File.ReadAllLines(posts), line => line.Trim() == "first");
+
+        // A GET whose node is gone still moves to the other node.
+        var moved = await pinnedToA.GetAsync($"content/{guid}/busy");
+        Assert.Contains("the app itself is busy", await moved.Content.ReadAsStringAsync());
+    }
 }
