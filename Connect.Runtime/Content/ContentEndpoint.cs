@@ -29,7 +29,7 @@ internal static class ContentEndpoint
 
             var (content, bundle) = await lookup.FindAsync(guid, ct);
             var caller = Caller.TryFrom(context.User);
-            if (content is null || !await ContentAccess.CanViewAsync(contents, caller, content, ct))
+            if (content is null || !await ContentAccess.CanViewAsync(lookup, caller, content, ct))
             {
                 // Anonymous callers are asked to sign in whether or not the item exists; a signed-in caller
                 // who may not see it gets the same answer as for an item that does not exist.

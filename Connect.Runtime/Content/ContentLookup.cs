@@ -1,10 +1,11 @@
 using System.Collections.Concurrent;
 using Connect.Shared.Content;
+using Connect.Shared.Data;
 
 namespace Connect.Runtime.Content;
 
 /// <summary>
-/// Finds a content item and its active bundle for a viewer's request. Answers are kept for
+/// Finds a content item and its active bundle (and a viewer's role on it) for a viewer's request. Answers are kept for
 /// <see cref="Freshness"/>, so a busy item costs a database round trip a second instead of two per
 /// request; a redeploy (on any node) is therefore seen within that second.
 /// </summary>
@@ -13,6 +14,7 @@ internal sealed class ContentLookup(ContentRepository contents, BundleRepository
     public static readonly TimeSpan Freshness = TimeSpan.FromSeconds(1);
 
     private readonly ConcurrentDictionary<string, (ContentItem? Content, Bundle? Bundle, DateTimeOffset At)> _cache = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<(long Content, long User), (string? Role, DateTimeOffset At)> _roles = new();
 
     public async Task<(ContentItem? Content, Bundle? Bundle)> FindAsync(string guid, CancellationToken cancellationToken)
     {
@@ -22,8 +24,19 @@ internal sealed class ContentLookup(ContentRepository contents, BundleRepository
             return (hit.Content, hit.Bundle);
         }
 
-        var content = await contents.GetAsync(guid, cancellationToken);
-        var bundle = content?.ActiveBundleId is { } id ? await bundles.GetAsync(id, cancellationToken) : null;
+        ContentItem? content;
+        Bundle? bundle;
+        try
+        {
+            content = await contents.GetAsync(guid, cancellationToken);
+            bundle = content?.ActiveBundleId is { } id ? await bundles.GetAsync(id, cancellationToken) : null;
+        }
+        catch (Exception e) when (DatabaseErrors.IsConnectionProblem(e) && _cache.ContainsKey(guid))
+        {
+            // The database is away: what was last known keeps running content served until it is back.
+            return (hit.Content, hit.Bundle);
+        }
+
         if (_cache.Count > 10_000)
         {
             _cache.Clear();
@@ -31,6 +44,36 @@ internal sealed class ContentLookup(ContentRepository contents, BundleRepository
 
         _cache[guid] = (content, bundle, now);
         return (content, bundle);
+    }
+
+    /// <summary>
+    /// The role a signed-in user holds on an item through its permission list, known for the same second
+    /// (and, while the database is away, for as long as that lasts).
+    /// </summary>
+    public async Task<string?> RoleOfAsync(long contentId, long userId, CancellationToken cancellationToken)
+    {
+        var now = clock.GetUtcNow();
+        var key = (contentId, userId);
+        if (_roles.TryGetValue(key, out var hit) && now - hit.At < Freshness)
+        {
+            return hit.Role;
+        }
+
+        try
+        {
+            var role = await contents.RoleOfAsync(contentId, userId, cancellationToken);
+            if (_roles.Count > 10_000)
+            {
+                _roles.Clear();
+            }
+
+            _roles[key] = (role, now);
+            return role;
+        }
+        catch (Exception e) when (DatabaseErrors.IsConnectionProblem(e) && _roles.ContainsKey(key))
+        {
+            return hit.Role;
+        }
     }
 
     /// <summary>Drops what this node knows of an item at once (after its own deploy or delete).</summary>

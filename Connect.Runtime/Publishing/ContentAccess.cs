@@ -20,15 +20,25 @@ internal static class ContentAccess
         await CheckAsync(contents, await contents.GetAsync(guid, cancellationToken), caller, $"content {guid}", change: false, cancellationToken);
 
     /// <summary>Whether <paramref name="caller"/> (null: anonymous) may view the item.</summary>
-    public static async Task<bool> CanViewAsync(ContentRepository contents, Caller? caller, ContentItem content, CancellationToken cancellationToken) =>
-        content.AccessType == AccessTypes.All
-        || caller is not null && (content.AccessType == AccessTypes.LoggedIn || await RoleAsync(contents, caller, content, cancellationToken) is not null);
+    public static Task<bool> CanViewAsync(ContentRepository contents, Caller? caller, ContentItem content, CancellationToken cancellationToken) =>
+        CanViewAsync(contents.RoleOfAsync, caller, content, cancellationToken);
+
+    /// <summary>The same, with roles from the content lookup's short-lived cache (for every viewer request).</summary>
+    public static Task<bool> CanViewAsync(Content.ContentLookup lookup, Caller? caller, ContentItem content, CancellationToken cancellationToken) =>
+        CanViewAsync(lookup.RoleOfAsync, caller, content, cancellationToken);
 
     /// <summary>The caller's role on the item: owner (its owner, a collaborator, an administrator), viewer, or none.</summary>
-    public static async Task<string?> RoleAsync(ContentRepository contents, Caller caller, ContentItem content, CancellationToken cancellationToken) =>
+    public static Task<string?> RoleAsync(ContentRepository contents, Caller caller, ContentItem content, CancellationToken cancellationToken) =>
+        RoleAsync(contents.RoleOfAsync, caller, content, cancellationToken);
+
+    private static async Task<bool> CanViewAsync(Func<long, long, CancellationToken, Task<string?>> roleOf, Caller? caller, ContentItem content, CancellationToken cancellationToken) =>
+        content.AccessType == AccessTypes.All
+        || caller is not null && (content.AccessType == AccessTypes.LoggedIn || await RoleAsync(roleOf, caller, content, cancellationToken) is not null);
+
+    private static async Task<string?> RoleAsync(Func<long, long, CancellationToken, Task<string?>> roleOf, Caller caller, ContentItem content, CancellationToken cancellationToken) =>
         caller.IsAdministrator || content.OwnerId == caller.Id
             ? ContentRoles.Owner
-            : await contents.RoleOfAsync(content.Id, caller.Id, cancellationToken);
+            : await roleOf(content.Id, caller.Id, cancellationToken);
 
     private static async Task<(ContentItem?, IResult?)> CheckAsync(
         ContentRepository contents, ContentItem? content, Caller caller, string what, bool change, CancellationToken cancellationToken)

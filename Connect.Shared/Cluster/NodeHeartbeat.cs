@@ -18,6 +18,9 @@ public sealed partial class NodeHeartbeat(
     /// <summary>This node's clock minus the database's, as of the last heartbeat.</summary>
     public TimeSpan? ClockOffset { get; private set; }
 
+    /// <summary>Since when heartbeats have been failing (the database cannot be reached), or null while they succeed.</summary>
+    public DateTimeOffset? DatabaseUnreachableSince { get; private set; }
+
     public override async Task StartAsync(CancellationToken cancellationToken)
     {
         await registry.RegisterAsync(identity, cancellationToken);
@@ -57,6 +60,7 @@ public sealed partial class NodeHeartbeat(
                 }
 
                 ClockOffset = offset;
+                DatabaseUnreachableSince = null;
                 var now = clock.GetUtcNow();
                 if (offset.Value.Duration() > options.Node.MaxClockSkew && now - _lastSkewWarning >= SkewWarningEvery)
                 {
@@ -66,6 +70,7 @@ public sealed partial class NodeHeartbeat(
             }
             catch (Exception e) when (e is not OperationCanceledException)
             {
+                DatabaseUnreachableSince ??= clock.GetUtcNow();
                 LogHeartbeatFailed(identity.Name, e.Message);
             }
         }

@@ -98,7 +98,17 @@ public sealed class UserCache(UserRepository users, ApiKeyRepository keys, TimeP
             return hit.User;
         }
 
-        var user = await users.FindAsync(id, cancellationToken);
+        User? user;
+        try
+        {
+            user = await users.FindAsync(id, cancellationToken);
+        }
+        catch (Exception e) when (Data.DatabaseErrors.IsConnectionProblem(e) && _users.ContainsKey(id))
+        {
+            // The database is away: nothing can be locked or revoked meanwhile, so what was known still holds.
+            return hit.User;
+        }
+
         Bound(_users);
         _users[id] = (user, now);
         return user;
@@ -114,7 +124,16 @@ public sealed class UserCache(UserRepository users, ApiKeyRepository keys, TimeP
             return hit.User;
         }
 
-        var user = await keys.FindUserAsync(key, cancellationToken);
+        User? user;
+        try
+        {
+            user = await keys.FindUserAsync(key, cancellationToken);
+        }
+        catch (Exception e) when (Data.DatabaseErrors.IsConnectionProblem(e) && _keys.ContainsKey(hash))
+        {
+            return hit.User;
+        }
+
         Bound(_keys);
         _keys[hash] = (user, now);
         return user;

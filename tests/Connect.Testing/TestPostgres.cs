@@ -55,6 +55,25 @@ public sealed class TestPostgresDatabase(string name, string url, string? passwo
     /// <summary>The value for <c>Postgres.Password</c>.</summary>
     public string? Password { get; } = password;
 
+    /// <summary>
+    /// An outage of this database, as its nodes see it: closed to new connections and its open ones
+    /// (pools included) ended; <c>false</c> opens it again.
+    /// </summary>
+    public async Task SetConnectionsAllowedAsync(bool allowed)
+    {
+        PostgresConnectionString.TryBuild(TestPostgres.ServerUrl, TestPostgres.Password, out var connectionString, out _);
+        await using var connection = new Npgsql.NpgsqlConnection(connectionString);
+        await connection.OpenAsync();
+        await using var alter = new Npgsql.NpgsqlCommand($"ALTER DATABASE {Name} ALLOW_CONNECTIONS {allowed.ToString().ToLowerInvariant()}", connection);
+        await alter.ExecuteNonQueryAsync();
+        if (!allowed)
+        {
+            await using var terminate = new Npgsql.NpgsqlCommand("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = @database", connection);
+            terminate.Parameters.AddWithValue("database", Name);
+            await terminate.ExecuteNonQueryAsync();
+        }
+    }
+
     public PostgresDatabase Open()
     {
         PostgresConnectionString.TryBuild(Url, Password, out var connectionString, out _);

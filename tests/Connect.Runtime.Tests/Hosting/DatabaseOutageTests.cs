@@ -1,6 +1,5 @@
 using System.Net;
 using Connect.Testing;
-using Npgsql;
 
 namespace Connect.Runtime.Tests.Hosting;
 
@@ -20,7 +19,7 @@ public sealed class DatabaseOutageTests : IDisposable
         using var admin = node.ClientWithKey(node.AdminKey);
         Assert.Equal(HttpStatusCode.OK, (await admin.GetAsync("__api__/v1/content")).StatusCode);
 
-        await SetConnectionsAllowedAsync(postgres.Name, false);
+        await postgres.SetConnectionsAllowedAsync(false);
         HttpResponseMessage away;
         try
         {
@@ -28,7 +27,7 @@ public sealed class DatabaseOutageTests : IDisposable
         }
         finally
         {
-            await SetConnectionsAllowedAsync(postgres.Name, true);
+            await postgres.SetConnectionsAllowedAsync(true);
         }
 
         Assert.Equal(HttpStatusCode.ServiceUnavailable, away.StatusCode);
@@ -36,21 +35,5 @@ public sealed class DatabaseOutageTests : IDisposable
         Assert.Contains($"the database (PostgreSQL postgres@127.0.0.1", error);
         Assert.Contains("try again", error);
         await Wait.UntilAsync(async () => (await admin.GetAsync("__api__/v1/content")).StatusCode == HttpStatusCode.OK, "the node to use the database again");
-    }
-
-    /// <summary>Closes the database to new connections and ends the open ones (its pools included), or opens it again.</summary>
-    private static async Task SetConnectionsAllowedAsync(string database, bool allowed)
-    {
-        Connect.Shared.Data.PostgresConnectionString.TryBuild(TestPostgres.ServerUrl, TestPostgres.Password, out var connectionString, out _);
-        await using var connection = new NpgsqlConnection(connectionString);
-        await connection.OpenAsync();
-        await using var alter = new NpgsqlCommand($"ALTER DATABASE {database} ALLOW_CONNECTIONS {allowed.ToString().ToLowerInvariant()}", connection);
-        await alter.ExecuteNonQueryAsync();
-        if (!allowed)
-        {
-            await using var terminate = new NpgsqlCommand("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = @database", connection);
-            terminate.Parameters.AddWithValue("database", database);
-            await terminate.ExecuteNonQueryAsync();
-        }
     }
 }
