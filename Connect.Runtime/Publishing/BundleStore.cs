@@ -116,12 +116,32 @@ internal sealed partial class BundleStore(ConnectOptions options, BundleReposito
             var bundle = await bundles.AddAsync(content.Id, Path.GetRelativePath(options.DataDir, extracted), size,
                 manifest.AppMode, manifest.PrimaryFile, manifest.Packages, cancellationToken);
             var finalDir = Path.Combine(appsDir, bundle.Id.ToString());
-            Directory.Move(extracted, finalDir);
-            File.Move(archive, ArchivePath(bundle));
-            var relative = Path.GetRelativePath(options.DataDir, finalDir);
-            await bundles.SetPathAsync(bundle.Id, relative, cancellationToken);
-            keep = true;
-            return new UploadResult(bundle with { Path = relative }, StatusCodes.Status200OK, null);
+            try
+            {
+                Directory.Move(extracted, finalDir);
+                File.Move(archive, ArchivePath(bundle));
+                var relative = Path.GetRelativePath(options.DataDir, finalDir);
+                await bundles.SetPathAsync(bundle.Id, relative, cancellationToken);
+                keep = true;
+                return new UploadResult(bundle with { Path = relative }, StatusCodes.Status200OK, null);
+            }
+            catch
+            {
+                // The row and its files go together: a bundle row pointing at missing files is never left behind.
+                if (Directory.Exists(finalDir))
+                {
+                    Directory.Move(finalDir, extracted);
+                }
+
+                await bundles.DeleteAsync(bundle.Id, CancellationToken.None);
+                throw;
+            }
+        }
+        catch (IOException e) when (IsDiskFull(e))
+        {
+            return UploadResult.Refused(
+                $"the server's disk is full ({options.DataDir}): the upload was not kept; free space on the data directory and try again",
+                StatusCodes.Status507InsufficientStorage);
         }
         finally
         {
@@ -148,6 +168,9 @@ internal sealed partial class BundleStore(ConnectOptions options, BundleReposito
             }
         }
     }
+
+    // ENOSPC and EDQUOT: .NET puts the errno of an I/O failure in HResult on Linux.
+    private static bool IsDiskFull(IOException e) => e.HResult is 28 or 122 || e.Message.Contains("No space left on device", StringComparison.Ordinal);
 
     /// <summary>Copies up to <paramref name="limit"/> bytes; returns the count, or -1 if the source had more.</summary>
     private static async Task<long> CopyAtMostAsync(Stream source, Stream destination, long limit, CancellationToken cancellationToken)

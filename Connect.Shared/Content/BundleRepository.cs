@@ -25,6 +25,13 @@ public sealed class BundleRepository(ConnectDatabase database)
         await connection.ExecuteAsync("UPDATE bundles SET path = @path WHERE id = @id", new { id, path });
     }
 
+    /// <summary>Removes a bundle row whose files could not be put in place (it was never deployable).</summary>
+    public async Task DeleteAsync(long id, CancellationToken cancellationToken = default)
+    {
+        await using var connection = await database.OpenAsync(cancellationToken);
+        await connection.ExecuteAsync(new CommandDefinition("DELETE FROM bundles WHERE id = @id", new { id }, cancellationToken: cancellationToken));
+    }
+
     public async Task<Bundle?> GetAsync(long id, CancellationToken cancellationToken = default)
     {
         await using var connection = await database.OpenAsync(cancellationToken);
