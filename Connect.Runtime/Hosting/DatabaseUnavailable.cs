@@ -32,7 +32,24 @@ internal static partial class DatabaseUnavailable
                     await ContentEndpoint.Page(HttpStatusCode.ServiceUnavailable, "Temporarily unavailable", message).ExecuteAsync(context);
                 }
             }
+            catch (Exception e) when (DatabaseErrors.IsDiskFull(e) && !context.Response.HasStarted && !context.RequestAborted.IsCancellationRequested)
+            {
+                // Said as it is, and without promising that nothing was changed: a write may have gone half-way.
+                LogDiskFull(logger, e, context.Request.Path);
+                const string message = "the server's disk is full; ask an administrator to free space, then try again";
+                if (context.Request.Path.StartsWithSegments("/__api__"))
+                {
+                    await ApiErrors.WriteAsync(context, StatusCodes.Status507InsufficientStorage, message);
+                }
+                else
+                {
+                    await ContentEndpoint.Page(HttpStatusCode.InsufficientStorage, "Out of disk space", message).ExecuteAsync(context);
+                }
+            }
         });
+
+    [LoggerMessage(EventId = 31, Level = LogLevel.Error, Message = "The disk is full while serving {Path}")]
+    private static partial void LogDiskFull(ILogger logger, Exception e, string path);
 
     [LoggerMessage(EventId = 30, Level = LogLevel.Error, Message = "Database {Database} unavailable while serving {Path}: {Reason}")]
     private static partial void LogUnavailable(ILogger logger, string database, string path, string reason);

@@ -80,6 +80,11 @@ internal static partial class NodeHost
             await stderr.WriteLineAsync($"connect: cannot use the database ({description}): {e.Message}");
             return ExitCodes.Failed;
         }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException || DatabaseErrors.IsDiskFull(e))
+        {
+            // A file the node must write at start (the admin key, the database file) could not be written.
+            return await RefuseAsync(logger, stderr, DatabaseErrors.IsDiskFull(e) ? $"the disk is full: {e.Message}" : e.Message);
+        }
         finally
         {
             await app.DisposeAsync();

@@ -137,7 +137,7 @@ internal sealed partial class BundleStore(ConnectOptions options, BundleReposito
                 throw;
             }
         }
-        catch (IOException e) when (IsDiskFull(e))
+        catch (IOException e) when (Shared.Data.DatabaseErrors.IsDiskFull(e))
         {
             return UploadResult.Refused(
                 $"the server's disk is full ({options.DataDir}): the upload was not kept; free space on the data directory and try again",
@@ -168,9 +168,6 @@ internal sealed partial class BundleStore(ConnectOptions options, BundleReposito
             }
         }
     }
-
-    // ENOSPC and EDQUOT: .NET puts the errno of an I/O failure in HResult on Linux.
-    private static bool IsDiskFull(IOException e) => e.HResult is 28 or 122 || e.Message.Contains("No space left on device", StringComparison.Ordinal);
 
     /// <summary>Copies up to <paramref name="limit"/> bytes; returns the count, or -1 if the source had more.</summary>
     private static async Task<long> CopyAtMostAsync(Stream source, Stream destination, long limit, CancellationToken cancellationToken)

@@ -37,7 +37,9 @@ internal sealed partial class ContentSandbox
         _options = options;
         _node = node;
         (Account, var problem) = RunAsAccount.Find(options.Applications.RunAs);
-        Problem = problem ?? (File.Exists(Bubblewrap) ? null : $"bubblewrap ({Bubblewrap}) is not installed; install the Debian package 'bubblewrap' (scripts/install-deps.sh does)");
+        // A node that is not root runs content as itself, so only a root node needs the RunAs user.
+        Problem = (RunAsAccount.NodeIsRoot ? problem : null)
+            ?? (File.Exists(Bubblewrap) ? null : $"bubblewrap ({Bubblewrap}) is not installed; install the Debian package 'bubblewrap' (scripts/install-deps.sh does)");
 
         // Folders holding what content must never read; nested ones are covered by their parent.
         var hidden = new[] { options.DataDir, options.DatabaseDir, options.MetricsDataPath }.Select(Path.GetFullPath).Distinct().ToList();
@@ -83,7 +85,7 @@ internal sealed partial class ContentSandbox
         foreach (var folder in view.Writable)
         {
             Directory.CreateDirectory(folder);
-            Account!.Own(folder);
+            Account?.Own(folder);
         }
 
         return Cli.Wrap(Bubblewrap)

@@ -1,0 +1,58 @@
+using Connect.Runtime.Sandbox;
+using Connect.Shared.Cluster;
+using Connect.Shared.Configuration;
+using Microsoft.Extensions.Logging.Abstractions;
+
+namespace Connect.Runtime.Tests.Sandbox;
+
+/// <summary>What bubblewrap is told, without running R: the rules of the sandbox as arguments.</summary>
+public sealed class ContentSandboxTests
+{
+    private static readonly ConnectOptions Options = new()
+    {
+        Server = new ServerOptions { DataDir = "/srv/connect/data" },
+        Database = new DatabaseOptions { Dir = "/srv/connect/db" },
+    };
+
+    private static ContentSandbox Sandbox() =>
+        new(Options, new NodeIdentity("node", "http://node:3939", "1", 1, "i"), NullLogger<ContentSandbox>.Instance);
+
+    [Fact]
+    public void The_data_directory_and_database_are_hidden_and_only_the_contents_own_folders_are_mounted()
+    {
+        const string bundle = "/srv/connect/data/apps/7/12";
+        const string home = "/srv/connect/data/home/abc";
+        var args = Sandbox().Arguments(new SandboxView(bundle, [bundle], [home], home));
+        var text = string.Join(' ', args);
+
+        Assert.Contains("--ro-bind / /", text);
+        Assert.Contains("--tmpfs /srv/connect/data", text);
+        Assert.Contains("--tmpfs /srv/connect/db", text);
+        Assert.Contains("--perms 1777 --tmpfs /tmp", text);
+        Assert.Contains($"--ro-bind {bundle} {bundle}", text);
+        Assert.Contains($"--bind {home} {home}", text);
+        Assert.DoesNotContain("--bind /srv/connect/data ", text);
+        // The mount points' parents inside the hidden folder are made, readable by the RunAs user.
+        Assert.Contains("--perms 0755 --dir /srv/connect/data/apps/7", text);
+        foreach (var flag in new[] { "--unshare-pid", "--die-with-parent", "--new-session", "--proc /proc", "--dev /dev" })
+        {
+            Assert.Contains(flag, text);
+        }
+
+        Assert.True(text.IndexOf("--tmpfs /srv/connect/data", StringComparison.Ordinal) < text.IndexOf($"--ro-bind {bundle}", StringComparison.Ordinal),
+            "the bundle must be mounted after the data directory is hidden, or the hiding would cover it");
+        Assert.Equal($"--chdir {bundle}", string.Join(' ', args.SkipWhile(a => a != "--chdir").Take(2)));
+    }
+
+    [Fact]
+    public void A_root_node_drops_to_the_runas_user_with_no_capabilities_left()
+    {
+        var args = Sandbox().Arguments(SandboxView.Empty);
+        var command = string.Join(' ', args.SkipWhile(a => a != "--").Skip(1));
+
+        Assert.StartsWith(ContentSandbox.Setpriv, command);
+        Assert.Contains("--reuid=", command);
+        Assert.Contains("--clear-groups --inh-caps=-all --bounding-set=-all", command);
+        Assert.DoesNotContain("--reuid=0", command);
+    }
+}
