@@ -19,7 +19,7 @@ internal static class ContentEndpoint
 
     public static void MapContent(this IEndpointRouteBuilder app)
     {
-        app.Map("/content/{guid}/{**path}", async (string guid, string? path, HttpContext context, ContentLookup lookup, ContentRepository contents, Publishing.BundleStore store, Proxy.ContentProxy proxy, ConnectOptions options, CancellationToken ct) =>
+        app.Map("/content/{guid}/{**path}", async (string guid, string? path, HttpContext context, ContentLookup lookup, BundleStore store, ContentProxy proxy, ConnectOptions options, CancellationToken ct) =>
         {
             // Relative links in content only work below "/content/{guid}/", so the bare form redirects there.
             if (string.IsNullOrEmpty(path) && !context.Request.Path.Value!.EndsWith('/'))
@@ -82,7 +82,7 @@ internal static class ContentEndpoint
     private static IResult SignInNeeded(HttpContext context)
     {
         var request = context.Request;
-        if (Authentication.ApiKeyAuthenticationHandler.KeyOf(request) is { } )
+        if (ApiKeyAuthenticationHandler.KeyOf(request) is not null)
         {
             return ApiErrors.Unauthorized("the API key is not valid on this server (unknown, revoked, or its user is locked)");
         }
