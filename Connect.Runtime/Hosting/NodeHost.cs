@@ -134,6 +134,7 @@ internal static partial class NodeHost
 
         var app = builder.Build();
         app.UseTrustedProxies(options);
+        app.UseAccessLog(options.HTTP.AccessLog);
         app.UseLegacyApiPaths();
         // Route after the path rewrite above, not before it as WebApplication would by default.
         app.UseRouting();

@@ -40,6 +40,9 @@ public sealed class ServerOptions
 public sealed class HttpOptions
 {
     public string Listen { get; set; } = ":3939";
+
+    /// <summary>Log one line per request (method, path, status, milliseconds); off by default, it costs a line a request.</summary>
+    public bool AccessLog { get; set; }
 }
 
 public sealed class NodeOptions

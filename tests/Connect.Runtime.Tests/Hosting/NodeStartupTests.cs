@@ -185,3 +185,28 @@ public sealed class NodeRestartTests : IDisposable
     private static string Prefix(string node) =>
         $"upload-{Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(System.Text.Encoding.UTF8.GetBytes(node)))[..12]}-";
 }
+
+public sealed class AccessLogTests : IDisposable
+{
+    private readonly TempDirectory _folder = new();
+
+    public void Dispose() => _folder.Dispose();
+
+    [Theory]
+    [InlineData(true)]
+    [InlineData(false)]
+    public async Task Requests_are_logged_one_line_each_only_when_asked_and_never_with_their_query(bool enabled)
+    {
+        await using var node = NodeProcess.Start(_folder, "node", $"[HTTP]\nAccessLog = {enabled.ToString().ToLowerInvariant()}\n[Node]\nDrainPeriod = 0s\n");
+        await node.WaitUntilServingAsync();
+
+        await node.Http.GetAsync("content/00000000-0000-0000-0000-000000000000/?token=s3cret");
+        await node.Http.GetAsync("__ping__?marker=1");
+        node.Terminate();
+        Assert.Equal(0, await node.WaitForExitAsync()); // every log line is written by the time it has exited
+
+        Assert.Equal(enabled, node.Output.Contains("GET /__ping__ 200", StringComparison.Ordinal));
+        Assert.Equal(enabled, node.Output.Contains("GET /content/00000000-0000-0000-0000-000000000000/ 401", StringComparison.Ordinal));
+        Assert.DoesNotContain("s3cret", node.Output);
+    }
+}
