@@ -13,13 +13,23 @@ internal sealed class ContentLookup(ContentRepository contents, BundleRepository
 {
     public static readonly TimeSpan Freshness = TimeSpan.FromSeconds(1);
 
+    /// <summary>After the database failed to answer, how long known answers are used without asking it again.</summary>
+    public static readonly TimeSpan DatabaseBackOff = TimeSpan.FromSeconds(1);
+
+    // UTC ticks, read and written whole by every request thread.
+    private long _databaseBackOffUntil;
+
+    private bool InBackOff(DateTimeOffset now) => now.UtcTicks < Volatile.Read(ref _databaseBackOffUntil);
+
+    private void BackOff(DateTimeOffset now) => Volatile.Write(ref _databaseBackOffUntil, (now + DatabaseBackOff).UtcTicks);
+
     private readonly ConcurrentDictionary<string, (ContentItem? Content, Bundle? Bundle, DateTimeOffset At)> _cache = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<(long Content, long User), (string? Role, DateTimeOffset At)> _roles = new();
 
     public async Task<(ContentItem? Content, Bundle? Bundle)> FindAsync(string guid, CancellationToken cancellationToken)
     {
         var now = clock.GetUtcNow();
-        if (_cache.TryGetValue(guid, out var hit) && now - hit.At < Freshness)
+        if (_cache.TryGetValue(guid, out var hit) && (now - hit.At < Freshness || InBackOff(now)))
         {
             return (hit.Content, hit.Bundle);
         }
@@ -33,7 +43,9 @@ internal sealed class ContentLookup(ContentRepository contents, BundleRepository
         }
         catch (Exception e) when (DatabaseErrors.IsConnectionProblem(e) && _cache.ContainsKey(guid))
         {
-            // The database is away: what was last known keeps running content served until it is back.
+            // The database is away: what was last known keeps running content served until it is back,
+            // and for a second no request waits for the database's refusal again.
+            BackOff(now);
             return (hit.Content, hit.Bundle);
         }
 
@@ -54,7 +66,7 @@ internal sealed class ContentLookup(ContentRepository contents, BundleRepository
     {
         var now = clock.GetUtcNow();
         var key = (contentId, userId);
-        if (_roles.TryGetValue(key, out var hit) && now - hit.At < Freshness)
+        if (_roles.TryGetValue(key, out var hit) && (now - hit.At < Freshness || InBackOff(now)))
         {
             return hit.Role;
         }
@@ -72,6 +84,7 @@ internal sealed class ContentLookup(ContentRepository contents, BundleRepository
         }
         catch (Exception e) when (DatabaseErrors.IsConnectionProblem(e) && _roles.ContainsKey(key))
         {
+            BackOff(now);
             return hit.Role;
         }
     }
