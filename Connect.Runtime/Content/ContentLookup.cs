@@ -5,9 +5,9 @@ using Connect.Shared.Data;
 namespace Connect.Runtime.Content;
 
 /// <summary>
-/// Finds a content item and its active bundle (and a viewer's role on it) for a viewer's request. Answers are kept for
-/// <see cref="Freshness"/>, so a busy item costs a database round trip a second instead of two per
-/// request; a redeploy (on any node) is therefore seen within that second.
+/// Finds a content item and its active bundle (and a viewer's role on it) for a viewer's request.
+/// Answers are kept for <see cref="Freshness"/>, so a busy item costs a database round trip a second
+/// instead of two per request; a redeploy (on any node) is therefore seen within that second.
 /// </summary>
 internal sealed class ContentLookup(ContentRepository contents, BundleRepository bundles, TimeProvider clock)
 {
@@ -16,15 +16,11 @@ internal sealed class ContentLookup(ContentRepository contents, BundleRepository
     /// <summary>After the database failed to answer, how long known answers are used without asking it again.</summary>
     public static readonly TimeSpan DatabaseBackOff = TimeSpan.FromSeconds(1);
 
-    // UTC ticks, read and written whole by every request thread.
-    private long _databaseBackOffUntil;
-
-    private bool InBackOff(DateTimeOffset now) => now.UtcTicks < Volatile.Read(ref _databaseBackOffUntil);
-
-    private void BackOff(DateTimeOffset now) => Volatile.Write(ref _databaseBackOffUntil, (now + DatabaseBackOff).UtcTicks);
-
     private readonly ConcurrentDictionary<string, (ContentItem? Content, Bundle? Bundle, DateTimeOffset At)> _cache = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<(long Content, long User), (string? Role, DateTimeOffset At)> _roles = new();
+
+    // UTC ticks, read and written whole by every request thread.
+    private long _databaseBackOffUntil;
 
     public async Task<(ContentItem? Content, Bundle? Bundle)> FindAsync(string guid, CancellationToken cancellationToken)
     {
@@ -88,6 +84,10 @@ internal sealed class ContentLookup(ContentRepository contents, BundleRepository
             return hit.Role;
         }
     }
+
+    private bool InBackOff(DateTimeOffset now) => now.UtcTicks < Volatile.Read(ref _databaseBackOffUntil);
+
+    private void BackOff(DateTimeOffset now) => Volatile.Write(ref _databaseBackOffUntil, (now + DatabaseBackOff).UtcTicks);
 
     /// <summary>Drops what this node knows of an item at once (after its own deploy or delete).</summary>
     public void Forget(string guid) => _cache.TryRemove(guid, out _);
