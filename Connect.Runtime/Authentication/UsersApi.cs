@@ -1,4 +1,5 @@
 using System.Security.Claims;
+using Connect.Runtime.Publishing;
 using Connect.Shared.Users;
 
 namespace Connect.Runtime.Authentication;
@@ -13,7 +14,7 @@ internal static class UsersApi
         var v1 = app.MapGroup("/__api__/v1").RequireAuthorization();
 
         v1.MapGet("/user", async (ClaimsPrincipal principal, UserRepository users, CancellationToken ct) =>
-            Results.Json(Json(await users.FindAsync(Caller.From(principal).Id, ct) ?? throw new InvalidOperationException("the signed-in user is gone"))));
+            Results.Json(UserJson.From(await users.FindAsync(Caller.From(principal).Id, ct) ?? throw new InvalidOperationException("the signed-in user is gone"))));
 
         v1.MapGet("/users", async (int? page_number, int? page_size, UserRepository users, CancellationToken ct) =>
         {
@@ -25,11 +26,11 @@ internal static class UsersApi
             }
 
             var all = await users.ListAsync(ct);
-            return Results.Json(new { results = all.Skip((page - 1) * size).Take(size).Select(Json), current_page = page, total = all.Count });
+            return Results.Json(new { results = all.Skip((page - 1) * size).Take(size).Select(UserJson.From), current_page = page, total = all.Count });
         });
 
         v1.MapGet("/users/{guid}", async (string guid, UserRepository users, CancellationToken ct) =>
-            await users.FindByGuidAsync(guid, ct) is { } user ? Results.Json(Json(user)) : ApiErrors.NotFound($"user {guid} does not exist"));
+            await users.FindByGuidAsync(guid, ct) is { } user ? Results.Json(UserJson.From(user)) : ApiErrors.NotFound($"user {guid} does not exist"));
 
         v1.MapPost("/users/{guid}/lock", async (string guid, LockRequest? body, ClaimsPrincipal principal, UserRepository users, CancellationToken ct) =>
         {
@@ -49,7 +50,7 @@ internal static class UsersApi
             }
 
             await users.SetLockedAsync(user.Id, locked, ct);
-            return Results.Json(Json((await users.FindAsync(user.Id, ct))!));
+            return Results.Json(UserJson.From((await users.FindAsync(user.Id, ct))!));
         }).RequireAuthorization(AuthenticationSetup.Administrators);
 
         MapKeys(v1);
@@ -135,7 +136,7 @@ internal static class UsersApi
             }
 
             var members = await groups.MembersAsync(group.Id, ct);
-            return Results.Json(new { results = members.Select(Json), current_page = 1, total = members.Count });
+            return Results.Json(new { results = members.Select(UserJson.From), current_page = 1, total = members.Count });
         });
 
         v1.MapPost("/groups/{guid}/members", async (string guid, MemberRequest? body, ClaimsPrincipal principal, GroupRepository groups, UserRepository users, CancellationToken ct) =>
@@ -182,12 +183,6 @@ internal static class UsersApi
             ? (group, null)
             : (null, ApiErrors.Forbidden($"only the group's creator or an administrator may change group {guid}"));
     }
-
-    private static object Json(User u) => new
-    {
-        guid = u.Guid, id = u.Id, username = u.Username, email = u.Email, user_role = u.Role.ToString().ToLowerInvariant(),
-        created_time = u.CreatedAt, locked = u.Locked,
-    };
 
     private static object GroupJson(UserGroup g) => new { guid = g.Guid, id = g.Id, name = g.Name, created_time = g.CreatedAt };
 

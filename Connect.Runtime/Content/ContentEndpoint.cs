@@ -133,7 +133,7 @@ internal static class ContentEndpoint
         }
 
         var file = Path.GetFullPath(Path.Combine(root, string.Join('/', segments)));
-        return File.Exists(file) && RealPath.IsInside(file, root) ? RealPath.Resolve(file) : null;
+        return File.Exists(file) ? RealPath.ResolveInside(file, root) : null;
     }
 
     /// <summary>A small HTML page for viewers; rsconnect shows the body text of HTML errors too.</summary>

@@ -135,7 +135,7 @@ internal static class BundleArchive
             }
 
             var real = RealPath.Resolve(entry.FullName);
-            if (real is null || !(real == realRoot || real.StartsWith(realRoot + "/", StringComparison.Ordinal)))
+            if (real is null || !RealPath.Contains(realRoot, real))
             {
                 var name = Path.GetRelativePath(root, entry.FullName);
                 return real is null

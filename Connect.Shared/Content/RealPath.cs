@@ -28,9 +28,13 @@ public static class RealPath
         }
     }
 
-    /// <summary>True when <paramref name="path"/> really lies inside <paramref name="folder"/> (itself resolved).</summary>
-    public static bool IsInside(string path, string folder) =>
-        Resolve(folder) is { } root && Resolve(path) is { } real && (real == root || real.StartsWith(root.TrimEnd('/') + "/", StringComparison.Ordinal));
+    /// <summary>True when the resolved <paramref name="realPath"/> is the resolved <paramref name="realFolder"/> or lies below it.</summary>
+    public static bool Contains(string realFolder, string realPath) =>
+        realPath == realFolder || realPath.StartsWith(realFolder.TrimEnd('/') + "/", StringComparison.Ordinal);
+
+    /// <summary>The real path of <paramref name="path"/> when it really lies inside <paramref name="folder"/> (itself resolved), else null.</summary>
+    public static string? ResolveInside(string path, string folder) =>
+        Resolve(folder) is { } root && Resolve(path) is { } real && Contains(root, real) ? real : null;
 
     [DllImport("libc", CharSet = CharSet.Ansi, SetLastError = true)]
     private static extern IntPtr realpath(string path, IntPtr resolved);

@@ -90,10 +90,19 @@ public sealed class UserCache(UserRepository users, ApiKeyRepository keys, TimeP
     private readonly ConcurrentDictionary<long, (User? User, DateTimeOffset At)> _users = new();
     private readonly ConcurrentDictionary<string, (User? User, DateTimeOffset At)> _keys = new(StringComparer.Ordinal);
 
-    public async Task<User?> UserAsync(long id, CancellationToken cancellationToken)
+    public Task<User?> UserAsync(long id, CancellationToken cancellationToken) =>
+        LookUpAsync(_users, id, () => users.FindAsync(id, cancellationToken));
+
+    /// <summary>The active user a key belongs to, or null (unknown, revoked, locked).</summary>
+    public Task<User?> KeyOwnerAsync(string key, CancellationToken cancellationToken) =>
+        LookUpAsync(_keys, ApiKeyRepository.Hash(key), () => keys.FindUserAsync(key, cancellationToken));
+
+    /// <summary>The cached answer while it is fresh, else the database's (and the cached one while the database is away).</summary>
+    private async Task<User?> LookUpAsync<TKey>(ConcurrentDictionary<TKey, (User? User, DateTimeOffset At)> cache, TKey key, Func<Task<User?>> read)
+        where TKey : notnull
     {
         var now = clock.GetUtcNow();
-        if (_users.TryGetValue(id, out var hit) && now - hit.At < Freshness)
+        if (cache.TryGetValue(key, out var hit) && now - hit.At < Freshness)
         {
             return hit.User;
         }
@@ -101,51 +110,21 @@ public sealed class UserCache(UserRepository users, ApiKeyRepository keys, TimeP
         User? user;
         try
         {
-            user = await users.FindAsync(id, cancellationToken);
+            user = await read();
         }
-        catch (Exception e) when (Data.DatabaseErrors.IsConnectionProblem(e) && _users.ContainsKey(id))
+        catch (Exception e) when (Data.DatabaseErrors.IsConnectionProblem(e) && cache.ContainsKey(key))
         {
             // The database is away: nothing can be locked or revoked meanwhile, so what was known still holds.
             return hit.User;
         }
 
-        Bound(_users);
-        _users[id] = (user, now);
-        return user;
-    }
-
-    /// <summary>The active user a key belongs to, or null (unknown, revoked, locked).</summary>
-    public async Task<User?> KeyOwnerAsync(string key, CancellationToken cancellationToken)
-    {
-        var hash = ApiKeyRepository.Hash(key);
-        var now = clock.GetUtcNow();
-        if (_keys.TryGetValue(hash, out var hit) && now - hit.At < Freshness)
-        {
-            return hit.User;
-        }
-
-        User? user;
-        try
-        {
-            user = await keys.FindUserAsync(key, cancellationToken);
-        }
-        catch (Exception e) when (Data.DatabaseErrors.IsConnectionProblem(e) && _keys.ContainsKey(hash))
-        {
-            return hit.User;
-        }
-
-        Bound(_keys);
-        _keys[hash] = (user, now);
-        return user;
-    }
-
-    // A flood of made-up keys must not grow the cache without end.
-    private static void Bound<TKey>(ConcurrentDictionary<TKey, (User?, DateTimeOffset)> cache)
-        where TKey : notnull
-    {
+        // A flood of made-up keys must not grow the cache without end.
         if (cache.Count > 10_000)
         {
             cache.Clear();
         }
+
+        cache[key] = (user, now);
+        return user;
     }
 }
