@@ -16,6 +16,9 @@ internal enum WorkerRefusal
 
     /// <summary>The worker did not listen within InitTimeout and was killed: answer 502.</summary>
     InitTimeout,
+
+    /// <summary>The node is stopping and gives no worker to a new connection: answer 503 so the viewer retries elsewhere.</summary>
+    Stopping,
 }
 
 /// <summary>A connection's hold on a worker; disposing it gives the connection back.</summary>
@@ -44,6 +47,7 @@ internal sealed partial class WorkerPool(WorkerLauncher launcher, ContentEnviron
 {
     private readonly Dictionary<long, List<Worker>> _workers = [];
     private readonly Lock _lock = new();
+    private bool _stopping;
 
     public SchedulerOptions SchedulerOptions => options.Scheduler;
 
@@ -85,6 +89,11 @@ internal sealed partial class WorkerPool(WorkerLauncher launcher, ContentEnviron
         Worker? spawned = null;
         lock (_lock)
         {
+            if (_stopping)
+            {
+                return new AcquireResult(null, WorkerRefusal.Stopping);
+            }
+
             var list = ListForBundle(content.Id, bundle.Id);
 
             var alive = list.Where(w => w.IsAlive && !w.Outdated).ToList();
@@ -173,7 +182,7 @@ internal sealed partial class WorkerPool(WorkerLauncher launcher, ContentEnviron
         {
             var list = ListForBundle(content.Id, bundle.Id);
 
-            for (var alive = list.Count(w => w.IsAlive && !w.Outdated); alive < settings.MinProcesses; alive++)
+            for (var alive = list.Count(w => w.IsAlive && !w.Outdated); !_stopping && alive < settings.MinProcesses; alive++)
             {
                 var worker = launcher.Create(content, bundle);
                 list.Add(worker);
@@ -228,11 +237,22 @@ internal sealed partial class WorkerPool(WorkerLauncher launcher, ContentEnviron
         }
     }
 
+    /// <summary>From now on no connection gets a worker, new or running: the node is stopping.</summary>
+    public void RefuseConnections()
+    {
+        lock (_lock)
+        {
+            _stopping = true;
+        }
+    }
+
+    /// <summary>Stops every worker; from now on no connection gets one (the node is stopping).</summary>
     public async Task StopAllAsync()
     {
         List<Worker> all;
         lock (_lock)
         {
+            _stopping = true;
             all = _workers.Values.SelectMany(w => w).Where(w => w.State != WorkerState.Exited).ToList();
             all.ForEach(w => Stop(w, "the node is stopping"));
         }

@@ -18,6 +18,7 @@ internal static class WorkerServices
         services.AddSingleton<WorkerPool>();
         services.AddHostedService<WorkerSupervisor>();
         services.AddHttpForwarder();
+        services.AddSingleton<OpenWebSockets>();
         services.AddSingleton<ContentProxy>();
         return services;
     }

@@ -15,7 +15,7 @@ namespace Connect.Runtime.Proxy;
 /// a worker of this node with YARP's forwarder. A TCP connection keeps its worker for its lifetime,
 /// and a browser keeps it through a cookie, so Shiny's session-bound requests find their session.
 /// </summary>
-internal sealed partial class ContentProxy(IHttpForwarder forwarder, WorkerPool pool, RInstallation r, ILogger<ContentProxy> logger) : IDisposable
+internal sealed partial class ContentProxy(IHttpForwarder forwarder, WorkerPool pool, OpenWebSockets webSockets, RInstallation r, ILogger<ContentProxy> logger) : IDisposable
 {
     public const string AffinityCookie = "connect_worker";
 
@@ -77,6 +77,7 @@ internal sealed partial class ContentProxy(IHttpForwarder forwarder, WorkerPool 
             }
 
             ForwarderError error;
+            using var webSocket = webSockets.Track(context);
             try
             {
                 error = await forwarder.SendAsync(context, $"http://127.0.0.1:{worker.Port}", _client, RequestConfig,
@@ -117,6 +118,10 @@ internal sealed partial class ContentProxy(IHttpForwarder forwarder, WorkerPool 
                 return ContentEndpoint.Page(HttpStatusCode.ServiceUnavailable, "Too busy right now",
                     $"All {settings.MaxProcesses} processes of '{Name(content)}' on this server are serving their limit of "
                     + $"{settings.MaxConnsPerProcess} connections. Please try again in a moment.", retryAfterSeconds: 5);
+
+            case WorkerRefusal.Stopping:
+                return ContentEndpoint.Page(HttpStatusCode.ServiceUnavailable, "This server is stopping",
+                    $"'{Name(content)}' is not started again on a server that is stopping. Try again in a moment.", retryAfterSeconds: 2);
 
             case WorkerRefusal.InitTimeout:
                 return ContentEndpoint.Page(HttpStatusCode.BadGateway, "The content did not start in time",

@@ -12,7 +12,7 @@ public sealed class ShutdownTests : IDisposable
     public void Dispose() => _folder.Dispose();
 
     [Fact]
-    public async Task Sigterm_with_an_open_websocket_drains_then_ends_the_session_stops_the_workers_and_exits_0()
+    public async Task Sigterm_with_an_open_websocket_drains_then_closes_the_session_stops_the_workers_and_exits_0()
     {
         await using var node = NodeProcess.Start(_folder, "node", "[Node]\nDrainPeriod = 2s\n");
         await node.WaitUntilServingAsync();
@@ -22,39 +22,28 @@ public sealed class ShutdownTests : IDisposable
         var worker = Assert.Single(await node.WorkersOfAsync(guid)).GetProperty("pid").GetInt32();
         var ended = session.ReceiveAsync(new byte[4096], CancellationToken.None);
 
-
         node.Terminate();
 
         // Still listening while draining: a load balancer's health check sees 503, not a refused connection.
         await Wait.UntilAsync(async () => (await node.Http.GetAsync("__ping__")).StatusCode == HttpStatusCode.ServiceUnavailable,
             "/__ping__ to answer 503 while the node drains");
         Assert.Equal(0, await node.WaitForExitAsync(TimeSpan.FromSeconds(30)));
-        Assert.True(await EndsAsync(session, ended), "the WebSocket session was still open after its node exited");
+        Assert.Equal((WebSocketCloseStatus)1012, await ClosedWithAsync(session, ended)); // "service restart": Shiny reconnects at once
         Assert.False(Directory.Exists($"/proc/{worker}"), "the worker outlived its node");
         Assert.Contains("Stopping: /__ping__ answers 503", node.Output);
         Assert.DoesNotContain("Exception", node.Output);
     }
 
-    /// <summary>Reads until the server closes or cuts the socket (true), or 10 s pass (false).</summary>
-    private static async Task<bool> EndsAsync(ClientWebSocket session, Task<WebSocketReceiveResult> pending)
+    /// <summary>Reads until the server's close frame and gives its status; fails if the socket is cut or 10 s pass.</summary>
+    private static async Task<WebSocketCloseStatus?> ClosedWithAsync(ClientWebSocket session, Task<WebSocketReceiveResult> pending)
     {
         using var deadline = new CancellationTokenSource(TimeSpan.FromSeconds(10));
-        try
+        var received = await pending.WaitAsync(deadline.Token);
+        while (received.MessageType != WebSocketMessageType.Close)
         {
-            while (!(await pending.WaitAsync(deadline.Token)).MessageType.Equals(WebSocketMessageType.Close))
-            {
-                pending = session.ReceiveAsync(new byte[4096], deadline.Token);
-            }
+            received = await session.ReceiveAsync(new byte[4096], deadline.Token);
+        }
 
-            return true;
-        }
-        catch (WebSocketException)
-        {
-            return true;
-        }
-        catch (OperationCanceledException)
-        {
-            return false;
-        }
+        return received.CloseStatus;
     }
 }
