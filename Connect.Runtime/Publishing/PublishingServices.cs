@@ -22,6 +22,8 @@ internal static class PublishingServices
         services.AddHostedService(sp => sp.GetRequiredService<DeployQueue>());
         services.AddSingleton<Deployer>();
         services.AddSingleton<ContentLookup>();
+        services.AddSingleton<RenderedOutputs>();
+        services.AddHostedService<OutputSweep>();
         return services;
     }
 }
