@@ -27,7 +27,7 @@ internal sealed partial class Deployer(
     public async Task<string> StartAsync(ContentItem content, Bundle bundle, long userId)
     {
         var task = await tasks.CreateHeldAsync("deploy", node.Name, node.InstanceId, content.Id, userId);
-        queue.Enqueue(stopping => HoldAsync(task, content, stopping, held => DeployAsync(task, content, bundle, held)));
+        queue.Enqueue(stopping => HoldAsync(task, content, stopping, (output, held) => DeployAsync(task, output, content, bundle, held)));
         return task.Id;
     }
 
@@ -35,7 +35,7 @@ internal sealed partial class Deployer(
     public async Task<string> StartRenderAsync(ContentItem content, Bundle bundle, long userId)
     {
         var task = await tasks.CreateHeldAsync("render", node.Name, node.InstanceId, content.Id, userId);
-        queue.Enqueue(stopping => HoldAsync(task, content, stopping, held => RerenderAsync(task, content, bundle, held)));
+        queue.Enqueue(stopping => HoldAsync(task, content, stopping, (output, held) => RerenderAsync(task, output, content, bundle, held)));
         return task.Id;
     }
 
@@ -43,8 +43,9 @@ internal sealed partial class Deployer(
     /// Runs <paramref name="work"/> while heartbeating the task; the token it gets is cancelled when the node
     /// stops or when the task stops being this node's (a poll found it abandoned and failed it).
     /// </summary>
-    private async Task HoldAsync(HeldTask task, ContentItem content, CancellationToken stopping, Func<CancellationToken, Task> work)
+    private async Task HoldAsync(HeldTask task, ContentItem content, CancellationToken stopping, Func<TaskOutput, CancellationToken, Task> work)
     {
+        var output = new TaskOutput(tasks, task.Id);
         using var held = CancellationTokenSource.CreateLinkedTokenSource(stopping);
         using var heartbeat = new PeriodicTimer(TaskRepository.HeartbeatInterval);
         var beating = Task.Run(async () =>
@@ -72,16 +73,16 @@ internal sealed partial class Deployer(
 
         try
         {
-            await work(held.Token);
+            await work(output, held.Token);
         }
         catch (Exception e) when (held.IsCancellationRequested)
         {
-            await FailAsync(task, content, stopping.IsCancellationRequested ? "the node stopped during the deploy; nothing of it went live" : e.Message);
+            await FailAsync(task, output, content, stopping.IsCancellationRequested ? "the node stopped during the deploy; nothing of it went live" : e.Message);
         }
         catch (Exception e)
         {
             LogCrashed(e, task.Id);
-            await FailAsync(task, content, $"the deploy failed unexpectedly: {e.Message}");
+            await FailAsync(task, output, content, $"the deploy failed unexpectedly: {e.Message}");
         }
         finally
         {
@@ -91,9 +92,9 @@ internal sealed partial class Deployer(
         }
     }
 
-    private async Task DeployAsync(HeldTask task, ContentItem content, Bundle bundle, CancellationToken held)
+    private async Task DeployAsync(HeldTask task, TaskOutput output, ContentItem content, Bundle bundle, CancellationToken held)
     {
-        Task Log(string line) => tasks.AppendAsync(task.Id, [line], CancellationToken.None);
+        Task Log(string line) => output.WriteAsync(line);
         await Log($"Deploying bundle {bundle.Id} ({bundle.AppMode}) of '{content.Name}' on node {node.Name}");
         if (bundle.Packages.Count > 0)
         {
@@ -101,60 +102,61 @@ internal sealed partial class Deployer(
             var missing = await r.MissingPackagesAsync(bundle.Packages, held);
             if (missing.Count > 0)
             {
-                await FailAsync(task, content, $"R packages this content needs are not installed on this server: {string.Join(", ", missing)}");
+                await FailAsync(task, output, content, $"R packages this content needs are not installed on this server: {string.Join(", ", missing)}");
                 return;
             }
         }
 
-        string? output = null;
+        string? rendered = null;
         if (bundle.AppMode == AppModes.RmdStatic)
         {
-            (output, var error) = await RenderAsync(task.Id, content, bundle, Log, held);
+            (rendered, var error) = await RenderAsync(task.Id, content, bundle, Log, held);
             if (error is not null)
             {
-                await FailAsync(task, content, error);
+                await FailAsync(task, output, content, error);
                 return;
             }
         }
 
-        var outcome = await RecordAsync(task, content, $"Bundle {bundle.Id} is now live at /content/{content.Guid}/", async (connection, transaction) =>
-            await contents.ActivateBundleAsync(connection, transaction, content.Id, bundle, output, task.Seq)
+        var outcome = await RecordAsync(task, output, content, $"Bundle {bundle.Id} is now live at /content/{content.Guid}/", async (connection, transaction) =>
+            await contents.ActivateBundleAsync(connection, transaction, content.Id, bundle, rendered, task.Seq)
                 ? null
                 : "a deploy of this content that was started later is live already; this older one was not made live");
-        Finished(outcome, task, content, output);
+        Finished(outcome, task, content, rendered);
         if (outcome == CompletionOutcome.Applied)
         {
             LogDeployed(content.Guid, bundle.Id, task.Id);
         }
     }
 
-    private async Task RerenderAsync(HeldTask task, ContentItem content, Bundle bundle, CancellationToken held)
+    private async Task RerenderAsync(HeldTask task, TaskOutput output, ContentItem content, Bundle bundle, CancellationToken held)
     {
-        var (output, error) = await RenderAsync(task.Id, content, bundle, line => tasks.AppendAsync(task.Id, [line], CancellationToken.None), held);
+        var (rendered, error) = await RenderAsync(task.Id, content, bundle, output.WriteAsync, held);
         if (error is not null)
         {
-            await FailAsync(task, content, error);
+            await FailAsync(task, output, content, error);
             return;
         }
 
-        var outcome = await RecordAsync(task, content, $"The new rendering is live at /content/{content.Guid}/", async (connection, transaction) =>
-            await contents.SetOutputAsync(connection, transaction, content.Id, bundle.Id, output!)
+        var outcome = await RecordAsync(task, output, content, $"The new rendering is live at /content/{content.Guid}/", async (connection, transaction) =>
+            await contents.SetOutputAsync(connection, transaction, content.Id, bundle.Id, rendered!)
                 ? null
                 : $"bundle {bundle.Id} is no longer active; this rendering was not published");
-        Finished(outcome, task, content, output);
+        Finished(outcome, task, content, rendered);
     }
 
     /// <summary>
     /// Finishes the task and makes its result live in one transaction, retrying while the database is
     /// away (for <see cref="RecordFor"/>): the task's result and what is live never disagree.
     /// </summary>
-    private async Task<CompletionOutcome> RecordAsync(HeldTask task, ContentItem content, string successLine, Func<System.Data.Common.DbConnection, System.Data.Common.DbTransaction, Task<string?>> apply)
+    private async Task<CompletionOutcome> RecordAsync(HeldTask task, TaskOutput output, ContentItem content, string successLine, Func<System.Data.Common.DbConnection, System.Data.Common.DbTransaction, Task<string?>> apply)
     {
         var deadline = DateTime.UtcNow + RecordFor;
         for (var delay = TimeSpan.FromMilliseconds(250); ; delay = TimeSpan.FromTicks(Math.Min(delay.Ticks * 2, TimeSpan.FromSeconds(5).Ticks)))
         {
             try
             {
+                await output.FlushAsync();
                 return await tasks.CompleteAsync(task, successLine, apply);
             }
             catch (Exception e) when (Connect.Shared.Data.DatabaseErrors.IsConnectionProblem(e) && DateTime.UtcNow < deadline)
@@ -203,11 +205,12 @@ internal sealed partial class Deployer(
         return (null, $"rendering {bundle.PrimaryFile} failed: R exited with code {exitCode} (its messages are above)");
     }
 
-    private async Task FailAsync(HeldTask task, ContentItem content, string error)
+    private async Task FailAsync(HeldTask task, TaskOutput output, ContentItem content, string error)
     {
         LogFailed(content.Guid, task.Id, error);
         try
         {
+            await output.FlushAsync();
             await tasks.FailAsync(task, error);
         }
         catch (Exception e)

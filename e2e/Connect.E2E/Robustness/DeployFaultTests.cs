@@ -1,6 +1,7 @@
 using System.Net.Http.Headers;
 using System.Net.Http.Json;
 using System.Text.Json;
+using System.Text.RegularExpressions;
 using Connect.Shared.Configuration;
 using Connect.Testing;
 
@@ -105,5 +106,40 @@ public sealed class DeployFaultTests : IDisposable
         Assert.Contains("nothing of it went live", reported.GetProperty("error").GetString());
         Assert.Equal(JsonValueKind.Null, (await Json(await onB.GetAsync($"__api__/v1/content/{guid}"))).GetProperty("bundle_id").ValueKind);
         Assert.Equal(1, (await TaskAsync(onA, taskId)).GetProperty("code").GetInt32());
+    }
+
+    [Fact]
+    public async Task A_deploy_across_a_database_outage_finishes_and_its_reported_result_is_what_is_live()
+    {
+        await using var postgres = await TestPostgres.CreateDatabaseAsync();
+        await using var node = NodeProcess.Start(_folder, "node",
+            $"[Database]\nProvider = postgres\n[Postgres]\nURL = {postgres.Url}\nPassword = {postgres.Password}\n");
+        await node.WaitUntilServingAsync();
+        using var admin = node.ClientWithKey(node.AdminKey);
+        var guid = (await Json(await admin.PostAsJsonAsync("__api__/v1/content", new { name = "outage" }))).GetProperty("guid").GetString()!;
+        // The render talks all the way through (each line is a task output line the node must keep).
+        var bundle = await UploadAsync(admin, guid, Document(
+            "```{r, echo = FALSE}\nfor (i in 1:8) { cat(\"step\", i, \"\\n\", file = stderr()); Sys.sleep(0.5) }\n```\n\nRendered across an outage."));
+
+        var taskId = await StartDeployAsync(admin, guid, bundle);
+        await Wait.UntilAsync(async () => (await TaskAsync(admin, taskId)).GetProperty("output").EnumerateArray().Any(l => l.GetString()!.StartsWith("Rendering")), "the render to start");
+        await postgres.SetConnectionsAllowedAsync(false);
+        try
+        {
+            // The database stays away until the render is over and the node has tried to record it.
+            await node.WaitForOutputAsync($"Could not record the result of task {taskId}");
+        }
+        finally
+        {
+            await postgres.SetConnectionsAllowedAsync(true);
+        }
+
+        var done = await FinishedAsync(admin, taskId);
+        Assert.True(done.GetProperty("code").GetInt32() == 0, done.GetProperty("error").ToString());
+        Assert.Equal(bundle, (await Json(await admin.GetAsync($"__api__/v1/content/{guid}"))).GetProperty("bundle_id").GetString());
+        Assert.Contains("Rendered across an outage.", await admin.GetStringAsync($"content/{guid}/"));
+        var output = string.Join("\n", done.GetProperty("output").EnumerateArray().Select(l => l.GetString()));
+        Assert.Contains("step 8", output);
+        Assert.Equal(8, Regex.Matches(output, @"^step \d", RegexOptions.Multiline).Count);
     }
 }
