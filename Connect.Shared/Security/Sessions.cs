@@ -1,4 +1,4 @@
-using System.Collections.Concurrent;
+using Connect.Shared.Data;
 using System.Security.Claims;
 using Connect.Shared.Users;
 using Microsoft.AspNetCore.Authentication;
@@ -87,44 +87,14 @@ public sealed class UserCache(UserRepository users, ApiKeyRepository keys, TimeP
 {
     public static readonly TimeSpan Freshness = TimeSpan.FromMilliseconds(500);
 
-    private readonly ConcurrentDictionary<long, (User? User, DateTimeOffset At)> _users = new();
-    private readonly ConcurrentDictionary<string, (User? User, DateTimeOffset At)> _keys = new(StringComparer.Ordinal);
+    // While the database is away nothing can be locked or revoked, so what was known still holds.
+    private readonly StaleOnErrorCache<long, User?> _users = new(Freshness, clock);
+    private readonly StaleOnErrorCache<string, User?> _keys = new(Freshness, clock);
 
     public Task<User?> UserAsync(long id, CancellationToken cancellationToken) =>
-        LookUpAsync(_users, id, () => users.FindAsync(id, cancellationToken));
+        _users.GetAsync(id, () => users.FindAsync(id, cancellationToken));
 
     /// <summary>The active user a key belongs to, or null (unknown, revoked, locked).</summary>
     public Task<User?> KeyOwnerAsync(string key, CancellationToken cancellationToken) =>
-        LookUpAsync(_keys, ApiKeyRepository.Hash(key), () => keys.FindUserAsync(key, cancellationToken));
-
-    /// <summary>The cached answer while it is fresh, else the database's (and the cached one while the database is away).</summary>
-    private async Task<User?> LookUpAsync<TKey>(ConcurrentDictionary<TKey, (User? User, DateTimeOffset At)> cache, TKey key, Func<Task<User?>> read)
-        where TKey : notnull
-    {
-        var now = clock.GetUtcNow();
-        if (cache.TryGetValue(key, out var hit) && now - hit.At < Freshness)
-        {
-            return hit.User;
-        }
-
-        User? user;
-        try
-        {
-            user = await read();
-        }
-        catch (Exception e) when (Data.DatabaseErrors.IsConnectionProblem(e) && cache.ContainsKey(key))
-        {
-            // The database is away: nothing can be locked or revoked meanwhile, so what was known still holds.
-            return hit.User;
-        }
-
-        // A flood of made-up keys must not grow the cache without end.
-        if (cache.Count > 10_000)
-        {
-            cache.Clear();
-        }
-
-        cache[key] = (user, now);
-        return user;
-    }
+        _keys.GetAsync(ApiKeyRepository.Hash(key), () => keys.FindUserAsync(key, cancellationToken));
 }
