@@ -8,48 +8,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 runs=${1:-5}
-scripts/install-deps.sh
-dotnet build Connect.Runtime -c Release -nologo -clp:ErrorsOnly >/dev/null
-. scripts/lib/postgres.sh
-work=$(mktemp -d /tmp/connect-cluster-bench.XXXXXX)
-chmod 755 "$work"
-start_postgres "$work/pg-root"
-PGPASSWORD=$PG_PASSWORD psql -h 127.0.0.1 -p "$PG_PORT" -U postgres -qc "CREATE DATABASE connect" >/dev/null
-
-declare -A port=([a]=6939 [b]=6941) pid=()
-start_node() { # name
-  cat > "$work/$1.gcfg" <<CFG
-[Server]
-DataDir = $work/data
-[HTTP]
-Listen = 127.0.0.1:${port[$1]}
-[Node]
-Name = node-$1
-[Database]
-Provider = postgres
-[Postgres]
-URL = postgres://postgres@127.0.0.1:$PG_PORT/connect
-Password = $PG_PASSWORD
-CFG
-  dotnet Connect.Runtime/bin/Release/net10.0/connect.dll run --config "$work/$1.gcfg" >> "$work/$1.log" 2>&1 &
-  pid[$1]=$!
-  for _ in $(seq 1 150); do curl -fs -o /dev/null "http://127.0.0.1:${port[$1]}/__ping__" && return; sleep 0.2; done
-  echo "node $1 did not start" >&2; exit 1
-}
-cleanup_all() {
-  [ -f "$work/nginx.pid" ] && kill "$(cat "$work/nginx.pid")" 2>/dev/null || true
-  for n in "${!pid[@]}"; do kill -9 "${pid[$n]}" 2>/dev/null || true; done
-  pkill -f "$work" 2>/dev/null || true
-  stop_postgres
-  rm -rf "$work"
-}
-trap cleanup_all EXIT
-start_node a
-start_node b
-key=$(cat "$work/data/admin-api-key")
-api() { curl -fs -H "Authorization: Key $key" -H 'Content-Type: application/json' "$@"; }
-base="http://127.0.0.1:${port[a]}/__api__/v1"
-now_ms() { date +%s%3N; }
+. bench/lib/cluster.sh
+start_cluster cluster 6939 6941
 # jq: an ISO time from the API (2026-11-25T21:37:01.123+00:00) in Unix milliseconds.
 ms='def ms: capture("^(?<s>[^.+Z]+)(\\.(?<f>[0-9]+))?") | ((.s + "Z") | fromdateiso8601) * 1000 + ((.f // "0") + "00" | .[0:3] | tonumber);'
 
@@ -93,9 +53,7 @@ reclaimed_at=$(curl -fs -H "Authorization: Key $key" "$sbase/content/$slow/jobs"
 start_node "$victim"
 
 # 3. Node death to nginx serving its pinned client elsewhere.
-sed -e "s/listen 8080;/listen 127.0.0.1:6940;/" -e "s/127.0.0.1:3939/127.0.0.1:${port[a]}/g" -e "s/127.0.0.1:3941/127.0.0.1:${port[b]}/g" \
-  -e "s|^http {|pid $work/nginx.pid;\nerror_log $work/nginx-error.log;\nhttp {\n    access_log off; client_body_temp_path $work/body; proxy_temp_path $work/proxy;|" nginx.conf.sample > "$work/nginx.conf"
-nginx -c "$work/nginx.conf" -g "user root;"
+start_nginx 6940
 curl -fs -c "$work/jar" -o /dev/null http://127.0.0.1:6940/__ping__
 pinned=$(awk '$6 == "CONNECT_NODE" {print $7}' "$work/jar")
 victim=$([ "$pinned" = "127.0.0.1:${port[a]}" ] && echo a || echo b)

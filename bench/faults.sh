@@ -8,51 +8,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 seconds=${1:-20}
-scripts/install-deps.sh
-dotnet build Connect.Runtime -c Release -nologo -clp:ErrorsOnly >/dev/null
-. scripts/lib/postgres.sh
-work=$(mktemp -d /tmp/connect-faults-bench.XXXXXX)
-chmod 755 "$work"
-start_postgres "$work/pg-root"
-psql_admin() { PGPASSWORD=$PG_PASSWORD psql -h 127.0.0.1 -p "$PG_PORT" -U postgres -qAt "$@"; }
-psql_admin -c "CREATE DATABASE connect" >/dev/null
-
-declare -A port=([a]=7939 [b]=7941) pid=()
-start_node() { # name
-  cat > "$work/$1.gcfg" <<CFG
-[Server]
-DataDir = $work/data
-[HTTP]
-Listen = 127.0.0.1:${port[$1]}
-[Node]
-Name = node-$1
-[Database]
-Provider = postgres
-[Postgres]
-URL = postgres://postgres@127.0.0.1:$PG_PORT/connect
-Password = $PG_PASSWORD
-[LoadBalancing]
-TrustedProxies = 127.0.0.1
-CFG
-  dotnet Connect.Runtime/bin/Release/net10.0/connect.dll run --config "$work/$1.gcfg" >> "$work/$1.log" 2>&1 &
-  pid[$1]=$!
-  for _ in $(seq 1 150); do curl -fs -o /dev/null "http://127.0.0.1:${port[$1]}/__ping__" && return; sleep 0.2; done
-  echo "node $1 did not start" >&2; exit 1
-}
-cleanup_all() {
-  [ -f "$work/nginx.pid" ] && kill "$(cat "$work/nginx.pid")" 2>/dev/null || true
-  for n in "${!pid[@]}"; do kill -9 "${pid[$n]}" 2>/dev/null || true; done
-  pkill -f "$work" 2>/dev/null || true
-  stop_postgres
-  rm -rf "$work"
-}
-trap cleanup_all EXIT
-start_node a
-start_node b
-key=$(cat "$work/data/admin-api-key")
-api() { curl -fs -H "Authorization: Key $key" -H 'Content-Type: application/json' "$@"; }
-base="http://127.0.0.1:${port[a]}/__api__/v1"
-now_ms() { date +%s%3N; }
+. bench/lib/cluster.sh
+start_cluster faults 7939 7941 "$(printf '[LoadBalancing]\nTrustedProxies = 127.0.0.1')"
 
 # A public Plumber API, warm on both nodes.
 mkdir -p "$work/src"
@@ -66,9 +23,7 @@ task=$(api -X POST -d "{\"bundle_id\":\"$bundle\"}" "$base/content/$guid/deploy"
 until api "$base/tasks/$task" | jq -e .finished >/dev/null; do sleep 0.2; done
 for n in a b; do until curl -fs -o /dev/null "http://127.0.0.1:${port[$n]}/content/$guid/echo?msg=warm"; do sleep 0.2; done; done
 
-sed -e "s/listen 8080;/listen 127.0.0.1:7940;/" -e "s/127.0.0.1:3939/127.0.0.1:${port[a]}/g" -e "s/127.0.0.1:3941/127.0.0.1:${port[b]}/g" \
-  -e "s|^http {|pid $work/nginx.pid;\nerror_log $work/nginx-error.log;\nhttp {\n    access_log off; client_body_temp_path $work/body; proxy_temp_path $work/proxy;|" nginx.conf.sample > "$work/nginx.conf"
-nginx -c "$work/nginx.conf" -g "user root;"
+start_nginx 7940
 url="http://127.0.0.1:7940/content/$guid/echo?msg=load"
 
 # wrk's failures: non-2xx answers plus socket errors.
