@@ -37,7 +37,13 @@ builder.Services.AddSingleton<NodeRegistry>();
 builder.Services.AddSingleton<SchemaState>();
 builder.Services.AddSingleton<UserRepository>();
 builder.Services.AddSingleton<ApiKeyRepository>();
+builder.Services.AddSingleton<Connect.Shared.Metrics.NodeStatusRepository>();
+builder.Services.AddSingleton<Connect.Shared.Metrics.NodeCommandRepository>();
 builder.Services.AddSingleton<IClusterSource, DatabaseClusterSource>();
+builder.Services.AddSingleton<ClusterMonitor>();
+builder.Services.AddSingleton<IClusterFeed>(sp => sp.GetRequiredService<ClusterMonitor>());
+builder.Services.AddHostedService(sp => sp.GetRequiredService<ClusterMonitor>());
+builder.Services.AddSingleton<IWorkerControl, DatabaseWorkerControl>();
 builder.Services.AddRazorComponents().AddInteractiveServerComponents();
 builder.Services.AddMudServices();
 

@@ -1,19 +1,31 @@
 using Connect.Shared.Cluster;
 using Connect.Shared.Data;
+using Connect.Shared.Metrics;
 
 namespace Connect.Admin.Services;
 
 /// <summary>Reads the cluster from the shared database. A database that cannot be reached is
 /// reported in the snapshot, not thrown, so the console keeps showing why.</summary>
-internal sealed class DatabaseClusterSource(ConnectDatabase database, NodeRegistry registry, SchemaState schema) : IClusterSource
+internal sealed class DatabaseClusterSource(ConnectDatabase database, NodeRegistry registry, SchemaState schema, NodeStatusRepository status) : IClusterSource
 {
-    public async Task<ClusterSnapshot> GetAsync(CancellationToken cancellationToken)
+    public async Task<ClusterSnapshot> GetAsync(bool withHistory, CancellationToken cancellationToken)
     {
         try
         {
             var version = await schema.ReadDatabaseVersionAsync(cancellationToken);
-            var nodes = version == 0 ? [] : await registry.ListAsync(cancellationToken);
-            return new ClusterSnapshot(database.Description, version, SchemaState.BinaryVersion, nodes);
+            if (version == 0)
+            {
+                return new ClusterSnapshot(database.Description, version, SchemaState.BinaryVersion, []);
+            }
+
+            var nodes = await registry.ListAsync(cancellationToken);
+            // A database of an older schema has no node status yet; the nodes table is still worth showing.
+            var hasStatus = version >= 4;
+            return new ClusterSnapshot(database.Description, version, SchemaState.BinaryVersion, nodes)
+            {
+                Status = hasStatus ? await status.ListAsync(withHistory, cancellationToken) : [],
+                Renders = hasStatus ? await status.RunningRendersAsync(cancellationToken) : [],
+            };
         }
         catch (Exception e) when (DatabaseErrors.IsConnectionProblem(e))
         {

@@ -1,4 +1,5 @@
 using Connect.Shared.Cluster;
+using Connect.Shared.Metrics;
 
 namespace Connect.Admin.Services;
 
@@ -8,9 +9,19 @@ public sealed record ClusterSnapshot(
     int DatabaseSchemaVersion,
     int ConsoleSchemaVersion,
     IReadOnlyList<NodeInfo> Nodes,
-    string? Error = null);
+    string? Error = null)
+{
+    /// <summary>What each node last published: settings, live figures, workers, charts.</summary>
+    public IReadOnlyList<NodeStatusRow> Status { get; init; } = [];
+
+    /// <summary>Deploys and renders running anywhere in the cluster.</summary>
+    public IReadOnlyList<RunningRender> Renders { get; init; } = [];
+
+    public NodeStatusRow? StatusOf(string node) => Status.FirstOrDefault(s => s.Node == node);
+}
 
 public interface IClusterSource
 {
-    Task<ClusterSnapshot> GetAsync(CancellationToken cancellationToken);
+    /// <summary>The cluster now; <paramref name="withHistory"/> also reads each node's charts (larger).</summary>
+    Task<ClusterSnapshot> GetAsync(bool withHistory, CancellationToken cancellationToken);
 }

@@ -38,6 +38,7 @@ internal static class ContentEndpoint
                     : Page(HttpStatusCode.NotFound, "Content not found", $"There is no content {guid} on this server.");
             }
 
+            context.Items[Metrics.MetricsSetup.ContentGuidItem] = content.Guid;
             if (context.IsWebSocketUpgrade() && !SameOrigin(context, options))
             {
                 return Page(HttpStatusCode.Forbidden, "Cross-site WebSocket refused", "A page of another site may not open this content's WebSocket.");

@@ -3,6 +3,7 @@ using Connect.Runtime.Authentication;
 using Connect.Runtime.Cluster;
 using Connect.Runtime.CommandLine;
 using Connect.Runtime.Content;
+using Connect.Runtime.Metrics;
 using Connect.Runtime.Processes;
 using Connect.Runtime.Proxy;
 using Connect.Runtime.Publishing;
@@ -62,6 +63,11 @@ internal static partial class NodeHost
             }
 
             LogSchema(logger, app.Services.GetRequiredService<ConnectDatabase>().Description, result.Describe());
+            if (await MetricsSetup.OpenStoreAsync(app.Services, options, CancellationToken.None) is { } metricsProblem)
+            {
+                return await RefuseAsync(logger, stderr, metricsProblem);
+            }
+
             await AdminBootstrap.EnsureAdminAsync(
                 app.Services.GetRequiredService<UserRepository>(), app.Services.GetRequiredService<ApiKeyRepository>(),
                 options.DataDir, logger, CancellationToken.None);
@@ -128,6 +134,7 @@ internal static partial class NodeHost
         builder.Services.AddPublishing();
         builder.Services.AddWorkers();
         builder.Services.AddScheduling();
+        builder.Services.AddNodeMetrics(options);
         builder.Services.ConfigureHttpJsonOptions(o => o.SerializerOptions.PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower);
         builder.Services.AddConnectAuthentication();
         builder.Services.AddJsonBadRequests();
@@ -135,6 +142,7 @@ internal static partial class NodeHost
         var app = builder.Build();
         app.UseTrustedProxies(options);
         app.UseAccessLog(options.HTTP.AccessLog);
+        app.UseContentMetrics();
         app.UseLegacyApiPaths();
         // Route after the path rewrite above, not before it as WebApplication would by default.
         app.UseRouting();
@@ -146,6 +154,7 @@ internal static partial class NodeHost
         app.UseRateLimiter();
         app.UseDrainingShutdown(options.Node.DrainPeriod);
         app.MapPing();
+        app.MapPrometheus(options);
         app.MapSignIn();
         app.MapLegacyPublishingApi();
         app.MapContentApi();

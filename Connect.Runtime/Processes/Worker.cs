@@ -21,8 +21,9 @@ internal sealed class Worker
     private readonly TaskCompletionSource<int> _exited = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private int _connections;
 
-    public Worker(long contentId, string contentGuid, long bundleId, int port, string logPath, DateTimeOffset startedAt)
+    public Worker(long contentId, string contentGuid, long bundleId, string appMode, int port, string logPath, DateTimeOffset startedAt)
     {
+        AppMode = appMode;
         ContentId = contentId;
         ContentGuid = contentGuid;
         BundleId = bundleId;
@@ -39,6 +40,9 @@ internal sealed class Worker
     public string ContentGuid { get; }
 
     public long BundleId { get; }
+
+    /// <summary>shiny, rmd-shiny or api.</summary>
+    public string AppMode { get; }
 
     public int Port { get; }
 

@@ -16,7 +16,7 @@ namespace Connect.Runtime.Processes;
 /// into the content's log in the data directory.
 /// </summary>
 internal sealed partial class WorkerLauncher(
-    ConnectOptions options, RInstallation r, ContentSandbox sandbox, NodeIdentity node, TimeProvider clock, ILogger<WorkerLauncher> logger)
+    ConnectOptions options, RInstallation r, ContentSandbox sandbox, NodeIdentity node, Metrics.NodeMeters meters, TimeProvider clock, ILogger<WorkerLauncher> logger)
 {
     /// <summary>How long a worker has to stop after the interrupt signal before its process tree is killed.</summary>
     public static readonly TimeSpan StopGracePeriod = TimeSpan.FromSeconds(5);
@@ -25,7 +25,7 @@ internal sealed partial class WorkerLauncher(
     public Worker Create(ContentItem content, Bundle bundle)
     {
         var logDir = Path.Combine(options.DataDir, "logs", content.Guid);
-        return new Worker(content.Id, content.Guid, bundle.Id, FreeLoopbackPort(),
+        return new Worker(content.Id, content.Guid, bundle.Id, bundle.AppMode, FreeLoopbackPort(),
             Path.Combine(logDir, $"{node.Name}-{clock.GetUtcNow():yyyyMMddTHHmmss}-{Guid.NewGuid().ToString("N")[..6]}.log"), clock.GetUtcNow());
     }
 
@@ -115,7 +115,7 @@ internal sealed partial class WorkerLauncher(
     }
 
     /// <summary>A worker is ready when its port accepts a connection.</summary>
-    private static async Task ProbeAsync(Worker worker)
+    private async Task ProbeAsync(Worker worker)
     {
         while (worker.State == WorkerState.Starting)
         {
@@ -126,6 +126,7 @@ internal sealed partial class WorkerLauncher(
                 if (worker.State == WorkerState.Starting)
                 {
                     worker.MarkReady();
+                    meters.WorkerStarted(worker.ContentGuid, clock.GetUtcNow() - worker.StartedAt);
                 }
 
                 return;

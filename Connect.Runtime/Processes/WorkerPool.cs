@@ -237,6 +237,22 @@ internal sealed partial class WorkerPool(WorkerLauncher launcher, ContentEnviron
         }
     }
 
+    /// <summary>Stops one worker by id (the admin console's stop button); false if this node has no such live worker.</summary>
+    public bool StopWorker(string workerId, string reason)
+    {
+        lock (_lock)
+        {
+            var worker = _workers.Values.SelectMany(w => w).FirstOrDefault(w => w.Id == workerId && w.IsAlive);
+            if (worker is null)
+            {
+                return false;
+            }
+
+            Stop(worker, reason);
+            return true;
+        }
+    }
+
     /// <summary>From now on no connection gets a worker, new or running: the node is stopping.</summary>
     public void RefuseConnections()
     {

@@ -15,7 +15,7 @@ namespace Connect.Runtime.Proxy;
 /// a worker of this node with YARP's forwarder. A TCP connection keeps its worker for its lifetime,
 /// and a browser keeps it through a cookie, so Shiny's session-bound requests find their session.
 /// </summary>
-internal sealed partial class ContentProxy(IHttpForwarder forwarder, WorkerPool pool, OpenWebSockets webSockets, RInstallation r, ILogger<ContentProxy> logger) : IDisposable
+internal sealed partial class ContentProxy(IHttpForwarder forwarder, WorkerPool pool, OpenWebSockets webSockets, Metrics.NodeMeters meters, RInstallation r, ILogger<ContentProxy> logger) : IDisposable
 {
     public const string AffinityCookie = "connect_worker";
 
@@ -114,6 +114,7 @@ internal sealed partial class ContentProxy(IHttpForwarder forwarder, WorkerPool 
         switch (result.Refusal)
         {
             case WorkerRefusal.Busy:
+                meters.CapacityRefused(content.Guid);
                 var settings = WorkerSettings.For(content, pool.SchedulerOptions);
                 return ContentEndpoint.Page(HttpStatusCode.ServiceUnavailable, "Too busy right now",
                     $"All {settings.MaxProcesses} processes of '{Name(content)}' on this server are serving their limit of "

@@ -24,6 +24,7 @@ internal sealed partial class ScheduledRenderRunner(
     ConnectDatabase database,
     ConnectOptions options,
     NodeIdentity node,
+    Metrics.NodeMeters meters,
     TimeProvider clock,
     ILogger<ScheduledRenderRunner> logger) : BackgroundService
 {
@@ -130,6 +131,7 @@ internal sealed partial class ScheduledRenderRunner(
         using var lost = CancellationTokenSource.CreateLinkedTokenSource(stoppingToken);
         var heartbeat = HeartbeatAsync(job, lost);
         long bundleId = 0;
+        var started = clock.GetUtcNow();
         string? output = null;
         string? logPath = null;
         try
@@ -158,6 +160,7 @@ internal sealed partial class ScheduledRenderRunner(
             var error = exitCode == 0 ? null : $"rendering {bundle.PrimaryFile} failed: R exited with code {exitCode}";
             if (await jobs.FinishAsync(job, bundle.Id, exitCode, error, logPath, error is null ? output : null, CancellationToken.None))
             {
+                meters.JobCompleted(error is null, exitCode, clock.GetUtcNow() - started);
                 lookup.Forget(content.Guid);
                 LogFinished(job.Id, job.Token, exitCode);
                 if (error is null)

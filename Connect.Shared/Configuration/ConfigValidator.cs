@@ -94,6 +94,21 @@ internal static class ConfigValidator
             yield return Error("Metrics.GraphitePort", $"{o.Metrics.GraphitePort} is not a port number (1-65535)");
         }
 
+        if (o.OpenTelemetry.Protocol is not ("grpc" or "http/protobuf"))
+        {
+            yield return Error("OpenTelemetry.Protocol", $"'{o.OpenTelemetry.Protocol}' is not grpc or http/protobuf");
+        }
+
+        if (o.OpenTelemetry.Endpoint is { } endpoint && !Uri.TryCreate(endpoint, UriKind.Absolute, out _))
+        {
+            yield return Error("OpenTelemetry.Endpoint", $"'{endpoint}' is not an absolute URL");
+        }
+
+        foreach (var part in TrustedProxies.Split(o.Prometheus.AllowFrom).Where(p => !TrustedProxies.TryParse(p, out _)))
+        {
+            yield return Error("Prometheus.AllowFrom", $"'{part}' is not an IP address or network");
+        }
+
         if (o.Applications.ScheduleConcurrency < 0)
         {
             yield return Error("Applications.ScheduleConcurrency", $"{o.Applications.ScheduleConcurrency} must be 0 or more (0 = this node runs no scheduled renders)");

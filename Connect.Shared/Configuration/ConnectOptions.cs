@@ -14,6 +14,8 @@ public sealed class ConnectOptions
     public DatabaseOptions Database { get; init; } = new();
     public PostgresOptions Postgres { get; init; } = new();
     public MetricsOptions Metrics { get; init; } = new();
+    public OpenTelemetryOptions OpenTelemetry { get; init; } = new();
+    public PrometheusOptions Prometheus { get; init; } = new();
     public LoadBalancingOptions LoadBalancing { get; init; } = new();
     public ApplicationsOptions Applications { get; init; } = new();
     public SchedulerOptions Scheduler { get; init; } = new();
@@ -86,6 +88,27 @@ public sealed class MetricsOptions
     public string? GraphiteHost { get; set; }
     public int GraphitePort { get; set; } = 2003;
     public string? GraphiteClientId { get; set; }
+}
+
+/// <summary>OTLP export of the node's metrics to an outside platform.</summary>
+public sealed class OpenTelemetryOptions
+{
+    public bool Enabled { get; set; }
+
+    /// <summary>The collector's OTLP address (default: the SDK's, http://localhost:4317 for gRPC).</summary>
+    public string? Endpoint { get; set; }
+
+    /// <summary><c>grpc</c> or <c>http/protobuf</c>.</summary>
+    public string Protocol { get; set; } = "grpc";
+}
+
+/// <summary>Prometheus exposition of the node's metrics at <c>/metrics</c>.</summary>
+public sealed class PrometheusOptions
+{
+    public bool Enabled { get; set; }
+
+    /// <summary>Addresses or networks (comma-separated) allowed to scrape; anyone else gets 403.</summary>
+    public string AllowFrom { get; set; } = "127.0.0.1, ::1";
 }
 
 public sealed class LoadBalancingOptions

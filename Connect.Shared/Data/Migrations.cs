@@ -184,6 +184,28 @@ public static class Migrations
             ALTER TABLE content ADD COLUMN deploy_seq BIGINT NOT NULL DEFAULT 0;
             ALTER TABLE content ADD COLUMN active_seq BIGINT NOT NULL DEFAULT 0;
             """),
+        new(4, "node status published for the console, console commands to nodes", """
+            CREATE TABLE node_status (
+                node TEXT PRIMARY KEY,
+                instance_id TEXT NOT NULL,
+                settings TEXT NOT NULL,
+                live TEXT NOT NULL,
+                live_at BIGINT NOT NULL,
+                history TEXT,
+                history_at BIGINT
+            );
+
+            CREATE TABLE node_commands (
+                id {{ID}},
+                node TEXT NOT NULL,
+                kind TEXT NOT NULL,
+                target TEXT NOT NULL,
+                requested_by TEXT NOT NULL,
+                created_at BIGINT NOT NULL,
+                done_at BIGINT,
+                result TEXT
+            );
+            """),
     ];
 
     public static int Latest => All[^1].Version;

@@ -6,51 +6,22 @@ using MudBlazor;
 
 namespace Connect.Admin.Components.Pages;
 
-/// <summary>The nodes table, refreshed every <see cref="RefreshInterval"/> while the page is open.</summary>
-public sealed partial class Nodes : ComponentBase, IDisposable
+/// <summary>The cluster: every node with its health, the database and schema, and the checklist's warnings.</summary>
+public sealed partial class Nodes : ClusterPage
 {
-    internal static readonly TimeSpan RefreshInterval = TimeSpan.FromSeconds(2);
-
-    private readonly CancellationTokenSource _stop = new();
-    private ClusterSnapshot? _snapshot;
-
-    [Inject]
-    public required IClusterSource Cluster { get; set; }
-
-    [Inject]
-    public required TimeProvider Clock { get; set; }
-
     [Inject]
     public required Connect.Shared.Configuration.ConnectOptions Options { get; set; }
 
     private bool IsSkewed(NodeInfo node) => node.Status != NodeStatus.Stopped && node.ClockOffset.Duration() > Options.Node.MaxClockSkew;
 
-    protected override async Task OnInitializedAsync()
+    /// <summary>Running, heartbeat stale, stopped, or stopped because the database's schema is newer than it knows.</summary>
+    internal static string StatusText(NodeInfo node, int databaseSchema) => node.Status switch
     {
-        _snapshot = await Cluster.GetAsync(_stop.Token);
-        _ = RefreshLoopAsync();
-    }
-
-    private async Task RefreshLoopAsync()
-    {
-        try
-        {
-            using var timer = new PeriodicTimer(RefreshInterval, Clock);
-            while (await timer.WaitForNextTickAsync(_stop.Token))
-            {
-                var snapshot = await Cluster.GetAsync(_stop.Token);
-                await InvokeAsync(() =>
-                {
-                    _snapshot = snapshot;
-                    StateHasChanged();
-                });
-            }
-        }
-        catch (OperationCanceledException)
-        {
-            // The page was closed.
-        }
-    }
+        NodeStatus.Running => "Running",
+        NodeStatus.Missing => "Heartbeat stale",
+        _ when node.SchemaVersion < databaseSchema => "Stopped for schema",
+        _ => "Stopped",
+    };
 
     private static Color StatusColor(NodeStatus status) => status switch
     {
@@ -67,9 +38,6 @@ public sealed partial class Nodes : ComponentBase, IDisposable
     internal static string FormatOffset(TimeSpan offset) =>
         (offset >= TimeSpan.Zero ? "+" : "") + offset.TotalMilliseconds.ToString("0", CultureInfo.InvariantCulture) + " ms";
 
-    public void Dispose()
-    {
-        _stop.Cancel();
-        _stop.Dispose();
-    }
+    internal static string FormatBytes(long bytes) =>
+        bytes >= 1L << 30 ? $"{bytes / (double)(1L << 30):0.0} GiB" : $"{bytes / (double)(1L << 20):0} MiB";
 }

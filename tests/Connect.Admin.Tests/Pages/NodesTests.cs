@@ -2,28 +2,37 @@ using Bunit;
 using Connect.Admin.Components.Pages;
 using Connect.Admin.Services;
 using Connect.Shared.Cluster;
+using Connect.Shared.Configuration;
 using Microsoft.Extensions.DependencyInjection;
+using static Connect.Admin.Tests.FakeClusterFeed;
 
 namespace Connect.Admin.Tests.Pages;
 
 public sealed class NodesTests : AdminTestContext
 {
-    private readonly FakeClusterSource _cluster = new();
+    private readonly FakeClusterFeed _feed = new();
 
     public NodesTests()
     {
-        Services.AddSingleton<IClusterSource>(_cluster);
-        Services.AddSingleton(new Connect.Shared.Configuration.ConnectOptions());
+        Services.AddSingleton<IClusterFeed>(_feed);
+        Services.AddSingleton(new ConnectOptions());
     }
 
-    private static NodeInfo Node(string name, NodeStatus status = NodeStatus.Running, double offsetMs = 0) =>
-        new(name, $"http://{name}:3939", "0.1.0", 1, DateTimeOffset.UnixEpoch, DateTimeOffset.UnixEpoch,
-            TimeSpan.FromSeconds(2), TimeSpan.FromMilliseconds(offsetMs), status);
+    [Fact]
+    public void Before_the_first_reading_the_page_waits()
+    {
+        var page = Render<Nodes>();
+
+        Assert.NotEmpty(page.FindAll(".mud-progress-linear"));
+    }
 
     [Fact]
-    public void Shows_each_node_with_status_version_and_clock_offset()
+    public void Shows_each_node_with_status_version_clock_offset_and_its_live_figures()
     {
-        _cluster.Snapshot = new ClusterSnapshot("PostgreSQL db", 1, 1, [Node("node-a", offsetMs: 1250), Node("node-b", NodeStatus.Missing)]);
+        _feed.Publish(new ClusterSnapshot("PostgreSQL db", 4, 4, [Node("node-a", offsetMs: 1250), Node("node-b", NodeStatus.Missing)])
+        {
+            Status = [Status("node-a", Settings("/m/a")), Status("node-b", Settings("/m/b"))],
+        });
 
         var page = Render<Nodes>();
 
@@ -32,40 +41,70 @@ public sealed class NodesTests : AdminTestContext
         Assert.Contains("node-a", rows[0].TextContent);
         Assert.Contains("Running", rows[0].TextContent);
         Assert.Contains("+1250 ms skewed", rows[0].TextContent);
-        Assert.Contains("Missing", rows[1].TextContent);
+        Assert.Contains("1.0 GiB of 4.0 GiB", rows[0].TextContent);
+        Assert.Contains("Heartbeat stale", rows[1].TextContent);
         Assert.DoesNotContain("skewed", rows[1].TextContent);
-        Assert.Contains("schema version 1", page.Find("[data-testid=schema-state]").TextContent);
+        Assert.Contains("schema version 4", page.Find("[data-testid=schema-state]").TextContent);
     }
 
     [Fact]
-    public void Refreshes_while_open()
+    public void A_node_stopped_by_a_newer_schema_says_so()
     {
-        _cluster.Snapshot = new ClusterSnapshot("SQLite", 1, 1, [Node("node-a")]);
+        _feed.Publish(new ClusterSnapshot("PostgreSQL db", 4, 4, [Node("old", NodeStatus.Stopped, schema: 3), Node("done", NodeStatus.Stopped)]));
+
+        var rows = Render<Nodes>().FindAll("tbody tr");
+
+        Assert.Contains("Stopped for schema", rows[0].TextContent);
+        Assert.DoesNotContain("for schema", rows[1].TextContent);
+    }
+
+    [Fact]
+    public void A_new_snapshot_shows_without_reload()
+    {
+        _feed.Publish(new ClusterSnapshot("SQLite", 4, 4, [Node("node-a")]));
         var page = Render<Nodes>();
         Assert.Single(page.FindAll("tbody tr"));
 
-        _cluster.Snapshot = _cluster.Snapshot with { Nodes = [Node("node-a"), Node("node-c")] };
-        Clock.Advance(Nodes.RefreshInterval);
+        _feed.Publish(_feed.Current! with { Nodes = [Node("node-a"), Node("node-c")] });
 
         page.WaitForAssertion(() => Assert.Equal(2, page.FindAll("tbody tr").Count));
         Assert.Contains("node-c", page.Markup);
     }
 
     [Fact]
+    public void A_healthy_cluster_has_no_warnings_and_each_checklist_problem_is_named()
+    {
+        _feed.Publish(new ClusterSnapshot("PostgreSQL db", 4, 4, [Node("a"), Node("b")])
+        {
+            Status = [Status("a", Settings("/m/a")), Status("b", Settings("/m/b"))],
+        });
+        var page = Render<Nodes>();
+        Assert.Empty(page.FindAll("[data-testid=checklist-warning]"));
+
+        _feed.Publish(new ClusterSnapshot("SQLite /data/db", 4, 4, [Node("a", version: "0.2.0", offsetMs: 3000), Node("b", schema: 3)])
+        {
+            Status = [Status("a", Settings("/m/shared", "sqlite", 0, enforce: false)), Status("b", Settings("/m/shared", "sqlite", 0))],
+        });
+
+        page.WaitForAssertion(() => Assert.Equal(7, page.FindAll("[data-testid=checklist-warning]").Count));
+        var text = page.Markup;
+        Assert.Contains("different versions", text);
+        Assert.Contains("Several nodes on SQLite", text);
+        Assert.Contains("share Metrics.DataPath /m/shared", text);
+        Assert.Contains("clock is +3000 ms off", text);
+        Assert.Contains("no node runs scheduled renders", text);
+        Assert.Contains("EnforceMinRsconnectVersion is off on a", text);
+        Assert.Contains("Node b knows schema 3", text);
+    }
+
+    [Fact]
     public void An_unreachable_database_is_explained()
     {
-        _cluster.Snapshot = new ClusterSnapshot("PostgreSQL db", 0, 1, [], "connection refused");
+        _feed.Publish(new ClusterSnapshot("PostgreSQL db", 0, 4, [], "connection refused"));
 
         var page = Render<Nodes>();
 
         Assert.Contains("Cannot read the database: connection refused", page.Markup);
         Assert.Contains("No node has registered", page.Markup);
-    }
-
-    private sealed class FakeClusterSource : IClusterSource
-    {
-        public volatile ClusterSnapshot Snapshot = new("none", 0, 1, []);
-
-        public Task<ClusterSnapshot> GetAsync(CancellationToken cancellationToken) => Task.FromResult(Snapshot);
     }
 }

@@ -1,0 +1,131 @@
+using System.Diagnostics;
+using Connect.Runtime.Processes;
+using Connect.Runtime.Proxy;
+using Connect.Shared.Cluster;
+using Connect.Shared.Configuration;
+using Connect.Shared.Metrics;
+using OpenTelemetry.Exporter;
+using OpenTelemetry.Metrics;
+using OpenTelemetry.Resources;
+
+namespace Connect.Runtime.Metrics;
+
+internal static partial class MetricsSetup
+{
+    /// <summary>Set by the content endpoint on a request for an item that exists, so only real items become series.</summary>
+    public const string ContentGuidItem = "connect.content.guid";
+
+    /// <summary>Instruments, the sampler and its store, Graphite, and OpenTelemetry's OTLP and Prometheus exporters as configured.</summary>
+    public static IServiceCollection AddNodeMetrics(this IServiceCollection services, ConnectOptions options)
+    {
+        services.AddSingleton<NodeMeters>();
+        services.AddSingleton<HostUsage>();
+        services.AddSingleton<MetricsStoreHolder>();
+        services.AddSingleton<NodeStatusRepository>();
+        services.AddSingleton<NodeCommandRepository>();
+        services.AddSingleton<GraphiteSender>();
+        services.AddHostedService(sp => sp.GetRequiredService<GraphiteSender>());
+        services.AddHostedService<NodeSampler>();
+        if (options.OpenTelemetry.Enabled || options.Prometheus.Enabled)
+        {
+            services.AddOpenTelemetry()
+                .ConfigureResource(r => r.AddService("connect", serviceInstanceId: options.Node.Name, serviceVersion: Hosting.NodeVersion.Current))
+                .WithMetrics(metrics =>
+                {
+                    metrics.AddMeter(NodeMeters.MeterName);
+                    if (options.OpenTelemetry.Enabled)
+                    {
+                        metrics.AddOtlpExporter(otlp =>
+                        {
+                            otlp.Protocol = options.OpenTelemetry.Protocol == "grpc" ? OtlpExportProtocol.Grpc : OtlpExportProtocol.HttpProtobuf;
+                            if (options.OpenTelemetry.Endpoint is { } endpoint)
+                            {
+                                otlp.Endpoint = new Uri(endpoint);
+                            }
+                        });
+                    }
+
+                    if (options.Prometheus.Enabled)
+                    {
+                        metrics.AddPrometheusExporter();
+                    }
+                });
+        }
+
+        return services;
+    }
+
+    /// <summary>
+    /// Takes this node's claim on <c>Metrics.DataPath</c> and opens its store; the reason it cannot, otherwise
+    /// (another live node holds the folder).
+    /// </summary>
+    public static async Task<string?> OpenStoreAsync(IServiceProvider services, ConnectOptions options, CancellationToken cancellationToken)
+    {
+        services.GetRequiredService<NodeMeters>().Observe(
+            services.GetRequiredService<WorkerPool>(), services.GetRequiredService<OpenWebSockets>(), services.GetRequiredService<HostUsage>());
+        if (!options.Metrics.Enabled)
+        {
+            return null;
+        }
+
+        var registry = services.GetRequiredService<NodeRegistry>();
+        var identity = services.GetRequiredService<NodeIdentity>();
+        var (claim, refusal) = await MetricsClaim.TakeAsync(options.MetricsDataPath, identity.Name, identity.InstanceId, async name =>
+            (await registry.ListAsync(cancellationToken)).Any(n => n.Name == name && n.Status == NodeStatus.Running));
+        if (claim is null)
+        {
+            return refusal;
+        }
+
+        services.GetRequiredService<MetricsStoreHolder>().Open(claim, options.MetricsDataPath);
+        return null;
+    }
+
+    /// <summary>Counts and times every answered request for a content item (WebSockets are counted as open sessions instead).</summary>
+    public static void UseContentMetrics(this WebApplication app)
+    {
+        var meters = app.Services.GetRequiredService<NodeMeters>();
+        app.Use(async (context, next) =>
+        {
+            if (!context.Request.Path.StartsWithSegments("/content") || context.IsWebSocketUpgrade())
+            {
+                await next();
+                return;
+            }
+
+            var started = Stopwatch.GetTimestamp();
+            await next();
+            if (context.Items[ContentGuidItem] is string guid)
+            {
+                meters.RequestAnswered(guid, context.Response.StatusCode, Stopwatch.GetElapsedTime(started));
+            }
+        });
+    }
+
+    /// <summary>
+    /// Prometheus's scrape endpoint, <c>/metrics</c>, for the addresses in <c>Prometheus.AllowFrom</c> only: it names
+    /// every content item with traffic, which is not for the world.
+    /// </summary>
+    public static void MapPrometheus(this WebApplication app, ConnectOptions options)
+    {
+        if (!options.Prometheus.Enabled)
+        {
+            return;
+        }
+
+        var allowed = TrustedProxies.Parse(options.Prometheus.AllowFrom);
+        app.UseWhen(c => c.Request.Path.StartsWithSegments("/metrics"), branch => branch.Use(async (context, next) =>
+        {
+            var remote = context.Connection.RemoteIpAddress;
+            if (remote is null || !allowed.Any(n => n.Contains(remote.IsIPv4MappedToIPv6 ? remote.MapToIPv4() : remote)))
+            {
+                context.Response.StatusCode = StatusCodes.Status403Forbidden;
+                await context.Response.WriteAsync("metrics are only for the addresses in Prometheus.AllowFrom\n");
+                return;
+            }
+
+            await next();
+        }));
+        app.MapPrometheusScrapingEndpoint("/metrics").AllowAnonymous();
+    }
+}

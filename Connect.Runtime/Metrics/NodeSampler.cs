@@ -1,0 +1,196 @@
+using Connect.Runtime.Processes;
+using Connect.Runtime.Proxy;
+using Connect.Shared.Cluster;
+using Connect.Shared.Configuration;
+using Connect.Shared.Data;
+using Connect.Shared.Metrics;
+
+namespace Connect.Runtime.Metrics;
+
+/// <summary>
+/// The node's measuring loop. Every second it reads CPU and memory, publishes its live figures and workers for
+/// the console (<see cref="NodeStatusRepository"/>) and carries out the console's requests to it; every
+/// <c>Metrics.Interval</c> it writes a sample of each chart series to its own store and to Graphite; every
+/// <see cref="HistoryEvery"/> it publishes its charts. A database that is away only delays publishing.
+/// </summary>
+internal sealed partial class NodeSampler(
+    ConnectOptions options,
+    NodeIdentity node,
+    HostUsage usage,
+    NodeMeters meters,
+    WorkerPool pool,
+    OpenWebSockets webSockets,
+    MetricsStoreHolder storeHolder,
+    GraphiteSender graphite,
+    NodeStatusRepository status,
+    NodeCommandRepository commands,
+    TimeProvider clock,
+    ILogger<NodeSampler> logger) : BackgroundService
+{
+    public static readonly TimeSpan HistoryEvery = TimeSpan.FromSeconds(10);
+
+    /// <summary>The series every node stores and charts; the console sums them over the cluster.</summary>
+    public static readonly IReadOnlyList<string> ChartSeries =
+    [
+        "host.cpu", "host.memory", "node.cpu", "node.memory", "workers", "connections", "websockets", "requests.rate", "requests.latency",
+    ];
+
+    private DateTimeOffset _lastSample = DateTimeOffset.MinValue;
+    private DateTimeOffset _lastHistory = DateTimeOffset.MinValue;
+    private (long Requests, long Microseconds, long Refusals, DateTimeOffset At) _previousTotals;
+    private bool _publishFailing;
+
+    private NodeSettings Settings => new(
+        options.MetricsDataPath, options.Database.Provider.ToString().ToLowerInvariant(), options.Applications.ScheduleConcurrency,
+        options.LoadBalancing.EnforceMinRsconnectVersion, options.Metrics.Graphite, options.Prometheus.Enabled, options.OpenTelemetry.Enabled);
+
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        using var timer = new PeriodicTimer(TimeSpan.FromSeconds(1), clock);
+        do
+        {
+            try
+            {
+                await TickAsync(stoppingToken);
+            }
+            catch (Exception e) when (e is not OperationCanceledException)
+            {
+                LogTickFailed(e);
+            }
+        }
+        while (await timer.WaitForNextTickAsync(stoppingToken));
+    }
+
+    private async Task TickAsync(CancellationToken cancellationToken)
+    {
+        var now = clock.GetUtcNow();
+        usage.Refresh();
+        var totals = meters.Totals;
+        var seconds = _previousTotals.At == default ? 0 : (now - _previousTotals.At).TotalSeconds;
+        var requests = totals.Requests - _previousTotals.Requests;
+        var rate = seconds > 0 ? requests / seconds : 0;
+        var latency = requests > 0 ? (totals.Microseconds - _previousTotals.Microseconds) / 1000.0 / requests : 0;
+        var reading = usage.Current;
+        var live = new NodeLive(now, reading.HostCpuPercent, reading.HostMemoryUsedBytes, reading.HostMemoryTotalBytes,
+            reading.NodeCpuPercent, reading.NodeMemoryBytes, webSockets.Count, rate, usage.Workers);
+
+        if (options.Metrics.Enabled && now - _lastSample >= options.Metrics.Interval)
+        {
+            _lastSample = now;
+            _previousTotals = (totals.Requests, totals.Microseconds, totals.Refusals, now);
+            var samples = Samples(live, latency, totals.Refusals);
+            storeHolder.Store?.Write(now, samples);
+            graphite.Enqueue(now, samples);
+        }
+        else if (!options.Metrics.Enabled)
+        {
+            _previousTotals = (totals.Requests, totals.Microseconds, totals.Refusals, now);
+        }
+
+        try
+        {
+            await status.PublishLiveAsync(node.Name, node.InstanceId, Settings, live, cancellationToken);
+            if (storeHolder.Store is { } store && now - _lastHistory >= HistoryEvery)
+            {
+                _lastHistory = now;
+                await status.PublishHistoryAsync(node.Name, History(store, now), cancellationToken);
+            }
+
+            foreach (var command in await commands.PendingAsync(node.Name, cancellationToken))
+            {
+                await commands.CompleteAsync(command.Id, Carry(command), cancellationToken);
+            }
+
+            _publishFailing = false;
+        }
+        catch (Exception e) when (DatabaseErrors.IsConnectionProblem(e))
+        {
+            if (!_publishFailing)
+            {
+                _publishFailing = true;
+                LogPublishFailed(e.Message);
+            }
+        }
+    }
+
+    private List<Sample> Samples(NodeLive live, double latencyMs, long refusals)
+    {
+        List<Sample> samples =
+        [
+            new("host.cpu", live.HostCpuPercent),
+            new("host.memory", live.HostMemoryUsedBytes),
+            new("node.cpu", live.NodeCpuPercent),
+            new("node.memory", live.NodeMemoryBytes),
+            new("workers", live.Workers.Count),
+            new("connections", live.Workers.Sum(w => w.Connections)),
+            new("websockets", live.OpenWebSockets),
+            new("requests.rate", live.RequestsPerSecond),
+            new("requests.latency", latencyMs),
+            new("refusals.capacity", refusals - _previousRefusals),
+        ];
+        _previousRefusals = refusals;
+        foreach (var content in live.Workers.GroupBy(w => w.ContentGuid))
+        {
+            samples.Add(new($"content.{content.Key}.cpu", content.Sum(w => w.CpuPercent)));
+            samples.Add(new($"content.{content.Key}.memory", content.Sum(w => w.MemoryBytes)));
+        }
+
+        return samples;
+    }
+
+    private long _previousRefusals;
+
+    private static NodeHistory History(MetricsStore store, DateTimeOffset now) => new(ChartSeries.ToDictionary(
+        series => series,
+        series => (IReadOnlyDictionary<ChartRange, IReadOnlyList<ChartPoint>>)Enum.GetValues<ChartRange>()
+            .ToDictionary(range => range, range => Thin(store.Read(series, range, now), 120))));
+
+    /// <summary>At most <paramref name="points"/> points, each the average of its stretch: enough for a chart, small to publish.</summary>
+    internal static IReadOnlyList<ChartPoint> Thin(IReadOnlyList<ChartPoint> series, int points)
+    {
+        if (series.Count <= points)
+        {
+            return series;
+        }
+
+        var size = (int)Math.Ceiling(series.Count / (double)points);
+        return series.Chunk(size).Select(c => new ChartPoint(c[0].At, c.Average(p => p.Value))).ToList();
+    }
+
+    private string Carry(NodeCommand command)
+    {
+        if (command.Kind != NodeCommandRepository.StopWorker)
+        {
+            return $"unknown command '{command.Kind}'";
+        }
+
+        var stopped = pool.StopWorker(command.Target, $"stopped from the admin console by {command.RequestedBy}");
+        return stopped ? "stopped" : "no such worker on this node";
+    }
+
+    [LoggerMessage(EventId = 610, Level = LogLevel.Warning, Message = "Could not publish this node's status for the console: {Reason}")]
+    private partial void LogPublishFailed(string reason);
+
+    [LoggerMessage(EventId = 611, Level = LogLevel.Error, Message = "Measuring this node failed")]
+    private partial void LogTickFailed(Exception e);
+}
+
+/// <summary>The node's metrics store, once its claim on <c>Metrics.DataPath</c> is taken (null while metrics are off).</summary>
+internal sealed class MetricsStoreHolder : IDisposable
+{
+    private MetricsClaim? _claim;
+
+    public MetricsStore? Store { get; private set; }
+
+    public void Open(MetricsClaim claim, string directory)
+    {
+        _claim = claim;
+        Store = new MetricsStore(directory);
+    }
+
+    public void Dispose()
+    {
+        Store?.Dispose();
+        _claim?.Dispose();
+    }
+}
