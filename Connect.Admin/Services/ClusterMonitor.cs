@@ -37,7 +37,6 @@ public sealed class ClusterMonitor(IClusterSource source, TimeProvider clock, IL
                     snapshot = snapshot with
                     {
                         Status = snapshot.Status.Select(s => s with { History = Current.StatusOf(s.Node)?.History }).ToList(),
-                        Renders = snapshot.Renders,
                     };
                 }
 

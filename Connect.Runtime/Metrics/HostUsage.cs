@@ -33,11 +33,13 @@ internal sealed class HostUsage(WorkerPool pool, TimeProvider clock)
 
         var workers = new List<WorkerLive>();
         var seen = new HashSet<string>();
-        foreach (var worker in pool.Workers)
+        var running = pool.Workers;
+        var trees = ProcessTree.Usage(running.Where(w => w.Pid is not null).Select(w => w.Pid!.Value).ToList());
+        foreach (var worker in running)
         {
             double cpu = 0;
             long memory = 0;
-            if (worker.Pid is { } pid && ProcessTree.Usage(pid) is { } usage)
+            if (worker.Pid is { } pid && trees.GetValueOrDefault(pid) is { } usage)
             {
                 cpu = Rate(_workerCpu.GetValueOrDefault(worker.Id), usage.Cpu, now);
                 _workerCpu[worker.Id] = (usage.Cpu, now);

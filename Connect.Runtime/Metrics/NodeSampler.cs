@@ -37,7 +37,8 @@ internal sealed partial class NodeSampler(
 
     private DateTimeOffset _lastSample = DateTimeOffset.MinValue;
     private DateTimeOffset _lastHistory = DateTimeOffset.MinValue;
-    private (long Requests, long Microseconds, long Refusals, DateTimeOffset At) _previousTotals;
+    private (long Requests, long Microseconds, DateTimeOffset At) _previousTotals;
+    private long _previousRefusals;
     private bool _publishFailing;
 
     private NodeSettings Settings => new(
@@ -77,14 +78,14 @@ internal sealed partial class NodeSampler(
         if (options.Metrics.Enabled && now - _lastSample >= options.Metrics.Interval)
         {
             _lastSample = now;
-            _previousTotals = (totals.Requests, totals.Microseconds, totals.Refusals, now);
+            _previousTotals = (totals.Requests, totals.Microseconds, now);
             var samples = Samples(live, latency, totals.Refusals);
             storeHolder.Store?.Write(now, samples);
             graphite.Enqueue(now, samples);
         }
         else if (!options.Metrics.Enabled)
         {
-            _previousTotals = (totals.Requests, totals.Microseconds, totals.Refusals, now);
+            _previousTotals = (totals.Requests, totals.Microseconds, now);
         }
 
         try
@@ -137,8 +138,6 @@ internal sealed partial class NodeSampler(
 
         return samples;
     }
-
-    private long _previousRefusals;
 
     private static NodeHistory History(MetricsStore store, DateTimeOffset now) => new(ChartSeries.ToDictionary(
         series => series,

@@ -9,8 +9,17 @@ internal static class ProcessTree
     // USER_HZ: the unit of utime/stime in /proc/<pid>/stat; 100 on every Linux architecture .NET runs on.
     private const double TicksPerSecond = 100;
 
-    public static (TimeSpan Cpu, long MemoryBytes)? Usage(int rootPid)
+    public static (TimeSpan Cpu, long MemoryBytes)? Usage(int rootPid) => Usage([rootPid]).GetValueOrDefault(rootPid);
+
+    /// <summary>The usage of each root's tree, reading <c>/proc</c> once for all of them; a root that is gone is left out.</summary>
+    public static Dictionary<int, (TimeSpan Cpu, long MemoryBytes)?> Usage(IReadOnlyCollection<int> rootPids)
     {
+        var usage = new Dictionary<int, (TimeSpan Cpu, long MemoryBytes)?>();
+        if (rootPids.Count == 0)
+        {
+            return usage;
+        }
+
         var stats = new Dictionary<int, (int Parent, long Ticks, long Pages)>();
         foreach (var dir in Directory.EnumerateDirectories("/proc"))
         {
@@ -20,25 +29,26 @@ internal static class ProcessTree
             }
         }
 
-        if (!stats.ContainsKey(rootPid))
+        var children = stats.ToLookup(s => s.Value.Parent, s => s.Key);
+        foreach (var root in rootPids.Where(stats.ContainsKey))
         {
-            return null;
-        }
-
-        long ticks = 0, pages = 0;
-        var pending = new Queue<int>([rootPid]);
-        while (pending.TryDequeue(out var pid))
-        {
-            var (_, t, p) = stats[pid];
-            ticks += t;
-            pages += p;
-            foreach (var child in stats.Where(s => s.Value.Parent == pid).Select(s => s.Key))
+            long ticks = 0, pages = 0;
+            var pending = new Queue<int>([root]);
+            while (pending.TryDequeue(out var pid))
             {
-                pending.Enqueue(child);
+                var (_, t, p) = stats[pid];
+                ticks += t;
+                pages += p;
+                foreach (var child in children[pid])
+                {
+                    pending.Enqueue(child);
+                }
             }
+
+            usage[root] = (TimeSpan.FromSeconds(ticks / TicksPerSecond), pages * Environment.SystemPageSize);
         }
 
-        return (TimeSpan.FromSeconds(ticks / TicksPerSecond), pages * Environment.SystemPageSize);
+        return usage;
     }
 
     /// <summary>Parent, utime+stime and RSS pages from <c>/proc/{pid}/stat</c>; null if the process is gone.</summary>

@@ -99,9 +99,9 @@ internal static class ConfigValidator
             yield return Error("OpenTelemetry.Protocol", $"'{o.OpenTelemetry.Protocol}' is not grpc or http/protobuf");
         }
 
-        if (o.OpenTelemetry.Endpoint is { } endpoint && !Uri.TryCreate(endpoint, UriKind.Absolute, out _))
+        if (o.OpenTelemetry.Endpoint is { } endpoint && (!Uri.TryCreate(endpoint, UriKind.Absolute, out var otlp) || otlp.Scheme is not ("http" or "https")))
         {
-            yield return Error("OpenTelemetry.Endpoint", $"'{endpoint}' is not an absolute URL");
+            yield return Error("OpenTelemetry.Endpoint", $"'{endpoint}' is not an http:// or https:// URL");
         }
 
         foreach (var part in TrustedProxies.Split(o.Prometheus.AllowFrom).Where(p => !TrustedProxies.TryParse(p, out _)))
