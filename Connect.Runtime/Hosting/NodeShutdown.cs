@@ -6,10 +6,10 @@ namespace Connect.Runtime.Hosting;
 /// <summary>
 /// How a node stops on SIGTERM, in order: for <c>Node.DrainPeriod</c> it keeps serving while
 /// <c>/__ping__</c> answers 503 (so load balancers move clients away while the port is still open);
-/// then every open WebSocket gets a close frame (1012, "service restart": Shiny reconnects, through the
-/// load balancer, to a node that is not stopping) and no new worker starts; then its R workers are stopped
-/// (interrupt, then kill after the grace period), which ends their proxied requests; then the web server stops, letting what is still in flight finish;
-/// then the node deregisters and exits 0.
+/// then no connection gets a worker any more, and every open WebSocket gets a close frame (1012, "service
+/// restart": Shiny reconnects, through the load balancer, to a node that is not stopping); then its R
+/// workers are stopped (interrupt, then kill after the grace period), which ends their proxied requests;
+/// then the web server stops, letting what is still in flight finish; then the node deregisters and exits 0.
 /// </summary>
 internal static partial class NodeShutdown
 {
