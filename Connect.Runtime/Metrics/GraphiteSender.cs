@@ -88,9 +88,9 @@ internal sealed partial class GraphiteSender(ConnectOptions options, ILogger<Gra
     private static string Clean(string name) =>
         string.Join('.', name.Split('.').Select(part => new string(part.Select(c => char.IsAsciiLetterOrDigit(c) || c is '-' or '_' ? c : '_').ToArray())));
 
-    [LoggerMessage(EventId = 600, Level = LogLevel.Information, Message = "Sending metrics to Graphite at {Host}:{Port}")]
+    [LoggerMessage(EventId = 800, Level = LogLevel.Information, Message = "Sending metrics to Graphite at {Host}:{Port}")]
     private partial void LogConnected(string host, int port);
 
-    [LoggerMessage(EventId = 601, Level = LogLevel.Warning, Message = "Graphite at {Host}:{Port} cannot be reached ({Reason}); samples wait, trying again in {Seconds}s")]
+    [LoggerMessage(EventId = 801, Level = LogLevel.Warning, Message = "Graphite at {Host}:{Port} cannot be reached ({Reason}); samples wait, trying again in {Seconds}s")]
     private partial void LogUnreachable(string host, int port, string reason, double seconds);
 }

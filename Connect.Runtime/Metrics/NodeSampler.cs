@@ -167,10 +167,10 @@ internal sealed partial class NodeSampler(
         return stopped ? "stopped" : "no such worker on this node";
     }
 
-    [LoggerMessage(EventId = 610, Level = LogLevel.Warning, Message = "Could not publish this node's status for the console: {Reason}")]
+    [LoggerMessage(EventId = 810, Level = LogLevel.Warning, Message = "Could not publish this node's status for the console: {Reason}")]
     private partial void LogPublishFailed(string reason);
 
-    [LoggerMessage(EventId = 611, Level = LogLevel.Error, Message = "Measuring this node failed")]
+    [LoggerMessage(EventId = 811, Level = LogLevel.Error, Message = "Measuring this node failed")]
     private partial void LogTickFailed(Exception e);
 }
 
