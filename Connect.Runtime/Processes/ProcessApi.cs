@@ -11,12 +11,15 @@ internal static class ProcessApi
         app.MapGet("/__api__/v1/server/processes", (WorkerPool pool, NodeIdentity node, TimeProvider clock) =>
         {
             var now = clock.GetUtcNow();
+            var workers = pool.Workers;
+            // One read of /proc for every worker's tree (a stopping worker's figures are not shown).
+            var trees = ProcessTree.Usage(workers.Where(w => w.IsAlive && w.Pid is not null).Select(w => w.Pid!.Value).ToList());
             return Results.Json(new
             {
                 node = node.Name,
-                processes = pool.Workers.Select(w =>
+                processes = workers.Select(w =>
                 {
-                    var usage = w.Usage();
+                    var usage = w.IsAlive && w.Pid is { } pid ? trees.GetValueOrDefault(pid) : null;
                     return new
                     {
                         id = w.Id,

@@ -9,8 +9,6 @@ internal static class ProcessTree
     // USER_HZ: the unit of utime/stime in /proc/<pid>/stat; 100 on every Linux architecture .NET runs on.
     private const double TicksPerSecond = 100;
 
-    public static (TimeSpan Cpu, long MemoryBytes)? Usage(int rootPid) => Usage([rootPid]).GetValueOrDefault(rootPid);
-
     /// <summary>The usage of each root's tree, reading <c>/proc</c> once for all of them; a root that is gone is left out.</summary>
     public static Dictionary<int, (TimeSpan Cpu, long MemoryBytes)?> Usage(IReadOnlyCollection<int> rootPids)
     {

@@ -114,9 +114,6 @@ internal sealed class Worker
             return _lastLines.ToList();
         }
     }
-
-    /// <summary>CPU time and resident memory of the worker's processes (the sandbox and the R in it), while it runs.</summary>
-    public (TimeSpan Cpu, long MemoryBytes)? Usage() => Pid is { } pid && IsAlive ? ProcessTree.Usage(pid) : null;
 }
 
 internal sealed class WorkerExitedException(int exitCode) : Exception($"the R process exited with code {exitCode}")
