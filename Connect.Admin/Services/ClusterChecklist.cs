@@ -31,7 +31,7 @@ public static class ClusterChecklist
             warnings.Add($"Nodes {string.Join(" and ", shared.Select(p => p.Node.Name))} share Metrics.DataPath {shared.Key}: give every node its own.");
         }
 
-        foreach (var node in running.Where(n => n.ClockOffset.Duration() > options.Node.MaxClockSkew))
+        foreach (var node in running.Where(n => n.IsClockSkewed(options.Node.MaxClockSkew)))
         {
             warnings.Add($"Node {node.Name}'s clock is {node.ClockOffset.TotalMilliseconds:+0;-0} ms off the database's (more than Node.MaxClockSkew): keep every clock synchronised (NTP).");
         }

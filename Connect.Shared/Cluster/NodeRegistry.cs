@@ -25,7 +25,11 @@ public sealed record NodeInfo(
     DateTimeOffset LastHeartbeat,
     TimeSpan HeartbeatAge,
     TimeSpan ClockOffset,
-    NodeStatus Status);
+    NodeStatus Status)
+{
+    /// <summary>A node that is not stopped and whose clock is further than <paramref name="maxSkew"/> off the database's.</summary>
+    public bool IsClockSkewed(TimeSpan maxSkew) => Status != NodeStatus.Stopped && ClockOffset.Duration() > maxSkew;
+}
 
 /// <summary>
 /// The nodes table: every running node has a row it refreshes with the database's <c>now()</c>.

@@ -12,7 +12,7 @@ public sealed partial class Nodes : ClusterPage
     [Inject]
     public required Connect.Shared.Configuration.ConnectOptions Options { get; set; }
 
-    private bool IsSkewed(NodeInfo node) => node.Status != NodeStatus.Stopped && node.ClockOffset.Duration() > Options.Node.MaxClockSkew;
+    private bool IsSkewed(NodeInfo node) => node.IsClockSkewed(Options.Node.MaxClockSkew);
 
     /// <summary>Running, heartbeat stale, stopped, or stopped because the database's schema is newer than it knows.</summary>
     internal static string StatusText(NodeInfo node, int databaseSchema) => node.Status switch
