@@ -1,14 +1,15 @@
 #!/usr/bin/env bash
 # Installs the Debian packages Connect needs (R and its content packages, pandoc, bubblewrap
 # for the content sandbox, PostgreSQL, nginx, Chromium for browser tests, rsconnect for
-# publishing tests) and creates the unprivileged user content runs as (connect-content).
+# publishing tests, Prometheus and graphite-carbon for metrics export tests; their services are
+# not started here) and creates the unprivileged user content runs as (connect-content).
 # Idempotent: packages already present are skipped, and apt-get update runs once,
 # only when something is missing. Needs root (apt-get, useradd).
 set -euo pipefail
 
 packages=(
   r-base-core r-cran-shiny r-cran-rmarkdown r-cran-plumber r-cran-rsconnect pandoc
-  bubblewrap postgresql nginx chromium wrk procps curl jq time faketime
+  bubblewrap postgresql nginx chromium wrk procps curl jq time faketime prometheus graphite-carbon
 )
 
 missing=()

@@ -75,7 +75,9 @@ internal sealed partial class NodeSampler(
         var live = new NodeLive(now, reading.HostCpuPercent, reading.HostMemoryUsedBytes, reading.HostMemoryTotalBytes,
             reading.NodeCpuPercent, reading.NodeMemoryBytes, webSockets.Count, rate, usage.Workers);
 
-        if (options.Metrics.Enabled && now - _lastSample >= options.Metrics.Interval)
+        // Half a tick of slack: the timer's ticks wander by milliseconds, and a tick just short of the interval
+        // must not skip a sample.
+        if (options.Metrics.Enabled && now - _lastSample >= options.Metrics.Interval - TimeSpan.FromMilliseconds(500))
         {
             _lastSample = now;
             _previousTotals = (totals.Requests, totals.Microseconds, now);
