@@ -1,13 +1,16 @@
 using Connect.Shared.Cluster;
 using Connect.Shared.Data;
 using Connect.Shared.Metrics;
+using Connect.Shared.Scheduling;
 
 namespace Connect.Admin.Services;
 
 /// <summary>Reads the cluster from the shared database. A database that cannot be reached is
 /// reported in the snapshot, not thrown, so the console keeps showing why.</summary>
-internal sealed class DatabaseClusterSource(ConnectDatabase database, NodeRegistry registry, SchemaState schema, NodeStatusRepository status) : IClusterSource
+internal sealed class DatabaseClusterSource(ConnectDatabase database, NodeRegistry registry, SchemaState schema, NodeStatusRepository status, JobRepository jobs) : IClusterSource
 {
+    private const int FailedJobsShown = 50;
+
     public async Task<ClusterSnapshot> GetAsync(bool withHistory, CancellationToken cancellationToken)
     {
         try
@@ -25,6 +28,7 @@ internal sealed class DatabaseClusterSource(ConnectDatabase database, NodeRegist
             {
                 Status = hasStatus ? await status.ListAsync(withHistory, cancellationToken) : [],
                 Renders = hasStatus ? await status.RunningRendersAsync(cancellationToken) : [],
+                Jobs = await jobs.ListOpenAndFailedAsync(FailedJobsShown, cancellationToken),
             };
         }
         catch (Exception e) when (DatabaseErrors.IsConnectionProblem(e))

@@ -1,5 +1,6 @@
 using Connect.Shared.Cluster;
 using Connect.Shared.Metrics;
+using Connect.Shared.Scheduling;
 
 namespace Connect.Admin.Services;
 
@@ -16,6 +17,9 @@ public sealed record ClusterSnapshot(
 
     /// <summary>Deploys and renders running anywhere in the cluster.</summary>
     public IReadOnlyList<RunningRender> Renders { get; init; } = [];
+
+    /// <summary>Scheduled renders queued or running anywhere, and the latest that failed.</summary>
+    public IReadOnlyList<JobListing> Jobs { get; init; } = [];
 
     public NodeStatusRow? StatusOf(string node) => Status.FirstOrDefault(s => s.Node == node);
 }

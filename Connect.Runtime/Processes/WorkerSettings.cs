@@ -25,41 +25,4 @@ internal sealed record WorkerSettings(
     /// "start a new worker when every worker has at least this many, and fewer than MaxProcesses run".
     /// </summary>
     public double SpawnThreshold => LoadFactor * MaxConnsPerProcess;
-
-    /// <summary>Checks overrides against the configured upper bounds; null when they are acceptable.</summary>
-    public static string? Validate(ProcessOverrides o, SchedulerOptions s)
-    {
-        var problems = new List<string>();
-        if (o.MinProcesses is < 0 || o.MinProcesses > s.MinProcessesLimit)
-        {
-            problems.Add($"min_processes must be between 0 and {s.MinProcessesLimit} (Scheduler.MinProcessesLimit)");
-        }
-
-        if (o.MaxProcesses is < 1 || o.MaxProcesses > s.MaxProcessesLimit)
-        {
-            problems.Add($"max_processes must be between 1 and {s.MaxProcessesLimit} (Scheduler.MaxProcessesLimit)");
-        }
-
-        if ((o.MinProcesses ?? s.MinProcesses) > (o.MaxProcesses ?? s.MaxProcesses))
-        {
-            problems.Add("min_processes may not be greater than max_processes");
-        }
-
-        if (o.MaxConnsPerProcess is < 1)
-        {
-            problems.Add("max_conns_per_process must be 1 or more");
-        }
-
-        if (o.LoadFactor is < 0 or > 1)
-        {
-            problems.Add("load_factor must be between 0 and 1");
-        }
-
-        if (o.IdleTimeout < TimeSpan.Zero || o.InitTimeout <= TimeSpan.Zero)
-        {
-            problems.Add("idle_timeout must be 0 or more and init_timeout more than 0 (seconds)");
-        }
-
-        return problems.Count == 0 ? null : string.Join("; ", problems);
-    }
 }

@@ -67,7 +67,7 @@ internal static class ContentApi
                 body.LoadFactor ?? o.LoadFactor,
                 body.IdleTimeout is { } idle ? TimeSpan.FromSeconds(idle) : o.IdleTimeout,
                 body.InitTimeout is { } init ? TimeSpan.FromSeconds(init) : o.InitTimeout);
-            if (Processes.WorkerSettings.Validate(overrides, options.Scheduler) is { } problem)
+            if (overrides.Problems(options.Scheduler) is { } problem)
             {
                 return ApiErrors.BadRequest(problem);
             }

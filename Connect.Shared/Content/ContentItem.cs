@@ -1,3 +1,5 @@
+using Connect.Shared.Configuration;
+
 namespace Connect.Shared.Content;
 
 /// <summary>How a bundle is run or served, as rsconnect's manifest names it.</summary>
@@ -56,7 +58,45 @@ public sealed record ProcessOverrides(
     int? MaxConnsPerProcess = null,
     double? LoadFactor = null,
     TimeSpan? IdleTimeout = null,
-    TimeSpan? InitTimeout = null);
+    TimeSpan? InitTimeout = null)
+{
+    /// <summary>Checks these overrides against the configured upper bounds; null when they are acceptable.</summary>
+    public string? Problems(SchedulerOptions s)
+    {
+        var problems = new List<string>();
+        if (MinProcesses is < 0 || MinProcesses > s.MinProcessesLimit)
+        {
+            problems.Add($"min_processes must be between 0 and {s.MinProcessesLimit} (Scheduler.MinProcessesLimit)");
+        }
+
+        if (MaxProcesses is < 1 || MaxProcesses > s.MaxProcessesLimit)
+        {
+            problems.Add($"max_processes must be between 1 and {s.MaxProcessesLimit} (Scheduler.MaxProcessesLimit)");
+        }
+
+        if ((MinProcesses ?? s.MinProcesses) > (MaxProcesses ?? s.MaxProcesses))
+        {
+            problems.Add("min_processes may not be greater than max_processes");
+        }
+
+        if (MaxConnsPerProcess is < 1)
+        {
+            problems.Add("max_conns_per_process must be 1 or more");
+        }
+
+        if (LoadFactor is < 0 or > 1)
+        {
+            problems.Add("load_factor must be between 0 and 1");
+        }
+
+        if (IdleTimeout < TimeSpan.Zero || InitTimeout <= TimeSpan.Zero)
+        {
+            problems.Add("idle_timeout must be 0 or more and init_timeout more than 0 (seconds)");
+        }
+
+        return problems.Count == 0 ? null : string.Join("; ", problems);
+    }
+}
 
 /// <summary>One uploaded archive of a content item, extracted into <see cref="Path"/> (relative to the data directory).</summary>
 public sealed record Bundle(

@@ -10,6 +10,9 @@ public sealed record JobRecord(
     long Id, long ContentId, long? ScheduleId, string Kind, string Status, string? Node, long ClaimToken,
     DateTimeOffset DueAt, DateTimeOffset? StartedAt, DateTimeOffset? FinishedAt, int? ExitCode, string? Error, string? LogPath);
 
+/// <summary>A job with the content item it renders, as a cluster-wide list shows it.</summary>
+public sealed record JobListing(JobRecord Job, string ContentGuid, string ContentName);
+
 /// <summary>
 /// Scheduled renders as claimable rows. A claim is one statement (<c>FOR UPDATE SKIP LOCKED</c> on
 /// PostgreSQL), so one due job goes to exactly one node; the holder keeps its claim alive with a
@@ -82,6 +85,25 @@ public sealed class JobRepository(ConnectDatabase database)
         return rows.Select(r => r.ToRecord()).ToList();
     }
 
+    /// <summary>
+    /// Every running and queued job of the cluster (in that order), and the newest <paramref name="failed"/> failed ones: what an
+    /// administrator watching renders needs, without the long tail of successes.
+    /// </summary>
+    public async Task<IReadOnlyList<JobListing>> ListOpenAndFailedAsync(int failed, CancellationToken cancellationToken = default)
+    {
+        await using var connection = await database.OpenAsync(cancellationToken);
+        const string select = """
+            SELECT j.id, j.content_id, j.schedule_id, j.kind, j.status, j.node, j.claim_token, j.due_at, j.started_at, j.finished_at,
+                   j.exit_code, j.error, j.log_path, c.guid AS content_guid, c.name AS content_name
+            FROM jobs j JOIN content c ON c.id = j.content_id
+            """;
+        var open = await connection.QueryAsync<ListingRow>(new CommandDefinition(
+            select + " WHERE j.status IN ('queued', 'running') ORDER BY CASE j.status WHEN 'running' THEN 0 ELSE 1 END, j.due_at, j.id", cancellationToken: cancellationToken));
+        var failures = await connection.QueryAsync<ListingRow>(new CommandDefinition(
+            select + " WHERE j.status = 'failed' ORDER BY j.finished_at DESC, j.id DESC LIMIT @failed", new { failed }, cancellationToken: cancellationToken));
+        return open.Concat(failures).Select(r => new JobListing(r.ToRecord(), r.ContentGuid, r.ContentName)).ToList();
+    }
+
     public async Task<JobRecord?> GetAsync(long id, CancellationToken cancellationToken = default)
     {
         await using var connection = await database.OpenAsync(cancellationToken);
@@ -101,7 +123,7 @@ public sealed class JobRepository(ConnectDatabase database)
         public long DueAt { get; init; }
     }
 
-    private sealed class Row
+    private class Row
     {
         public long Id { get; init; }
         public long ContentId { get; init; }
@@ -121,5 +143,11 @@ public sealed class JobRepository(ConnectDatabase database)
             DateTimeOffset.FromUnixTimeMilliseconds(DueAt), At(StartedAt), At(FinishedAt), ExitCode, Error, LogPath);
 
         private static DateTimeOffset? At(long? ms) => ms is { } v ? DateTimeOffset.FromUnixTimeMilliseconds(v) : null;
+    }
+
+    private sealed class ListingRow : Row
+    {
+        public string ContentGuid { get; init; } = "";
+        public string ContentName { get; init; } = "";
     }
 }

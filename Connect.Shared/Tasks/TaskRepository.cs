@@ -20,6 +20,10 @@ public sealed record TaskState(
     string? Error,
     string? Result);
 
+/// <summary>One task of a content item as a history lists it (its output is read separately).</summary>
+public sealed record TaskSummary(
+    string Id, string Kind, string Node, bool Finished, int? Code, string? Error, DateTimeOffset CreatedAt, DateTimeOffset? FinishedAt);
+
 /// <summary>
 /// A task held by one node process: only that process (its <see cref="InstanceId"/>) may heartbeat or
 /// finish it. <see cref="Seq"/> orders the deploys of one content item by when they were asked for.
@@ -215,6 +219,19 @@ public sealed class TaskRepository(ConnectDatabase database)
             "SELECT line FROM task_output WHERE task_id = @id AND line_no >= @first ORDER BY line_no", new { id, first })).ToList();
         return new TaskState(row.Id, row.ContentId, row.UserId, row.Kind, row.Node, lines, first, first + lines.Count,
             row.Finished == 1, row.Code, row.Error, row.Result);
+    }
+
+    /// <summary>The newest <paramref name="count"/> tasks (deploys, renders) of one content item, newest first.</summary>
+    public async Task<IReadOnlyList<TaskSummary>> ListForContentAsync(long contentId, int count, CancellationToken cancellationToken = default)
+    {
+        await using var connection = await database.OpenAsync(cancellationToken);
+        var rows = await connection.QueryAsync<(string Id, string Kind, string Node, int Finished, int? Code, string? Error, long CreatedAt, long? FinishedAt)>(
+            new CommandDefinition("""
+                SELECT id, kind, node, finished, code, error, created_at, finished_at FROM tasks
+                WHERE content_id = @contentId ORDER BY created_at DESC, id LIMIT @count
+                """, new { contentId, count }, cancellationToken: cancellationToken));
+        return rows.Select(r => new TaskSummary(r.Id, r.Kind, r.Node, r.Finished == 1, r.Code, r.Error,
+            DateTimeOffset.FromUnixTimeMilliseconds(r.CreatedAt), r.FinishedAt is { } f ? DateTimeOffset.FromUnixTimeMilliseconds(f) : null)).ToList();
     }
 
     private sealed record Row

@@ -76,6 +76,32 @@ public sealed class JobRepositoryTests
     [Theory]
     [InlineData(DatabaseProvider.Sqlite)]
     [InlineData(DatabaseProvider.Postgres)]
+    public async Task The_cluster_list_has_queued_and_running_jobs_and_the_newest_failures_but_no_successes(DatabaseProvider provider)
+    {
+        var (test, content, bundle) = await WithDocumentAsync(provider);
+        await using var _ = test;
+        await DueScheduleAsync(test.Database, content.Id, 5);
+        await new ScheduleRepository(test.Database).QueueDueRunsAsync();
+        var jobs = new JobRepository(test.Database);
+        var failedOld = (await jobs.ClaimAsync("node-a", TimeSpan.FromMinutes(1)))!;
+        var failedNew = (await jobs.ClaimAsync("node-a", TimeSpan.FromMinutes(1)))!;
+        var succeeded = (await jobs.ClaimAsync("node-b", TimeSpan.FromMinutes(1)))!;
+        var running = (await jobs.ClaimAsync("node-b", TimeSpan.FromMinutes(1)))!;
+        await jobs.FinishAsync(failedOld, bundle.Id, 1, "first failure", null, null);
+        await jobs.FinishAsync(failedNew, bundle.Id, 1, "second failure", null, null);
+        await jobs.FinishAsync(succeeded, bundle.Id, 0, null, null, "output/x");
+
+        var listed = await jobs.ListOpenAndFailedAsync(failed: 1);
+
+        Assert.Equal(["running", "queued", "failed"], listed.Select(j => j.Job.Status));
+        Assert.Equal(("node-b", running.Id, running.Token), (listed[0].Job.Node, listed[0].Job.Id, listed[0].Job.ClaimToken));
+        Assert.Equal("second failure", listed[2].Job.Error);
+        Assert.All(listed, j => Assert.Equal((content.Guid, "report"), (j.ContentGuid, j.ContentName)));
+    }
+
+    [Theory]
+    [InlineData(DatabaseProvider.Sqlite)]
+    [InlineData(DatabaseProvider.Postgres)]
     public async Task An_abandoned_job_is_claimed_again_and_the_old_claim_can_neither_heartbeat_nor_publish(DatabaseProvider provider)
     {
         var (test, content, bundle) = await WithDocumentAsync(provider);

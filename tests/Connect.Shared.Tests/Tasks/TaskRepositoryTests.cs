@@ -1,7 +1,9 @@
 using Connect.Shared.Cluster;
 using Connect.Shared.Configuration;
 using Connect.Shared.Data;
+using Connect.Shared.Content;
 using Connect.Shared.Tasks;
+using Connect.Shared.Users;
 using Dapper;
 
 namespace Connect.Shared.Tests.Tasks;
@@ -28,6 +30,36 @@ public sealed class TaskRepositoryTests
         Assert.Equal((1, 3, false), (running.First, running.Last, running.Finished));
         Assert.Empty(finished!.Output);
         Assert.Equal((3, true, 0), (finished.Last, finished.Finished, finished.Code));
+    }
+
+    [Theory]
+    [InlineData(DatabaseProvider.Sqlite)]
+    [InlineData(DatabaseProvider.Postgres)]
+    public async Task A_content_items_tasks_are_listed_newest_first_and_only_its_own(DatabaseProvider provider)
+    {
+        await using var test = await MigratedDatabase.CreateAsync(provider);
+        var tasks = new TaskRepository(test.Database);
+        await new NodeRegistry(test.Database, TimeProvider.System).RegisterAsync(new NodeIdentity("node-a", "http://a", "1", Migrations.Latest, "i"));
+        var owner = (await new UserRepository(test.Database).AddAsync("kim", UserRole.Publisher)).User!;
+        var contents = new ContentRepository(test.Database);
+        var mine = (await contents.CreateAsync(owner.Id, "mine", null)).Content!;
+        var other = (await contents.CreateAsync(owner.Id, "other", null)).Content!;
+        var first = await tasks.CreateAsync("deploy", "node-a", mine.Id, owner.Id);
+        await tasks.FinishAsync(first, 1, "R failed");
+        await using (var connection = await test.Database.OpenAsync())
+        {
+            await connection.ExecuteAsync("UPDATE tasks SET created_at = created_at - 1000 WHERE id = @first", new { first });
+        }
+
+        var second = await tasks.CreateAsync("deploy", "node-a", mine.Id, owner.Id);
+        await tasks.CreateAsync("deploy", "node-a", other.Id, owner.Id);
+
+        var listed = await tasks.ListForContentAsync(mine.Id, 10);
+
+        Assert.Equal([second, first], listed.Select(t => t.Id));
+        Assert.Equal((false, (int?)null), (listed[0].Finished, listed[0].Code));
+        Assert.Equal((true, (int?)1, "R failed"), (listed[1].Finished, listed[1].Code, listed[1].Error));
+        Assert.Single(await tasks.ListForContentAsync(mine.Id, 1));
     }
 
     [Theory]

@@ -1,0 +1,83 @@
+using Connect.Admin.Services;
+using Connect.Shared.Configuration;
+using Connect.Shared.Content;
+using Connect.Shared.Data;
+using Connect.Shared.Scheduling;
+using Connect.Shared.Tasks;
+using Microsoft.AspNetCore.Components;
+
+namespace Connect.Admin.Components.Pages;
+
+/// <summary>
+/// One content item: where it runs, its runtime settings (editable within the configured limits), its deploys with
+/// their logs, bundles, schedules and scheduled runs with their logs.
+/// </summary>
+public sealed partial class ContentDetail : ClusterPage
+{
+    private ContentDetails? _details;
+    private bool _loaded;
+    private string? _error;
+    private (string Title, string Text)? _log;
+    private string? _settingsMessage;
+    private bool _settingsSaved;
+    private int? _min;
+    private int? _max;
+    private int? _conns;
+    private double? _load;
+    private double? _idle;
+    private double? _init;
+
+    [Parameter]
+    public required string Guid { get; set; }
+
+    [Inject]
+    public required IContentCatalog Catalog { get; set; }
+
+    [Inject]
+    public required ConnectOptions Options { get; set; }
+
+    protected override async Task OnParametersSetAsync()
+    {
+        try
+        {
+            _details = await Catalog.GetAsync(Guid, CancellationToken.None);
+            _loaded = true;
+            if (_details?.Item.Overrides is { } o)
+            {
+                (_min, _max, _conns, _load) = (o.MinProcesses, o.MaxProcesses, o.MaxConnsPerProcess, o.LoadFactor);
+                (_idle, _init) = (o.IdleTimeout?.TotalSeconds, o.InitTimeout?.TotalSeconds);
+            }
+        }
+        catch (Exception e) when (DatabaseErrors.IsConnectionProblem(e))
+        {
+            _error = e.Message;
+        }
+    }
+
+    public static string DeployResult(TaskSummary task) =>
+        !task.Finished ? "running"
+        : task.Code == 0 ? "succeeded"
+        : $"failed{(task.Error is null ? "" : ": " + task.Error)}";
+
+    private async Task SaveAsync()
+    {
+        var overrides = new ProcessOverrides(_min, _max, _conns, _load,
+            _idle is { } idle ? TimeSpan.FromSeconds(idle) : null, _init is { } init ? TimeSpan.FromSeconds(init) : null);
+        var problem = await Catalog.SetOverridesAsync(_details!.Item, overrides, CancellationToken.None);
+        _settingsSaved = problem is null;
+        _settingsMessage = problem ?? "Saved.";
+        if (_settingsSaved)
+        {
+            _details = _details with { Item = _details.Item with { Overrides = overrides } };
+        }
+    }
+
+    private async Task ShowDeployLogAsync(TaskSummary task)
+    {
+        var lines = await Catalog.DeployLogAsync(task.Id, CancellationToken.None);
+        _log = ($"Deploy {task.Id} on {task.Node}", lines.Count == 0 ? "(no output)" : string.Join('\n', lines));
+    }
+
+    private async Task ShowRunLogAsync(JobRecord run) =>
+        _log = ($"Run {run.Id} on {run.Node}", await Catalog.RunLogAsync(run, CancellationToken.None));
+}

@@ -1,0 +1,41 @@
+using Connect.Admin.Services;
+using Connect.Shared.Configuration;
+using Connect.Shared.Content;
+using Connect.Shared.Scheduling;
+
+namespace Connect.Admin.Tests;
+
+/// <summary>Content as the pages read it, set by hand; settings are checked with the real rule.</summary>
+public sealed class FakeContentCatalog(SchedulerOptions scheduler) : IContentCatalog
+{
+    public List<ContentItem> Items { get; } = [];
+
+    public Dictionary<string, ContentDetails> Details { get; } = [];
+
+    public Dictionary<string, IReadOnlyList<string>> DeployLogs { get; } = [];
+
+    public List<ProcessOverrides> Saved { get; } = [];
+
+    public Task<IReadOnlyList<ContentItem>> ListAsync(CancellationToken cancellationToken) => Task.FromResult<IReadOnlyList<ContentItem>>(Items);
+
+    public Task<ContentDetails?> GetAsync(string guid, CancellationToken cancellationToken) => Task.FromResult(Details.GetValueOrDefault(guid));
+
+    public Task<IReadOnlyList<string>> DeployLogAsync(string taskId, CancellationToken cancellationToken) =>
+        Task.FromResult(DeployLogs.GetValueOrDefault(taskId) ?? []);
+
+    public Task<string> RunLogAsync(JobRecord run, CancellationToken cancellationToken) => Task.FromResult($"log of run {run.Id}");
+
+    public Task<string?> SetOverridesAsync(ContentItem item, ProcessOverrides overrides, CancellationToken cancellationToken)
+    {
+        if (overrides.Problems(scheduler) is { } problem)
+        {
+            return Task.FromResult<string?>(problem);
+        }
+
+        Saved.Add(overrides);
+        return Task.FromResult<string?>(null);
+    }
+
+    public static ContentItem Item(string guid, string name, string? appMode = AppModes.Shiny, long? bundle = 7) =>
+        new(1, guid, name, null, null, 1, "pat", appMode, bundle, null, DateTimeOffset.UnixEpoch, DateTimeOffset.UnixEpoch);
+}

@@ -1,0 +1,154 @@
+using Bunit;
+using Connect.Admin.Components.Pages;
+using Connect.Admin.Services;
+using Connect.Shared.Cluster;
+using Connect.Shared.Configuration;
+using Connect.Shared.Content;
+using Connect.Shared.Metrics;
+using Connect.Shared.Scheduling;
+using Connect.Shared.Tasks;
+using Microsoft.Extensions.DependencyInjection;
+using static Connect.Admin.Tests.FakeClusterFeed;
+using static Connect.Admin.Tests.FakeContentCatalog;
+
+namespace Connect.Admin.Tests.Pages;
+
+public sealed class ContentPagesTests : AdminTestContext
+{
+    private readonly FakeClusterFeed _feed = new();
+    private readonly ConnectOptions _options = new() { Server = { Address = "https://connect.example.org/" } };
+    private readonly FakeContentCatalog _catalog;
+
+    public ContentPagesTests()
+    {
+        _catalog = new FakeContentCatalog(_options.Scheduler);
+        Services.AddSingleton<IClusterFeed>(_feed);
+        Services.AddSingleton<IContentCatalog>(_catalog);
+        Services.AddSingleton(_options);
+    }
+
+    private static WorkerLive Worker(string guid) => new(Guid.NewGuid().ToString("N"), guid, 1, 4242, 1, 5, 100L << 20, DateTimeOffset.UnixEpoch, "Ready");
+
+    [Fact]
+    public void An_empty_server_says_nothing_is_published()
+    {
+        _feed.Publish(new ClusterSnapshot("SQLite db", 4, 4, [Node("node-a")]));
+
+        Assert.Contains("Nothing has been published yet", Render<ContentList>().Markup);
+    }
+
+    [Fact]
+    public void The_list_shows_owner_type_url_bundle_and_workers_per_running_node()
+    {
+        _catalog.Items.Add(Item("g-app", "dashboard"));
+        _catalog.Items.Add(Item("g-new", "draft", appMode: null, bundle: null));
+        _feed.Publish(new ClusterSnapshot("PostgreSQL db", 4, 4, [Node("node-a"), Node("node-b"), Node("node-c", NodeStatus.Stopped)])
+        {
+            Status =
+            [
+                Status("node-a", Settings("/m/a"), [Worker("g-app")]),
+                Status("node-b", Settings("/m/b"), [Worker("g-app"), Worker("g-app")]),
+                // A stopped node's last report is not where anything runs now.
+                Status("node-c", Settings("/m/c"), [Worker("g-app")]),
+            ],
+        });
+
+        var page = Render<ContentList>();
+
+        var rows = page.FindAll("[aria-label=Content] tbody tr").Select(r => r.TextContent).ToList();
+        Assert.Equal(2, rows.Count);
+        Assert.Contains("dashboard", rows[0]);
+        Assert.Contains("pat", rows[0]);
+        Assert.Contains("Shiny application", rows[0]);
+        Assert.Contains("https://connect.example.org/content/g-app/", rows[0]);
+        Assert.Contains("node-a: 1, node-b: 2", rows[0]);
+        Assert.DoesNotContain("node-c", rows[0]);
+        Assert.Contains("not deployed", rows[1]);
+        Assert.Contains("none yet", rows[1]);
+
+        // Live: a worker ending on node-a shows without a reload.
+        _feed.Publish(_feed.Current! with { Status = [Status("node-b", Settings("/m/b"), [Worker("g-app")])] });
+        page.WaitForAssertion(() => Assert.Contains("node-b: 1", page.Find("[aria-label=Content] tbody tr").TextContent));
+    }
+
+    [Fact]
+    public void An_item_shows_its_deploys_with_logs_bundles_schedules_and_runs()
+    {
+        var item = Item("g-rep", "report", AppModes.RmdStatic, bundle: 3);
+        var run = new JobRecord(9, 1, 2, "scheduled-render", "failed", "node-b", 4, DateTimeOffset.UnixEpoch, DateTimeOffset.UnixEpoch,
+            DateTimeOffset.UnixEpoch, 1, "R exited with 1", "jobs/9.log");
+        _catalog.Details["g-rep"] = new ContentDetails(item,
+            [new Bundle(3, 1, "bundles/3", 2048, AppModes.RmdStatic, "report.Rmd", [], DateTimeOffset.UnixEpoch)],
+            [new TaskSummary("task-1", "deploy", "node-a", true, 0, null, DateTimeOffset.UnixEpoch, DateTimeOffset.UnixEpoch)],
+            [new Schedule(2, 1, "0 6 * * *", "UTC", true, DateTimeOffset.UnixEpoch, DateTimeOffset.UnixEpoch)],
+            [run]);
+        _catalog.DeployLogs["task-1"] = ["Bundle extracted", "Output created: report.html"];
+        _feed.Publish(new ClusterSnapshot("PostgreSQL db", 4, 4, [Node("node-a")]));
+
+        var page = Render<ContentDetail>(p => p.Add(c => c.Guid, "g-rep"));
+
+        Assert.Contains("R Markdown", page.Find("[data-testid=content-summary]").TextContent);
+        Assert.Contains("3 (active)", page.Find("[aria-label=Bundles] tbody").TextContent);
+        Assert.Contains("0 6 * * *", page.Find("[aria-label=Schedules] tbody").TextContent);
+        var runRow = page.Find("[aria-label=Runs] tbody tr").TextContent;
+        Assert.Contains("failed", runRow);
+        Assert.Contains("R exited with 1", runRow);
+        Assert.Contains("succeeded", page.Find("[aria-label=Deploys] tbody tr").TextContent);
+
+        page.Find("[data-testid=show-deploy-log]").Click();
+        Assert.Contains("Output created: report.html", page.Find("[data-testid=log]").TextContent);
+
+        page.Find("[data-testid=show-run-log]").Click();
+        Assert.Equal("log of run 9", page.Find("[data-testid=log]").TextContent);
+    }
+
+    [Fact]
+    public void Runtime_settings_are_saved_within_the_limits_and_refused_beyond_them()
+    {
+        _options.Scheduler.MaxProcessesLimit = 4;
+        _catalog.Details["g-app"] = new ContentDetails(Item("g-app", "dashboard"), [], [], [], []);
+        _feed.Publish(new ClusterSnapshot("PostgreSQL db", 4, 4, [Node("node-a")]));
+        var page = Render<ContentDetail>(p => p.Add(c => c.Guid, "g-app"));
+        var maxProcesses = page.FindAll("[data-testid=runtime-settings] input")[1];
+
+        maxProcesses.Change("9");
+        page.Find("[data-testid=save-settings]").Click();
+        Assert.Contains("max_processes must be between 1 and 4 (Scheduler.MaxProcessesLimit)", page.Find("[data-testid=settings-message]").TextContent);
+        Assert.Empty(_catalog.Saved);
+
+        page.FindAll("[data-testid=runtime-settings] input")[1].Change("4");
+        page.Find("[data-testid=save-settings]").Click();
+        Assert.Contains("Saved", page.Find("[data-testid=settings-message]").TextContent);
+        Assert.Equal(4, Assert.Single(_catalog.Saved).MaxProcesses);
+        Assert.Null(_catalog.Saved[0].MinProcesses);
+    }
+
+    [Fact]
+    public void An_unknown_item_is_explained()
+    {
+        _feed.Publish(new ClusterSnapshot("PostgreSQL db", 4, 4, []));
+
+        Assert.Contains("No content item has the GUID nope", Render<ContentDetail>(p => p.Add(c => c.Guid, "nope")).Markup);
+    }
+
+    [Fact]
+    public void Jobs_lists_queued_running_and_failed_renders_with_node_and_claim_and_follows_changes()
+    {
+        _feed.Publish(new ClusterSnapshot("PostgreSQL db", 4, 4, [Node("node-a")]));
+        var page = Render<Jobs>();
+        Assert.Contains("No render is queued or running", page.Markup);
+
+        JobListing Job(long id, string status, string? node, long token) => new(
+            new JobRecord(id, 1, 1, "scheduled-render", status, node, token, DateTimeOffset.UnixEpoch, null, null, null,
+                status == "failed" ? "node-a stopped reporting" : null, null), "g-rep", "report");
+        _feed.Publish(_feed.Current! with { Jobs = [Job(1, "queued", null, 0), Job(2, "running", "node-b", 3), Job(3, "failed", "node-a", 2)] });
+
+        page.WaitForAssertion(() => Assert.Equal(3, page.FindAll("[aria-label=Jobs] tbody tr").Count));
+        var rows = page.FindAll("[aria-label=Jobs] tbody tr").Select(r => r.TextContent).ToList();
+        Assert.Contains("queued", rows[0]);
+        Assert.Contains("running", rows[1]);
+        Assert.Contains("node-b", rows[1]);
+        Assert.Contains("3", rows[1]);
+        Assert.Contains("node-a stopped reporting", rows[2]);
+    }
+}
