@@ -26,10 +26,15 @@ public sealed partial class MetricCharts : ComponentBase
     [Parameter]
     public ChartRange Range { get; set; }
 
-    /// <summary>The series over <see cref="Range"/>, summed over the histories at each time they share (by bucket start).</summary>
+    /// <summary>
+    /// The series over <see cref="Range"/>: each history (node) averaged per bucket, then summed over the histories
+    /// bucket by bucket. Averaging first matters: a node's several samples in one bucket are one reading, not many.
+    /// </summary>
     internal List<ChartPoint> Summed(string series) => Histories
-        .SelectMany(h => h.Series.TryGetValue(series, out var ranges) && ranges.TryGetValue(Range, out var points) ? points : [])
-        .GroupBy(p => Bucket(p.At))
+        .SelectMany(h => (h.Series.TryGetValue(series, out var ranges) && ranges.TryGetValue(Range, out var points) ? points : [])
+            .GroupBy(p => Bucket(p.At))
+            .Select(g => new ChartPoint(g.Key, g.Average(p => p.Value))))
+        .GroupBy(p => p.At)
         .OrderBy(g => g.Key)
         .Select(g => new ChartPoint(g.Key, g.Sum(p => p.Value)))
         .ToList();

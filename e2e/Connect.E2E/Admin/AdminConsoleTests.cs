@@ -42,6 +42,78 @@ public sealed class AdminConsoleTests(BrowserFixture browser) : IClassFixture<Br
     }
 
     [Fact]
+    public async Task The_console_follows_a_two_node_cluster_live_and_stops_a_worker()
+    {
+        await using var database = await TestDatabase.CreateAsync(DatabaseProvider.Postgres);
+        var config = database.ConfigLines + "[Metrics]\nInterval = 1s\n";
+        await using var a = NodeProcess.Start(_folder, "node-a", config);
+        await a.WaitUntilServingAsync();
+        await using var b = NodeProcess.Start(_folder, "node-b", config);
+        await b.WaitUntilServingAsync();
+        await using var admin = await AdminProcess.StartAsync(_folder, _folder.File("node-a.gcfg"));
+        await SetPasswordAsync(a, "admin");
+        var guid = await a.DeployAsync("doubler", TestBundles.ShinyApp(Runtime.ShinyAndPlumberTests.DoublingApp));
+        var console = await browser.Browser.NewPageAsync(new() { ViewportSize = new() { Width = 1400, Height = 900 } });
+        await SignInAsync(console, admin, "admin", "nodes");
+        var nodes = console.GetByRole(AriaRole.Table).GetByRole(AriaRole.Row);
+        await Assertions.Expect(nodes.Filter(new() { HasText = "node-a" })).ToContainTextAsync("Running");
+        await Assertions.Expect(nodes.Filter(new() { HasText = "node-b" })).ToContainTextAsync("Running");
+        await ScreenshotAsync(console, "cluster");
+
+        // A viewer opens the app on node B: its worker shows on node B's page, without a reload.
+        await console.GotoAsync(new Uri(admin.BaseUrl, "nodes/node-b").ToString());
+        var viewer = await browser.Browser.NewPageAsync();
+        await viewer.GotoAsync(new Uri(b.BaseUrl, $"content/{guid}/").ToString());
+        await viewer.GetByLabel("Number").FillAsync("21");
+        await viewer.GetByRole(AriaRole.Button, new() { Name = "Double it" }).ClickAsync();
+        await Assertions.Expect(viewer.Locator("#result")).ToHaveTextAsync("Result: 42");
+        var workerRow = console.Locator("[aria-label=Workers] tbody tr").Filter(new() { HasText = guid });
+        await Assertions.Expect(workerRow).ToBeVisibleAsync();
+        var pid = (await b.WorkersOfAsync(guid)).Single().GetProperty("pid").GetInt32();
+        await Assertions.Expect(workerRow).ToContainTextAsync(pid.ToString(System.Globalization.CultureInfo.InvariantCulture));
+
+        // The node's charts fill with samples (published every 10 s).
+        await Assertions.Expect(console.GetByTestId("chart-workers")).ToContainTextAsync("points", new() { Timeout = 30_000 });
+        await ScreenshotAsync(console, "node");
+
+        // Stopping it from the console ends the R process.
+        await workerRow.GetByTestId("stop-worker").ClickAsync();
+        await Wait.UntilAsync(() => Task.FromResult(!Directory.Exists($"/proc/{pid}")), $"R process {pid} to end");
+        await Assertions.Expect(console.GetByText("No R process is running on this node.")).ToBeVisibleAsync();
+
+        // The content page shows the deploy and its log.
+        await console.GotoAsync(new Uri(admin.BaseUrl, "content").ToString());
+        await Assertions.Expect(console.Locator("[aria-label=Content] tbody tr").Filter(new() { HasText = "doubler" })).ToContainTextAsync("Shiny application");
+        await ScreenshotAsync(console, "content-list");
+        await console.GetByRole(AriaRole.Link, new() { Name = "doubler" }).ClickAsync();
+        await console.GetByTestId("show-deploy-log").First.ClickAsync();
+        await Assertions.Expect(console.GetByTestId("log")).ToContainTextAsync($"is now live at /content/{guid}/");
+        await ScreenshotAsync(console, "content");
+
+        await console.GotoAsync(new Uri(admin.BaseUrl, "metrics").ToString());
+        await Assertions.Expect(console.GetByTestId("chart-host.memory").First).ToContainTextAsync("points", new() { Timeout = 30_000 });
+        await ScreenshotAsync(console, "metrics");
+        await console.GotoAsync(new Uri(admin.BaseUrl, "jobs").ToString());
+        await ScreenshotAsync(console, "jobs");
+
+        // Node A dies without a word: the cluster page turns it stale by itself.
+        await console.GotoAsync(new Uri(admin.BaseUrl, "nodes").ToString());
+        await Assertions.Expect(nodes.Filter(new() { HasText = "node-a" })).ToContainTextAsync("Running");
+        a.Kill();
+        await Assertions.Expect(nodes.Filter(new() { HasText = "node-a" })).ToContainTextAsync("Heartbeat stale", new() { Timeout = 30_000 });
+        await Assertions.Expect(nodes.Filter(new() { HasText = "node-b" })).ToContainTextAsync("Running");
+    }
+
+    /// <summary>Saves the page for the README when <c>CONNECT_SCREENSHOTS</c> names a folder (bench/screenshots.sh sets it).</summary>
+    private static async Task ScreenshotAsync(IPage page, string name)
+    {
+        if (Environment.GetEnvironmentVariable("CONNECT_SCREENSHOTS") is { Length: > 0 } folder)
+        {
+            await page.ScreenshotAsync(new() { Path = Path.Combine(folder, $"{name}.png"), FullPage = true });
+        }
+    }
+
+    [Fact]
     public async Task Only_administrators_get_in_and_other_host_names_are_refused()
     {
         await using var node = NodeProcess.Start(_folder, "node", "");

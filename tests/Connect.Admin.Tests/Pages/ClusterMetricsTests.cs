@@ -25,19 +25,20 @@ public sealed class ClusterMetricsTests : AdminTestContext
         });
 
     [Fact]
-    public void The_cluster_charts_sum_the_nodes_at_each_time()
+    public void The_cluster_charts_average_each_node_then_sum_the_nodes_at_each_time()
     {
         var t = new DateTimeOffset(2026, 11, 28, 12, 0, 0, TimeSpan.Zero);
         _feed.Publish(new ClusterSnapshot("PostgreSQL db", 4, 4, [Node("a"), Node("b")])
         {
-            // Node b samples 2 s after node a: both land in the same 30-second point.
-            Status = [Status("a", Settings("/m/a"), history: Workers((t, 2), (t.AddMinutes(1), 3))),
+            // Node b samples 2 s after node a: both land in the same 30-second point. Node a's two samples in
+            // the last point are one reading of it (their average, 4), not two.
+            Status = [Status("a", Settings("/m/a"), history: Workers((t, 2), (t.AddMinutes(1), 3), (t.AddMinutes(1).AddSeconds(10), 5))),
                       Status("b", Settings("/m/b"), history: Workers((t.AddSeconds(2), 1), (t.AddMinutes(1).AddSeconds(2), 4)))],
         });
 
         var page = Render<ClusterMetrics>();
 
         Assert.Contains("2 of 2 nodes have published metrics", page.Markup);
-        Assert.Contains("latest 7 · 2 points", page.Find("[data-testid=chart-workers]").TextContent);
+        Assert.Contains("latest 8 · 2 points", page.Find("[data-testid=chart-workers]").TextContent);
     }
 }
