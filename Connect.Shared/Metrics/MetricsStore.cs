@@ -26,7 +26,7 @@ public enum ChartRange
 /// A node's own metrics: one SQLite file under <c>Metrics.DataPath</c>. Samples are kept raw for a day; every
 /// sample also goes into its minute's and its hour's running average at once (no rollup job to fall behind),
 /// and those are kept for 30 days and a year. Old rows are pruned as samples arrive, so the file stops
-/// growing after a year (see the README for its size).
+/// growing after a year (see the README for its size, measured by bench/metrics-year.sh).
 /// </summary>
 public sealed class MetricsStore : IDisposable
 {
@@ -36,10 +36,17 @@ public sealed class MetricsStore : IDisposable
 
     private static readonly TimeSpan PruneEvery = TimeSpan.FromMinutes(10);
 
+    /// <summary>
+    /// Pages freed by pruning are reused by the next inserts, so the file holds steady; once a day the spare ones
+    /// (say, of a content item that stopped running) go back to the file system.
+    /// </summary>
+    private static readonly TimeSpan CompactEvery = TimeSpan.FromDays(1);
+
     private readonly SqliteConnection _connection;
     private readonly Lock _lock = new();
     private readonly Dictionary<string, long> _seriesIds = new(StringComparer.Ordinal);
     private DateTimeOffset _lastPrune = DateTimeOffset.MinValue;
+    private DateTimeOffset _lastCompact = DateTimeOffset.MinValue;
     private (SqliteCommand Raw, SqliteCommand Minute, SqliteCommand Hour)? _write;
 
     public MetricsStore(string directory)
@@ -91,6 +98,11 @@ public sealed class MetricsStore : IDisposable
             }
 
             transaction.Commit();
+            if (at - _lastCompact >= CompactEvery)
+            {
+                _lastCompact = at;
+                _connection.Execute("PRAGMA incremental_vacuum");
+            }
         }
     }
 
@@ -119,15 +131,6 @@ public sealed class MetricsStore : IDisposable
             Command("INSERT OR REPLACE INTO raw (series, at, value) VALUES (@series, @at, @value)"),
             Command("INSERT INTO minute (series, at, sum, count) VALUES (@series, @at, @value, 1) ON CONFLICT (series, at) DO UPDATE SET sum = sum + excluded.sum, count = count + 1"),
             Command("INSERT INTO hour (series, at, sum, count) VALUES (@series, @at, @value, 1) ON CONFLICT (series, at) DO UPDATE SET sum = sum + excluded.sum, count = count + 1"));
-    }
-
-    /// <summary>Gives freed pages back to the file system (after pruning, the file would otherwise keep its high-water size).</summary>
-    public void Compact()
-    {
-        lock (_lock)
-        {
-            _connection.Execute("PRAGMA incremental_vacuum");
-        }
     }
 
     /// <summary>The series' points over <paramref name="range"/> up to <paramref name="now"/>, oldest first.</summary>
