@@ -39,5 +39,8 @@ public sealed partial class Nodes : ClusterPage
         (offset >= TimeSpan.Zero ? "+" : "") + offset.TotalMilliseconds.ToString("0", CultureInfo.InvariantCulture) + " ms";
 
     internal static string FormatBytes(long bytes) =>
-        bytes >= 1L << 30 ? $"{bytes / (double)(1L << 30):0.0} GiB" : $"{bytes / (double)(1L << 20):0} MiB";
+        bytes >= 1L << 30 ? $"{bytes / (double)(1L << 30):0.0} GiB"
+        : bytes >= 1L << 20 ? $"{bytes / (double)(1L << 20):0} MiB"
+        : bytes >= 1L << 10 ? $"{bytes / 1024.0:0} KiB"
+        : $"{bytes} B";
 }

@@ -41,4 +41,17 @@ public sealed class ClusterMetricsTests : AdminTestContext
         Assert.Contains("2 of 2 nodes have published metrics", page.Markup);
         Assert.Contains("latest 8 · 2 points", page.Find("[data-testid=chart-workers]").TextContent);
     }
+
+    [Fact]
+    public void Without_published_metrics_every_chart_says_it_has_no_samples()
+    {
+        _feed.Publish(new ClusterSnapshot("SQLite db", 4, 4, [Node("a")]) { Status = [Status("a", Settings("/m/a"))] });
+
+        var page = Render<ClusterMetrics>();
+
+        Assert.Contains("0 of 1 nodes have published metrics", page.Markup);
+        Assert.All(page.FindAll("[data-testid^=chart-]").Where(c => c.GetAttribute("data-testid") != "chart-latest"),
+            chart => Assert.Contains("No samples in this range yet", chart.TextContent));
+        Assert.Empty(page.FindAll("[data-testid=chart-latest]"));
+    }
 }

@@ -89,6 +89,7 @@ public sealed class ContentPagesTests : AdminTestContext
 
         Assert.Contains("R Markdown", page.Find("[data-testid=content-summary]").TextContent);
         Assert.Contains("3 (active)", page.Find("[aria-label=Bundles] tbody").TextContent);
+        Assert.Contains("2 KiB", page.Find("[aria-label=Bundles] tbody").TextContent);
         Assert.Contains("0 6 * * *", page.Find("[aria-label=Schedules] tbody").TextContent);
         var runRow = page.Find("[aria-label=Runs] tbody tr").TextContent;
         Assert.Contains("failed", runRow);
