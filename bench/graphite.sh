@@ -51,33 +51,16 @@ start_carbon() {
 }
 start_carbon
 
-cat > "$work/connect.gcfg" <<CFG
-[Server]
-DataDir = $work/data
-[HTTP]
-Listen = 127.0.0.1:$node_port
-[Metrics]
+. bench/lib/node.sh
+start_node "$node_port" "[Metrics]
 Interval = 1s
 Graphite = true
 GraphiteHost = 127.0.0.1
-GraphitePort = $carbon_port
-CFG
-dotnet Connect.Runtime/bin/Release/net10.0/connect.dll run --config "$work/connect.gcfg" > "$work/node.log" 2>&1 &
-node_pid=$!
-for _ in $(seq 1 100); do curl -fs -o /dev/null "http://127.0.0.1:$node_port/__ping__" && break; sleep 0.2; done
-key=$(cat "$work/data/admin-api-key")
-api() { curl -fs -H "Authorization: Key $key" -H 'Content-Type: application/json' "$@"; }
-field() { sed -n "s/.*\"$1\":\"\\([^\"]*\\)\".*/\\1/p"; }
-base="http://127.0.0.1:$node_port/__api__/v1"
+GraphitePort = $carbon_port"
 mkdir -p "$work/site"
 head -c 2048 /dev/urandom | base64 > "$work/site/index.html"
 printf '{"version":1,"metadata":{"appmode":"static","primary_html":"index.html"},"packages":null}' > "$work/site/manifest.json"
-tar -czf "$work/site.tar.gz" -C "$work/site" .
-guid=$(api -X POST -d '{"name":"site"}' "$base/content" | field guid)
-api -X PATCH -d '{"access_type":"all"}' "$base/content/$guid" >/dev/null
-bundle=$(curl -fs -H "Authorization: Key $key" --data-binary "@$work/site.tar.gz" "$base/content/$guid/bundles" | field id)
-task=$(api -X POST -d "{\"bundle_id\":\"$bundle\"}" "$base/content/$guid/deploy" | field task_id)
-for _ in $(seq 1 100); do api "$base/tasks/$task" | grep -q '"finished":true' && break; sleep 0.2; done
+guid=$(deploy site "$work/site")
 url="http://127.0.0.1:$node_port/content/$guid/"
 
 measure() { # label

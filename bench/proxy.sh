@@ -21,34 +21,11 @@ cleanup() {
 }
 trap cleanup EXIT
 
-cat > "$work/connect.gcfg" <<CFG
-[Server]
-DataDir = $work/data
-[HTTP]
-Listen = 127.0.0.1:$node_port
-[Scheduler]
+. bench/lib/node.sh
+start_node "$node_port" "[Scheduler]
 MaxProcesses = 1
 MaxConnsPerProcess = 1000
-IdleTimeout = 30m
-CFG
-dotnet Connect.Runtime/bin/Release/net10.0/connect.dll run --config "$work/connect.gcfg" > "$work/node.log" 2>&1 &
-node_pid=$!
-for _ in $(seq 1 100); do curl -fs -o /dev/null "http://127.0.0.1:$node_port/__ping__" && break; sleep 0.2; done
-key=$(cat "$work/data/admin-api-key")
-api() { curl -fs -H "Authorization: Key $key" "$@"; }
-field() { sed -n "s/.*\"$1\":\"\\([^\"]*\\)\".*/\\1/p"; }
-
-deploy() { # name, folder -> guid
-  local guid bundle task
-  guid=$(api -X POST -H 'Content-Type: application/json' -d "{\"name\":\"$1\"}" "http://127.0.0.1:$node_port/__api__/v1/content" | field guid)
-  # Measured as anonymous viewers see it: content is private (acl) unless opened.
-  api -X PATCH -H 'Content-Type: application/json' -d '{"access_type":"all"}' "http://127.0.0.1:$node_port/__api__/v1/content/$guid" >/dev/null
-  tar -czf "$work/$1.tar.gz" -C "$2" .
-  bundle=$(api -X POST --data-binary "@$work/$1.tar.gz" "http://127.0.0.1:$node_port/__api__/v1/content/$guid/bundles" | field id)
-  task=$(api -X POST -H 'Content-Type: application/json' -d "{\"bundle_id\":\"$bundle\"}" "http://127.0.0.1:$node_port/__api__/v1/content/$guid/deploy" | field task_id)
-  for _ in $(seq 1 100); do api "http://127.0.0.1:$node_port/__api__/v1/tasks/$task" | grep -q '"finished":true' && break; sleep 0.2; done
-  echo "$guid"
-}
+IdleTimeout = 30m"
 
 mkdir -p "$work/api" "$work/site" "$work/shiny" "$work/echo"
 printf 'library(shiny)\nshinyApp(fluidPage(numericInput("n", "n", 0), textOutput("out")), function(input, output) output$out <- renderText(paste("n is", input$n)))\n' > "$work/echo/app.R"
