@@ -211,9 +211,9 @@ internal static class ContentApi
             });
         }
 
-        v1.MapGet("/tasks/{id}", async (string id, int? first, ClaimsPrincipal principal, TaskRepository tasks, CancellationToken ct) =>
+        v1.MapGet("/tasks/{id}", async (string id, int? first, ClaimsPrincipal principal, TaskRepository tasks, Connect.Shared.Cluster.NodeHeartbeat heartbeat, CancellationToken ct) =>
         {
-            var (task, error) = await TaskAccess.GetAsync(tasks, Caller.From(principal), id, first ?? 0, ct);
+            var (task, error) = await TaskAccess.GetAsync(tasks, heartbeat, Caller.From(principal), id, first ?? 0, ct);
             return error ?? Results.Json(TaskJson.From(task!));
         });
 

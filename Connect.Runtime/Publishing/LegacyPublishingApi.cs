@@ -1,6 +1,7 @@
 using System.Security.Claims;
 using Connect.Runtime.Authentication;
 using Connect.Runtime.Hosting;
+using Connect.Shared.Cluster;
 using Connect.Shared.Configuration;
 using Connect.Shared.Content;
 using Connect.Shared.Tasks;
@@ -124,9 +125,9 @@ internal static class LegacyPublishingApi
             return error ?? Results.Json(new { stopped = pool.StopContent(content!.Id) });
         });
 
-        api.MapGet("/tasks/{id}", async (string id, HttpContext context, ClaimsPrincipal principal, TaskRepository tasks, CancellationToken ct) =>
+        api.MapGet("/tasks/{id}", async (string id, HttpContext context, ClaimsPrincipal principal, TaskRepository tasks, NodeHeartbeat heartbeat, CancellationToken ct) =>
         {
-            var (task, error) = await TaskAccess.GetAsync(tasks, Caller.From(principal), id, QueryInt(context, "first_status") ?? 0, ct);
+            var (task, error) = await TaskAccess.GetAsync(tasks, heartbeat, Caller.From(principal), id, QueryInt(context, "first_status") ?? 0, ct);
             return error ?? Results.Json(LegacyTaskJson.From(task!));
         });
     }
@@ -178,10 +179,17 @@ internal static class LegacyPublishingApi
 
 internal static class TaskAccess
 {
+    /// <summary>
+    /// Holders re-heartbeat their tasks within a few seconds of the database coming back; until then a task
+    /// is not judged abandoned by this node (a database outage longer than the abandon timeout would otherwise
+    /// fail every deploy in flight, though their nodes finish them).
+    /// </summary>
+    private static readonly TimeSpan OutageGrace = TaskRepository.HeartbeatInterval * 3;
+
     /// <summary>A task for the user who started it (or an administrator).</summary>
-    public static async Task<(TaskState? Task, IResult? Error)> GetAsync(TaskRepository tasks, Caller caller, string id, int first, CancellationToken ct)
+    public static async Task<(TaskState? Task, IResult? Error)> GetAsync(TaskRepository tasks, NodeHeartbeat heartbeat, Caller caller, string id, int first, CancellationToken ct)
     {
-        var task = await tasks.GetAsync(id, first, ct);
+        var task = await tasks.GetAsync(id, first, ct, judgeAbandonment: !heartbeat.RecentlyCutOff(OutageGrace));
         if (task is null)
         {
             return (null, ApiErrors.NotFound($"task {id} does not exist"));

@@ -21,6 +21,17 @@ public sealed partial class NodeHeartbeat(
     /// <summary>Since when heartbeats have been failing (the database cannot be reached), or null while they succeed.</summary>
     public DateTimeOffset? DatabaseUnreachableSince { get; private set; }
 
+    /// <summary>When heartbeats last succeeded again after failing.</summary>
+    public DateTimeOffset? DatabaseBackAt { get; private set; }
+
+    /// <summary>
+    /// True while this node cannot reach the database, and for <paramref name="grace"/> after it can again. Every
+    /// node's heartbeats stop during a database outage, so until the nodes have had time to heartbeat again, a
+    /// stale heartbeat says nothing about whether its node is alive.
+    /// </summary>
+    public bool RecentlyCutOff(TimeSpan grace) =>
+        DatabaseUnreachableSince is not null || DatabaseBackAt is { } back && clock.GetUtcNow() - back < grace;
+
     public override async Task StartAsync(CancellationToken cancellationToken)
     {
         await registry.RegisterAsync(identity, cancellationToken);
@@ -60,7 +71,12 @@ public sealed partial class NodeHeartbeat(
                 }
 
                 ClockOffset = offset;
-                DatabaseUnreachableSince = null;
+                if (DatabaseUnreachableSince is not null)
+                {
+                    DatabaseBackAt = clock.GetUtcNow();
+                    DatabaseUnreachableSince = null;
+                }
+
                 var now = clock.GetUtcNow();
                 if (offset.Value.Duration() > options.Node.MaxClockSkew && now - _lastSkewWarning >= SkewWarningEvery)
                 {

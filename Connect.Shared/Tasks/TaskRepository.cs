@@ -181,9 +181,10 @@ public sealed class TaskRepository(ConnectDatabase database)
     /// <summary>
     /// The task with its output from line <paramref name="first"/> on. A task whose node has stopped
     /// or gone missing can never finish, so it is finished here as failed instead of leaving its
-    /// client polling for ever.
+    /// client polling for ever. With <paramref name="judgeAbandonment"/> false (the asker has just been cut off
+    /// from the database, as every holder was) a stale heartbeat is not held against the task.
     /// </summary>
-    public async Task<TaskState?> GetAsync(string id, int first = 0, CancellationToken cancellationToken = default)
+    public async Task<TaskState?> GetAsync(string id, int first = 0, CancellationToken cancellationToken = default, bool judgeAbandonment = true)
     {
         first = Math.Max(0, first);
         await using var connection = await database.OpenAsync(cancellationToken);
@@ -198,7 +199,7 @@ public sealed class TaskRepository(ConnectDatabase database)
             return null;
         }
 
-        var abandoned = row.Finished != 0 ? null
+        var abandoned = row.Finished != 0 || !judgeAbandonment ? null
             : row.NodeStoppedAt is not null || row.NodeHeartbeatAt is { } beat && row.DatabaseNow - beat > NodeRegistry.MissingAfter.TotalMilliseconds
                 ? $"node {row.Node} stopped before finishing this task; nothing of it went live. Run it again."
             : row.HeartbeatAt is { } held && row.DatabaseNow - held > AbandonedAfter.TotalMilliseconds
@@ -212,7 +213,7 @@ public sealed class TaskRepository(ConnectDatabase database)
                 await AppendAsync(id, [$"Deploy failed: {abandoned}"], cancellationToken);
             }
 
-            return await GetAsync(id, first, cancellationToken);
+            return await GetAsync(id, first, cancellationToken, judgeAbandonment);
         }
 
         var lines = (await connection.QueryAsync<string>(
