@@ -52,6 +52,7 @@ internal static class ConnectCommand
         var migrate = new Command("migrate", "Bring the database schema up to this binary's version, then exit");
         migrate.SetAction(async (_, _) => await WithConfigAsync(args, stderr, options => MigrateAsync(options, stdout, stderr)));
         root.Subcommands.Add(migrate);
+        root.Subcommands.Add(OperationsCommands.MigrateDatabase(args, stdout, stderr));
 
         root.Subcommands.Add(UserCommands.Users(args, stdout, stderr, stdin));
         root.Subcommands.Add(UserCommands.Keys(args, stdout, stderr));
