@@ -53,6 +53,8 @@ internal static class ConnectCommand
         migrate.SetAction(async (_, _) => await WithConfigAsync(args, stderr, options => MigrateAsync(options, stdout, stderr)));
         root.Subcommands.Add(migrate);
         root.Subcommands.Add(OperationsCommands.MigrateDatabase(args, stdout, stderr));
+        root.Subcommands.Add(OperationsCommands.Backup(args, stdout, stderr));
+        root.Subcommands.Add(OperationsCommands.Restore(args, stdout, stderr));
 
         root.Subcommands.Add(UserCommands.Users(args, stdout, stderr, stdin));
         root.Subcommands.Add(UserCommands.Keys(args, stdout, stderr));

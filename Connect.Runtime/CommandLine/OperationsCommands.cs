@@ -5,7 +5,7 @@ using Connect.Shared.Operations;
 
 namespace Connect.Runtime.CommandLine;
 
-/// <summary>The lifecycle verbs: moving a single node's database to PostgreSQL.</summary>
+/// <summary>The lifecycle verbs: moving a single node's database to PostgreSQL, backup and restore.</summary>
 internal static class OperationsCommands
 {
     /// <summary>The requirement's words (§6.4), given to anyone who asks for the way back.</summary>
@@ -74,5 +74,44 @@ internal static class OperationsCommands
             }
         }));
         return command;
+    }
+
+    public static Command Backup(string[] args, TextWriter stdout, TextWriter stderr)
+    {
+        var output = new Option<string>("--out") { Description = "A new (or empty) folder for the backup", HelpName = "DIR", Required = true };
+        var command = new Command("backup", "Back up the database and the data directory together, consistently, while viewers are served") { output };
+        command.SetAction(async (parsed, ct) => await ConnectCommand.WithConfigAsync(args, stderr, async options =>
+        {
+            await using var database = ConnectDatabase.Create(options);
+            return await RefusalsAsync(stderr, () => new Operations.Backup(options, database, stdout).RunAsync(parsed.GetValue(output)!, ct));
+        }));
+        return command;
+    }
+
+    public static Command Restore(string[] args, TextWriter stdout, TextWriter stderr)
+    {
+        var from = new Option<string>("--from") { Description = "A backup made by connect backup", HelpName = "DIR", Required = true };
+        var command = new Command("restore", "Check a backup file by file, then restore it into the configured (empty) database and data directory") { from };
+        command.SetAction(async (parsed, ct) => await ConnectCommand.WithConfigAsync(args, stderr, async options =>
+        {
+            await using var database = ConnectDatabase.Create(options);
+            return await RefusalsAsync(stderr, () => new Operations.Restore(options, database, stdout).RunAsync(parsed.GetValue(from)!, ct));
+        }));
+        return command;
+    }
+
+    /// <summary>Runs a backup or restore; a refusal, an unreachable database or a failed tool is one line and exit code 1.</summary>
+    private static async Task<int> RefusalsAsync(TextWriter stderr, Func<Task> work)
+    {
+        try
+        {
+            await work();
+            return ExitCodes.Ok;
+        }
+        catch (Exception e) when (e is Operations.BackupRefused or InvalidOperationException or IOException or UnauthorizedAccessException || DatabaseErrors.IsConnectionProblem(e))
+        {
+            await stderr.WriteLineAsync($"connect: {e.Message}");
+            return ExitCodes.Failed;
+        }
     }
 }

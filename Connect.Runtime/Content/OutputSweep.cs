@@ -1,6 +1,7 @@
 using Connect.Shared.Configuration;
 using Connect.Shared.Content;
 using Connect.Shared.Data;
+using Connect.Shared.Operations;
 
 namespace Connect.Runtime.Content;
 
@@ -9,7 +10,7 @@ namespace Connect.Runtime.Content;
 /// which takes what a crash left, then hourly, so a report rendered every few minutes does not fill the disk
 /// over the years. Every node sweeps; they agree on what is needed, as that is read from the database.
 /// </summary>
-internal sealed partial class OutputSweep(RenderedOutputs outputs, ConnectOptions options, TimeProvider clock, ILogger<OutputSweep> logger) : BackgroundService
+internal sealed partial class OutputSweep(RenderedOutputs outputs, MaintenancePause pause, ConnectOptions options, TimeProvider clock, ILogger<OutputSweep> logger) : BackgroundService
 {
     private static readonly TimeSpan FirstSweep = TimeSpan.FromMinutes(1);
     private static readonly TimeSpan Interval = TimeSpan.FromHours(1);
@@ -35,6 +36,12 @@ internal sealed partial class OutputSweep(RenderedOutputs outputs, ConnectOption
     {
         try
         {
+            // A backup is copying outputs; the next hourly pass sweeps them.
+            if (await pause.ActiveAsync(cancellationToken) is not null)
+            {
+                return;
+            }
+
             var removed = await outputs.SweepAsync(options.DataDir, clock.GetUtcNow(), cancellationToken);
             if (removed.Count > 0)
             {

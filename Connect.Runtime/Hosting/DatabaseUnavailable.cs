@@ -32,6 +32,11 @@ internal static partial class DatabaseUnavailable
                     await ContentEndpoint.Page(HttpStatusCode.ServiceUnavailable, "Temporarily unavailable", message).ExecuteAsync(context);
                 }
             }
+            catch (Operations.MaintenancePausedException e) when (!context.Response.HasStarted && !context.RequestAborted.IsCancellationRequested)
+            {
+                context.Response.Headers.RetryAfter = "30";
+                await ApiErrors.WriteAsync(context, StatusCodes.Status503ServiceUnavailable, e.Message);
+            }
             catch (Exception e) when (DatabaseErrors.IsDiskFull(e) && !context.Response.HasStarted && !context.RequestAborted.IsCancellationRequested)
             {
                 // Said as it is, and without promising that nothing was changed: a write may have gone half-way.

@@ -88,7 +88,7 @@ internal static class ContentApi
             return Results.Json(ContentJson.From((await contents.GetAsync(content.Id, ct))!, ContentUrls.BaseUrl(context, options)));
         });
 
-        v1.MapDelete("/content/{guid}", async (string guid, ClaimsPrincipal principal, ContentRepository contents, BundleStore store, Content.ContentLookup lookup, CancellationToken ct) =>
+        v1.MapDelete("/content/{guid}", async (string guid, ClaimsPrincipal principal, ContentRepository contents, BundleStore store, Content.ContentLookup lookup, Operations.MaintenanceGate maintenance, CancellationToken ct) =>
         {
             var (content, error) = await ContentAccess.ForChangeAsync(contents, Caller.From(principal), guid, ct);
             if (error is not null)
@@ -96,6 +96,7 @@ internal static class ContentApi
                 return error;
             }
 
+            await maintenance.WaitAsync(ct);
             // Rows first: once they are gone nothing serves the files, so removing them cannot break a request mid-way.
             await contents.DeleteAsync(content!.Id, ct);
             lookup.Forget(content.Guid);

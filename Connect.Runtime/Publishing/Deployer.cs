@@ -19,6 +19,7 @@ internal sealed partial class Deployer(
     NodeIdentity node,
     Content.ContentLookup lookup,
     DeployQueue queue,
+    Operations.MaintenanceGate maintenance,
     ILogger<Deployer> logger)
 {
     /// <summary>How long a finished deploy keeps trying to record its result while the database is away.</summary>
@@ -26,6 +27,7 @@ internal sealed partial class Deployer(
 
     public async Task<string> StartAsync(ContentItem content, Bundle bundle, long userId)
     {
+        await maintenance.WaitAsync(CancellationToken.None);
         var task = await tasks.CreateHeldAsync("deploy", node.Name, node.InstanceId, content.Id, userId);
         queue.Enqueue(stopping => HoldAsync(task, content, stopping, (output, held) => DeployAsync(task, output, content, bundle, held)));
         return task.Id;
@@ -34,6 +36,7 @@ internal sealed partial class Deployer(
     /// <summary>Re-renders the active R Markdown bundle as a task on this node; the old output serves until the new one succeeds.</summary>
     public async Task<string> StartRenderAsync(ContentItem content, Bundle bundle, long userId)
     {
+        await maintenance.WaitAsync(CancellationToken.None);
         var task = await tasks.CreateHeldAsync("render", node.Name, node.InstanceId, content.Id, userId);
         queue.Enqueue(stopping => HoldAsync(task, content, stopping, (output, held) => RerenderAsync(task, output, content, bundle, held)));
         return task.Id;

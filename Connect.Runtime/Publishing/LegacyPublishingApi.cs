@@ -146,6 +146,8 @@ internal static class LegacyPublishingApi
             limit.MaxRequestBodySize = null;
         }
 
+        // A backup copies bundles: a new one waits until it is done.
+        await context.RequestServices.GetRequiredService<Operations.MaintenanceGate>().WaitAsync(ct);
         var result = await store.UploadAsync(content, context.Request.Body, ct);
         return result.Bundle is null ? (null, ApiErrors.Result(result.Status, result.Error!)) : (result.Bundle, null);
     }

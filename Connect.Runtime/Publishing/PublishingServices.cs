@@ -21,6 +21,8 @@ internal static class PublishingServices
         services.AddSingleton<DeployQueue>();
         services.AddHostedService(sp => sp.GetRequiredService<DeployQueue>());
         services.AddSingleton<Deployer>();
+        services.AddSingleton<Connect.Shared.Operations.MaintenancePause>();
+        services.AddSingleton<Operations.MaintenanceGate>();
         services.AddSingleton<ContentLookup>();
         services.AddSingleton<RenderedOutputs>();
         services.AddHostedService<OutputSweep>();

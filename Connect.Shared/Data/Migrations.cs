@@ -206,6 +206,15 @@ public static class Migrations
                 result TEXT
             );
             """),
+        new(5, "maintenance pause for consistent backups", """
+            CREATE TABLE maintenance (
+                id INTEGER PRIMARY KEY,
+                holder TEXT NOT NULL,
+                reason TEXT NOT NULL,
+                started_at BIGINT NOT NULL,
+                heartbeat_at BIGINT NOT NULL
+            );
+            """),
     ];
 
     public static int Latest => All[^1].Version;

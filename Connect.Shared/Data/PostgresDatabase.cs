@@ -33,6 +33,9 @@ public sealed class PostgresDatabase : ConnectDatabase
 
     public override DatabaseProvider Provider => DatabaseProvider.Postgres;
 
+    /// <summary>The full connection string, password included: for PostgreSQL's own tools (backup, restore), never for output.</summary>
+    public string ConnectionString => _connectionString;
+
     public override string Description { get; }
 
     protected override string NowMilliseconds => "CAST(EXTRACT(EPOCH FROM clock_timestamp()) * 1000 AS BIGINT)";

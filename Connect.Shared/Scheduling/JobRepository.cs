@@ -24,6 +24,7 @@ public sealed class JobRepository(ConnectDatabase database)
     public async Task<ClaimedJob?> ClaimAsync(string node, TimeSpan abandonAfter, CancellationToken cancellationToken = default)
     {
         await using var connection = await database.OpenAsync(cancellationToken);
+        // Nothing is claimed while a maintenance pause (a backup) holds: the pause is part of the claim's own statement.
         var row = await connection.QuerySingleOrDefaultAsync<ClaimRow>(database.Sql("""
             UPDATE jobs SET status = 'running', node = @node, claim_token = claim_token + 1,
                 heartbeat_at = {{NOW}}, started_at = {{NOW}}, finished_at = NULL, exit_code = NULL, error = NULL
@@ -33,8 +34,9 @@ public sealed class JobRepository(ConnectDatabase database)
                 ORDER BY due_at, id
                 LIMIT 1
                 {{SKIP_LOCKED}})
+            AND {{NOT_PAUSED}}
             RETURNING id, content_id, schedule_id, claim_token, due_at
-            """), new { node, abandonMs = (long)abandonAfter.TotalMilliseconds });
+            """.Replace("{{NOT_PAUSED}}", Operations.MaintenancePause.NotPausedSql, StringComparison.Ordinal)), new { node, abandonMs = (long)abandonAfter.TotalMilliseconds });
         return row is null ? null : new ClaimedJob(row.Id, row.ContentId, row.ScheduleId, row.ClaimToken, DateTimeOffset.FromUnixTimeMilliseconds(row.DueAt));
     }
 

@@ -24,10 +24,13 @@ public sealed class NodeProcess : DotnetProcess
     public Task<(int ExitCode, string Output)> RunCommandAsync(params string[] args) => RunCommandWithInputAsync(null, args);
 
     /// <summary>Runs a <c>connect</c> command against this node's configuration, with <paramref name="input"/> on its standard input.</summary>
-    public async Task<(int ExitCode, string Output)> RunCommandWithInputAsync(string? input, params string[] args)
+    public Task<(int ExitCode, string Output)> RunCommandWithInputAsync(string? input, params string[] args) => RunCommandAsync(ConfigPath, input, args);
+
+    /// <summary>Runs a <c>connect</c> command against any configuration file (one no node runs with yet, say).</summary>
+    public static async Task<(int ExitCode, string Output)> RunCommandAsync(string configPath, string? input, params string[] args)
     {
-        await using var command = new DotnetProcess(RepositoryPaths.ConnectDll, [.. args, "--config", ConfigPath], Path.GetDirectoryName(ConfigPath)!, input: input);
-        var exitCode = await command.WaitForExitAsync();
+        await using var command = new DotnetProcess(RepositoryPaths.ConnectDll, [.. args, "--config", configPath], Path.GetDirectoryName(configPath)!, input: input);
+        var exitCode = await command.WaitForExitAsync(TimeSpan.FromMinutes(3));
         return (exitCode, command.Output.Trim());
     }
 
@@ -53,6 +56,13 @@ public sealed class NodeProcess : DotnetProcess
     public static NodeProcess Start(TempDirectory folder, string name, string configLines, IReadOnlyDictionary<string, string>? environment = null, string verb = "run")
     {
         var port = FreePort.Next();
+        var config = WriteConfig(folder, name, configLines, port);
+        return new NodeProcess(config, folder.Path, port, environment, verb);
+    }
+
+    /// <summary>Writes the config file <see cref="Start"/> would (data in <c>{folder}/data</c>) and returns its path.</summary>
+    public static string WriteConfig(TempDirectory folder, string name, string configLines, int port = 3939)
+    {
         var config = folder.File($"{name}.gcfg");
         File.WriteAllText(config, $"""
             [Node]
@@ -63,7 +73,7 @@ public sealed class NodeProcess : DotnetProcess
             DataDir = {folder.File("data")}
             {configLines}
             """);
-        return new NodeProcess(config, folder.Path, port, environment, verb);
+        return config;
     }
 
     public async Task WaitUntilServingAsync(TimeSpan? timeout = null) =>

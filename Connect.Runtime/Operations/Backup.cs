@@ -1,0 +1,208 @@
+using System.Diagnostics;
+using Connect.Runtime.Hosting;
+using Connect.Shared.Configuration;
+using Connect.Shared.Data;
+using Connect.Shared.Operations;
+using Dapper;
+using Microsoft.Data.Sqlite;
+
+namespace Connect.Runtime.Operations;
+
+/// <summary>Why a backup or restore did not happen (or stopped); the message names the problem.</summary>
+internal sealed class BackupRefused(string message) : Exception(message);
+
+/// <summary>
+/// A consistent backup of the database and the data directory together, taken while viewers keep being served:
+/// a cluster-wide maintenance pause holds every change to the data directory (deploys, renders, uploads and
+/// deletions wait; running Shiny sessions and APIs go on), in-flight deploys and renders are let finish, then the
+/// database is copied (SQLite's online backup, or <c>pg_dump</c>) and the data directory after it, every file
+/// hashed into the manifest. Nothing of the node-local metrics store or the SQLite file itself is copied twice.
+/// </summary>
+internal sealed class Backup(ConnectOptions options, ConnectDatabase database, TextWriter progress)
+{
+    /// <summary>Longest wait for deploys and renders that were running when the pause began.</summary>
+    public static readonly TimeSpan InFlightTimeout = TimeSpan.FromMinutes(30);
+
+    public async Task<BackupManifest> RunAsync(string outFolder, CancellationToken cancellationToken)
+    {
+        var clock = Stopwatch.StartNew();
+        var output = Path.GetFullPath(outFolder);
+        if (Directory.Exists(output) && Directory.EnumerateFileSystemEntries(output).Any())
+        {
+            throw new BackupRefused($"{output} is not empty; give a new folder for each backup.");
+        }
+
+        var version = await new SchemaState(database).ReadDatabaseVersionAsync(cancellationToken);
+        if (version != Migrations.Latest)
+        {
+            throw new BackupRefused($"{database.Description} is at schema version {version}, this binary at {Migrations.Latest}: back up with the binary the nodes run.");
+        }
+
+        Directory.CreateDirectory(output);
+        var pause = new MaintenancePause(database);
+        var holder = $"backup on {Environment.MachineName} (pid {Environment.ProcessId})";
+        if (await pause.BeginAsync(holder, $"backup to {output}", cancellationToken) is { } other)
+        {
+            throw new BackupRefused($"another maintenance pause holds: {other.Reason}, by {other.Holder}, since {other.StartedAt:u}.");
+        }
+
+        using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        var heartbeat = KeepAsync(pause, holder, stop);
+        try
+        {
+            await progress.WriteLineAsync($"paused deploys, renders, uploads and deletions on every node ({holder}); viewers are still served");
+            await WaitForInFlightAsync(pause, stop.Token);
+            var databaseFile = await CopyDatabaseAsync(output, stop.Token);
+            await progress.WriteLineAsync($"database: {database.Description} copied ({databaseFile.Size:N0} bytes)");
+            var files = await CopyDataDirectoryAsync(output, stop.Token);
+            await CheckBundlesAsync(output, stop.Token);
+            var manifest = new BackupManifest(1, DateTimeOffset.UtcNow, NodeVersion.Current, version,
+                database.Provider.ToString().ToLowerInvariant(), databaseFile, files);
+            await manifest.WriteAsync(output, stop.Token);
+            await progress.WriteLineAsync(
+                $"backup complete in {clock.Elapsed.TotalSeconds:0.0} s: {output} ({files.Count:N0} files, {files.Sum(f => f.Size) + databaseFile.Size:N0} bytes)");
+            return manifest;
+        }
+        finally
+        {
+            await stop.CancelAsync();
+            await heartbeat;
+            await pause.EndAsync(holder, CancellationToken.None);
+            await progress.WriteLineAsync("pause ended");
+        }
+    }
+
+    /// <summary>Keeps the pause alive; should it lapse (the database away too long), the backup is stopped.</summary>
+    private static async Task KeepAsync(MaintenancePause pause, string holder, CancellationTokenSource stop)
+    {
+        using var timer = new PeriodicTimer(MaintenancePause.HeartbeatInterval);
+        try
+        {
+            while (await timer.WaitForNextTickAsync(stop.Token))
+            {
+                if (!await pause.HeartbeatAsync(holder, stop.Token))
+                {
+                    await stop.CancelAsync();
+                }
+            }
+        }
+        catch (OperationCanceledException)
+        {
+        }
+        catch (Exception e) when (DatabaseErrors.IsConnectionProblem(e))
+        {
+            await stop.CancelAsync();
+        }
+    }
+
+    private async Task WaitForInFlightAsync(MaintenancePause pause, CancellationToken cancellationToken)
+    {
+        // Nodes check for a pause before each piece of work: one that started just before it is counted below.
+        await Task.Delay(MaintenancePause.NoticedWithin, cancellationToken);
+        var deadline = DateTimeOffset.UtcNow + InFlightTimeout;
+        var reported = DateTimeOffset.MinValue;
+        long running;
+        while ((running = await pause.InFlightAsync(cancellationToken)) > 0)
+        {
+            if (DateTimeOffset.UtcNow > deadline)
+            {
+                throw new BackupRefused($"{running} deploy(s) or render(s) were still running after {InFlightTimeout.TotalMinutes:0} minutes; nothing was backed up.");
+            }
+
+            if (DateTimeOffset.UtcNow - reported > TimeSpan.FromSeconds(5))
+            {
+                reported = DateTimeOffset.UtcNow;
+                await progress.WriteLineAsync($"waiting for {running} running deploy(s) or render(s) to finish");
+            }
+
+            await Task.Delay(TimeSpan.FromMilliseconds(500), cancellationToken);
+        }
+    }
+
+    private async Task<BackupFile> CopyDatabaseAsync(string output, CancellationToken cancellationToken)
+    {
+        var folder = Directory.CreateDirectory(Path.Combine(output, BackupManifest.DatabaseFolder)).FullName;
+        if (database is SqliteDatabase sqlite)
+        {
+            // SQLite's online backup: a consistent copy while the node keeps reading and writing.
+            var copy = Path.Combine(folder, "connect.db");
+            await using (var source = new SqliteConnection(new SqliteConnectionStringBuilder { DataSource = sqlite.FilePath, Mode = SqliteOpenMode.ReadOnly, Pooling = false }.ToString()))
+            await using (var destination = new SqliteConnection(new SqliteConnectionStringBuilder { DataSource = copy, Pooling = false }.ToString()))
+            {
+                await source.OpenAsync(cancellationToken);
+                await destination.OpenAsync(cancellationToken);
+                source.BackupDatabase(destination);
+                await destination.ExecuteAsync("PRAGMA journal_mode = DELETE");
+            }
+
+            return await Describe(copy, "connect.db", cancellationToken);
+        }
+
+        var dump = Path.Combine(folder, "connect.pgdump");
+        await PostgresTools.DumpAsync(((PostgresDatabase)database).ConnectionString, dump, cancellationToken);
+        return await Describe(dump, "connect.pgdump", cancellationToken);
+    }
+
+    private static async Task<BackupFile> Describe(string path, string name, CancellationToken cancellationToken) =>
+        new(name, new FileInfo(path).Length, await BackupManifest.HashAsync(path, cancellationToken), (int)File.GetUnixFileMode(path));
+
+    /// <summary>Everything under the data directory but the SQLite database and the node-local metrics stores.</summary>
+    private async Task<List<BackupFile>> CopyDataDirectoryAsync(string output, CancellationToken cancellationToken)
+    {
+        var dataDir = options.DataDir;
+        var skipped = new[] { options.DatabaseDir, Path.Combine(dataDir, "metrics"), options.MetricsDataPath, output }
+            .Select(p => Path.GetFullPath(p).TrimEnd('/')).ToHashSet(StringComparer.Ordinal);
+        var files = new List<BackupFile>();
+        var bytes = 0L;
+        var reported = Stopwatch.StartNew();
+        var pending = new Stack<string>([dataDir]);
+        while (pending.TryPop(out var folder))
+        {
+            foreach (var entry in new DirectoryInfo(folder).EnumerateFileSystemInfos())
+            {
+                var relative = Path.GetRelativePath(dataDir, entry.FullName);
+                if (skipped.Contains(entry.FullName.TrimEnd('/')) || entry.Name.StartsWith(".write-check-", StringComparison.Ordinal))
+                {
+                    continue;
+                }
+
+                if (entry.LinkTarget is { } target)
+                {
+                    files.Add(new BackupFile(relative, 0, null, 0, target));
+                }
+                else if (entry is DirectoryInfo)
+                {
+                    files.Add(new BackupFile(relative, 0, null, (int)File.GetUnixFileMode(entry.FullName), Folder: true));
+                    pending.Push(entry.FullName);
+                }
+                else
+                {
+                    var file = await BackupManifest.CopyAsync(entry.FullName, Path.Combine(output, BackupManifest.FilesFolder, relative), relative, cancellationToken);
+                    files.Add(file);
+                    bytes += file.Size;
+                    if (reported.Elapsed > TimeSpan.FromSeconds(5))
+                    {
+                        reported.Restart();
+                        await progress.WriteLineAsync($"data directory: {files.Count:N0} files, {bytes:N0} bytes so far");
+                    }
+                }
+            }
+        }
+
+        await progress.WriteLineAsync($"data directory: {files.Count:N0} files, {bytes:N0} bytes copied");
+        return files;
+    }
+
+    /// <summary>Every bundle the database knows must be in the copy (the pause makes it so; this says it did).</summary>
+    private async Task CheckBundlesAsync(string output, CancellationToken cancellationToken)
+    {
+        await using var connection = await database.OpenAsync(cancellationToken);
+        var missing = (await connection.QueryAsync<string>("SELECT path FROM bundles"))
+            .Where(path => !Directory.Exists(Path.Combine(output, BackupManifest.FilesFolder, path)))
+            .ToList();
+        if (missing.Count > 0)
+        {
+            throw new BackupRefused($"the data directory lacks {missing.Count} bundle folder(s) the database names (first: {missing[0]}); the backup is incomplete.");
+        }
+    }
+}

@@ -1,0 +1,93 @@
+using System.Security.Cryptography;
+using System.Text.Json;
+using System.Text.Json.Serialization;
+
+namespace Connect.Runtime.Operations;
+
+/// <summary>
+/// One entry of a backup: its path under <c>files/</c> (relative to the data directory), and for a file its size,
+/// hash and mode; a folder (kept even when empty) or a symbolic link is marked as such.
+/// </summary>
+public sealed record BackupFile(string Path, long Size, string? Sha256, int Mode, string? LinkTarget = null, bool Folder = false);
+
+/// <summary>
+/// What a backup holds, written last (a backup without one is incomplete): the versions it was taken with and
+/// every file with its SHA-256, so a restore can check all of it before changing anything.
+/// </summary>
+public sealed record BackupManifest(
+    int Format,
+    DateTimeOffset CreatedAt,
+    string ConnectVersion,
+    int SchemaVersion,
+    string Provider,
+    BackupFile Database,
+    IReadOnlyList<BackupFile> Files)
+{
+    public const string FileName = "manifest.json";
+    public const string FilesFolder = "files";
+    public const string DatabaseFolder = "database";
+
+    private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web)
+    {
+        WriteIndented = true,
+        DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull,
+    };
+
+    public async Task WriteAsync(string folder, CancellationToken cancellationToken)
+    {
+        await using var stream = File.Create(System.IO.Path.Combine(folder, FileName));
+        await JsonSerializer.SerializeAsync(stream, this, Json, cancellationToken);
+    }
+
+    /// <summary>The manifest of the backup in <paramref name="folder"/>, or why there is none.</summary>
+    public static async Task<(BackupManifest? Manifest, string? Problem)> ReadAsync(string folder, CancellationToken cancellationToken)
+    {
+        var path = System.IO.Path.Combine(folder, FileName);
+        if (!File.Exists(path))
+        {
+            return (null, $"{path} does not exist: {folder} is not a complete backup");
+        }
+
+        try
+        {
+            await using var stream = File.OpenRead(path);
+            var manifest = await JsonSerializer.DeserializeAsync<BackupManifest>(stream, Json, cancellationToken);
+            return manifest is { Format: 1, Files: not null, Database: not null }
+                ? (manifest, null)
+                : (null, $"{path} is not a backup manifest this binary knows (format 1)");
+        }
+        catch (JsonException e)
+        {
+            return (null, $"{path} is damaged: {e.Message}");
+        }
+    }
+
+    /// <summary>Copies <paramref name="source"/> to <paramref name="destination"/>, hashing the bytes as they are written.</summary>
+    public static async Task<BackupFile> CopyAsync(string source, string destination, string relative, CancellationToken cancellationToken)
+    {
+        Directory.CreateDirectory(System.IO.Path.GetDirectoryName(destination)!);
+        using var hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
+        await using (var input = new FileStream(source, FileMode.Open, FileAccess.Read, FileShare.ReadWrite, 1 << 16, useAsync: true))
+        await using (var output = new FileStream(destination, FileMode.CreateNew, FileAccess.Write, FileShare.None, 1 << 16, useAsync: true))
+        {
+            var buffer = new byte[1 << 16];
+            int read;
+            while ((read = await input.ReadAsync(buffer, cancellationToken)) > 0)
+            {
+                hash.AppendData(buffer, 0, read);
+                await output.WriteAsync(buffer.AsMemory(0, read), cancellationToken);
+            }
+        }
+
+        var mode = (int)File.GetUnixFileMode(source);
+        File.SetUnixFileMode(destination, (UnixFileMode)mode);
+        return new BackupFile(relative, new FileInfo(destination).Length, Convert.ToHexStringLower(hash.GetHashAndReset()), mode);
+    }
+
+    /// <summary>The SHA-256 of a file, for checking a backup before it is restored.</summary>
+    public static async Task<string> HashAsync(string path, CancellationToken cancellationToken)
+    {
+        await using var stream = File.OpenRead(path);
+        return Convert.ToHexStringLower(await SHA256.HashDataAsync(stream, cancellationToken));
+    }
+}

@@ -1,0 +1,80 @@
+using Connect.Shared.Data;
+using Dapper;
+
+namespace Connect.Shared.Operations;
+
+/// <summary>Who holds the cluster's pause, and why.</summary>
+public sealed record PauseHolder(string Holder, string Reason, DateTimeOffset StartedAt);
+
+/// <summary>
+/// A cluster-wide pause of everything that changes the data directory: deploys, renders (on deploy, on demand,
+/// scheduled), uploads and deletions wait while it holds; viewers, running workers and the API's reads go on.
+/// It is one row with a heartbeat, so a pause never outlives its holder: a holder that stops heartbeating for
+/// <see cref="Lifetime"/> (killed, cut off) no longer pauses anything.
+/// </summary>
+public sealed class MaintenancePause(ConnectDatabase database)
+{
+    public static readonly TimeSpan Lifetime = TimeSpan.FromSeconds(15);
+
+    public static readonly TimeSpan HeartbeatInterval = TimeSpan.FromSeconds(3);
+
+    /// <summary>How long nodes may take to see a new pause (they check before each piece of work, and every second when waiting).</summary>
+    public static readonly TimeSpan NoticedWithin = TimeSpan.FromSeconds(2);
+
+    /// <summary>
+    /// SQL that is true while no live pause holds: work that claims or creates a task adds it to its own statement,
+    /// so it cannot start once a pause is in the database.
+    /// </summary>
+    public const string NotPausedSql = "NOT EXISTS (SELECT 1 FROM maintenance WHERE heartbeat_at > {{NOW}} - 15000)";
+
+    /// <summary>Starts a pause; returns the holder of a live pause instead when there is one (and changes nothing).</summary>
+    public async Task<PauseHolder?> BeginAsync(string holder, string reason, CancellationToken cancellationToken = default)
+    {
+        await using var connection = await database.OpenAsync(cancellationToken);
+        await using var transaction = await database.BeginWriteTransactionAsync(connection, cancellationToken);
+        var lifetimeMs = (long)Lifetime.TotalMilliseconds;
+        await connection.ExecuteAsync(database.Sql("DELETE FROM maintenance WHERE heartbeat_at <= {{NOW}} - @lifetimeMs"), new { lifetimeMs }, transaction);
+        var inserted = await connection.ExecuteAsync(database.Sql("""
+            INSERT INTO maintenance (id, holder, reason, started_at, heartbeat_at) VALUES (1, @holder, @reason, {{NOW}}, {{NOW}})
+            ON CONFLICT (id) DO NOTHING
+            """), new { holder, reason }, transaction);
+        var current = inserted == 1 ? null : await ReadAsync(connection, transaction);
+        await transaction.CommitAsync(cancellationToken);
+        return current;
+    }
+
+    /// <summary>Keeps the pause alive; false when it is no longer this holder's (it lapsed and was taken).</summary>
+    public async Task<bool> HeartbeatAsync(string holder, CancellationToken cancellationToken = default)
+    {
+        await using var connection = await database.OpenAsync(cancellationToken);
+        return await connection.ExecuteAsync(database.Sql("UPDATE maintenance SET heartbeat_at = {{NOW}} WHERE holder = @holder"), new { holder }) == 1;
+    }
+
+    public async Task EndAsync(string holder, CancellationToken cancellationToken = default)
+    {
+        await using var connection = await database.OpenAsync(cancellationToken);
+        await connection.ExecuteAsync("DELETE FROM maintenance WHERE holder = @holder", new { holder });
+    }
+
+    /// <summary>The live pause, or null.</summary>
+    public async Task<PauseHolder?> ActiveAsync(CancellationToken cancellationToken = default)
+    {
+        await using var connection = await database.OpenAsync(cancellationToken);
+        return await ReadAsync(connection, null);
+    }
+
+    /// <summary>Deploys and renders that started before the pause and have not finished: the pause waits for them.</summary>
+    public async Task<long> InFlightAsync(CancellationToken cancellationToken = default)
+    {
+        await using var connection = await database.OpenAsync(cancellationToken);
+        return await connection.ExecuteScalarAsync<long>(
+            "SELECT (SELECT COUNT(*) FROM tasks WHERE finished = 0) + (SELECT COUNT(*) FROM jobs WHERE status = 'running')");
+    }
+
+    private async Task<PauseHolder?> ReadAsync(System.Data.Common.DbConnection connection, System.Data.Common.DbTransaction? transaction)
+    {
+        var row = await connection.QuerySingleOrDefaultAsync<(string Holder, string Reason, long StartedAt)?>(
+            database.Sql($"SELECT holder, reason, started_at FROM maintenance WHERE heartbeat_at > {{{{NOW}}}} - {(long)Lifetime.TotalMilliseconds}"), transaction: transaction);
+        return row is { } r ? new PauseHolder(r.Holder, r.Reason, DateTimeOffset.FromUnixTimeMilliseconds(r.StartedAt)) : null;
+    }
+}

@@ -1,0 +1,120 @@
+using System.Net;
+using System.Net.Http.Json;
+using System.Text.Json;
+using Connect.Shared.Configuration;
+using Connect.Testing;
+using Dapper;
+
+namespace Connect.E2E.Operations;
+
+/// <summary><c>connect backup</c> and <c>connect restore</c> against real nodes, on both databases.</summary>
+public sealed class BackupTests : IDisposable
+{
+    private readonly TempDirectory _folder = new("connect-backup");
+
+    public void Dispose() => _folder.Dispose();
+
+    private static async Task<Dictionary<string, string>> ContentAsync(HttpClient admin) =>
+        (await admin.GetFromJsonAsync<JsonElement>("__api__/v1/content")).EnumerateArray()
+            .ToDictionary(i => i.GetProperty("name").GetString()!, i => i.GetProperty("guid").GetString()!);
+
+    [Theory]
+    [InlineData(DatabaseProvider.Sqlite)]
+    [InlineData(DatabaseProvider.Postgres)]
+    public async Task A_backup_taken_while_serving_restores_into_an_empty_server_and_a_damaged_one_is_refused(DatabaseProvider provider)
+    {
+        var origin = new TempDirectory("connect-backup-origin");
+        var restored = new TempDirectory("connect-backup-restored");
+        var elsewhere = new TempDirectory("connect-backup-elsewhere");
+        await using var originDatabase = await TestDatabase.CreateAsync(provider);
+        await using var restoredDatabase = await TestDatabase.CreateAsync(provider);
+        await using var elsewhereDatabase = await TestDatabase.CreateAsync(provider);
+        try
+        {
+            await using var node = NodeProcess.Start(origin, "node-a", originDatabase.ConfigLines);
+            await node.WaitUntilServingAsync();
+            var site = await node.DeployAsync("site", TestBundles.StaticSite("<p>kept in the backup</p>"));
+            await node.RedeployAsync(site, TestBundles.StaticSite("<p>the second edition is live</p>"));
+            await node.DeployAsync("api", TestBundles.PlumberApi("#* @get /hello\nfunction() \"hello from a restored API\"\n"));
+            Assert.Equal(0, (await node.RunCommandAsync("users", "add", "vic", "--role", "viewer")).ExitCode);
+            var vicKey = (await node.RunCommandAsync("keys", "create", "--user", "vic")).Output.Split('\n')[^1];
+            using var admin = node.ClientWithKey(node.AdminKey);
+            var before = await ContentAsync(admin);
+
+            var backup = _folder.File("backup");
+            var (code, output) = await node.RunCommandAsync("backup", "--out", backup);
+            Assert.True(code == 0, output);
+            Assert.Contains("backup complete", output);
+            Assert.Contains("pause ended", output);
+            // Served throughout, and deploys work again once the pause has ended.
+            Assert.Contains("second edition", await node.Http.GetStringAsync($"content/{site}/"));
+            await node.RedeployAsync(site, TestBundles.StaticSite("<p>after the backup</p>"));
+
+            // One flipped byte in one bundle file: refused, naming it, and nothing is written.
+            var damaged = _folder.File("damaged");
+            CopyFolder(backup, damaged);
+            var victim = Directory.EnumerateFiles(Path.Combine(damaged, "files", "apps"), "index.html", SearchOption.AllDirectories).First();
+            var bytes = await File.ReadAllBytesAsync(victim);
+            bytes[0] ^= 0x01;
+            await File.WriteAllBytesAsync(victim, bytes);
+            var elsewhereConfig = NodeProcess.WriteConfig(elsewhere, "node-c", elsewhereDatabase.ConfigLines);
+            var (damagedCode, damagedOutput) = await NodeProcess.RunCommandAsync(elsewhereConfig, null, "restore", "--from", damaged);
+            Assert.Equal(1, damagedCode);
+            Assert.Contains(Path.GetRelativePath(Path.Combine(damaged, "files"), victim), damagedOutput);
+            Assert.Contains("nothing was changed", damagedOutput);
+            Assert.False(Directory.Exists(elsewhere.File("data")) && Directory.EnumerateFileSystemEntries(elsewhere.File("data")).Any(e => !e.EndsWith("/db", StringComparison.Ordinal)));
+            await using (var connection = await elsewhereDatabase.Database.OpenAsync())
+            {
+                Assert.Equal(0, await new Connect.Shared.Data.SchemaState(elsewhereDatabase.Database).ReadDatabaseVersionAsync());
+            }
+
+            // Restored into an empty database and data directory: the server starts with everything of the backup.
+            var restoredConfig = NodeProcess.WriteConfig(restored, "node-b", restoredDatabase.ConfigLines);
+            var (restoreCode, restoreOutput) = await NodeProcess.RunCommandAsync(restoredConfig, null, "restore", "--from", backup);
+            Assert.True(restoreCode == 0, restoreOutput);
+            await using var back = NodeProcess.Start(restored, "node-b", restoredDatabase.ConfigLines);
+            await back.WaitUntilServingAsync();
+            using var backAdmin = back.ClientWithKey(node.AdminKey);
+            Assert.Equal(before, await ContentAsync(backAdmin));
+            Assert.Contains("the second edition is live", await back.Http.GetStringAsync($"content/{site}/"));
+            Assert.Contains("hello from a restored API", await back.Http.GetStringAsync($"content/{before["api"]}/hello"));
+            using (var vic = back.ClientWithKey(vicKey))
+            {
+                Assert.Equal(HttpStatusCode.OK, (await vic.GetAsync("__api__/v1/content")).StatusCode);
+            }
+
+            // Every bundle row has its files, and every bundle folder its row.
+            await using (var connection = await restoredDatabase.Database.OpenAsync())
+            {
+                var rows = (await connection.QueryAsync<string>("SELECT path FROM bundles")).Select(p => p.TrimEnd('/')).ToHashSet();
+                var onDisk = Directory.EnumerateDirectories(Path.Combine(back.DataDir, "apps")).SelectMany(Directory.EnumerateDirectories)
+                    .Select(d => Path.GetRelativePath(back.DataDir, d)).ToHashSet();
+                Assert.Equal(rows.OrderBy(r => r), onDisk.OrderBy(d => d));
+            }
+
+            // A restore into a server that is running is refused, naming the node.
+            var (againCode, again) = await NodeProcess.RunCommandAsync(restoredConfig, null, "restore", "--from", backup);
+            Assert.Equal(1, againCode);
+            Assert.Contains("node-b", again);
+        }
+        finally
+        {
+            origin.Dispose();
+            restored.Dispose();
+            elsewhere.Dispose();
+        }
+    }
+
+    private static void CopyFolder(string from, string to)
+    {
+        foreach (var folder in Directory.EnumerateDirectories(from, "*", SearchOption.AllDirectories).Prepend(from))
+        {
+            Directory.CreateDirectory(Path.Combine(to, Path.GetRelativePath(from, folder)));
+        }
+
+        foreach (var file in Directory.EnumerateFiles(from, "*", SearchOption.AllDirectories))
+        {
+            File.Copy(file, Path.Combine(to, Path.GetRelativePath(from, file)));
+        }
+    }
+}
