@@ -105,6 +105,108 @@ public sealed class BackupTests : IDisposable
         }
     }
 
+    [Fact]
+    public async Task A_backup_under_load_on_two_nodes_costs_viewers_nothing_and_restores_without_orphans()
+    {
+        var restored = new TempDirectory("connect-backup-load-restored");
+        await using var database = await TestDatabase.CreateAsync(DatabaseProvider.Postgres);
+        await using var restoredDatabase = await TestDatabase.CreateAsync(DatabaseProvider.Postgres);
+        try
+        {
+            await using var a = NodeProcess.Start(_folder, "node-a", database.ConfigLines);
+            await a.WaitUntilServingAsync();
+            await using var b = NodeProcess.Start(_folder, "node-b", database.ConfigLines);
+            await b.WaitUntilServingAsync();
+            var site = await a.DeployAsync("site", TestBundles.StaticSite("<p>edition 0</p>"));
+            var report = await a.DeployAsync("report", TestBundles.Create(
+                ("manifest.json", TestBundles.Manifest("rmd-static", primaryRmd: "doc.Rmd")),
+                ("doc.Rmd", "---\ntitle: \"Under load\"\noutput: html_document\n---\n\nRendered at `r Sys.time()`.\n")));
+            using var adminA = a.ClientWithKey(a.AdminKey);
+            using var adminB = b.ClientWithKey(a.AdminKey);
+
+            // Viewers on both nodes, a publisher redeploying through node A, renders through node B: all the time.
+            using var load = new CancellationTokenSource();
+            var viewerErrors = new System.Collections.Concurrent.ConcurrentQueue<string>();
+            var viewed = 0;
+            var deploys = 0;
+            var renders = 0;
+            async Task ViewAsync(NodeProcess node)
+            {
+                while (!load.IsCancellationRequested)
+                {
+                    foreach (var path in new[] { $"content/{site}/", $"content/{report}/" })
+                    {
+                        using var response = await node.Http.GetAsync(path, CancellationToken.None);
+                        if (response.StatusCode != HttpStatusCode.OK)
+                        {
+                            viewerErrors.Enqueue($"{(int)response.StatusCode} from {node.Port} for {path}");
+                        }
+
+                        Interlocked.Increment(ref viewed);
+                    }
+                }
+            }
+
+            async Task DeployAsync()
+            {
+                for (var edition = 1; !load.IsCancellationRequested; edition++)
+                {
+                    await a.RedeployAsync(site, TestBundles.StaticSite($"<p>edition {edition}</p>"));
+                    Interlocked.Increment(ref deploys);
+                }
+            }
+
+            async Task RenderAsync()
+            {
+                while (!load.IsCancellationRequested)
+                {
+                    var started = await adminB.PostAsync($"__api__/v1/content/{report}/render", null, CancellationToken.None);
+                    Assert.True(started.IsSuccessStatusCode, await started.Content.ReadAsStringAsync());
+                    var task = (await started.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("task_id").GetString();
+                    await Wait.UntilAsync(async () => (await adminB.GetFromJsonAsync<JsonElement>($"__api__/v1/tasks/{task}")).GetProperty("finished").GetBoolean(),
+                        $"render {task}", TimeSpan.FromMinutes(2));
+                    Interlocked.Increment(ref renders);
+                }
+            }
+
+            var workers = new[] { ViewAsync(a), ViewAsync(b), DeployAsync(), RenderAsync() };
+            await Wait.UntilAsync(() => Task.FromResult(Volatile.Read(ref deploys) >= 2 && Volatile.Read(ref renders) >= 1), "the load to get going", TimeSpan.FromMinutes(2));
+
+            var backup = _folder.File("backup-under-load");
+            var (code, output) = await a.RunCommandAsync("backup", "--out", backup);
+            Assert.True(code == 0, output);
+            var deploysAtBackup = Volatile.Read(ref deploys);
+            var rendersAtBackup = Volatile.Read(ref renders);
+            // Deploys and renders carry on after the pause.
+            await Wait.UntilAsync(() => Task.FromResult(Volatile.Read(ref deploys) > deploysAtBackup && Volatile.Read(ref renders) > rendersAtBackup),
+                "deploys and renders after the backup", TimeSpan.FromMinutes(2));
+            await load.CancelAsync();
+            await Task.WhenAll(workers);
+
+            Assert.Empty(viewerErrors);
+            Assert.True(viewed > 0);
+
+            var config = NodeProcess.WriteConfig(restored, "node-r", restoredDatabase.ConfigLines);
+            var (restoreCode, restoreOutput) = await NodeProcess.RunCommandAsync(config, null, "restore", "--from", backup);
+            Assert.True(restoreCode == 0, restoreOutput);
+            await using var back = NodeProcess.Start(restored, "node-r", restoredDatabase.ConfigLines);
+            await back.WaitUntilServingAsync();
+            Assert.Contains("edition", await back.Http.GetStringAsync($"content/{site}/"));
+            Assert.Contains("Rendered at", await back.Http.GetStringAsync($"content/{report}/"));
+            await using var connection = await restoredDatabase.Database.OpenAsync();
+            var rows = (await connection.QueryAsync<string>("SELECT path FROM bundles")).ToHashSet();
+            var onDisk = Directory.EnumerateDirectories(Path.Combine(back.DataDir, "apps")).SelectMany(Directory.EnumerateDirectories)
+                .Select(d => Path.GetRelativePath(back.DataDir, d)).ToHashSet();
+            Assert.Equal(rows.OrderBy(r => r), onDisk.OrderBy(d => d));
+            var outputs = (await connection.QueryAsync<string>("SELECT output_path FROM content WHERE output_path IS NOT NULL")).ToList();
+            Assert.All(outputs, o => Assert.True(Directory.Exists(Path.Combine(back.DataDir, o)), $"{o} is missing"));
+        }
+        finally
+        {
+            restored.Dispose();
+        }
+    }
+
     private static void CopyFolder(string from, string to)
     {
         foreach (var folder in Directory.EnumerateDirectories(from, "*", SearchOption.AllDirectories).Prepend(from))
