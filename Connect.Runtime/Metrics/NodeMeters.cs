@@ -1,6 +1,7 @@
 using System.Diagnostics.Metrics;
 using Connect.Runtime.Processes;
 using Connect.Runtime.Proxy;
+using Connect.Shared.Metrics;
 
 namespace Connect.Runtime.Metrics;
 
@@ -8,7 +9,7 @@ namespace Connect.Runtime.Metrics;
 /// The node's instruments (<see cref="System.Diagnostics.Metrics"/>), read by OpenTelemetry's exporters (OTLP,
 /// Prometheus) and by <see cref="NodeSampler"/> for the node's own store. Where the product we model has an
 /// OpenTelemetry signal for the same thing, the name and dimensions are its (<c>process.count</c>,
-/// <c>job.completion</c>, <c>job.duration</c>); the rest are under <c>connect.</c>.
+/// <c>job.completion</c>, <c>job.duration</c>, <c>content.count</c>, <c>schedule.count</c>); the rest are under <c>connect.</c>.
 /// </summary>
 internal sealed class NodeMeters : IDisposable
 {
@@ -26,6 +27,7 @@ internal sealed class NodeMeters : IDisposable
     private long _requestCount;
     private long _requestMicroseconds;
     private long _refusalCount;
+    private CatalogCounts _counts = CatalogCounts.None;
 
     public NodeMeters()
     {
@@ -44,6 +46,12 @@ internal sealed class NodeMeters : IDisposable
             .GroupBy(w => (w.ContentGuid, w.AppMode))
             .Select(g => new Measurement<int>(g.Count(), new("content.guid", g.Key.ContentGuid), new("process.tag", g.Key.AppMode))),
             description: "Running R processes per content and kind");
+        _meter.CreateObservableGauge("content.count", () => Volatile.Read(ref _counts).Content
+            .Select(c => new Measurement<long>(c.Count, new("content.type", c.Type), new("access.type", c.Access))),
+            description: "Content items in the cluster (every node reports the same figure)");
+        _meter.CreateObservableGauge("schedule.count", () => Volatile.Read(ref _counts).Runs
+            .Select(r => new Measurement<long>(r.Count, new KeyValuePair<string, object?>("schedule.status", r.Status))),
+            description: "Scheduled runs by status (every node reports the same figure)");
         _meter.CreateObservableGauge("connect.websocket.open", () => webSockets.Count, description: "Open WebSockets (Shiny sessions) through this node");
         _meter.CreateObservableGauge("connect.host.cpu.utilization", () => host.Current.HostCpuPercent / 100, description: "Share of the host's CPU in use (0-1)");
         _meter.CreateObservableGauge("connect.host.memory.usage", () => host.Current.HostMemoryUsedBytes, "By", "Host memory in use");
@@ -56,6 +64,9 @@ internal sealed class NodeMeters : IDisposable
             .Select(w => new Measurement<long>(w.MemoryBytes, new("content.guid", w.ContentGuid), new("process.pid", w.Pid ?? 0))),
             "By", "Each R worker's resident memory, over its whole sandbox");
     }
+
+    /// <summary>The cluster's counts, read by the sampler every 15 s.</summary>
+    public void Counted(CatalogCounts counts) => Volatile.Write(ref _counts, counts);
 
     public void RequestAnswered(string contentGuid, int status, TimeSpan elapsed)
     {

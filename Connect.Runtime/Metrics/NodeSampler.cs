@@ -24,6 +24,7 @@ internal sealed partial class NodeSampler(
     GraphiteSender graphite,
     NodeStatusRepository status,
     NodeCommandRepository commands,
+    ConnectDatabase database,
     TimeProvider clock,
     ILogger<NodeSampler> logger) : BackgroundService
 {
@@ -37,6 +38,10 @@ internal sealed partial class NodeSampler(
 
     private DateTimeOffset _lastSample = DateTimeOffset.MinValue;
     private DateTimeOffset _lastHistory = DateTimeOffset.MinValue;
+    private DateTimeOffset _lastCount = DateTimeOffset.MinValue;
+
+    /// <summary>How often the cluster's content and runs are counted (two small grouped queries).</summary>
+    public static readonly TimeSpan CountEvery = TimeSpan.FromSeconds(15);
     private (long Requests, long Microseconds, DateTimeOffset At) _previousTotals;
     private long _previousRefusals;
     private bool _publishFailing;
@@ -97,6 +102,12 @@ internal sealed partial class NodeSampler(
             {
                 _lastHistory = now;
                 await status.PublishHistoryAsync(node.Name, History(store, now), cancellationToken);
+            }
+
+            if (now - _lastCount >= CountEvery)
+            {
+                _lastCount = now;
+                meters.Counted(await CatalogCounts.ReadAsync(database, cancellationToken));
             }
 
             foreach (var command in await commands.PendingAsync(node.Name, cancellationToken))

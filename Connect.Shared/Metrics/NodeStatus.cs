@@ -132,3 +132,24 @@ public sealed class NodeCommandRepository(ConnectDatabase database)
             database.Sql("UPDATE node_commands SET done_at = {{NOW}}, result = @result WHERE id = @id"), new { id, result }, cancellationToken: cancellationToken));
     }
 }
+
+/// <summary>What the cluster holds, counted for the <c>content.count</c> and <c>schedule.count</c> gauges.</summary>
+public sealed record CatalogCounts(
+    IReadOnlyList<(string Type, string Access, long Count)> Content,
+    IReadOnlyList<(string Status, long Count)> Runs)
+{
+    public static readonly CatalogCounts None = new([], []);
+
+    /// <summary>Content by type and access, and scheduled runs by status in the product's words (queued, running, success, failure).</summary>
+    public static async Task<CatalogCounts> ReadAsync(ConnectDatabase database, CancellationToken cancellationToken = default)
+    {
+        await using var connection = await database.OpenAsync(cancellationToken);
+        var content = await connection.QueryAsync<(string Type, string Access, long Count)>(new CommandDefinition(
+            "SELECT COALESCE(app_mode, 'unknown'), access_type, COUNT(*) FROM content GROUP BY app_mode, access_type", cancellationToken: cancellationToken));
+        var runs = await connection.QueryAsync<(string Status, long Count)>(new CommandDefinition("""
+            SELECT CASE status WHEN 'succeeded' THEN 'success' WHEN 'failed' THEN 'failure' ELSE status END, COUNT(*)
+            FROM jobs GROUP BY status
+            """, cancellationToken: cancellationToken));
+        return new CatalogCounts(content.ToList(), runs.ToList());
+    }
+}

@@ -27,6 +27,9 @@ public sealed class NodeMetricsTests : IDisposable
             "the content's requests in the Prometheus exposition");
         Assert.Contains("connect_http_requests_total", text);
         Assert.Contains("connect_host_memory_usage", text);
+        await Wait.UntilAsync(async () => (text = await node.Http.GetStringAsync("metrics")).Contains("content_count{"),
+            "the cluster's content count");
+        Assert.Matches("content_count\\{[^}]*access_type=\"all\"[^}]*content_type=\"static\"[^}]*\\} 1", text);
 
         var statuses = new NodeStatusRepository(database.Database);
         NodeStatusRow? row = null;
