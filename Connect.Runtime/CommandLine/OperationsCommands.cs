@@ -79,11 +79,16 @@ internal static class OperationsCommands
     public static Command Backup(string[] args, TextWriter stdout, TextWriter stderr)
     {
         var output = new Option<string>("--out") { Description = "A new (or empty) folder for the backup", HelpName = "DIR", Required = true };
-        var command = new Command("backup", "Back up the database and the data directory together, consistently, while viewers are served") { output };
+        var since = new Option<string?>("--since")
+        {
+            Description = "An earlier backup: bundle files it holds unchanged are not copied again (a restore then needs it too)",
+            HelpName = "BACKUP",
+        };
+        var command = new Command("backup", "Back up the database and the data directory together, consistently, while viewers are served") { output, since };
         command.SetAction(async (parsed, ct) => await ConnectCommand.WithConfigAsync(args, stderr, async options =>
         {
             await using var database = ConnectDatabase.Create(options);
-            return await RefusalsAsync(stderr, () => new Operations.Backup(options, database, stdout).RunAsync(parsed.GetValue(output)!, ct));
+            return await RefusalsAsync(stderr, () => new Operations.Backup(options, database, stdout).RunAsync(parsed.GetValue(output)!, parsed.GetValue(since), ct));
         }));
         return command;
     }

@@ -23,7 +23,10 @@ internal sealed class Backup(ConnectOptions options, ConnectDatabase database, T
     /// <summary>Longest wait for deploys and renders that were running when the pause began.</summary>
     public static readonly TimeSpan InFlightTimeout = TimeSpan.FromMinutes(30);
 
-    public async Task<BackupManifest> RunAsync(string outFolder, CancellationToken cancellationToken)
+    /// <summary>Files of an earlier backup that need not be copied again (bundles are never rewritten); empty for a full backup.</summary>
+    private Dictionary<string, BackupFile> _earlier = [];
+
+    public async Task<BackupManifest> RunAsync(string outFolder, string? since, CancellationToken cancellationToken)
     {
         var clock = Stopwatch.StartNew();
         var output = Path.GetFullPath(outFolder);
@@ -36,6 +39,11 @@ internal sealed class Backup(ConnectOptions options, ConnectDatabase database, T
         if (version != Migrations.Latest)
         {
             throw new BackupRefused($"{database.Description} is at schema version {version}, this binary at {Migrations.Latest}: back up with the binary the nodes run.");
+        }
+
+        if (since is not null)
+        {
+            _earlier = await EarlierFilesAsync(Path.GetFullPath(since), cancellationToken);
         }
 
         Directory.CreateDirectory(output);
@@ -55,9 +63,9 @@ internal sealed class Backup(ConnectOptions options, ConnectDatabase database, T
             var databaseFile = await CopyDatabaseAsync(output, stop.Token);
             await progress.WriteLineAsync($"database: {database.Description} copied ({databaseFile.Size:N0} bytes)");
             var files = await CopyDataDirectoryAsync(output, stop.Token);
-            await CheckBundlesAsync(output, stop.Token);
+            await CheckBundlesAsync(files, stop.Token);
             var manifest = new BackupManifest(1, DateTimeOffset.UtcNow, NodeVersion.Current, version,
-                database.Provider.ToString().ToLowerInvariant(), databaseFile, files);
+                database.Provider.ToString().ToLowerInvariant(), databaseFile, files, since is null ? null : Path.GetFullPath(since));
             await manifest.WriteAsync(output, stop.Token);
             await progress.WriteLineAsync(
                 $"backup complete in {clock.Elapsed.TotalSeconds:0.0} s: {output} ({files.Count:N0} files, {files.Sum(f => f.Size) + databaseFile.Size:N0} bytes)");
@@ -154,6 +162,7 @@ internal sealed class Backup(ConnectOptions options, ConnectDatabase database, T
             .Select(p => Path.GetFullPath(p).TrimEnd('/')).ToHashSet(StringComparer.Ordinal);
         var files = new List<BackupFile>();
         var bytes = 0L;
+        var reused = 0;
         var reported = Stopwatch.StartNew();
         var pending = new Stack<string>([dataDir]);
         while (pending.TryPop(out var folder))
@@ -175,6 +184,11 @@ internal sealed class Backup(ConnectOptions options, ConnectDatabase database, T
                     files.Add(new BackupFile(relative, 0, null, (int)File.GetUnixFileMode(entry.FullName), Folder: true));
                     pending.Push(entry.FullName);
                 }
+                else if (await UnchangedSinceAsync(entry.FullName, relative, cancellationToken) is { } kept)
+                {
+                    files.Add(kept);
+                    reused++;
+                }
                 else
                 {
                     var file = await BackupManifest.CopyAsync(entry.FullName, Path.Combine(output, BackupManifest.FilesFolder, relative), relative, cancellationToken);
@@ -189,16 +203,51 @@ internal sealed class Backup(ConnectOptions options, ConnectDatabase database, T
             }
         }
 
-        await progress.WriteLineAsync($"data directory: {files.Count:N0} files, {bytes:N0} bytes copied");
+        await progress.WriteLineAsync($"data directory: {files.Count(f => !f.Folder && f.Source is null):N0} files, {bytes:N0} bytes copied" +
+            (_earlier.Count > 0 ? $"; {reused:N0} unchanged bundle files left in the earlier backup" : ""));
         return files;
     }
 
-    /// <summary>Every bundle the database knows must be in the copy (the pause makes it so; this says it did).</summary>
-    private async Task CheckBundlesAsync(string output, CancellationToken cancellationToken)
+    /// <summary>
+    /// The earlier backup's entry for a bundle file that has not changed since (same size and SHA-256: read, not
+    /// trusted from its date), pointing at the backup that holds its bytes; null when it must be copied.
+    /// </summary>
+    private async Task<BackupFile?> UnchangedSinceAsync(string path, string relative, CancellationToken cancellationToken)
     {
+        if (!_earlier.TryGetValue(relative, out var earlier) || earlier.Sha256 is null || new FileInfo(path).Length != earlier.Size
+            || !(relative.StartsWith("bundles/", StringComparison.Ordinal) || relative.StartsWith("apps/", StringComparison.Ordinal)))
+        {
+            return null;
+        }
+
+        return await BackupManifest.HashAsync(path, cancellationToken) == earlier.Sha256 ? earlier : null;
+    }
+
+    /// <summary>The files of the backup in <paramref name="since"/>, each with the folder that holds its bytes.</summary>
+    private async Task<Dictionary<string, BackupFile>> EarlierFilesAsync(string since, CancellationToken cancellationToken)
+    {
+        var (manifest, problem) = await BackupManifest.ReadAsync(since, cancellationToken);
+        if (manifest is null)
+        {
+            throw new BackupRefused($"--since: {problem}");
+        }
+
+        if (manifest.Provider != database.Provider.ToString().ToLowerInvariant())
+        {
+            throw new BackupRefused($"--since: {since} is a backup of a {manifest.Provider} database, this one is {database.Provider.ToString().ToLowerInvariant()}.");
+        }
+
+        return manifest.Files.Where(f => f.Sha256 is not null)
+            .ToDictionary(f => f.Path, f => f with { Source = f.Source ?? since }, StringComparer.Ordinal);
+    }
+
+    /// <summary>Every bundle the database knows must be in the copy (the pause makes it so; this says it did).</summary>
+    private async Task CheckBundlesAsync(List<BackupFile> files, CancellationToken cancellationToken)
+    {
+        var folders = files.Where(f => f.Folder).Select(f => f.Path).ToHashSet(StringComparer.Ordinal);
         await using var connection = await database.OpenAsync(cancellationToken);
         var missing = (await connection.QueryAsync<string>("SELECT path FROM bundles"))
-            .Where(path => !Directory.Exists(Path.Combine(output, BackupManifest.FilesFolder, path)))
+            .Where(path => !folders.Contains(path.TrimEnd('/')))
             .ToList();
         if (missing.Count > 0)
         {

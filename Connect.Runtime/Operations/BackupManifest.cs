@@ -6,9 +6,10 @@ namespace Connect.Runtime.Operations;
 
 /// <summary>
 /// One entry of a backup: its path under <c>files/</c> (relative to the data directory), and for a file its size,
-/// hash and mode; a folder (kept even when empty) or a symbolic link is marked as such.
+/// hash and mode; a folder (kept even when empty) or a symbolic link is marked as such. A file an incremental
+/// backup did not copy again names the backup folder that holds its bytes in <see cref="Source"/>.
 /// </summary>
-public sealed record BackupFile(string Path, long Size, string? Sha256, int Mode, string? LinkTarget = null, bool Folder = false);
+public sealed record BackupFile(string Path, long Size, string? Sha256, int Mode, string? LinkTarget = null, bool Folder = false, string? Source = null);
 
 /// <summary>
 /// What a backup holds, written last (a backup without one is incomplete): the versions it was taken with and
@@ -21,7 +22,8 @@ public sealed record BackupManifest(
     int SchemaVersion,
     string Provider,
     BackupFile Database,
-    IReadOnlyList<BackupFile> Files)
+    IReadOnlyList<BackupFile> Files,
+    string? Since = null)
 {
     public const string FileName = "manifest.json";
     public const string FilesFolder = "files";
@@ -83,6 +85,9 @@ public sealed record BackupManifest(
         File.SetUnixFileMode(destination, (UnixFileMode)mode);
         return new BackupFile(relative, new FileInfo(destination).Length, Convert.ToHexStringLower(hash.GetHashAndReset()), mode);
     }
+
+    /// <summary>Where the bytes of <paramref name="file"/> of the backup in <paramref name="folder"/> are.</summary>
+    public static string Location(string folder, BackupFile file) => System.IO.Path.Combine(file.Source ?? folder, FilesFolder, file.Path);
 
     /// <summary>The SHA-256 of a file, for checking a backup before it is restored.</summary>
     public static async Task<string> HashAsync(string path, CancellationToken cancellationToken)

@@ -68,19 +68,21 @@ internal sealed class Restore(ConnectOptions options, ConnectDatabase database, 
     {
         var damaged = new List<string>();
         var files = manifest.Files.Where(f => f.Sha256 is not null)
-            .Select(f => (Entry: f, Path: Path.Combine(from, BackupManifest.FilesFolder, f.Path)))
+            .Select(f => (Entry: f, Path: BackupManifest.Location(from, f)))
             .Prepend((manifest.Database, Path.Combine(from, BackupManifest.DatabaseFolder, manifest.Database.Path)));
         var checkedCount = 0;
         foreach (var (entry, path) in files)
         {
-            // A path in the manifest must stay inside the backup (a hand-edited manifest must not read elsewhere).
-            if (!Path.GetFullPath(path).StartsWith(from + "/", StringComparison.Ordinal))
+            // A path in the manifest must stay inside its backup (a hand-edited manifest must not read elsewhere).
+            var holder = entry.Source ?? from;
+            if (!Path.GetFullPath(path).StartsWith(Path.Combine(holder, BackupManifest.FilesFolder) + "/", StringComparison.Ordinal)
+                && !Path.GetFullPath(path).StartsWith(Path.Combine(from, BackupManifest.DatabaseFolder) + "/", StringComparison.Ordinal))
             {
                 damaged.Add($"{entry.Path} (outside the backup)");
             }
             else if (!File.Exists(path))
             {
-                damaged.Add($"{entry.Path} (missing)");
+                damaged.Add(entry.Source is null ? $"{entry.Path} (missing)" : $"{entry.Path} (missing from the earlier backup {entry.Source})");
             }
             else if (new FileInfo(path).Length != entry.Size || await BackupManifest.HashAsync(path, cancellationToken) != entry.Sha256)
             {
@@ -137,7 +139,7 @@ internal sealed class Restore(ConnectOptions options, ConnectDatabase database, 
             }
             else
             {
-                await BackupManifest.CopyAsync(Path.Combine(from, BackupManifest.FilesFolder, entry.Path), target, entry.Path, cancellationToken);
+                await BackupManifest.CopyAsync(BackupManifest.Location(from, entry), target, entry.Path, cancellationToken);
             }
         }
 

@@ -207,6 +207,44 @@ public sealed class BackupTests : IDisposable
         }
     }
 
+    [Fact]
+    public async Task An_incremental_backup_copies_only_new_bundles_and_restores_with_the_earlier_one()
+    {
+        using var restored = new TempDirectory("connect-backup-incremental");
+        await using var database = await TestDatabase.CreateAsync(DatabaseProvider.Sqlite);
+        await using var restoredDatabase = await TestDatabase.CreateAsync(DatabaseProvider.Sqlite);
+        await using var node = NodeProcess.Start(_folder, "node-a", database.ConfigLines);
+        await node.WaitUntilServingAsync();
+        var first = await node.DeployAsync("first", TestBundles.StaticSite("<p>in the full backup</p>"));
+        var full = _folder.File("full");
+        Assert.Equal(0, (await node.RunCommandAsync("backup", "--out", full)).ExitCode);
+        var second = await node.DeployAsync("second", TestBundles.StaticSite("<p>only in the incremental one</p>"));
+
+        var incremental = _folder.File("incremental");
+        var (code, output) = await node.RunCommandAsync("backup", "--out", incremental, "--since", full);
+
+        Assert.True(code == 0, output);
+        Assert.Contains("unchanged bundle files left in the earlier backup", output);
+        var copied = Directory.EnumerateFiles(Path.Combine(incremental, "files", "apps"), "index.html", SearchOption.AllDirectories)
+            .Select(File.ReadAllText).ToList();
+        Assert.Contains("only in the incremental one", Assert.Single(copied));
+
+        var config = NodeProcess.WriteConfig(restored, "node-b", restoredDatabase.ConfigLines);
+        // Without the earlier backup it cannot be restored, and says which file it lacks and where it was.
+        Directory.Move(full, full + "-moved");
+        var (missingCode, missing) = await NodeProcess.RunCommandAsync(config, null, "restore", "--from", incremental);
+        Assert.Equal(1, missingCode);
+        Assert.Contains($"missing from the earlier backup {full}", missing);
+        Directory.Move(full + "-moved", full);
+
+        var (restoreCode, restoreOutput) = await NodeProcess.RunCommandAsync(config, null, "restore", "--from", incremental);
+        Assert.True(restoreCode == 0, restoreOutput);
+        await using var back = NodeProcess.Start(restored, "node-b", restoredDatabase.ConfigLines);
+        await back.WaitUntilServingAsync();
+        Assert.Contains("in the full backup", await back.Http.GetStringAsync($"content/{first}/"));
+        Assert.Contains("only in the incremental one", await back.Http.GetStringAsync($"content/{second}/"));
+    }
+
     private static void CopyFolder(string from, string to)
     {
         foreach (var folder in Directory.EnumerateDirectories(from, "*", SearchOption.AllDirectories).Prepend(from))
