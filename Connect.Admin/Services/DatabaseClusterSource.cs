@@ -1,6 +1,7 @@
 using Connect.Shared.Cluster;
 using Connect.Shared.Data;
 using Connect.Shared.Metrics;
+using Connect.Shared.Operations;
 using Connect.Shared.Scheduling;
 
 namespace Connect.Admin.Services;
@@ -29,6 +30,7 @@ internal sealed class DatabaseClusterSource(ConnectDatabase database, NodeRegist
                 Status = hasStatus ? await status.ListAsync(withHistory, cancellationToken) : [],
                 Renders = hasStatus ? await status.RunningRendersAsync(cancellationToken) : [],
                 Jobs = await jobs.ListOpenAndFailedAsync(FailedJobsShown, cancellationToken),
+                Pause = version >= 5 ? await new MaintenancePause(database).ActiveAsync(cancellationToken) : null,
             };
         }
         catch (Exception e) when (DatabaseErrors.IsConnectionProblem(e))

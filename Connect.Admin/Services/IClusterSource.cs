@@ -21,6 +21,9 @@ public sealed record ClusterSnapshot(
     /// <summary>Scheduled renders queued or running anywhere, and the latest that failed.</summary>
     public IReadOnlyList<JobListing> Jobs { get; init; } = [];
 
+    /// <summary>The maintenance pause holding now (a backup), if any.</summary>
+    public Connect.Shared.Operations.PauseHolder? Pause { get; init; }
+
     public NodeStatusRow? StatusOf(string node) => Status.FirstOrDefault(s => s.Node == node);
 }
 

@@ -98,6 +98,18 @@ public sealed class NodesTests : AdminTestContext
     }
 
     [Fact]
+    public void A_maintenance_pause_is_shown_while_it_holds()
+    {
+        _feed.Publish(new ClusterSnapshot("PostgreSQL db", 5, 5, [Node("node-a")]) { Status = [Status("node-a", Settings("/m/a"))] });
+        var page = Render<Nodes>();
+        Assert.Empty(page.FindAll("[data-testid=maintenance-pause]"));
+
+        _feed.Publish(_feed.Current! with { Pause = new("backup on host-1 (pid 42)", "backup to /backups/monday", DateTimeOffset.UnixEpoch) });
+
+        page.WaitForAssertion(() => Assert.Contains("backup to /backups/monday, by backup on host-1 (pid 42)", page.Find("[data-testid=maintenance-pause]").TextContent));
+    }
+
+    [Fact]
     public void An_unreachable_database_is_explained()
     {
         _feed.Publish(new ClusterSnapshot("PostgreSQL db", 0, 4, [], "connection refused"));
