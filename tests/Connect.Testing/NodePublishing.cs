@@ -70,6 +70,25 @@ public static class NodePublishing
         (await node.ProcessesAsync()).GetProperty("processes").EnumerateArray()
             .Where(p => p.GetProperty("content_guid").GetString() == guid).ToList();
 
+    /// <summary>Every content item's GUID by name, from <c>/__api__/v1/content</c>.</summary>
+    public static async Task<Dictionary<string, string>> ContentByNameAsync(this HttpClient admin) =>
+        (await admin.GetFromJsonAsync<JsonElement>("__api__/v1/content")).EnumerateArray()
+            .ToDictionary(i => i.GetProperty("name").GetString()!, i => i.GetProperty("guid").GetString()!);
+
+    /// <summary>Adds an hourly schedule to <paramref name="guid"/> whose first run is due at once.</summary>
+    public static async Task ScheduleNowAsync(this HttpClient admin, string guid)
+    {
+        var response = await admin.PostAsJsonAsync($"__api__/v1/content/{guid}/schedules", new { interval = "1h", start = DateTimeOffset.UtcNow.AddSeconds(-1) });
+        if (!response.IsSuccessStatusCode)
+        {
+            throw new InvalidOperationException($"scheduling failed: {await response.Content.ReadAsStringAsync()}");
+        }
+    }
+
+    /// <summary>The scheduled runs of <paramref name="guid"/>, from <c>/__api__/v1/content/{guid}/jobs</c>.</summary>
+    public static async Task<List<JsonElement>> JobsAsync(this HttpClient admin, string guid) =>
+        (await admin.GetFromJsonAsync<JsonElement>($"__api__/v1/content/{guid}/jobs")).EnumerateArray().ToList();
+
     public static async Task<JsonElement> Json(HttpResponseMessage response) =>
         JsonDocument.Parse(await response.Content.ReadAsStringAsync()).RootElement.Clone();
 }

@@ -16,16 +16,6 @@ public sealed class ScheduledRenderTests : IDisposable
         ("manifest.json", TestBundles.Manifest("rmd-static", primaryRmd: "doc.Rmd")),
         ("doc.Rmd", $"---\ntitle: \"Scheduled\"\noutput: html_document\n---\n\n{body}\n"));
 
-    private static async Task ScheduleNowAsync(HttpClient admin, string guid)
-    {
-        var response = await admin.PostAsJsonAsync($"__api__/v1/content/{guid}/schedules",
-            new { interval = "1h", start = DateTimeOffset.UtcNow.AddSeconds(-1) });
-        Assert.True(response.IsSuccessStatusCode, await response.Content.ReadAsStringAsync());
-    }
-
-    private static async Task<List<JsonElement>> JobsAsync(HttpClient admin, string guid) =>
-        (await admin.GetFromJsonAsync<JsonElement>($"__api__/v1/content/{guid}/jobs")).EnumerateArray().ToList();
-
     [Fact]
     public async Task Twenty_due_renders_run_once_each_within_every_nodes_concurrency_and_never_on_a_node_with_none()
     {
@@ -42,14 +32,14 @@ public sealed class ScheduledRenderTests : IDisposable
         {
             for (var i = 0; i < 10; i++)
             {
-                await ScheduleNowAsync(admin, guid);
+                await admin.ScheduleNowAsync(guid);
             }
         }
 
         var jobs = new List<JsonElement>();
         await Wait.UntilAsync(async () =>
         {
-            jobs = [.. (await JobsAsync(admin, guids[0])), .. (await JobsAsync(admin, guids[1]))];
+            jobs = [.. (await admin.JobsAsync(guids[0])), .. (await admin.JobsAsync(guids[1]))];
             return jobs.Count == 20 && jobs.All(j => j.GetProperty("status").GetString() is "succeeded" or "failed");
         }, "20 scheduled renders to finish", TimeSpan.FromMinutes(3));
 
@@ -77,11 +67,11 @@ public sealed class ScheduledRenderTests : IDisposable
         var guid = await a.DeployAsync("slow", Document("```{r}\nSys.sleep(6)\n```\n\nDone."));
         using var admin = a.ClientWithKey(a.AdminKey);
 
-        await ScheduleNowAsync(admin, guid);
+        await admin.ScheduleNowAsync(guid);
         JsonElement job = default;
         await Wait.UntilAsync(async () =>
         {
-            job = (await JobsAsync(admin, guid)).SingleOrDefault();
+            job = (await admin.JobsAsync(guid)).SingleOrDefault();
             return job.ValueKind == JsonValueKind.Object && job.GetProperty("status").GetString() == "running";
         }, "the render to start");
         var first = job.GetProperty("node").GetString();
@@ -92,7 +82,7 @@ public sealed class ScheduledRenderTests : IDisposable
 
         await Wait.UntilAsync(async () =>
         {
-            job = (await JobsAsync(survivorAdmin, guid)).Single();
+            job = (await survivorAdmin.JobsAsync(guid)).Single();
             return job.GetProperty("status").GetString() == "succeeded";
         }, "the abandoned render to be re-run elsewhere", TimeSpan.FromMinutes(2));
         Assert.Equal(survivor == a ? "node-a" : "node-b", job.GetProperty("node").GetString());

@@ -14,10 +14,6 @@ public sealed class BackupTests : IDisposable
 
     public void Dispose() => _folder.Dispose();
 
-    private static async Task<Dictionary<string, string>> ContentAsync(HttpClient admin) =>
-        (await admin.GetFromJsonAsync<JsonElement>("__api__/v1/content")).EnumerateArray()
-            .ToDictionary(i => i.GetProperty("name").GetString()!, i => i.GetProperty("guid").GetString()!);
-
     [Theory]
     [InlineData(DatabaseProvider.Sqlite)]
     [InlineData(DatabaseProvider.Postgres)]
@@ -39,7 +35,7 @@ public sealed class BackupTests : IDisposable
             Assert.Equal(0, (await node.RunCommandAsync("users", "add", "vic", "--role", "viewer")).ExitCode);
             var vicKey = (await node.RunCommandAsync("keys", "create", "--user", "vic")).Output.Split('\n')[^1];
             using var admin = node.ClientWithKey(node.AdminKey);
-            var before = await ContentAsync(admin);
+            var before = await admin.ContentByNameAsync();
 
             var backup = _folder.File("backup");
             var (code, output) = await node.RunCommandAsync("backup", "--out", backup);
@@ -52,7 +48,7 @@ public sealed class BackupTests : IDisposable
 
             // One flipped byte in one bundle file: refused, naming it, and nothing is written.
             var damaged = _folder.File("damaged");
-            CopyFolder(backup, damaged);
+            FolderCopy.Copy(backup, damaged);
             var victim = Directory.EnumerateFiles(Path.Combine(damaged, "files", "apps"), "index.html", SearchOption.AllDirectories).First();
             var bytes = await File.ReadAllBytesAsync(victim);
             bytes[0] ^= 0x01;
@@ -75,7 +71,7 @@ public sealed class BackupTests : IDisposable
             await using var back = NodeProcess.Start(restored, "node-b", restoredDatabase.ConfigLines);
             await back.WaitUntilServingAsync();
             using var backAdmin = back.ClientWithKey(node.AdminKey);
-            Assert.Equal(before, await ContentAsync(backAdmin));
+            Assert.Equal(before, await backAdmin.ContentByNameAsync());
             Assert.Contains("the second edition is live", await back.Http.GetStringAsync($"content/{site}/"));
             Assert.Contains("hello from a restored API", await back.Http.GetStringAsync($"content/{before["api"]}/hello"));
             using (var vic = back.ClientWithKey(vicKey))
@@ -245,16 +241,4 @@ public sealed class BackupTests : IDisposable
         Assert.Contains("only in the incremental one", await back.Http.GetStringAsync($"content/{second}/"));
     }
 
-    private static void CopyFolder(string from, string to)
-    {
-        foreach (var folder in Directory.EnumerateDirectories(from, "*", SearchOption.AllDirectories).Prepend(from))
-        {
-            Directory.CreateDirectory(Path.Combine(to, Path.GetRelativePath(from, folder)));
-        }
-
-        foreach (var file in Directory.EnumerateFiles(from, "*", SearchOption.AllDirectories))
-        {
-            File.Copy(file, Path.Combine(to, Path.GetRelativePath(from, file)));
-        }
-    }
 }

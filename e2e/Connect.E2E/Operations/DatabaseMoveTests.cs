@@ -15,19 +15,6 @@ public sealed class DatabaseMoveTests : IDisposable
 
     public void Dispose() => _folder.Dispose();
 
-    private static async Task<List<JsonElement>> JobsAsync(HttpClient admin, string guid) =>
-        (await admin.GetFromJsonAsync<JsonElement>($"__api__/v1/content/{guid}/jobs")).EnumerateArray().ToList();
-
-    private static async Task ScheduleNowAsync(HttpClient admin, string guid)
-    {
-        var response = await admin.PostAsJsonAsync($"__api__/v1/content/{guid}/schedules", new { interval = "1h", start = DateTimeOffset.UtcNow.AddSeconds(-1) });
-        Assert.True(response.IsSuccessStatusCode, await response.Content.ReadAsStringAsync());
-    }
-
-    private static async Task<Dictionary<string, string>> ContentAsync(HttpClient admin) =>
-        (await admin.GetFromJsonAsync<JsonElement>("__api__/v1/content")).EnumerateArray()
-            .ToDictionary(i => i.GetProperty("name").GetString()!, i => i.GetProperty("guid").GetString()!);
-
     [Fact]
     public async Task Users_keys_content_schedules_and_run_history_move_to_postgres_and_keep_working()
     {
@@ -49,10 +36,10 @@ public sealed class DatabaseMoveTests : IDisposable
         Dictionary<string, string> before;
         using (var admin = node.ClientWithKey(node.AdminKey))
         {
-            before = await ContentAsync(admin);
+            before = await admin.ContentByNameAsync();
             await node.SetAccessTypeAsync(before["report"], "logged_in");
-            await ScheduleNowAsync(admin, before["report"]);
-            await Wait.UntilAsync(async () => (await JobsAsync(admin, before["report"])).Any(j => j.GetProperty("status").GetString() == "succeeded"),
+            await admin.ScheduleNowAsync(before["report"]);
+            await Wait.UntilAsync(async () => (await admin.JobsAsync(before["report"])).Any(j => j.GetProperty("status").GetString() == "succeeded"),
                 "the scheduled render on SQLite", TimeSpan.FromMinutes(2));
         }
 
@@ -89,7 +76,7 @@ public sealed class DatabaseMoveTests : IDisposable
         await moved.WaitUntilServingAsync();
         Assert.Contains("PostgreSQL", moved.Output);
         using var movedAdmin = moved.ClientWithKey(moved.AdminKey);
-        Assert.Equal(before, await ContentAsync(movedAdmin));
+        Assert.Equal(before, await movedAdmin.ContentByNameAsync());
         Assert.Contains("Before the move", await movedAdmin.GetStringAsync($"content/{before["site"]}/"));
         using (var vic = moved.ClientWithKey(vicKey))
         {
@@ -97,16 +84,16 @@ public sealed class DatabaseMoveTests : IDisposable
         }
 
         Assert.Contains("vic", (await moved.RunCommandAsync("users", "list")).Output);
-        var history = await JobsAsync(movedAdmin, before["report"]);
+        var history = await movedAdmin.JobsAsync(before["report"]);
         Assert.Contains(history, j => j.GetProperty("status").GetString() == "succeeded");
 
         // rsconnect redeploys onto the same item (its record holds the item's id), and schedules run on PostgreSQL.
         await File.WriteAllTextAsync(Path.Combine(site, "index.html"), "<h1>After the move</h1>");
         await new Rsconnect(moved.BaseUrl.ToString().TrimEnd('/') + "/__api__", moved.AdminKey, _folder.File("r-home-moved")).DeployAsync(site, "site");
-        Assert.Equal(before, await ContentAsync(movedAdmin));
+        Assert.Equal(before, await movedAdmin.ContentByNameAsync());
         Assert.Contains("After the move", await movedAdmin.GetStringAsync($"content/{before["site"]}/"));
-        await ScheduleNowAsync(movedAdmin, before["report"]);
-        await Wait.UntilAsync(async () => (await JobsAsync(movedAdmin, before["report"])).Count(j => j.GetProperty("status").GetString() == "succeeded") > history.Count(j => j.GetProperty("status").GetString() == "succeeded"),
+        await movedAdmin.ScheduleNowAsync(before["report"]);
+        await Wait.UntilAsync(async () => (await movedAdmin.JobsAsync(before["report"])).Count(j => j.GetProperty("status").GetString() == "succeeded") > history.Count(j => j.GetProperty("status").GetString() == "succeeded"),
             "a scheduled render on PostgreSQL", TimeSpan.FromMinutes(2));
         await node.DisposeAsync();
     }

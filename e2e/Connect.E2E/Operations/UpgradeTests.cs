@@ -71,7 +71,7 @@ public sealed class UpgradeTests : IDisposable
         // Step 3: copy the shared data to the node, and point Server.DataDir and Metrics.DataPath there.
         using var node = new TempDirectory("connect-downgraded");
         var local = node.File("data");
-        CopyFolder(share, local);
+        FolderCopy.Copy(share, local);
         await using var single = NodeProcess.Start(node, "node-a", $"{database.ConfigLines}[Metrics]\nDataPath = {node.File("metrics")}\n");
         await single.WaitUntilServingAsync();
 
@@ -85,20 +85,4 @@ public sealed class UpgradeTests : IDisposable
             > Directory.GetDirectories(Path.Combine(share, "apps"), "*", SearchOption.AllDirectories).Length);
     }
 
-    private static void CopyFolder(string from, string to)
-    {
-        foreach (var folder in Directory.EnumerateDirectories(from, "*", SearchOption.AllDirectories).Prepend(from))
-        {
-            var target = Path.Combine(to, Path.GetRelativePath(from, folder));
-            Directory.CreateDirectory(target);
-            File.SetUnixFileMode(target, File.GetUnixFileMode(folder));
-        }
-
-        foreach (var file in Directory.EnumerateFiles(from, "*", SearchOption.AllDirectories))
-        {
-            var target = Path.Combine(to, Path.GetRelativePath(from, file));
-            File.Copy(file, target);
-            File.SetUnixFileMode(target, File.GetUnixFileMode(file));
-        }
-    }
 }

@@ -35,7 +35,7 @@ public sealed class RsconnectDeployTests : IDisposable
 
         Assert.Contains("Output created:", output); // the render log streamed back to rsconnect
         using var admin = node.ClientWithKey(node.AdminKey);
-        var content = await ListAsync(admin);
+        var content = await admin.ContentByNameAsync();
         var siteGuid = content["site"];
         Assert.Contains("First edition", await admin.GetStringAsync($"content/{siteGuid}/"));
         Assert.Contains("The answer is 42", await admin.GetStringAsync($"content/{content["report"]}/"));
@@ -43,15 +43,10 @@ public sealed class RsconnectDeployTests : IDisposable
         // rsconnect's second deployApp from the same folder updates the same content item.
         await File.WriteAllTextAsync(Path.Combine(site, "index.html"), "<html><body><h1>Second edition</h1></body></html>");
         await rsconnect.DeployAsync(site, "site");
-        var after = await ListAsync(admin);
+        var after = await admin.ContentByNameAsync();
         Assert.Equal(2, after.Count);
         Assert.Equal(siteGuid, after["site"]);
         Assert.Contains("Second edition", await admin.GetStringAsync($"content/{siteGuid}/"));
     }
 
-    private static async Task<Dictionary<string, string>> ListAsync(HttpClient admin)
-    {
-        var items = await admin.GetFromJsonAsync<JsonElement>("__api__/v1/content");
-        return items.EnumerateArray().ToDictionary(i => i.GetProperty("name").GetString()!, i => i.GetProperty("guid").GetString()!);
-    }
 }
