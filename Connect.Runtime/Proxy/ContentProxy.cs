@@ -1,5 +1,4 @@
 using System.Net;
-using System.Net.Security;
 using Connect.Runtime.Content;
 using Connect.Runtime.Processes;
 using Connect.Runtime.R;
@@ -22,17 +21,7 @@ internal sealed partial class ContentProxy(IHttpForwarder forwarder, WorkerPool 
     // Idle Shiny sockets may sit for hours; YARP's default activity timeout (100 s) would cut them.
     private static readonly ForwarderRequestConfig RequestConfig = new() { ActivityTimeout = TimeSpan.FromHours(24) };
 
-    private readonly HttpMessageInvoker _client = new(new SocketsHttpHandler
-    {
-        UseProxy = false,
-        AllowAutoRedirect = false,
-        AutomaticDecompression = DecompressionMethods.None,
-        UseCookies = false,
-        ConnectTimeout = TimeSpan.FromSeconds(10),
-        EnableMultipleHttp2Connections = false,
-        ActivityHeadersPropagator = null,
-        SslOptions = new SslClientAuthenticationOptions(),
-    });
+    private readonly HttpMessageInvoker _client = new(WorkerConnections.CreateHandler());
 
     public async Task<IResult> ForwardAsync(HttpContext context, ContentItem content, Bundle bundle)
     {

@@ -39,14 +39,6 @@ internal sealed class WorkerTransformer(string prefix, PathString rest, int port
         }
 
         proxyRequest.Headers.TryAddWithoutValidation("X-RSC-Request", $"{request.Scheme}://{request.Host}{request.PathBase}{request.Path}{request.QueryString}");
-
-        // httpuv (Shiny, Plumber) writes a response in several segments; on a kept-alive connection the
-        // last one waits for our delayed ACK (~40 ms a request). A fresh loopback connection per request
-        // is far cheaper than that stall. Upgrades (WebSockets) keep their connection, of course.
-        if (context.Features.Get<Microsoft.AspNetCore.Http.Features.IHttpUpgradeFeature>()?.IsUpgradableRequest != true)
-        {
-            proxyRequest.Headers.ConnectionClose = true;
-        }
     }
 
     public override async ValueTask<bool> TransformResponseAsync(HttpContext context, HttpResponseMessage? proxyResponse, CancellationToken cancellationToken)
