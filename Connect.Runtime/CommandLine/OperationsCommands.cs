@@ -44,8 +44,19 @@ internal static class OperationsCommands
                 return ExitCodes.Usage;
             }
 
+            PostgresDatabase target;
+            try
+            {
+                target = PostgresDatabase.FromOptions(options.Postgres);
+            }
+            catch (InvalidOperationException e)
+            {
+                await stderr.WriteLineAsync($"connect: {e.Message}");
+                return ExitCodes.Usage;
+            }
+
             await using var source = new SqliteDatabase(sqlitePath);
-            await using var target = PostgresDatabase.FromOptions(options.Postgres);
+            await using var targetDatabase = target;
             var move = new DatabaseMove(source, target, stdout);
             try
             {
