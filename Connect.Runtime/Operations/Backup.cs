@@ -158,8 +158,7 @@ internal sealed class Backup(ConnectOptions options, ConnectDatabase database, T
     private async Task<List<BackupFile>> CopyDataDirectoryAsync(string output, CancellationToken cancellationToken)
     {
         var dataDir = options.DataDir;
-        var skipped = new[] { options.DatabaseDir, Path.Combine(dataDir, "metrics"), options.MetricsDataPath, output }
-            .Select(p => Path.GetFullPath(p).TrimEnd('/')).ToHashSet(StringComparer.Ordinal);
+        var skipped = new HashSet<string>(options.NodeLocalFolders, StringComparer.Ordinal) { output.TrimEnd('/') };
         var files = new List<BackupFile>();
         var bytes = 0L;
         var reused = 0;

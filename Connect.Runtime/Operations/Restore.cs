@@ -113,8 +113,7 @@ internal sealed class Restore(ConnectOptions options, ConnectDatabase database, 
                 : $"{database.Description} already holds a Connect database (schema {version}); restore into an empty one. Nothing was changed.");
         }
 
-        var own = new[] { options.DatabaseDir, Path.Combine(options.DataDir, "metrics"), options.MetricsDataPath }
-            .Select(p => Path.GetFullPath(p).TrimEnd('/')).ToHashSet(StringComparer.Ordinal);
+        var own = options.NodeLocalFolders;
         if (Directory.Exists(options.DataDir)
             && Directory.EnumerateFileSystemEntries(options.DataDir).FirstOrDefault(e => !own.Contains(e.TrimEnd('/'))) is { } entry)
         {

@@ -30,6 +30,13 @@ public sealed class ConnectOptions
     public string MetricsDataPath => Path.GetFullPath(Metrics.DataPath ?? Path.Combine(Server.DataDir, "metrics", Node.Name));
 
     public string DataDir => Path.GetFullPath(Server.DataDir);
+
+    /// <summary>
+    /// Folders that may lie under the data directory but belong to one node, not the cluster: the SQLite
+    /// database and the metrics stores. Backups leave them out; a restore accepts a data directory holding them.
+    /// </summary>
+    public IReadOnlySet<string> NodeLocalFolders =>
+        new[] { DatabaseDir, Path.Combine(DataDir, "metrics"), MetricsDataPath }.Select(p => p.TrimEnd('/')).ToHashSet(StringComparer.Ordinal);
 }
 
 public sealed class ServerOptions

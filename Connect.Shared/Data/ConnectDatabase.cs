@@ -1,4 +1,5 @@
 using System.Data.Common;
+using Dapper;
 using Connect.Shared.Configuration;
 
 namespace Connect.Shared.Data;
@@ -55,6 +56,11 @@ public abstract class ConnectDatabase : IAsyncDisposable
     /// <summary>Starts a transaction that holds the write lock from its first statement.</summary>
     public virtual ValueTask<DbTransaction> BeginWriteTransactionAsync(DbConnection connection, CancellationToken cancellationToken) =>
         connection.BeginTransactionAsync(cancellationToken);
+
+    /// <summary>Whether <paramref name="table"/> exists in this database (a newer migration's table may not yet).</summary>
+    public async Task<bool> TableExistsAsync(DbConnection connection, string table) => Provider == DatabaseProvider.Postgres
+        ? await connection.ExecuteScalarAsync<bool>("SELECT to_regclass(@table) IS NOT NULL", new { table })
+        : await connection.ExecuteScalarAsync<long>("SELECT COUNT(*) FROM sqlite_master WHERE type = 'table' AND name = @table", new { table }) > 0;
 
     public string Sql(string template) =>
         template.Replace("{{NOW}}", NowMilliseconds, StringComparison.Ordinal)

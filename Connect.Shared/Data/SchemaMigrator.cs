@@ -93,9 +93,6 @@ public sealed class SchemaState(ConnectDatabase database)
     public async Task<int> ReadDatabaseVersionAsync(CancellationToken cancellationToken = default)
     {
         await using var connection = await database.OpenAsync(cancellationToken);
-        var exists = database.Provider == Configuration.DatabaseProvider.Postgres
-            ? await connection.ExecuteScalarAsync<bool>("SELECT to_regclass('schema_version') IS NOT NULL")
-            : await connection.ExecuteScalarAsync<long>("SELECT COUNT(*) FROM sqlite_master WHERE type = 'table' AND name = 'schema_version'") > 0;
-        return exists ? await connection.ExecuteScalarAsync<int?>("SELECT MAX(version) FROM schema_version") ?? 0 : 0;
+        return await database.TableExistsAsync(connection, "schema_version") ? await connection.ExecuteScalarAsync<int?>("SELECT MAX(version) FROM schema_version") ?? 0 : 0;
     }
 }

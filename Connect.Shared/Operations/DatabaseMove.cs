@@ -84,8 +84,8 @@ public sealed class DatabaseMove(SqliteDatabase source, PostgresDatabase target,
         foreach (var table in Tables)
         {
             // A table a newer migration adds is empty on the side that has not had it yet.
-            var sourceRows = await TableExistsAsync(sqlite, table) ? await sqlite.ExecuteScalarAsync<long>($"SELECT COUNT(*) FROM {table}") : 0;
-            var targetRows = targetVersion > 0 && await TableExistsAsync(postgres, table) ? await postgres.ExecuteScalarAsync<long>($"SELECT COUNT(*) FROM {table}") : 0;
+            var sourceRows = await source.TableExistsAsync(sqlite, table) ? await sqlite.ExecuteScalarAsync<long>($"SELECT COUNT(*) FROM {table}") : 0;
+            var targetRows = targetVersion > 0 && await target.TableExistsAsync(postgres, table) ? await postgres.ExecuteScalarAsync<long>($"SELECT COUNT(*) FROM {table}") : 0;
             plan.Add(new TableMove(table, sourceRows, targetRows, null));
             await progress.WriteLineAsync($"  {table,-22} {sourceRows,10:N0} rows{(targetRows > 0 ? $"  (the target has {targetRows:N0})" : "")}");
         }
@@ -173,10 +173,10 @@ public sealed class DatabaseMove(SqliteDatabase source, PostgresDatabase target,
         var values = new object?[columns.Count];
         while (await reader.ReadAsync(cancellationToken))
         {
+            TableChecksum.ReadRow(reader, values);
             await import.StartRowAsync(cancellationToken);
             for (var i = 0; i < columns.Count; i++)
             {
-                values[i] = reader.IsDBNull(i) ? null : reader.GetValue(i);
                 await WriteAsync(import, columns[i].Type, values[i], cancellationToken);
             }
 
@@ -207,11 +207,7 @@ public sealed class DatabaseMove(SqliteDatabase source, PostgresDatabase target,
         var values = new object?[columns.Count];
         while (await reader.ReadAsync(cancellationToken))
         {
-            for (var i = 0; i < columns.Count; i++)
-            {
-                values[i] = reader.IsDBNull(i) ? null : reader.GetValue(i);
-            }
-
+            TableChecksum.ReadRow(reader, values);
             checksum.Add(types, values);
         }
 
@@ -234,7 +230,4 @@ public sealed class DatabaseMove(SqliteDatabase source, PostgresDatabase target,
         await postgres.ExecuteAsync("SELECT setval(@sequence, @next, false)", new { sequence, next = highest + 1 }, transaction);
     }
 
-    private static async Task<bool> TableExistsAsync(System.Data.Common.DbConnection connection, string table) => connection is NpgsqlConnection
-        ? await connection.ExecuteScalarAsync<bool>("SELECT to_regclass(@table) IS NOT NULL", new { table })
-        : await connection.ExecuteScalarAsync<long>("SELECT COUNT(*) FROM sqlite_master WHERE type = 'table' AND name = @table", new { table }) > 0;
 }

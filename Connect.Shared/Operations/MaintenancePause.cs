@@ -21,19 +21,21 @@ public sealed class MaintenancePause(ConnectDatabase database)
     /// <summary>How long nodes may take to see a new pause (they check before each piece of work, and every second when waiting).</summary>
     public static readonly TimeSpan NoticedWithin = TimeSpan.FromSeconds(2);
 
+    /// <summary>SQL that is true for a pause row whose holder heartbeat within <see cref="Lifetime"/>.</summary>
+    private static readonly string LiveSql = $"heartbeat_at > {{{{NOW}}}} - {(long)Lifetime.TotalMilliseconds}";
+
     /// <summary>
-    /// SQL that is true while no live pause holds: work that claims or creates a task adds it to its own statement,
-    /// so it cannot start once a pause is in the database.
+    /// SQL that is true while no live pause holds: claiming a scheduled render adds it to its own statement, so no
+    /// render can be claimed once a pause is in the database.
     /// </summary>
-    public const string NotPausedSql = "NOT EXISTS (SELECT 1 FROM maintenance WHERE heartbeat_at > {{NOW}} - 15000)";
+    public static readonly string NotPausedSql = $"NOT EXISTS (SELECT 1 FROM maintenance WHERE {LiveSql})";
 
     /// <summary>Starts a pause; returns the holder of a live pause instead when there is one (and changes nothing).</summary>
     public async Task<PauseHolder?> BeginAsync(string holder, string reason, CancellationToken cancellationToken = default)
     {
         await using var connection = await database.OpenAsync(cancellationToken);
         await using var transaction = await database.BeginWriteTransactionAsync(connection, cancellationToken);
-        var lifetimeMs = (long)Lifetime.TotalMilliseconds;
-        await connection.ExecuteAsync(database.Sql("DELETE FROM maintenance WHERE heartbeat_at <= {{NOW}} - @lifetimeMs"), new { lifetimeMs }, transaction);
+        await connection.ExecuteAsync(database.Sql($"DELETE FROM maintenance WHERE NOT ({LiveSql})"), transaction: transaction);
         var inserted = await connection.ExecuteAsync(database.Sql("""
             INSERT INTO maintenance (id, holder, reason, started_at, heartbeat_at) VALUES (1, @holder, @reason, {{NOW}}, {{NOW}})
             ON CONFLICT (id) DO NOTHING
@@ -74,7 +76,7 @@ public sealed class MaintenancePause(ConnectDatabase database)
     private async Task<PauseHolder?> ReadAsync(System.Data.Common.DbConnection connection, System.Data.Common.DbTransaction? transaction)
     {
         var row = await connection.QuerySingleOrDefaultAsync<(string Holder, string Reason, long StartedAt)?>(
-            database.Sql($"SELECT holder, reason, started_at FROM maintenance WHERE heartbeat_at > {{{{NOW}}}} - {(long)Lifetime.TotalMilliseconds}"), transaction: transaction);
+            database.Sql($"SELECT holder, reason, started_at FROM maintenance WHERE {LiveSql}"), transaction: transaction);
         return row is { } r ? new PauseHolder(r.Holder, r.Reason, DateTimeOffset.FromUnixTimeMilliseconds(r.StartedAt)) : null;
     }
 }

@@ -1,3 +1,4 @@
+using System.Data.Common;
 using System.Globalization;
 using System.Security.Cryptography;
 using System.Text;
@@ -13,6 +14,15 @@ internal sealed class TableChecksum
     private readonly List<string> _rows = [];
 
     public long Rows => _rows.Count;
+
+    /// <summary>Reads the reader's current row into <paramref name="values"/> (null for NULL), as both databases' rows are read.</summary>
+    public static void ReadRow(DbDataReader reader, object?[] values)
+    {
+        for (var i = 0; i < values.Length; i++)
+        {
+            values[i] = reader.IsDBNull(i) ? null : reader.GetValue(i);
+        }
+    }
 
     /// <summary>Adds one row, each value read as its column's type so both databases give the same text.</summary>
     public void Add(IReadOnlyList<ColumnType> types, IReadOnlyList<object?> values)
