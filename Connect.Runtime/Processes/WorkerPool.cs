@@ -1,5 +1,6 @@
 using Connect.Shared.Configuration;
 using Connect.Shared.Content;
+using Connect.Shared.Data;
 
 namespace Connect.Runtime.Processes;
 
@@ -47,6 +48,10 @@ internal sealed partial class WorkerPool(WorkerLauncher launcher, ContentEnviron
 {
     private readonly Dictionary<long, List<Worker>> _workers = [];
     private readonly Lock _lock = new();
+
+    // Read afresh for every start, but the last known values start a worker while the database is away: a worker
+    // that idled out just before an outage must come back with its variables, or its content stops being served.
+    private readonly StaleOnErrorCache<long, IReadOnlyDictionary<string, string>> _environments = new(TimeSpan.Zero, clock);
     private bool _stopping;
 
     public SchedulerOptions SchedulerOptions => options.Scheduler;
@@ -159,7 +164,8 @@ internal sealed partial class WorkerPool(WorkerLauncher launcher, ContentEnviron
         _ = WatchAsync(worker);
         try
         {
-            launcher.Launch(worker, content, bundle, await environment.ValuesAsync(content.Id, CancellationToken.None));
+            var variables = await _environments.GetAsync(content.Id, () => environment.ValuesAsync(content.Id, CancellationToken.None));
+            launcher.Launch(worker, content, bundle, variables);
         }
         catch (Exception e)
         {

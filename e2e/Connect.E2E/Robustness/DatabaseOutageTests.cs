@@ -1,10 +1,11 @@
 using System.Net;
+using System.Net.Http.Json;
 using System.Text.Json;
 using Connect.Testing;
 
 namespace Connect.E2E.Robustness;
 
-/// <summary>While the database is away, content that is already running keeps being served, and /__ping__ says so.</summary>
+/// <summary>While the database is away, deployed content keeps being served (its workers started again as needed), and /__ping__ says so.</summary>
 public sealed class DatabaseOutageTests : IDisposable
 {
     private readonly TempDirectory _folder = new("connect-outage");
@@ -14,7 +15,7 @@ public sealed class DatabaseOutageTests : IDisposable
     private const string Api = """
         #* @serializer unboxedJSON
         #* @get /hello
-        function() list(message = "still here")
+        function() list(message = "still here", greeting = Sys.getenv("GREETING"))
         """;
 
     [Fact]
@@ -26,8 +27,13 @@ public sealed class DatabaseOutageTests : IDisposable
         var open = await node.DeployAsync("open-api", TestBundles.PlumberApi(Api));
         var members = await node.DeployAsync("members-api", TestBundles.PlumberApi(Api), accessType: "acl");
         using var admin = node.ClientWithKey(node.AdminKey);
-        Assert.Contains("still here", await node.Http.GetStringAsync($"content/{open}/hello"));
+        (await admin.PatchAsJsonAsync($"__api__/v1/content/{open}/environment", new[] { new { name = "GREETING", value = "hello from before" } })).EnsureSuccessStatusCode();
+        Assert.Contains("hello from before", await node.Http.GetStringAsync($"content/{open}/hello"));
         Assert.Contains("still here", await admin.GetStringAsync($"content/{members}/hello"));
+
+        // Its worker goes (as an idle one would), so the outage finds the item with none running.
+        var id = (await admin.GetFromJsonAsync<JsonElement>($"__api__/v1/content/{open}")).GetProperty("id").GetInt64();
+        (await admin.PostAsync($"__api__/applications/{id}/terminate", null)).EnsureSuccessStatusCode();
 
         await postgres.SetConnectionsAllowedAsync(false);
         try
@@ -40,8 +46,11 @@ public sealed class DatabaseOutageTests : IDisposable
 
             Assert.Equal(HttpStatusCode.OK, ping.StatusCode);
             Assert.Equal("unreachable", JsonDocument.Parse(await ping.Content.ReadAsStringAsync()).RootElement.GetProperty("database").GetString());
-            Assert.Equal(HttpStatusCode.OK, openDuring.StatusCode);
-            Assert.Equal(HttpStatusCode.OK, membersDuring.StatusCode); // the key and the access check were known already
+            // A new worker starts for it, with the variables last read.
+            Assert.True(openDuring.StatusCode == HttpStatusCode.OK, $"{openDuring.StatusCode}: {await openDuring.Content.ReadAsStringAsync()}\n{node.Output}");
+            Assert.Contains("hello from before", await openDuring.Content.ReadAsStringAsync());
+            // The key and the access check were known already.
+            Assert.True(membersDuring.StatusCode == HttpStatusCode.OK, $"{membersDuring.StatusCode}: {await membersDuring.Content.ReadAsStringAsync()}\n{node.Output}");
             Assert.Equal(HttpStatusCode.ServiceUnavailable, api.StatusCode);
             Assert.Contains("cannot be reached right now", await api.Content.ReadAsStringAsync());
         }
