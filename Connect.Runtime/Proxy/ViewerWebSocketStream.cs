@@ -4,14 +4,17 @@ namespace Connect.Runtime.Proxy;
 /// The viewer's side of a proxied WebSocket. Reads pass through; writes (the worker's frames) pass through
 /// while their frame boundaries are followed, so a close frame of the node's own can be put between two of
 /// the worker's frames. Once it is sent, the worker's further frames are dropped, as the protocol wants
-/// nothing after a close.
+/// nothing after a close. Reads are followed too: httpuv drops the connection when a viewer closes instead of
+/// answering the close, so when the tunnel ends the node answers it, and the viewer's close completes cleanly.
 /// </summary>
 internal sealed class ViewerWebSocketStream(Stream inner) : Stream
 {
     private readonly SemaphoreSlim _writing = new(1, 1);
     private readonly WebSocketFrameBoundary _frames = new();
+    private readonly WebSocketFrameBoundary _viewerFrames = new();
     private readonly TaskCompletionSource _closeSent = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private byte[]? _pendingClose;
+    private int _finished;
     private bool _closed;
 
     public override bool CanRead => inner.CanRead;
@@ -24,13 +27,22 @@ internal sealed class ViewerWebSocketStream(Stream inner) : Stream
 
     public override long Position { get => throw new NotSupportedException(); set => throw new NotSupportedException(); }
 
-    public override ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default) =>
-        inner.ReadAsync(buffer, cancellationToken);
+    public override async ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default)
+    {
+        var read = await inner.ReadAsync(buffer, cancellationToken);
+        _viewerFrames.Advance(buffer.Span[..read]);
+        return read;
+    }
 
     public override Task<int> ReadAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken) =>
-        inner.ReadAsync(buffer, offset, count, cancellationToken);
+        ReadAsync(buffer.AsMemory(offset, count), cancellationToken).AsTask();
 
-    public override int Read(byte[] buffer, int offset, int count) => inner.Read(buffer, offset, count);
+    public override int Read(byte[] buffer, int offset, int count)
+    {
+        var read = inner.Read(buffer, offset, count);
+        _viewerFrames.Advance(buffer.AsSpan(offset, read));
+        return read;
+    }
 
     public override async ValueTask WriteAsync(ReadOnlyMemory<byte> buffer, CancellationToken cancellationToken = default)
     {
@@ -100,6 +112,38 @@ internal sealed class ViewerWebSocketStream(Stream inner) : Stream
         }
     }
 
+    /// <summary>
+    /// The tunnel has ended: if the viewer closed and the worker went without answering, answers the viewer's
+    /// close with its own status (as RFC 6455 §5.5.1 has an endpoint do), so the viewer's close handshake completes.
+    /// </summary>
+    public async Task FinishAsync()
+    {
+        if (Interlocked.Exchange(ref _finished, 1) == 1 || !await _writing.WaitAsync(TimeSpan.FromSeconds(5)))
+        {
+            return;
+        }
+
+        try
+        {
+            if (_closed || _viewerFrames.CloseStatus is not { } status || _frames.CloseStatus is not null || !_frames.AtBoundary)
+            {
+                return;
+            }
+
+            _pendingClose = WebSocketFrameBoundary.CloseFrame(status, "");
+            using var deadline = new CancellationTokenSource(TimeSpan.FromSeconds(5));
+            await SendCloseAsync(deadline.Token);
+        }
+        catch (Exception e) when (e is OperationCanceledException or IOException or ObjectDisposedException or InvalidOperationException)
+        {
+            // The viewer is gone too.
+        }
+        finally
+        {
+            _writing.Release();
+        }
+    }
+
     private async Task SendCloseAsync(CancellationToken cancellationToken)
     {
         _closed = true;
@@ -116,6 +160,7 @@ internal sealed class ViewerWebSocketStream(Stream inner) : Stream
     {
         if (disposing)
         {
+            FinishAsync().GetAwaiter().GetResult();
             inner.Dispose();
             _writing.Dispose();
         }
@@ -125,6 +170,7 @@ internal sealed class ViewerWebSocketStream(Stream inner) : Stream
 
     public override async ValueTask DisposeAsync()
     {
+        await FinishAsync();
         await inner.DisposeAsync();
         _writing.Dispose();
         await base.DisposeAsync();

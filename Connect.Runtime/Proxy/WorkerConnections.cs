@@ -11,6 +11,9 @@ namespace Connect.Runtime.Proxy;
 /// <c>TCP_QUICKACK</c> (the kernel drops it again after reads), so the node acknowledges at once and a kept-alive
 /// worker answers in about a millisecond: faster than a new connection per request, and faster than a client
 /// talking to the worker directly. The same holds for WebSockets, which are upgraded on these connections.
+/// A kept-alive connection the worker closed as a request went out is the handler's to deal with: it sends a
+/// request without a body (a GET) again once on a new connection, and never one with a body (a POST), which the
+/// worker may have acted on; <c>WorkerConnectionsTests</c> holds it to that.
 /// </summary>
 internal static class WorkerConnections
 {

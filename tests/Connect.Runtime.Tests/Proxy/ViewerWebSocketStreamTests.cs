@@ -99,4 +99,92 @@ public sealed class ViewerWebSocketStreamTests
         Assert.Equal(new byte[] { 0x88, 5, 0x03, 0xF4, (byte)'b', (byte)'y', (byte)'e' }, Close);
         Assert.Throws<ArgumentException>(() => WebSocketFrameBoundary.CloseFrame(1000, new string('x', 124)));
     }
+
+    /// <summary>A viewer's (masked) close frame with status 1001 and reason "x".</summary>
+    private static readonly byte[] ViewerClose = Masked(0x88, [0x03, 0xE9, (byte)'x']);
+
+    private static byte[] Masked(byte first, byte[] payload)
+    {
+        byte[] mask = [0x37, 0xFA, 0x21, 0x3D];
+        return [first, (byte)(0x80 | payload.Length), .. mask, .. payload.Select((b, i) => (byte)(b ^ mask[i % 4]))];
+    }
+
+    [Fact]
+    public void A_masked_close_is_seen_with_its_status_even_a_byte_at_a_time_and_one_without_a_status_as_1005()
+    {
+        var boundary = new WebSocketFrameBoundary();
+        byte[] stream = [.. Masked(0x81, [1, 2, 3]), .. ViewerClose];
+        var seenAt = -1;
+        for (var i = 0; i < stream.Length; i++)
+        {
+            boundary.Advance(stream.AsSpan(i, 1));
+            seenAt = seenAt < 0 && boundary.CloseStatus is not null ? i : seenAt;
+        }
+
+        Assert.Equal(stream.Length - 2, seenAt); // with the status's second byte; the reason ("x") follows
+        Assert.Equal((ushort)1001, boundary.CloseStatus);
+        Assert.True(boundary.AtBoundary);
+
+        var bare = new WebSocketFrameBoundary();
+        bare.Advance(Masked(0x88, []));
+        Assert.Equal(WebSocketFrameBoundary.NoStatus, bare.CloseStatus);
+        Assert.Equal(new byte[] { 0x88, 0 }, WebSocketFrameBoundary.CloseFrame(WebSocketFrameBoundary.NoStatus, ""));
+    }
+
+    [Fact]
+    public async Task A_viewers_close_the_worker_left_unanswered_is_answered_with_its_status_when_the_tunnel_ends()
+    {
+        var viewer = new Duplex(ViewerClose);
+        var stream = new ViewerWebSocketStream(viewer);
+        await stream.WriteAsync(Frame(3));
+        Assert.Equal(ViewerClose.Length, await stream.ReadAsync(new byte[64]));
+
+        await stream.DisposeAsync();
+
+        Assert.Equal([.. Frame(3), 0x88, 2, 0x03, 0xE9], viewer.Written.ToArray());
+    }
+
+    [Fact]
+    public async Task A_viewers_close_the_worker_answered_gets_no_second_answer()
+    {
+        var viewer = new Duplex(ViewerClose);
+        var stream = new ViewerWebSocketStream(viewer);
+        Assert.Equal(ViewerClose.Length, await stream.ReadAsync(new byte[64]));
+        var answer = WebSocketFrameBoundary.CloseFrame(1001, "");
+        await stream.WriteAsync(answer);
+
+        await stream.DisposeAsync();
+
+        Assert.Equal(answer, viewer.Written.ToArray());
+    }
+
+    /// <summary>A viewer's connection: reads give what the viewer sent, writes are kept.</summary>
+    private sealed class Duplex(byte[] sent) : Stream
+    {
+        private readonly MemoryStream _sent = new(sent);
+
+        public MemoryStream Written { get; } = new();
+
+        public override bool CanRead => true;
+
+        public override bool CanWrite => true;
+
+        public override bool CanSeek => false;
+
+        public override long Length => throw new NotSupportedException();
+
+        public override long Position { get => throw new NotSupportedException(); set => throw new NotSupportedException(); }
+
+        public override int Read(byte[] buffer, int offset, int count) => _sent.Read(buffer, offset, count);
+
+        public override void Write(byte[] buffer, int offset, int count) => Written.Write(buffer, offset, count);
+
+        public override void Flush()
+        {
+        }
+
+        public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
+
+        public override void SetLength(long value) => throw new NotSupportedException();
+    }
 }
