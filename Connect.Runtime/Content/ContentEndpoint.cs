@@ -71,12 +71,27 @@ internal static class ContentEndpoint
             var relative = string.IsNullOrEmpty(path) ? index : path;
             if (ServableFile(root, relative) is { } file)
             {
-                var type = ContentTypes.TryGetContentType(file, out var t) ? t : "application/octet-stream";
-                return Results.File(file, type, enableRangeProcessing: true);
+                return SendFile(context, file, content.AccessType == AccessTypes.All);
             }
 
             return Page(HttpStatusCode.NotFound, "Not found", $"/{relative} is not part of this content.");
         });
+    }
+
+    /// <summary>
+    /// A file of static or rendered content with its validators (ETag, Last-Modified) and ranges: a browser asks again
+    /// with If-None-Match and gets 304 without the body, and a player seeks in a video. A bundle's files never change
+    /// once extracted (a redeploy is a new folder), so size and time name a version. Browsers check back every time
+    /// (no-cache), so a redeploy is seen at once; only public content may sit in a shared cache.
+    /// </summary>
+    private static IResult SendFile(HttpContext context, string file, bool isPublic)
+    {
+        var info = new FileInfo(file);
+        var type = ContentTypes.TryGetContentType(file, out var t) ? t : "application/octet-stream";
+        var modified = info.LastWriteTimeUtc;
+        var tag = new Microsoft.Net.Http.Headers.EntityTagHeaderValue($"\"{info.Length:x}-{modified.Ticks:x}\"");
+        context.Response.Headers.CacheControl = isPublic ? "no-cache" : "private, no-cache";
+        return Results.File(file, type, lastModified: modified, entityTag: tag, enableRangeProcessing: true);
     }
 
     /// <summary>A browser goes to the sign-in page and comes back; any other client gets a JSON 401.</summary>

@@ -88,6 +88,10 @@ internal sealed class Worker
         _ready.TrySetResult();
     }
 
+    /// <summary>InitTimeout passed before the worker listened: whoever waits for it is told so at once.</summary>
+    public void MarkInitTimedOut(TimeSpan initTimeout) =>
+        _ready.TrySetException(new TimeoutException($"the R process did not listen within {initTimeout.TotalSeconds:0.#} seconds"));
+
     public void MarkExited(int exitCode)
     {
         State = WorkerState.Exited;

@@ -53,17 +53,24 @@ internal sealed partial class WorkerLauncher(
             new SandboxView(bundleDirectory, [bundleDirectory], [home], home), content.Guid, environment);
 
         _ = RunAsync(worker, command);
-        _ = ProbeAsync(worker);
     }
 
     /// <summary>The one folder a content item's R processes may write, kept across deploys: their <c>HOME</c>.</summary>
     public static string ContentHome(ConnectOptions options, string guid) => Path.Combine(options.DataDir, "home", guid);
 
-    /// <summary>The R code that serves the bundle on <paramref name="port"/>, by app mode.</summary>
+    /// <summary>The line a worker prints once its server listens: the worker is ready when it appears.</summary>
+    internal static string ReadyLine(int port) => $"[connect] listening on 127.0.0.1:{port}";
+
+    /// <summary>
+    /// The R code that serves the bundle on <paramref name="port"/>, by app mode. It first queues the ready line on
+    /// <c>later</c>'s event loop, which httpuv runs only once the server is bound (Shiny's own "Listening on" comes
+    /// then too, but Plumber announces itself before it binds): the worker says when it listens, so the node never
+    /// takes another process that happened to take the port for the worker.
+    /// </summary>
     internal static string EntryPoint(Bundle bundle, int port)
     {
         var file = bundle.PrimaryFile?.Replace("\\", "\\\\").Replace("\"", "\\\"");
-        return bundle.AppMode switch
+        return $"later::later(function() message(\"{ReadyLine(port)}\"), 0); " + bundle.AppMode switch
         {
             AppModes.Shiny => $"shiny::runApp(\".\", port = {port}L, host = \"127.0.0.1\", launch.browser = FALSE)",
             AppModes.RmdShiny => $"rmarkdown::run(\"{file}\", shiny_args = list(port = {port}L, host = \"127.0.0.1\", launch.browser = FALSE), auto_reload = FALSE)",
@@ -93,6 +100,12 @@ internal sealed partial class WorkerLauncher(
                     case StandardErrorCommandEvent error:
                         worker.AddLogLine(error.Text);
                         await log.WriteLineAsync(error.Text);
+                        if (worker.State == WorkerState.Starting && error.Text == ReadyLine(worker.Port))
+                        {
+                            worker.MarkReady();
+                            meters.WorkerStarted(worker.ContentGuid, clock.GetUtcNow() - worker.StartedAt);
+                        }
+
                         break;
                     case ExitedCommandEvent exited:
                         exitCode = exited.ExitCode;
@@ -112,30 +125,6 @@ internal sealed partial class WorkerLauncher(
         await log.WriteLineAsync($"[connect] worker {worker.Id} exited with code {exitCode}");
         LogExited(worker.ContentGuid, worker.Id, worker.Pid ?? 0, exitCode);
         worker.MarkExited(exitCode);
-    }
-
-    /// <summary>A worker is ready when its port accepts a connection.</summary>
-    private async Task ProbeAsync(Worker worker)
-    {
-        while (worker.State == WorkerState.Starting)
-        {
-            try
-            {
-                using var socket = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
-                await socket.ConnectAsync(System.Net.IPAddress.Loopback, worker.Port);
-                if (worker.State == WorkerState.Starting)
-                {
-                    worker.MarkReady();
-                    meters.WorkerStarted(worker.ContentGuid, clock.GetUtcNow() - worker.StartedAt);
-                }
-
-                return;
-            }
-            catch (SocketException)
-            {
-                await Task.Delay(50);
-            }
-        }
     }
 
     public static void Stop(Worker worker)

@@ -137,14 +137,13 @@ internal sealed partial class WorkerPool(WorkerLauncher launcher, ContentEnviron
 
         try
         {
-            await chosen.Ready.WaitAsync(settings.InitTimeout, clock, cancellationToken);
+            // InitTimeout is kept from the worker's launch (StopIfNotReadyAsync), not from this viewer's arrival.
+            await chosen.Ready.WaitAsync(cancellationToken);
             return new AcquireResult(lease, WorkerRefusal.None);
         }
         catch (TimeoutException)
         {
             lease.Dispose();
-            LogInitTimeout(content.Guid, chosen.Id, settings.InitTimeout.TotalSeconds);
-            WorkerLauncher.Stop(chosen);
             return new AcquireResult(null, WorkerRefusal.InitTimeout, chosen, settings.InitTimeout);
         }
         catch (WorkerExitedException)
@@ -162,6 +161,7 @@ internal sealed partial class WorkerPool(WorkerLauncher launcher, ContentEnviron
     private async Task LaunchAsync(Worker worker, ContentItem content, Bundle bundle)
     {
         _ = WatchAsync(worker);
+        _ = StopIfNotReadyAsync(worker, WorkerSettings.For(content, options.Scheduler).InitTimeout);
         try
         {
             var variables = await _environments.GetAsync(content.Id, () => environment.ValuesAsync(content.Id, CancellationToken.None));
@@ -171,6 +171,34 @@ internal sealed partial class WorkerPool(WorkerLauncher launcher, ContentEnviron
         {
             worker.AddLogLine($"[connect] the worker could not be started: {e.Message}");
             worker.MarkExited(-1);
+        }
+    }
+
+    /// <summary>
+    /// Stops a worker that has not said it listens within InitTimeout, whether or not a viewer waits for it: a warm
+    /// (MinProcesses) worker that hangs would otherwise hold its place for good, and the supervisor would never
+    /// start another in its stead.
+    /// </summary>
+    private async Task StopIfNotReadyAsync(Worker worker, TimeSpan initTimeout)
+    {
+        try
+        {
+            await worker.Ready.WaitAsync(initTimeout, clock);
+        }
+        catch (TimeoutException)
+        {
+            lock (_lock)
+            {
+                if (worker.State == WorkerState.Starting)
+                {
+                    LogInitTimeout(worker.ContentGuid, worker.Id, initTimeout.TotalSeconds);
+                    worker.MarkInitTimedOut(initTimeout);
+                    WorkerLauncher.Stop(worker);
+                }
+            }
+        }
+        catch (WorkerExitedException)
+        {
         }
     }
 

@@ -70,6 +70,36 @@ public sealed class WorkerFailureTests : IDisposable
     }
 
     [Fact]
+    public async Task A_warm_worker_that_does_not_listen_within_the_init_timeout_is_stopped_and_another_started()
+    {
+        await using var node = NodeProcess.Start(_folder, "node", "[Scheduler]\nInitTimeout = 2s\n");
+        await node.WaitUntilServingAsync();
+        var guid = await node.DeployAsync("sleepy-warm", TestBundles.ShinyApp("Sys.sleep(120)\n" + TestBundles.EchoApp));
+        using var admin = node.ClientWithKey(node.AdminKey);
+
+        // No viewer waits for it: the supervisor starts it for MinProcesses, and only InitTimeout stops it.
+        var patched = await admin.PatchAsync($"__api__/v1/content/{guid}", new StringContent("{\"min_processes\": 1}", System.Text.Encoding.UTF8, "application/json"));
+        Assert.True(patched.IsSuccessStatusCode, await patched.Content.ReadAsStringAsync());
+
+        var pids = new List<int>(); // in the order they appeared
+        await Wait.UntilAsync(async () =>
+        {
+            foreach (var worker in await node.WorkersOfAsync(guid))
+            {
+                if (worker.TryGetProperty("pid", out var pid) && pid.ValueKind == System.Text.Json.JsonValueKind.Number && !pids.Contains(pid.GetInt32()))
+                {
+                    pids.Add(pid.GetInt32());
+                }
+            }
+
+            return pids.Count >= 2;
+        }, "a second warm worker after the first did not listen in time", TimeSpan.FromSeconds(60));
+
+        Assert.Contains("did not listen within 2s (InitTimeout)", node.Output);
+        await Wait.UntilAsync(() => Task.FromResult(!Directory.Exists($"/proc/{pids[0]}")), "the worker that timed out to be gone");
+    }
+
+    [Fact]
     public async Task Content_whose_r_packages_vanished_names_them()
     {
         // A throw-away R package in R's own site library (content sees R's libraries, not the node's

@@ -92,6 +92,39 @@ public sealed class PublishingApiTests(PublishingNode server) : IClassFixture<Pu
         Assert.EndsWith($"/content/{guid}/", listed.GetProperty("applications")[0].GetProperty("url").GetString());
     }
 
+    [Fact]
+    public async Task A_static_file_carries_validators_answers_304_when_unchanged_and_serves_ranges()
+    {
+        var (id, guid) = await server.CreateApplicationAsync(Admin, "validated-site");
+        await server.DeployAsync(Admin, id, TestBundles.StaticSite("version one"));
+
+        var first = await Admin.GetAsync($"content/{guid}/");
+        var tag = first.Headers.ETag;
+        Assert.NotNull(tag);
+        Assert.NotNull(first.Content.Headers.LastModified);
+        Assert.True(first.Headers.CacheControl is { Private: true, NoCache: true }, $"Cache-Control: {first.Headers.CacheControl}");
+
+        using var again = new HttpRequestMessage(HttpMethod.Get, $"content/{guid}/");
+        again.Headers.IfNoneMatch.Add(tag);
+        var unchanged = await Admin.SendAsync(again);
+        Assert.Equal(HttpStatusCode.NotModified, unchanged.StatusCode);
+        Assert.Empty(await unchanged.Content.ReadAsByteArrayAsync());
+
+        using var part = new HttpRequestMessage(HttpMethod.Get, $"content/{guid}/");
+        part.Headers.Range = new System.Net.Http.Headers.RangeHeaderValue(0, 4);
+        var range = await Admin.SendAsync(part);
+        Assert.Equal(HttpStatusCode.PartialContent, range.StatusCode);
+        Assert.Equal(5, (await range.Content.ReadAsByteArrayAsync()).Length);
+
+        // A redeploy is a new version: the old tag no longer matches.
+        await server.DeployAsync(Admin, id, TestBundles.StaticSite("version two"));
+        using var afterRedeploy = new HttpRequestMessage(HttpMethod.Get, $"content/{guid}/");
+        afterRedeploy.Headers.IfNoneMatch.Add(tag);
+        var changed = await Admin.SendAsync(afterRedeploy);
+        Assert.Equal(HttpStatusCode.OK, changed.StatusCode);
+        Assert.Contains("version two", await changed.Content.ReadAsStringAsync());
+    }
+
     public static TheoryData<string, byte[], string> HostileBundles => new()
     {
         { "corrupt gzip", Corrupt(TestBundles.StaticSite("x")), "not a gzip-compressed tar archive" },
