@@ -58,29 +58,48 @@ internal sealed class ApiKeyAuthenticationHandler(
         ApiErrors.WriteAsync(Context, StatusCodes.Status403Forbidden, "your role does not allow this");
 }
 
+/// <summary>
+/// Every error of <c>/__api__</c> in the modelled product's shape, <c>{"code": N, "error": "...", "payload": null}</c>:
+/// its clients look for <c>code</c>, and an error without one ends in the client's own generic handler.
+/// </summary>
 internal static class ApiErrors
 {
-    public static Task WriteAsync(HttpContext context, int status, string error)
+    /// <summary>The code an error gets when its call site names none: the reference's general code for the status.</summary>
+    public static ApiErrorCode DefaultCode(int status) => status switch
+    {
+        StatusCodes.Status400BadRequest => ApiErrorCode.InvalidParameter,
+        StatusCodes.Status401Unauthorized => ApiErrorCode.AuthenticationRequired,
+        StatusCodes.Status403Forbidden => ApiErrorCode.OperationDenied,
+        StatusCodes.Status404NotFound => ApiErrorCode.NotFound,
+        StatusCodes.Status409Conflict => ApiErrorCode.NameTaken,
+        _ => ApiErrorCode.InternalFailure,
+    };
+
+    private static object Body(int status, string error, ApiErrorCode? code) =>
+        new { code = (int)(code ?? DefaultCode(status)), error, payload = (object?)null };
+
+    public static Task WriteAsync(HttpContext context, int status, string error, ApiErrorCode? code = null)
     {
         context.Response.StatusCode = status;
-        return context.Response.WriteAsJsonAsync(new { error });
+        return context.Response.WriteAsJsonAsync(Body(status, error, code));
     }
 
-    public static IResult Result(int status, string error) => Results.Json(new { error }, statusCode: status);
+    public static IResult Result(int status, string error, ApiErrorCode? code = null) => Results.Json(Body(status, error, code), statusCode: status);
 
-    public static IResult NotFound(string error) => Result(StatusCodes.Status404NotFound, error);
+    public static IResult NotFound(string error, ApiErrorCode code = ApiErrorCode.NotFound) => Result(StatusCodes.Status404NotFound, error, code);
 
-    public static IResult BadRequest(string error) => Result(StatusCodes.Status400BadRequest, error);
+    public static IResult BadRequest(string error, ApiErrorCode code = ApiErrorCode.InvalidParameter) => Result(StatusCodes.Status400BadRequest, error, code);
 
-    public static IResult Forbidden(string error) => Result(StatusCodes.Status403Forbidden, error);
+    public static IResult Forbidden(string error, ApiErrorCode code = ApiErrorCode.OperationDenied) => Result(StatusCodes.Status403Forbidden, error, code);
 
-    public static IResult Unauthorized(string error) => Result(StatusCodes.Status401Unauthorized, error);
+    public static IResult Unauthorized(string error) => Result(StatusCodes.Status401Unauthorized, error, ApiErrorCode.AuthenticationRequired);
 
     public static IResult CannotPublish(Caller caller) =>
         Forbidden($"{caller.Username} is a viewer; publishing needs the publisher or administrator role");
 
-    public static IResult NotCreated(Connect.Shared.Content.CreateContentResult result) =>
-        Result(result.NameTaken ? StatusCodes.Status409Conflict : StatusCodes.Status400BadRequest, result.Error!);
+    public static IResult NotCreated(Connect.Shared.Content.CreateContentResult result) => result.NameTaken
+        ? Result(StatusCodes.Status409Conflict, result.Error!, ApiErrorCode.NameTaken)
+        : BadRequest(result.Error!, ApiErrorCode.InvalidContentName);
 }
 
 /// <summary>The signed-in caller, read from the claims the handler set.</summary>

@@ -113,7 +113,7 @@ internal static class UsersApi
 
             return await groups.CreateAsync(body!.Name!, Caller.From(principal).Id, ct) is { } group
                 ? Results.Json(GroupJson(group), statusCode: StatusCodes.Status201Created)
-                : ApiErrors.Result(StatusCodes.Status409Conflict, $"a group named '{body.Name}' already exists");
+                : ApiErrors.Result(StatusCodes.Status409Conflict, $"a group named '{body.Name}' already exists", ApiErrorCode.GroupNameTaken);
         }).RequireAuthorization(AuthenticationSetup.Publishers);
 
         v1.MapDelete("/groups/{guid}", async (string guid, ClaimsPrincipal principal, GroupRepository groups, CancellationToken ct) =>

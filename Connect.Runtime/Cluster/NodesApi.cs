@@ -23,7 +23,8 @@ internal static class NodesApi
                 last_heartbeat = n.LastHeartbeat,
                 last_heartbeat_age_seconds = n.HeartbeatAge.TotalSeconds,
                 clock_offset_ms = n.ClockOffset.TotalMilliseconds,
-                clock_skewed = n.ClockOffset.Duration() > options.Node.MaxClockSkew,
+                // A stopped node's offset is what it was when it last wrote; its clock is no one's concern now.
+                clock_skewed = n.Status != NodeStatus.Stopped && n.ClockOffset.Duration() > options.Node.MaxClockSkew,
             }));
         }).RequireAuthorization(AuthenticationSetup.Administrators);
     }

@@ -146,8 +146,9 @@ internal static partial class NodeHost
         app.UseLegacyApiPaths();
         // Route after the path rewrite above, not before it as WebApplication would by default.
         app.UseRouting();
+        // Outermost: whatever the inner handlers leave unanswered on an API route still answers in JSON.
+        app.UseJsonBadRequests(app.Services.GetRequiredService<ILoggerFactory>().CreateLogger("Connect.Api"));
         app.UseDatabaseUnavailablePages(app.Services.GetRequiredService<ConnectDatabase>(), app.Services.GetRequiredService<ILoggerFactory>().CreateLogger("Connect.Database"));
-        app.UseJsonBadRequests();
         app.UseMinimumRsconnectVersion(options);
         app.UseAuthentication();
         app.UseAuthorization();

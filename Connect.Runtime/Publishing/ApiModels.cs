@@ -17,19 +17,62 @@ internal sealed record ApplicationJson(
         c.AppMode, c.ActiveBundleId, c.CreatedAt, c.UpdatedAt);
 }
 
-/// <summary>A content item in the v1 API.</summary>
+/// <summary>
+/// A content item in the v1 API, with the fields of the modelled product's reference that our model can answer
+/// truthfully. What we do not model is given as the reference's "not set" (null, false, empty) rather than left out,
+/// so clients that read every field find each one with its type. <c>owner</c> is there only when asked for
+/// (<c>include=owner</c>).
+/// </summary>
 internal sealed record ContentJson(
-    string Guid, long Id, string Name, string? Title, string? Description, string? AppMode, string OwnerUsername,
+    string Guid, long Id, string Name, string? Title, string? Description, string? AppMode, string OwnerGuid, string OwnerUsername,
     string? BundleId, string ContentUrl, DateTimeOffset CreatedTime, DateTimeOffset LastDeployedTime,
     int? MinProcesses, int? MaxProcesses, int? MaxConnsPerProcess, double? LoadFactor, double? IdleTimeout, double? InitTimeout,
-    string AccessType)
+    string AccessType, string AppRole)
 {
-    public static ContentJson From(ContentItem c, string baseUrl) => new(
-        c.Guid, c.Id, c.Name, c.Title, c.Description, c.AppMode, c.OwnerUsername, c.ActiveBundleId?.ToString(),
+    public int? ConnectionTimeout => null;
+
+    public int? ReadTimeout => null;
+
+    public string ContentCategory => "";
+
+    public bool Parameterized => false;
+
+    public string ClusterName => "Local";
+
+    public string? ImageName => null;
+
+    public string? RVersion => null;
+
+    public string? PyVersion => null;
+
+    public string? QuartoVersion => null;
+
+    public string? RunAs => null;
+
+    public bool RunAsCurrentUser => false;
+
+    public string? DashboardUrl => null;
+
+    [System.Text.Json.Serialization.JsonIgnore(Condition = System.Text.Json.Serialization.JsonIgnoreCondition.WhenWritingNull)]
+    public OwnerJson? Owner { get; init; }
+
+    /// <summary>Asked for with <c>include=tags</c>: this server has no tags yet, so always empty.</summary>
+    [System.Text.Json.Serialization.JsonIgnore(Condition = System.Text.Json.Serialization.JsonIgnoreCondition.WhenWritingNull)]
+    public IReadOnlyList<object>? Tags { get; init; }
+
+    public static ContentJson From(ContentItem c, string baseUrl, string appRole, bool includeOwner = false, bool includeTags = false) => new(
+        c.Guid, c.Id, c.Name, c.Title, c.Description, c.AppMode, c.OwnerGuid ?? "", c.OwnerUsername, c.ActiveBundleId?.ToString(),
         ContentUrls.Content(baseUrl, c), c.CreatedAt, c.UpdatedAt,
         c.Overrides.MinProcesses, c.Overrides.MaxProcesses, c.Overrides.MaxConnsPerProcess, c.Overrides.LoadFactor,
-        c.Overrides.IdleTimeout?.TotalSeconds, c.Overrides.InitTimeout?.TotalSeconds, c.AccessType);
+        c.Overrides.IdleTimeout?.TotalSeconds, c.Overrides.InitTimeout?.TotalSeconds, c.AccessType, appRole)
+    {
+        Owner = includeOwner ? new OwnerJson(c.OwnerGuid ?? "", c.OwnerUsername, null, null) : null,
+        Tags = includeTags ? [] : null,
+    };
 }
+
+/// <summary>A content item's owner, when a content listing is asked to include it.</summary>
+internal sealed record OwnerJson(string Guid, string Username, string? FirstName, string? LastName);
 
 internal sealed record BundleJson(string Id, long AppId, string ContentGuid, long Size, string AppMode, string? PrimaryFile, bool Active, DateTimeOffset CreatedTime)
 {
@@ -37,8 +80,22 @@ internal sealed record BundleJson(string Id, long AppId, string ContentGuid, lon
         new(b.Id.ToString(), c.Id, c.Guid, b.Size, b.AppMode, b.PrimaryFile, c.ActiveBundleId == b.Id, b.CreatedAt);
 }
 
+/// <summary>
+/// A user in the v1 API, with the reference's fields. Names, activity and confirmation are not modelled here: users
+/// are made confirmed by an administrator, with no first or last name.
+/// </summary>
 internal sealed record UserJson(long Id, string Guid, string Username, string? Email, string UserRole, DateTimeOffset CreatedTime, bool Locked)
 {
+    public string? FirstName => null;
+
+    public string? LastName => null;
+
+    public DateTimeOffset UpdatedTime => CreatedTime;
+
+    public DateTimeOffset? ActiveTime => null;
+
+    public bool Confirmed => true;
+
     public static UserJson From(User u) => new(u.Id, u.Guid, u.Username, u.Email, u.Role.ToString().ToLowerInvariant(), u.CreatedAt, u.Locked);
 }
 

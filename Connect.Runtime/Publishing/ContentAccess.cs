@@ -31,6 +31,17 @@ internal static class ContentAccess
     public static Task<string?> RoleAsync(ContentRepository contents, Caller caller, ContentItem content, CancellationToken cancellationToken) =>
         RoleAsync(contents.RoleOfAsync, caller, content, cancellationToken);
 
+    /// <summary>
+    /// The caller's relation to the item as the v1 API's <c>app_role</c> names it: <c>owner</c> (its owner),
+    /// <c>editor</c> (a collaborator), <c>viewer</c>, or <c>none</c> (an administrator who may manage but is not
+    /// on it). <paramref name="listedRole"/> is the caller's role from the item's permission list, if any.
+    /// </summary>
+    public static string AppRole(Caller caller, ContentItem content, string? listedRole) =>
+        content.OwnerId == caller.Id ? "owner"
+        : listedRole == ContentRoles.Owner ? "editor"
+        : listedRole == ContentRoles.Viewer || content.AccessType is AccessTypes.All or AccessTypes.LoggedIn ? "viewer"
+        : "none";
+
     private static async Task<bool> CanViewAsync(Func<long, long, CancellationToken, Task<string?>> roleOf, Caller? caller, ContentItem content, CancellationToken cancellationToken) =>
         content.AccessType == AccessTypes.All
         || caller is not null && (content.AccessType == AccessTypes.LoggedIn || await RoleAsync(roleOf, caller, content, cancellationToken) is not null);
@@ -50,7 +61,7 @@ internal static class ContentAccess
 
         if (change && await RoleAsync(contents, caller, content, cancellationToken) != ContentRoles.Owner)
         {
-            return (null, ApiErrors.Forbidden($"you may view {what} but not change it: that takes its owner, a collaborator or an administrator"));
+            return (null, ApiErrors.Forbidden($"you may view {what} but not change it: that takes its owner, a collaborator or an administrator", ApiErrorCode.ChangeDenied));
         }
 
         return (content, null);

@@ -13,12 +13,22 @@ internal static class ContentApi
     {
         var v1 = app.MapGroup("/__api__/v1").RequireAuthorization();
 
-        v1.MapGet("/content", async (HttpContext context, ClaimsPrincipal principal, ContentRepository contents, ConnectOptions options, CancellationToken ct) =>
+        // The reference's filters: name (exact), owner_guid; include=owner,tags adds those objects to each item.
+        v1.MapGet("/content", async (string? name, string? owner_guid, string? include, HttpContext context, ClaimsPrincipal principal, ContentRepository contents, ConnectOptions options, CancellationToken ct) =>
         {
+            var included = (include ?? "").Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+            if (included.FirstOrDefault(i => i is not ("owner" or "tags")) is { } unknown)
+            {
+                return ApiErrors.BadRequest($"include may name owner and tags, not '{unknown}'");
+            }
+
             var caller = Caller.From(principal);
-            var items = await contents.ListVisibleAsync(caller.IsAdministrator ? null : caller.Id, ct);
+            var items = (await contents.ListVisibleAsync(caller.IsAdministrator ? null : caller.Id, ct))
+                .Where(c => (name is null || c.Name == name) && (owner_guid is null || c.OwnerGuid == owner_guid));
+            var roles = await contents.RolesOfAsync(caller.Id, ct);
             var baseUrl = ContentUrls.BaseUrl(context, options);
-            return Results.Json(items.Select(c => ContentJson.From(c, baseUrl)));
+            return Results.Json(items.Select(c => ContentJson.From(c, baseUrl, ContentAccess.AppRole(caller, c, roles.GetValueOrDefault(c.Id)),
+                included.Contains("owner"), included.Contains("tags"))));
         });
 
         v1.MapPost("/content", async (CreateContentRequest? body, HttpContext context, ClaimsPrincipal principal, ContentRepository contents, ConnectOptions options, CancellationToken ct) =>
@@ -32,13 +42,15 @@ internal static class ContentApi
             var created = await contents.CreateAsync(caller.Id, body?.Name ?? "", body?.Title, body?.Description, ct);
             return created.Content is null
                 ? ApiErrors.NotCreated(created)
-                : Results.Json(ContentJson.From(created.Content, ContentUrls.BaseUrl(context, options)), statusCode: StatusCodes.Status201Created);
+                : Results.Json(ContentJson.From(created.Content, ContentUrls.BaseUrl(context, options), "owner"), statusCode: StatusCodes.Status201Created);
         });
 
         v1.MapGet("/content/{guid}", async (string guid, HttpContext context, ClaimsPrincipal principal, ContentRepository contents, ConnectOptions options, CancellationToken ct) =>
         {
-            var (content, error) = await ContentAccess.ForViewAsync(contents, Caller.From(principal), guid, ct);
-            return error ?? Results.Json(ContentJson.From(content!, ContentUrls.BaseUrl(context, options)));
+            var caller = Caller.From(principal);
+            var (content, error) = await ContentAccess.ForViewAsync(contents, caller, guid, ct);
+            return error ?? Results.Json(ContentJson.From(content!, ContentUrls.BaseUrl(context, options),
+                ContentAccess.AppRole(caller, content!, await contents.RoleOfAsync(content!.Id, caller.Id, ct))));
         });
 
         v1.MapPatch("/content/{guid}", async (string guid, PatchContentRequest? body, HttpContext context, ClaimsPrincipal principal, ContentRepository contents, Content.ContentLookup lookup, ConnectOptions options, CancellationToken ct) =>
@@ -85,7 +97,9 @@ internal static class ContentApi
             }
 
             await contents.UpdateAsync(content.Id, body.Title, body.Description, ct);
-            return Results.Json(ContentJson.From((await contents.GetAsync(content.Id, ct))!, ContentUrls.BaseUrl(context, options)));
+            var caller = Caller.From(principal);
+            return Results.Json(ContentJson.From((await contents.GetAsync(content.Id, ct))!, ContentUrls.BaseUrl(context, options),
+                ContentAccess.AppRole(caller, content, await contents.RoleOfAsync(content.Id, caller.Id, ct))));
         });
 
         v1.MapDelete("/content/{guid}", async (string guid, ClaimsPrincipal principal, ContentRepository contents, BundleStore store, Content.ContentLookup lookup, Operations.MaintenanceGate maintenance, CancellationToken ct) =>
@@ -151,7 +165,7 @@ internal static class ContentApi
             {
                 if (!long.TryParse(text, out var parsed))
                 {
-                    return ApiErrors.BadRequest($"bundle_id '{text}' is not a bundle id");
+                    return ApiErrors.BadRequest($"bundle_id '{text}' is not a bundle id", ApiErrorCode.InvalidId);
                 }
 
                 bundleId = parsed;
@@ -172,7 +186,7 @@ internal static class ContentApi
 
             if (content!.AppMode != AppModes.RmdStatic || content.ActiveBundleId is not { } bundleId || await bundles.GetAsync(bundleId, ct) is not { } bundle)
             {
-                return ApiErrors.BadRequest("only a deployed R Markdown document (rmd-static) can be rendered");
+                return ApiErrors.BadRequest("only a deployed R Markdown document (rmd-static) can be rendered", ApiErrorCode.UnsupportedAction);
             }
 
             return Results.Json(new { task_id = await deployer.StartRenderAsync(content, bundle, caller.Id) }, statusCode: StatusCodes.Status202Accepted);
@@ -220,6 +234,6 @@ internal static class ContentApi
 
         // Anything else under /__api__ answers in JSON too, never with an empty 404.
         app.MapFallback("/__api__/{**path}", (HttpContext context) =>
-            ApiErrors.NotFound($"{context.Request.Method} {context.Request.Path} is not an API endpoint of this server"));
+            ApiErrors.NotFound($"{context.Request.Method} {context.Request.Path} is not an API endpoint of this server", ApiErrorCode.EndpointNotSupported));
     }
 }

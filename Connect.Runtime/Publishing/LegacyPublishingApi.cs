@@ -48,7 +48,7 @@ internal static class LegacyPublishingApi
                         name = value;
                         break;
                     default:
-                        return ApiErrors.BadRequest($"unsupported filter '{filter}' (supported: account_id:<id>, name:<name>)");
+                        return ApiErrors.BadRequest($"unsupported filter '{filter}' (supported: account_id:<id>, name:<name>)", ApiErrorCode.InvalidFilter);
                 }
             }
 
@@ -198,7 +198,7 @@ internal static class TaskAccess
         }
 
         return task.UserId != caller.Id && !caller.IsAdministrator
-            ? (null, ApiErrors.Forbidden($"task {id} was started by another user"))
+            ? (null, ApiErrors.Forbidden($"task {id} was started by another user", ApiErrorCode.AccessDenied))
             : (task, null);
     }
 }

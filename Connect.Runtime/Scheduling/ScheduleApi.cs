@@ -32,7 +32,7 @@ internal static class ScheduleApi
 
             if (content!.AppMode != AppModes.RmdStatic)
             {
-                return ApiErrors.BadRequest("only a deployed R Markdown document (rmd-static) can be scheduled");
+                return ApiErrors.BadRequest("only a deployed R Markdown document (rmd-static) can be scheduled", ApiErrorCode.UnsupportedAction);
             }
 
             var text = (body?.Interval, body?.Cron) switch

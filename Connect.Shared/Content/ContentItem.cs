@@ -49,6 +49,9 @@ public sealed record ContentItem(
 
     /// <summary>One of <see cref="AccessTypes"/>.</summary>
     public string AccessType { get; init; } = AccessTypes.Acl;
+
+    /// <summary>The owner's GUID, as the v1 API names owners.</summary>
+    public string? OwnerGuid { get; init; }
 }
 
 /// <summary>Per-content process limits set through the v1 API.</summary>

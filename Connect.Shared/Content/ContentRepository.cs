@@ -10,7 +10,7 @@ public sealed record CreateContentResult(ContentItem? Content, string? Error, bo
 public sealed class ContentRepository(ConnectDatabase database)
 {
     private const string SelectContent = """
-        SELECT c.id, c.guid, c.name, c.title, c.description, c.owner_id, u.username AS owner_username, c.app_mode,
+        SELECT c.id, c.guid, c.name, c.title, c.description, c.owner_id, u.username AS owner_username, u.guid AS owner_guid, c.app_mode,
                c.active_bundle_id, c.output_path, c.created_at, c.updated_at, c.access_type,
                c.min_processes, c.max_processes, c.max_conns_per_process, c.load_factor, c.idle_timeout_ms, c.init_timeout_ms
         FROM content c JOIN users u ON u.id = c.owner_id
@@ -74,6 +74,22 @@ public sealed class ContentRepository(ConnectDatabase database)
                 OR (p.principal_type = 'group' AND p.principal_id IN (SELECT m.group_id FROM group_members m WHERE m.user_id = @userId)))
             """, new { contentId, userId }, cancellationToken: cancellationToken))).ToList();
         return roles.Contains(ContentRoles.Owner) ? ContentRoles.Owner : roles.Count > 0 ? ContentRoles.Viewer : null;
+    }
+
+    /// <summary>
+    /// The role <paramref name="userId"/> holds through permission lists (directly or through a group), for every item
+    /// where it holds one: one query for a whole content list.
+    /// </summary>
+    public async Task<IReadOnlyDictionary<long, string>> RolesOfAsync(long userId, CancellationToken cancellationToken = default)
+    {
+        await using var connection = await database.OpenAsync(cancellationToken);
+        var rows = await connection.QueryAsync<(long ContentId, string Role)>(new CommandDefinition("""
+            SELECT p.content_id, p.role FROM content_permissions p
+            WHERE (p.principal_type = 'user' AND p.principal_id = @userId)
+               OR (p.principal_type = 'group' AND p.principal_id IN (SELECT m.group_id FROM group_members m WHERE m.user_id = @userId))
+            """, new { userId }, cancellationToken: cancellationToken));
+        return rows.GroupBy(r => r.ContentId).ToDictionary(
+            g => g.Key, g => g.Any(r => r.Role == ContentRoles.Owner) ? ContentRoles.Owner : ContentRoles.Viewer);
     }
 
     /// <summary>Content anyone may see, signed in or not.</summary>
@@ -224,6 +240,7 @@ public sealed class ContentRepository(ConnectDatabase database)
             r.IdleTimeoutMs is { } idle ? TimeSpan.FromMilliseconds(idle) : null,
             r.InitTimeoutMs is { } init ? TimeSpan.FromMilliseconds(init) : null),
         AccessType = r.AccessType,
+        OwnerGuid = r.OwnerGuid,
     };
 
     private sealed class Row
@@ -235,6 +252,7 @@ public sealed class ContentRepository(ConnectDatabase database)
         public string? Description { get; init; }
         public long OwnerId { get; init; }
         public string OwnerUsername { get; init; } = "";
+        public string? OwnerGuid { get; init; }
         public string? AppMode { get; init; }
         public long? ActiveBundleId { get; init; }
         public string? OutputPath { get; init; }

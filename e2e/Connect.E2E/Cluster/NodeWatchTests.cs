@@ -79,5 +79,13 @@ public sealed class NodeWatchTests : IDisposable
             .Single(n => n.GetProperty("name").GetString() == "honest");
         Assert.False(honestRow.GetProperty("clock_skewed").GetBoolean());
         await skewed.WaitForOutputAsync("Clock skew: the clock of node skewed is");
+
+        // Once it has stopped, its last offset is history: the cluster has no skewed clock left.
+        skewed.Terminate();
+        Assert.Equal(0, await skewed.WaitForExitAsync(TimeSpan.FromSeconds(30)));
+        var stoppedRow = (await admin.GetFromJsonAsync<JsonElement>("__api__/v1/server/nodes")).EnumerateArray()
+            .Single(n => n.GetProperty("name").GetString() == "skewed");
+        Assert.Equal("stopped", stoppedRow.GetProperty("status").GetString());
+        Assert.False(stoppedRow.GetProperty("clock_skewed").GetBoolean());
     }
 }

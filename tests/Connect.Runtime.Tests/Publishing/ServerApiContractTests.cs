@@ -1,0 +1,179 @@
+using System.Net;
+using System.Net.Http.Json;
+using System.Text.Json;
+using static Connect.Runtime.Tests.Publishing.PublishingNode;
+
+namespace Connect.Runtime.Tests.Publishing;
+
+/// <summary>
+/// The v1 server API against the shapes the modelled product's clients expect: every error in
+/// <c>{"code": N, "error": "...", "payload": null}</c> with the right status, for every role; the fields and types
+/// of users and content; paging; filters.
+/// </summary>
+public sealed class ServerApiContractTests(PublishingNode server) : IClassFixture<PublishingNode>
+{
+    private const string Nobody = "00000000-0000-0000-0000-000000000000";
+
+    [Fact]
+    public async Task Every_route_answers_each_role_with_its_status_and_every_error_in_the_products_shape()
+    {
+        using var viewer = await server.UserAsync("contract-viewer", "viewer");
+        using var publisher = await server.UserAsync("contract-publisher", "publisher");
+        var admin = server.Admin;
+        var anonymous = server.Node.Http;
+        var (_, hidden) = await server.CreateApplicationAsync(admin, "contract-hidden");
+        var clients = new Dictionary<string, HttpClient> { ["anonymous"] = anonymous, ["viewer"] = viewer, ["publisher"] = publisher, ["admin"] = admin };
+
+        // method, path, body, then the status (and error code, 0 for success) for anonymous, viewer, publisher, admin.
+        (string Method, string Path, object? Body, (int Status, int Code)[] Expected)[] table =
+        [
+            ("GET", "v1/user", null, [(401, 24), (200, 0), (200, 0), (200, 0)]),
+            ("GET", "v1/users", null, [(401, 24), (200, 0), (200, 0), (200, 0)]),
+            ("GET", "v1/users?page_size=0", null, [(401, 24), (400, 25), (400, 25), (400, 25)]),
+            ("GET", $"v1/users/{Nobody}", null, [(401, 24), (404, 4), (404, 4), (404, 4)]),
+            ("POST", $"v1/users/{Nobody}/lock", new { locked = true }, [(401, 24), (403, 22), (403, 22), (404, 4)]),
+            ("GET", "v1/content", null, [(401, 24), (200, 0), (200, 0), (200, 0)]),
+            ("GET", "v1/content?include=colour", null, [(401, 24), (400, 25), (400, 25), (400, 25)]),
+            ("POST", "v1/content", new { name = "x" }, [(401, 24), (403, 22), (400, 5), (400, 5)]),
+            ("GET", $"v1/content/{hidden}", null, [(401, 24), (404, 4), (404, 4), (200, 0)]),
+            ("GET", $"v1/content/{hidden}/environment", null, [(401, 24), (404, 4), (404, 4), (200, 0)]),
+            ("PATCH", $"v1/content/{hidden}", new { min_processes = "many" }, [(401, 24), (400, 121), (400, 121), (400, 121)]),
+            ("GET", $"v1/groups/{Nobody}", null, [(401, 24), (404, 4), (404, 4), (404, 4)]),
+            ("GET", "v1/server/nodes", null, [(401, 24), (403, 22), (403, 22), (200, 0)]),
+            ("GET", "v1/no/such/thing", null, [(404, 2), (404, 2), (404, 2), (404, 2)]),
+        ];
+
+        var failures = new List<string>();
+        foreach (var (method, path, body, expected) in table)
+        {
+            foreach (var ((role, client), (status, code)) in clients.Zip(expected))
+            {
+                using var request = new HttpRequestMessage(new HttpMethod(method), "__api__/" + path);
+                if (body is not null)
+                {
+                    request.Content = JsonContent.Create(body);
+                }
+
+                using var response = await client.SendAsync(request);
+                var text = await response.Content.ReadAsStringAsync();
+                var problem = Check(response.StatusCode, text, status, code);
+                if (problem is not null)
+                {
+                    failures.Add($"{method} {path} as {role}: {problem}");
+                }
+            }
+        }
+
+        Assert.True(failures.Count == 0, string.Join("\n", failures));
+    }
+
+    /// <summary>What is wrong with one answer, or null.</summary>
+    private static string? Check(HttpStatusCode actual, string text, int status, int code)
+    {
+        if ((int)actual != status)
+        {
+            return $"status {(int)actual}, expected {status}: {text}";
+        }
+
+        if (code == 0)
+        {
+            return null;
+        }
+
+        JsonElement json;
+        try
+        {
+            json = JsonDocument.Parse(text).RootElement;
+        }
+        catch (JsonException)
+        {
+            return $"not JSON: {text}";
+        }
+
+        return json.ValueKind != JsonValueKind.Object ? $"not an object: {text}"
+            : !json.TryGetProperty("code", out var c) || c.ValueKind != JsonValueKind.Number || c.GetInt32() != code ? $"code is not {code}: {text}"
+            : !json.TryGetProperty("error", out var e) || e.ValueKind != JsonValueKind.String || e.GetString()!.Length == 0 ? $"no error text: {text}"
+            : !json.TryGetProperty("payload", out var p) || p.ValueKind != JsonValueKind.Null ? $"payload is not null: {text}"
+            : null;
+    }
+
+    [Fact]
+    public async Task Content_carries_the_references_fields_with_their_types_and_lists_filter_and_include_the_owner()
+    {
+        using var publisher = await server.UserAsync("fields-publisher", "publisher");
+        var me = await JsonAsync(await publisher.GetAsync("__api__/v1/user"));
+        var created = await publisher.PostAsJsonAsync("__api__/v1/content", new { name = "fields-item", title = "Fields" });
+        Assert.Equal(HttpStatusCode.Created, created.StatusCode);
+        await server.CreateApplicationAsync(server.Admin, "fields-other");
+
+        var item = await JsonAsync(await publisher.GetAsync($"__api__/v1/content/{(await JsonAsync(created)).GetProperty("guid").GetString()}"));
+
+        var kinds = new Dictionary<string, JsonValueKind[]>
+        {
+            ["guid"] = [JsonValueKind.String], ["name"] = [JsonValueKind.String], ["title"] = [JsonValueKind.String, JsonValueKind.Null],
+            ["description"] = [JsonValueKind.String, JsonValueKind.Null], ["access_type"] = [JsonValueKind.String],
+            ["connection_timeout"] = [JsonValueKind.Number, JsonValueKind.Null], ["read_timeout"] = [JsonValueKind.Number, JsonValueKind.Null],
+            ["init_timeout"] = [JsonValueKind.Number, JsonValueKind.Null], ["idle_timeout"] = [JsonValueKind.Number, JsonValueKind.Null],
+            ["max_processes"] = [JsonValueKind.Number, JsonValueKind.Null], ["min_processes"] = [JsonValueKind.Number, JsonValueKind.Null],
+            ["max_conns_per_process"] = [JsonValueKind.Number, JsonValueKind.Null], ["load_factor"] = [JsonValueKind.Number, JsonValueKind.Null],
+            ["created_time"] = [JsonValueKind.String], ["last_deployed_time"] = [JsonValueKind.String],
+            ["bundle_id"] = [JsonValueKind.String, JsonValueKind.Null], ["app_mode"] = [JsonValueKind.String, JsonValueKind.Null],
+            ["content_category"] = [JsonValueKind.String], ["parameterized"] = [JsonValueKind.False, JsonValueKind.True],
+            ["r_version"] = [JsonValueKind.String, JsonValueKind.Null], ["run_as"] = [JsonValueKind.String, JsonValueKind.Null],
+            ["run_as_current_user"] = [JsonValueKind.False, JsonValueKind.True], ["owner_guid"] = [JsonValueKind.String],
+            ["content_url"] = [JsonValueKind.String], ["app_role"] = [JsonValueKind.String], ["id"] = [JsonValueKind.Number],
+        };
+        foreach (var (field, allowed) in kinds)
+        {
+            Assert.True(item.TryGetProperty(field, out var value) && allowed.Contains(value.ValueKind), $"{field}: {item}");
+        }
+
+        // RFC 3339 times, the owner by GUID, and the caller's relation to the item.
+        Assert.True(DateTimeOffset.TryParseExact(item.GetProperty("created_time").GetString(), "yyyy-MM-dd'T'HH:mm:ss.FFFFFFFK", null,
+            System.Globalization.DateTimeStyles.None, out _), item.GetProperty("created_time").GetString());
+        Assert.Equal(me.GetProperty("guid").GetString(), item.GetProperty("owner_guid").GetString());
+        Assert.Equal("owner", item.GetProperty("app_role").GetString());
+        Assert.False(item.TryGetProperty("owner", out _));
+
+        var mine = await JsonAsync(await server.Admin.GetAsync($"__api__/v1/content?owner_guid={me.GetProperty("guid").GetString()}&include=owner,tags"));
+        var only = Assert.Single(mine.EnumerateArray());
+        Assert.Equal("fields-item", only.GetProperty("name").GetString());
+        Assert.Equal("fields-publisher", only.GetProperty("owner").GetProperty("username").GetString());
+        Assert.Equal(me.GetProperty("guid").GetString(), only.GetProperty("owner").GetProperty("guid").GetString());
+        Assert.Equal(0, only.GetProperty("tags").GetArrayLength());
+        Assert.Equal("none", only.GetProperty("app_role").GetString()); // the administrator manages it, but is not on it
+
+        var byName = await JsonAsync(await server.Admin.GetAsync("__api__/v1/content?name=fields-other"));
+        Assert.Equal("fields-other", Assert.Single(byName.EnumerateArray()).GetProperty("name").GetString());
+    }
+
+    [Fact]
+    public async Task Users_page_with_the_references_envelope_and_fields()
+    {
+        foreach (var name in new[] { "page-a", "page-b", "page-c" })
+        {
+            (await server.UserAsync(name, "viewer")).Dispose();
+        }
+
+        var first = await JsonAsync(await server.Admin.GetAsync("__api__/v1/users?page_size=2&page_number=1"));
+        var second = await JsonAsync(await server.Admin.GetAsync("__api__/v1/users?page_size=2&page_number=2"));
+
+        var total = first.GetProperty("total").GetInt32();
+        Assert.True(total >= 4, first.ToString());
+        Assert.Equal(1, first.GetProperty("current_page").GetInt32());
+        Assert.Equal(2, first.GetProperty("results").GetArrayLength());
+        Assert.Equal(2, second.GetProperty("current_page").GetInt32());
+        var seen = first.GetProperty("results").EnumerateArray().Concat(second.GetProperty("results").EnumerateArray())
+            .Select(u => u.GetProperty("guid").GetString()).ToList();
+        Assert.Equal(seen.Count, seen.Distinct().Count());
+
+        var user = first.GetProperty("results")[0];
+        foreach (var field in new[] { "guid", "username", "email", "first_name", "last_name", "user_role", "created_time", "updated_time", "active_time", "confirmed", "locked" })
+        {
+            Assert.True(user.TryGetProperty(field, out _), $"{field}: {user}");
+        }
+
+        var byGuid = await JsonAsync(await server.Admin.GetAsync($"__api__/v1/users/{user.GetProperty("guid").GetString()}"));
+        Assert.Equal(user.GetProperty("username").GetString(), byGuid.GetProperty("username").GetString());
+    }
+}
