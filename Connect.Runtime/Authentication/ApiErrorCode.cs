@@ -22,8 +22,20 @@ internal enum ApiErrorCode
     /// <summary>A content name outside the allowed form (400).</summary>
     InvalidContentName = 5,
 
+    /// <summary>The password is not strong enough (400).</summary>
+    WeakPassword = 6,
+
+    /// <summary>The username is not permitted (400).</summary>
+    UsernameNotPermitted = 7,
+
+    /// <summary>The username is already in use (409).</summary>
+    UsernameTaken = 8,
+
     /// <summary>The filter could not be applied (400).</summary>
     InvalidFilter = 11,
+
+    /// <summary>A required parameter is missing (400).</summary>
+    MissingParameter = 12,
 
     /// <summary>The group name is already in use (409).</summary>
     GroupNameTaken = 15,
@@ -48,6 +60,12 @@ internal enum ApiErrorCode
 
     /// <summary>The application does not support this action (400).</summary>
     UnsupportedAction = 39,
+
+    /// <summary>The role of the only remaining administrator cannot change (400).</summary>
+    LastAdministrator = 61,
+
+    /// <summary>The user role is not recognised (400).</summary>
+    UnknownRole = 112,
 
     /// <summary>The request JSON is invalid (400).</summary>
     InvalidJson = 121,

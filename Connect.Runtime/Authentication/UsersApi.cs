@@ -32,6 +32,72 @@ internal static class UsersApi
         v1.MapGet("/users/{guid}", async (string guid, UserRepository users, CancellationToken ct) =>
             await users.FindByGuidAsync(guid, ct) is { } user ? Results.Json(UserJson.From(user)) : ApiErrors.NotFound($"user {guid} does not exist"));
 
+        // Administrators add users (the reference's password-provider form; a user without a password signs in once
+        // an administrator sets one with `connect users password`).
+        v1.MapPost("/users", async (CreateUserRequest? body, UserRepository users, CancellationToken ct) =>
+        {
+            if (body?.Username is null)
+            {
+                return ApiErrors.BadRequest("send {\"username\": ..., \"user_role\": ..., \"email\": ..., \"password\": ...}", ApiErrorCode.MissingParameter);
+            }
+
+            if (ParseRole(body.UserRole ?? "viewer") is not { } role)
+            {
+                return ApiErrors.BadRequest($"user_role must be viewer, publisher or administrator, not '{body.UserRole}'", ApiErrorCode.UnknownRole);
+            }
+
+            if (UserRepository.ValidateUsername(body.Username) is { } badName)
+            {
+                return ApiErrors.BadRequest(badName, ApiErrorCode.UsernameNotPermitted);
+            }
+
+            if (body.Password is not null && UserRepository.ValidatePassword(body.Password) is { } weak)
+            {
+                return ApiErrors.BadRequest(weak, ApiErrorCode.WeakPassword);
+            }
+
+            var added = await users.AddAsync(body.Username, role, body.Email, body.Password, ct);
+            return added.User is { } user
+                ? Results.Json(UserJson.From(user), statusCode: StatusCodes.Status201Created)
+                : ApiErrors.Result(StatusCodes.Status409Conflict, added.Error!, ApiErrorCode.UsernameTaken);
+        }).RequireAuthorization(AuthenticationSetup.Administrators);
+
+        v1.MapPatch("/users/{guid}", async (string guid, UpdateUserRequest? body, ClaimsPrincipal principal, UserRepository users, CancellationToken ct) =>
+        {
+            if (await users.FindByGuidAsync(guid, ct) is not { } user)
+            {
+                return ApiErrors.NotFound($"user {guid} does not exist");
+            }
+
+            if (body is null)
+            {
+                return ApiErrors.BadRequest("send {\"user_role\": ...} and/or {\"email\": ...}", ApiErrorCode.MissingParameter);
+            }
+
+            if (body.UserRole is not null)
+            {
+                if (ParseRole(body.UserRole) is not { } role)
+                {
+                    return ApiErrors.BadRequest($"user_role must be viewer, publisher or administrator, not '{body.UserRole}'", ApiErrorCode.UnknownRole);
+                }
+
+                if (user.Id == Caller.From(principal).Id && role != UserRole.Administrator)
+                {
+                    // The server keeps an administrator who can undo this: the caller may be its last one.
+                    return ApiErrors.BadRequest("you cannot take the administrator role from yourself; another administrator can", ApiErrorCode.LastAdministrator);
+                }
+
+                await users.SetRoleAsync(user.Id, role, ct);
+            }
+
+            if (body.Email is not null)
+            {
+                await users.SetEmailAsync(user.Id, body.Email.Trim() is { Length: > 0 } email ? email : null, ct);
+            }
+
+            return Results.Json(UserJson.From((await users.FindAsync(user.Id, ct))!));
+        }).RequireAuthorization(AuthenticationSetup.Administrators);
+
         v1.MapPost("/users/{guid}/lock", async (string guid, LockRequest? body, ClaimsPrincipal principal, UserRepository users, CancellationToken ct) =>
         {
             if (body?.Locked is not { } locked)
@@ -56,6 +122,15 @@ internal static class UsersApi
         MapKeys(v1);
         MapGroups(v1);
     }
+
+    private static UserRole? ParseRole(string name) =>
+        name.ToLowerInvariant() switch
+        {
+            "viewer" => UserRole.Viewer,
+            "publisher" => UserRole.Publisher,
+            "administrator" => UserRole.Administrator,
+            _ => null,
+        };
 
     private static void MapKeys(RouteGroupBuilder v1)
     {
@@ -193,6 +268,10 @@ internal static class UsersApi
     };
 
     internal sealed record LockRequest(bool? Locked);
+
+    internal sealed record CreateUserRequest(string? Username, string? Email, string? Password, string? UserRole);
+
+    internal sealed record UpdateUserRequest(string? Email, string? UserRole);
 
     internal sealed record CreateKeyRequest(string? Name);
 

@@ -144,6 +144,13 @@ public sealed class UserRepository(ConnectDatabase database)
             "UPDATE users SET locked = @locked WHERE id = @id", new { id, locked = locked ? 1 : 0 }, cancellationToken: cancellationToken)) == 1;
     }
 
+    public async Task<bool> SetEmailAsync(long id, string? email, CancellationToken cancellationToken = default)
+    {
+        await using var connection = await database.OpenAsync(cancellationToken);
+        return await connection.ExecuteAsync(new CommandDefinition(
+            "UPDATE users SET email = @email WHERE id = @id", new { id, email }, cancellationToken: cancellationToken)) == 1;
+    }
+
     public async Task<bool> SetRoleAsync(long id, UserRole role, CancellationToken cancellationToken = default)
     {
         await using var connection = await database.OpenAsync(cancellationToken);

@@ -32,6 +32,11 @@ public sealed class ServerApiContractTests(PublishingNode server) : IClassFixtur
             ("GET", "v1/users?page_size=0", null, [(401, 24), (400, 25), (400, 25), (400, 25)]),
             ("GET", $"v1/users/{Nobody}", null, [(401, 24), (404, 4), (404, 4), (404, 4)]),
             ("POST", $"v1/users/{Nobody}/lock", new { locked = true }, [(401, 24), (403, 22), (403, 22), (404, 4)]),
+            ("POST", "v1/users", new { username = "contract-made", user_role = "wizard" }, [(401, 24), (403, 22), (403, 22), (400, 112)]),
+            ("POST", "v1/users", new { username = "no/slashes" }, [(401, 24), (403, 22), (403, 22), (400, 7)]),
+            ("POST", "v1/users", new { username = "contract-viewer" }, [(401, 24), (403, 22), (403, 22), (409, 8)]),
+            ("POST", "v1/users", new { username = "contract-weak", password = "short" }, [(401, 24), (403, 22), (403, 22), (400, 6)]),
+            ("PATCH", $"v1/users/{Nobody}", new { user_role = "viewer" }, [(401, 24), (403, 22), (403, 22), (404, 4)]),
             ("GET", "v1/content", null, [(401, 24), (200, 0), (200, 0), (200, 0)]),
             ("GET", "v1/content?include=colour", null, [(401, 24), (400, 25), (400, 25), (400, 25)]),
             ("POST", "v1/content", new { name = "x" }, [(401, 24), (403, 22), (400, 5), (400, 5)]),
@@ -145,6 +150,29 @@ public sealed class ServerApiContractTests(PublishingNode server) : IClassFixtur
 
         var byName = await JsonAsync(await server.Admin.GetAsync("__api__/v1/content?name=fields-other"));
         Assert.Equal("fields-other", Assert.Single(byName.EnumerateArray()).GetProperty("name").GetString());
+    }
+
+    [Fact]
+    public async Task An_administrator_adds_a_user_and_changes_their_role_and_email_but_not_their_own_role()
+    {
+        var created = await server.Admin.PostAsJsonAsync("__api__/v1/users",
+            new { username = "made-by-api", email = "made@example.com", user_role = "publisher", password = "long enough secret" });
+        var user = await JsonAsync(created);
+        Assert.Equal(HttpStatusCode.Created, created.StatusCode);
+        Assert.Equal("publisher", user.GetProperty("user_role").GetString());
+        Assert.Equal("made@example.com", user.GetProperty("email").GetString());
+
+        var guid = user.GetProperty("guid").GetString();
+        var changed = await JsonAsync(await server.Admin.PatchAsJsonAsync($"__api__/v1/users/{guid}", new { user_role = "viewer", email = "new@example.com" }));
+        Assert.Equal("viewer", changed.GetProperty("user_role").GetString());
+        Assert.Equal("new@example.com", changed.GetProperty("email").GetString());
+        Assert.Equal("viewer", (await JsonAsync(await server.Admin.GetAsync($"__api__/v1/users/{guid}"))).GetProperty("user_role").GetString());
+
+        // The administrator cannot demote themself (they may be the last one).
+        var me = (await JsonAsync(await server.Admin.GetAsync("__api__/v1/user"))).GetProperty("guid").GetString();
+        var demote = await server.Admin.PatchAsJsonAsync($"__api__/v1/users/{me}", new { user_role = "viewer" });
+        Assert.Equal(HttpStatusCode.BadRequest, demote.StatusCode);
+        Assert.Equal(61, (await JsonAsync(demote)).GetProperty("code").GetInt32());
     }
 
     [Fact]
