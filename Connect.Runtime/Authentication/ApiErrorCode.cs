@@ -61,8 +61,23 @@ internal enum ApiErrorCode
     /// <summary>The application does not support this action (400).</summary>
     UnsupportedAction = 39,
 
+    /// <summary>The vanity path conflicts with one in use (409).</summary>
+    VanityConflict = 51,
+
+    /// <summary>The vanity path is not permitted (400).</summary>
+    VanityNotPermitted = 52,
+
     /// <summary>The role of the only remaining administrator cannot change (400).</summary>
     LastAdministrator = 61,
+
+    /// <summary>A tag name longer than 255 characters (400).</summary>
+    TagNameTooLong = 77,
+
+    /// <summary>A tag without a name (400).</summary>
+    TagNameMissing = 78,
+
+    /// <summary>A sibling tag already has the name (400).</summary>
+    DuplicateTagName = 81,
 
     /// <summary>The user role is not recognised (400).</summary>
     UnknownRole = 112,

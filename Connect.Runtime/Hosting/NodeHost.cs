@@ -144,6 +144,7 @@ internal static partial class NodeHost
         app.UseAccessLog(options.HTTP.AccessLog);
         app.UseContentMetrics();
         app.UseLegacyApiPaths();
+        app.UseVanityPaths();
         // Route after the path rewrite above, not before it as WebApplication would by default.
         app.UseRouting();
         // Outermost: whatever the inner handlers leave unanswered on an API route still answers in JSON.
@@ -160,6 +161,8 @@ internal static partial class NodeHost
         app.MapLegacyPublishingApi();
         app.MapContentApi();
         app.MapPermissionsApi();
+        app.MapVanityApi();
+        app.MapTagsApi();
         app.MapUsersApi();
         app.MapProcessApi();
         app.MapNodesApi();

@@ -25,7 +25,7 @@ internal sealed partial class ContentProxy(IHttpForwarder forwarder, WorkerPool 
 
     public async Task<IResult> ForwardAsync(HttpContext context, ContentItem content, Bundle bundle)
     {
-        var prefix = $"{context.Request.PathBase}/content/{content.Guid}";
+        var prefix = context.Items[VanityPaths.PublicPrefixItem] as string ?? $"{context.Request.PathBase}/content/{content.Guid}";
         context.Request.Path.StartsWithSegments($"/content/{content.Guid}", out var rest);
         var connectionItems = context.Features.Get<IConnectionItemsFeature>()?.Items;
         var connectionKey = "connect.worker." + content.Guid;

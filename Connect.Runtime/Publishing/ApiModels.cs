@@ -56,18 +56,18 @@ internal sealed record ContentJson(
     [System.Text.Json.Serialization.JsonIgnore(Condition = System.Text.Json.Serialization.JsonIgnoreCondition.WhenWritingNull)]
     public OwnerJson? Owner { get; init; }
 
-    /// <summary>Asked for with <c>include=tags</c>: this server has no tags yet, so always empty.</summary>
+    /// <summary>Asked for with <c>include=tags</c>: the item's tags.</summary>
     [System.Text.Json.Serialization.JsonIgnore(Condition = System.Text.Json.Serialization.JsonIgnoreCondition.WhenWritingNull)]
     public IReadOnlyList<object>? Tags { get; init; }
 
-    public static ContentJson From(ContentItem c, string baseUrl, string appRole, bool includeOwner = false, bool includeTags = false) => new(
+    public static ContentJson From(ContentItem c, string baseUrl, string appRole, bool includeOwner = false, IReadOnlyList<Tag>? tags = null) => new(
         c.Guid, c.Id, c.Name, c.Title, c.Description, c.AppMode, c.OwnerGuid ?? "", c.OwnerUsername, c.ActiveBundleId?.ToString(),
         ContentUrls.Content(baseUrl, c), c.CreatedAt, c.UpdatedAt,
         c.Overrides.MinProcesses, c.Overrides.MaxProcesses, c.Overrides.MaxConnsPerProcess, c.Overrides.LoadFactor,
         c.Overrides.IdleTimeout?.TotalSeconds, c.Overrides.InitTimeout?.TotalSeconds, c.AccessType, appRole)
     {
         Owner = includeOwner ? new OwnerJson(c.OwnerGuid ?? "", c.OwnerUsername, null, null) : null,
-        Tags = includeTags ? [] : null,
+        Tags = tags?.Select(TagsApi.Json).ToList(),
     };
 }
 

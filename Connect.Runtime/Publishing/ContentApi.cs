@@ -14,7 +14,8 @@ internal static class ContentApi
         var v1 = app.MapGroup("/__api__/v1").RequireAuthorization();
 
         // The reference's filters: name (exact), owner_guid; include=owner,tags adds those objects to each item.
-        v1.MapGet("/content", async (string? name, string? owner_guid, string? include, HttpContext context, ClaimsPrincipal principal, ContentRepository contents, ConnectOptions options, CancellationToken ct) =>
+        v1.MapGet("/content", async (string? name, string? owner_guid, string? include, HttpContext context, ClaimsPrincipal principal, ContentRepository contents,
+            TagRepository tags, ConnectOptions options, CancellationToken ct) =>
         {
             var included = (include ?? "").Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
             if (included.FirstOrDefault(i => i is not ("owner" or "tags")) is { } unknown)
@@ -26,9 +27,10 @@ internal static class ContentApi
             var items = (await contents.ListVisibleAsync(caller.IsAdministrator ? null : caller.Id, ct))
                 .Where(c => (name is null || c.Name == name) && (owner_guid is null || c.OwnerGuid == owner_guid));
             var roles = await contents.RolesOfAsync(caller.Id, ct);
+            var tagged = included.Contains("tags") ? await tags.OfContentAsync(ct) : null;
             var baseUrl = ContentUrls.BaseUrl(context, options);
             return Results.Json(items.Select(c => ContentJson.From(c, baseUrl, ContentAccess.AppRole(caller, c, roles.GetValueOrDefault(c.Id)),
-                included.Contains("owner"), included.Contains("tags"))));
+                included.Contains("owner"), tagged is null ? null : tagged.GetValueOrDefault(c.Id) ?? [])));
         });
 
         v1.MapPost("/content", async (CreateContentRequest? body, HttpContext context, ClaimsPrincipal principal, ContentRepository contents, ConnectOptions options, CancellationToken ct) =>

@@ -15,6 +15,9 @@ internal static class PublishingServices
         services.AddSingleton<GroupRepository>();
         services.AddSingleton<ContentRepository>();
         services.AddSingleton<PermissionRepository>();
+        services.AddSingleton<VanityRepository>();
+        services.AddSingleton<VanityMap>();
+        services.AddSingleton<TagRepository>();
         services.AddSingleton<BundleRepository>();
         services.AddSingleton<TaskRepository>();
         services.AddSingleton<BundleStore>();

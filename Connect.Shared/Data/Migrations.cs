@@ -215,6 +215,29 @@ public static class Migrations
                 heartbeat_at BIGINT NOT NULL
             );
             """),
+        new(6, "vanity paths and tags", """
+            CREATE TABLE vanities (
+                content_id BIGINT PRIMARY KEY REFERENCES content (id) ON DELETE CASCADE,
+                path TEXT NOT NULL UNIQUE,
+                created_at BIGINT NOT NULL
+            );
+
+            CREATE TABLE tags (
+                id {{ID}},
+                name TEXT NOT NULL,
+                parent_id BIGINT REFERENCES tags (id) ON DELETE CASCADE,
+                created_at BIGINT NOT NULL,
+                updated_at BIGINT NOT NULL
+            );
+
+            CREATE UNIQUE INDEX tags_sibling_names ON tags (COALESCE(parent_id, 0), name);
+
+            CREATE TABLE content_tags (
+                content_id BIGINT NOT NULL REFERENCES content (id) ON DELETE CASCADE,
+                tag_id BIGINT NOT NULL REFERENCES tags (id) ON DELETE CASCADE,
+                PRIMARY KEY (content_id, tag_id)
+            );
+            """),
     ];
 
     public static int Latest => All[^1].Version;

@@ -13,9 +13,9 @@ public sealed class NodeProcess : DotnetProcess
     public string AdminKey => File.ReadAllText(Path.Combine(DataDir, "admin-api-key")).Trim();
 
     /// <summary>An HTTP client that sends <paramref name="apiKey"/> the way rsconnect does.</summary>
-    public HttpClient ClientWithKey(string apiKey)
+    public HttpClient ClientWithKey(string apiKey, bool allowRedirects = true)
     {
-        var client = new HttpClient { BaseAddress = BaseUrl, Timeout = TimeSpan.FromSeconds(30) };
+        var client = new HttpClient(new HttpClientHandler { AllowAutoRedirect = allowRedirects }) { BaseAddress = BaseUrl, Timeout = TimeSpan.FromSeconds(30) };
         client.DefaultRequestHeaders.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Key", apiKey);
         return client;
     }

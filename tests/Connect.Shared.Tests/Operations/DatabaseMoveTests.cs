@@ -12,6 +12,18 @@ namespace Connect.Shared.Tests.Operations;
 public sealed class DatabaseMoveTests
 {
     [Fact]
+    public async Task Every_table_of_the_schema_is_either_moved_or_named_as_left_behind()
+    {
+        await using var sqlite = await MigratedDatabase.CreateAsync(DatabaseProvider.Sqlite);
+        await using var connection = await sqlite.Database.OpenAsync();
+        var tables = await connection.QueryAsync<string>("SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'");
+
+        // The schema's own history and a backup's pause belong to the database they are in.
+        var accounted = DatabaseMove.Tables.Concat(DatabaseMove.NodeStateTables).Concat(["schema_version", "maintenance"]);
+        Assert.Equal(accounted.Order(), tables.Order());
+    }
+
+    [Fact]
     public async Task Ids_survive_the_move_and_an_id_sqlite_gave_out_is_never_given_again()
     {
         await using var sqlite = await MigratedDatabase.CreateAsync(DatabaseProvider.Sqlite);

@@ -1,0 +1,94 @@
+using System.Security.Claims;
+using Connect.Runtime.Authentication;
+using Connect.Shared.Content;
+
+namespace Connect.Runtime.Publishing;
+
+internal sealed record CreateTagRequest(string? Name, string? ParentId);
+
+internal sealed record ContentTagRequest(string? TagId);
+
+/// <summary>
+/// The tag tree (<c>/__api__/v1/tags</c>, administrators change it) and each item's tags
+/// (<c>/__api__/v1/content/{guid}/tags</c>, changed by whoever may change the item). Ids are strings, as the reference has them.
+/// </summary>
+internal static class TagsApi
+{
+    public static void MapTagsApi(this IEndpointRouteBuilder app)
+    {
+        var v1 = app.MapGroup("/__api__/v1").RequireAuthorization();
+
+        v1.MapGet("/tags", async (TagRepository tags, CancellationToken ct) => Results.Json((await tags.ListAsync(ct)).Select(Json)));
+
+        v1.MapGet("/tags/{id}", async (string id, TagRepository tags, CancellationToken ct) =>
+            long.TryParse(id, out var number) && await tags.GetAsync(number, ct) is { } tag ? Results.Json(Json(tag)) : ApiErrors.NotFound($"tag {id} does not exist"));
+
+        v1.MapPost("/tags", async (CreateTagRequest? body, TagRepository tags, CancellationToken ct) =>
+        {
+            if (TagRepository.ValidateName(body?.Name) is { } problem)
+            {
+                return ApiErrors.BadRequest(problem, body?.Name is { Length: > TagRepository.MaxNameLength } ? ApiErrorCode.TagNameTooLong : ApiErrorCode.TagNameMissing);
+            }
+
+            long? parent = null;
+            if (body!.ParentId is { } parentText)
+            {
+                if (!long.TryParse(parentText, out var parentId))
+                {
+                    return ApiErrors.BadRequest($"parent_id '{parentText}' is not a tag id", ApiErrorCode.InvalidId);
+                }
+
+                parent = parentId;
+            }
+
+            var created = await tags.CreateAsync(body.Name!, parent, ct);
+            return created.Tag is { } tag ? Results.Json(Json(tag), statusCode: StatusCodes.Status201Created)
+                : created.MissingParent ? ApiErrors.NotFound(created.Error!)
+                : ApiErrors.BadRequest(created.Error!, ApiErrorCode.DuplicateTagName);
+        }).RequireAuthorization(AuthenticationSetup.Administrators);
+
+        v1.MapDelete("/tags/{id}", async (string id, TagRepository tags, CancellationToken ct) =>
+            long.TryParse(id, out var number) && await tags.DeleteAsync(number, ct) ? Results.NoContent() : ApiErrors.NotFound($"tag {id} does not exist"))
+            .RequireAuthorization(AuthenticationSetup.Administrators);
+
+        v1.MapGet("/content/{guid}/tags", async (string guid, ClaimsPrincipal principal, ContentRepository contents, TagRepository tags, CancellationToken ct) =>
+        {
+            var (content, error) = await ContentAccess.ForViewAsync(contents, Caller.From(principal), guid, ct);
+            return error ?? Results.Json((await tags.OfContentAsync(content!.Id, ct)).Select(Json));
+        });
+
+        v1.MapPost("/content/{guid}/tags", async (string guid, ContentTagRequest? body, ClaimsPrincipal principal, ContentRepository contents, TagRepository tags, CancellationToken ct) =>
+        {
+            var (content, error) = await ContentAccess.ForChangeAsync(contents, Caller.From(principal), guid, ct);
+            if (error is not null)
+            {
+                return error;
+            }
+
+            if (!long.TryParse(body?.TagId, out var tagId) || await tags.GetAsync(tagId, ct) is not { } tag)
+            {
+                return ApiErrors.BadRequest($"send {{\"tag_id\": \"...\"}} naming an existing tag", ApiErrorCode.InvalidId);
+            }
+
+            await tags.AddToContentAsync(content!.Id, tagId, ct);
+            return Results.Json(Json(tag), statusCode: StatusCodes.Status201Created);
+        });
+
+        v1.MapDelete("/content/{guid}/tags/{id}", async (string guid, string id, ClaimsPrincipal principal, ContentRepository contents, TagRepository tags, CancellationToken ct) =>
+        {
+            var (content, error) = await ContentAccess.ForChangeAsync(contents, Caller.From(principal), guid, ct);
+            return error ?? (long.TryParse(id, out var tagId) && await tags.RemoveFromContentAsync(content!.Id, tagId, ct)
+                ? Results.NoContent()
+                : ApiErrors.NotFound($"content {guid} does not have tag {id}"));
+        });
+    }
+
+    internal static object Json(Tag t) => new
+    {
+        id = t.Id.ToString(),
+        name = t.Name,
+        parent_id = t.ParentId?.ToString(),
+        created_time = t.CreatedAt,
+        updated_time = t.UpdatedAt,
+    };
+}
