@@ -167,6 +167,7 @@ internal static partial class NodeHost
         app.MapProcessApi();
         app.MapNodesApi();
         app.MapScheduleApi();
+        app.MapJobsApi();
         app.MapContent();
         app.MapLandingPage();
         return app;

@@ -9,7 +9,7 @@ namespace Connect.Runtime.Scheduling;
 
 internal sealed record CreateScheduleRequest(string? Interval, string? Cron, string? TimeZone, DateTimeOffset? Start);
 
-/// <summary>Schedules of an R Markdown document and the history of its scheduled runs (v1 API).</summary>
+/// <summary>Schedules of an R Markdown document (v1 API); their runs are jobs (<see cref="JobsApi"/>).</summary>
 internal static class ScheduleApi
 {
     public static void MapScheduleApi(this IEndpointRouteBuilder app)
@@ -68,39 +68,6 @@ internal static class ScheduleApi
             return error ?? (await schedules.DeleteAsync(content!.Id, id, ct)
                 ? Results.NoContent()
                 : ApiErrors.NotFound($"schedule {id} does not exist for this content"));
-        });
-
-        v1.MapGet("/jobs", async (string guid, ClaimsPrincipal principal, ContentRepository contents, JobRepository jobs, CancellationToken ct) =>
-        {
-            var (content, error) = await ContentAccess.ForChangeAsync(contents, Caller.From(principal), guid, ct);
-            return error ?? Results.Json((await jobs.ListAsync(content!.Id, ct)).Select(j => new
-            {
-                id = j.Id,
-                kind = j.Kind,
-                status = j.Status,
-                schedule_id = j.ScheduleId,
-                node = j.Node,
-                claim_token = j.ClaimToken,
-                due_time = j.DueAt,
-                start_time = j.StartedAt,
-                end_time = j.FinishedAt,
-                exit_code = j.ExitCode,
-                error = j.Error,
-            }));
-        });
-
-        v1.MapGet("/jobs/{id:long}/log", async (string guid, long id, ClaimsPrincipal principal, ContentRepository contents, JobRepository jobs, ConnectOptions options, CancellationToken ct) =>
-        {
-            var (content, error) = await ContentAccess.ForChangeAsync(contents, Caller.From(principal), guid, ct);
-            if (error is not null)
-            {
-                return error;
-            }
-
-            var job = await jobs.GetAsync(id, ct);
-            return job is null || job.ContentId != content!.Id ? ApiErrors.NotFound($"job {id} does not exist for this content")
-                : job.LogPath is null ? ApiErrors.NotFound($"job {id} has no log yet")
-                : Results.File(Path.Combine(options.DataDir, job.LogPath), "text/plain; charset=utf-8");
         });
     }
 

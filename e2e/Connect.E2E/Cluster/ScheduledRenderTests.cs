@@ -40,10 +40,10 @@ public sealed class ScheduledRenderTests : IDisposable
         await Wait.UntilAsync(async () =>
         {
             jobs = [.. (await admin.JobsAsync(guids[0])), .. (await admin.JobsAsync(guids[1]))];
-            return jobs.Count == 20 && jobs.All(j => j.GetProperty("status").GetString() is "succeeded" or "failed");
+            return jobs.Count == 20 && jobs.All(j => j.GetProperty("state").GetString() is "succeeded" or "failed");
         }, "20 scheduled renders to finish", TimeSpan.FromMinutes(3));
 
-        Assert.All(jobs, j => Assert.Equal("succeeded", j.GetProperty("status").GetString()));
+        Assert.All(jobs, j => Assert.Equal("succeeded", j.GetProperty("state").GetString()));
         Assert.All(jobs, j => Assert.Equal(1, j.GetProperty("claim_token").GetInt64()));
         Assert.Equal(20, jobs.Select(j => j.GetProperty("schedule_id").GetInt64()).Distinct().Count());
         var byNode = jobs.GroupBy(j => j.GetProperty("node").GetString()!).ToDictionary(g => g.Key, g => g.ToList());
@@ -72,7 +72,7 @@ public sealed class ScheduledRenderTests : IDisposable
         await Wait.UntilAsync(async () =>
         {
             job = (await admin.JobsAsync(guid)).SingleOrDefault();
-            return job.ValueKind == JsonValueKind.Object && job.GetProperty("status").GetString() == "running";
+            return job.ValueKind == JsonValueKind.Object && job.GetProperty("state").GetString() == "running";
         }, "the render to start");
         var first = job.GetProperty("node").GetString();
         var (doomed, survivor) = first == "node-a" ? (a, b) : (b, a);
@@ -83,7 +83,7 @@ public sealed class ScheduledRenderTests : IDisposable
         await Wait.UntilAsync(async () =>
         {
             job = (await survivorAdmin.JobsAsync(guid)).Single();
-            return job.GetProperty("status").GetString() == "succeeded";
+            return job.GetProperty("state").GetString() == "succeeded";
         }, "the abandoned render to be re-run elsewhere", TimeSpan.FromMinutes(2));
         Assert.Equal(survivor == a ? "node-a" : "node-b", job.GetProperty("node").GetString());
         Assert.Equal(2, job.GetProperty("claim_token").GetInt64());

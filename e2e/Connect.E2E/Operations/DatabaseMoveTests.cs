@@ -39,7 +39,7 @@ public sealed class DatabaseMoveTests : IDisposable
             before = await admin.ContentByNameAsync();
             await node.SetAccessTypeAsync(before["report"], "logged_in");
             await admin.ScheduleNowAsync(before["report"]);
-            await Wait.UntilAsync(async () => (await admin.JobsAsync(before["report"])).Any(j => j.GetProperty("status").GetString() == "succeeded"),
+            await Wait.UntilAsync(async () => (await admin.JobsAsync(before["report"])).Any(j => j.GetProperty("state").GetString() == "succeeded"),
                 "the scheduled render on SQLite", TimeSpan.FromMinutes(2));
         }
 
@@ -85,7 +85,7 @@ public sealed class DatabaseMoveTests : IDisposable
 
         Assert.Contains("vic", (await moved.RunCommandAsync("users", "list")).Output);
         var history = await movedAdmin.JobsAsync(before["report"]);
-        Assert.Contains(history, j => j.GetProperty("status").GetString() == "succeeded");
+        Assert.Contains(history, j => j.GetProperty("state").GetString() == "succeeded");
 
         // rsconnect redeploys onto the same item (its record holds the item's id), and schedules run on PostgreSQL.
         await File.WriteAllTextAsync(Path.Combine(site, "index.html"), "<h1>After the move</h1>");
@@ -93,7 +93,7 @@ public sealed class DatabaseMoveTests : IDisposable
         Assert.Equal(before, await movedAdmin.ContentByNameAsync());
         Assert.Contains("After the move", await movedAdmin.GetStringAsync($"content/{before["site"]}/"));
         await movedAdmin.ScheduleNowAsync(before["report"]);
-        await Wait.UntilAsync(async () => (await movedAdmin.JobsAsync(before["report"])).Count(j => j.GetProperty("status").GetString() == "succeeded") > history.Count(j => j.GetProperty("status").GetString() == "succeeded"),
+        await Wait.UntilAsync(async () => (await movedAdmin.JobsAsync(before["report"])).Count(j => j.GetProperty("state").GetString() == "succeeded") > history.Count(j => j.GetProperty("state").GetString() == "succeeded"),
             "a scheduled render on PostgreSQL", TimeSpan.FromMinutes(2));
         await node.DisposeAsync();
     }
