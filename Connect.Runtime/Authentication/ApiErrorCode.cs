@@ -70,6 +70,9 @@ internal enum ApiErrorCode
     /// <summary>The role of the only remaining administrator cannot change (400).</summary>
     LastAdministrator = 61,
 
+    /// <summary>The live bundle of an item cannot be deleted (400).</summary>
+    ActiveBundle = 75,
+
     /// <summary>A tag name longer than 255 characters (400).</summary>
     TagNameTooLong = 77,
 
@@ -78,6 +81,9 @@ internal enum ApiErrorCode
 
     /// <summary>A sibling tag already has the name (400).</summary>
     DuplicateTagName = 81,
+
+    /// <summary>The item cannot be removed while it is being used (400).</summary>
+    InUse = 100,
 
     /// <summary>The user role is not recognised (400).</summary>
     UnknownRole = 112,

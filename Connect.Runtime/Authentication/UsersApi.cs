@@ -7,8 +7,6 @@ namespace Connect.Runtime.Authentication;
 /// <summary>The v1 API for the caller, users, groups and API keys.</summary>
 internal static class UsersApi
 {
-    public const int MaxPageSize = 500;
-
     public static void MapUsersApi(this IEndpointRouteBuilder app)
     {
         var v1 = app.MapGroup("/__api__/v1").RequireAuthorization();
@@ -18,15 +16,8 @@ internal static class UsersApi
 
         v1.MapGet("/users", async (int? page_number, int? page_size, UserRepository users, CancellationToken ct) =>
         {
-            var size = page_size ?? 20;
-            var page = page_number ?? 1;
-            if (size is < 1 or > MaxPageSize || page < 1)
-            {
-                return ApiErrors.BadRequest($"page_size must be 1 to {MaxPageSize} and page_number 1 or more");
-            }
-
-            var all = await users.ListAsync(ct);
-            return Results.Json(new { results = all.Skip((page - 1) * size).Take(size).Select(UserJson.From), current_page = page, total = all.Count });
+            var (paging, error) = Paging.From(page_number, page_size);
+            return error ?? paging.Of(await users.ListAsync(ct), UserJson.From);
         });
 
         v1.MapGet("/users/{guid}", async (string guid, UserRepository users, CancellationToken ct) =>
@@ -170,10 +161,10 @@ internal static class UsersApi
 
     private static void MapGroups(RouteGroupBuilder v1)
     {
-        v1.MapGet("/groups", async (GroupRepository groups, CancellationToken ct) =>
+        v1.MapGet("/groups", async (int? page_number, int? page_size, GroupRepository groups, CancellationToken ct) =>
         {
-            var all = await groups.ListAsync(ct);
-            return Results.Json(new { results = all.Select(GroupJson), current_page = 1, total = all.Count });
+            var (paging, error) = Paging.From(page_number, page_size);
+            return error ?? paging.Of(await groups.ListAsync(ct), GroupJson);
         });
 
         v1.MapGet("/groups/{guid}", async (string guid, GroupRepository groups, CancellationToken ct) =>
@@ -203,15 +194,17 @@ internal static class UsersApi
             return Results.NoContent();
         });
 
-        v1.MapGet("/groups/{guid}/members", async (string guid, GroupRepository groups, CancellationToken ct) =>
+        v1.MapGet("/groups/{guid}/members", async (string guid, int? page_number, int? page_size, GroupRepository groups, CancellationToken ct) =>
         {
-            if (await groups.FindByGuidAsync(guid, ct) is not { } group)
+            var (paging, error) = Paging.From(page_number, page_size);
+            if (error is not null)
             {
-                return ApiErrors.NotFound($"group {guid} does not exist");
+                return error;
             }
 
-            var members = await groups.MembersAsync(group.Id, ct);
-            return Results.Json(new { results = members.Select(UserJson.From), current_page = 1, total = members.Count });
+            return await groups.FindByGuidAsync(guid, ct) is { } group
+                ? paging.Of(await groups.MembersAsync(group.Id, ct), UserJson.From)
+                : ApiErrors.NotFound($"group {guid} does not exist");
         });
 
         v1.MapPost("/groups/{guid}/members", async (string guid, MemberRequest? body, ClaimsPrincipal principal, GroupRepository groups, UserRepository users, CancellationToken ct) =>

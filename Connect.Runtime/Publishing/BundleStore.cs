@@ -156,6 +156,19 @@ internal sealed partial class BundleStore(ConnectOptions options, BundleReposito
         }
     }
 
+    /// <summary>Removes one bundle's archive and folder (its row is gone first, so nothing serves it any more).</summary>
+    public void DeleteBundleFiles(Bundle bundle)
+    {
+        File.Delete(ArchivePath(bundle));
+        // Only ever a folder under apps/{content id}/: a row's path never gets to name anything else.
+        var folder = Path.GetFullPath(FullPath(bundle.Path));
+        var apps = Path.GetFullPath(Path.Combine(options.DataDir, "apps", bundle.ContentId.ToString())) + Path.DirectorySeparatorChar;
+        if (folder.StartsWith(apps, StringComparison.Ordinal) && Directory.Exists(folder))
+        {
+            Directory.Delete(folder, recursive: true);
+        }
+    }
+
     public void DeleteContentFiles(ContentItem content)
     {
         // home/{guid} is the content's own writable folder; links it made there are removed, not followed.

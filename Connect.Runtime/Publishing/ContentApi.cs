@@ -139,6 +139,48 @@ internal static class ContentApi
             return error ?? Results.Json((await bundles.ListAsync(content!.Id, ct)).Select(b => BundleJson.From(b, content)));
         });
 
+        v1.MapGet("/content/{guid}/bundles/{id:long}", async (string guid, long id, ClaimsPrincipal principal, ContentRepository contents, BundleRepository bundles, CancellationToken ct) =>
+        {
+            var (content, error) = await ContentAccess.ForChangeAsync(contents, Caller.From(principal), guid, ct);
+            return error ?? (await bundles.GetAsync(id, ct) is { } bundle && bundle.ContentId == content!.Id
+                ? Results.Json(BundleJson.From(bundle, content))
+                : ApiErrors.NotFound($"bundle {id} does not exist for this content"));
+        });
+
+        // An old bundle goes with its files; the live one, one a worker still runs, or one a deploy may be using stays.
+        v1.MapDelete("/content/{guid}/bundles/{id:long}", async (string guid, long id, ClaimsPrincipal principal, ContentRepository contents, BundleRepository bundles,
+            BundleStore store, TaskRepository tasks, Scheduling.JobSources jobs, Operations.MaintenanceGate maintenance, TimeProvider clock, CancellationToken ct) =>
+        {
+            var (content, error) = await ContentAccess.ForChangeAsync(contents, Caller.From(principal), guid, ct);
+            if (error is not null)
+            {
+                return error;
+            }
+
+            if (await bundles.GetAsync(id, ct) is not { } bundle || bundle.ContentId != content!.Id)
+            {
+                return ApiErrors.NotFound($"bundle {id} does not exist for this content");
+            }
+
+            if (content.ActiveBundleId == id)
+            {
+                return ApiErrors.BadRequest($"bundle {id} is the live one; deploy another before deleting it", ApiErrorCode.ActiveBundle);
+            }
+
+            var recent = clock.GetUtcNow() - TimeSpan.FromHours(1);
+            if ((await jobs.ListAsync(content, ct)).Any(j => j.Status == Scheduling.JobJson.Active && j.BundleId == id.ToString())
+                || (await tasks.ListForContentAsync(content.Id, 20, ct)).Any(t => !t.Finished && t.CreatedAt > recent))
+            {
+                return ApiErrors.BadRequest($"bundle {id} may be in use (a worker runs it, or a deploy of this content is under way); try again later",
+                    ApiErrorCode.InUse);
+            }
+
+            await maintenance.WaitAsync(ct);
+            await bundles.DeleteAsync(id, ct);
+            store.DeleteBundleFiles(bundle);
+            return Results.NoContent();
+        });
+
         v1.MapGet("/content/{guid}/bundles/{id:long}/download", async (string guid, long id, ClaimsPrincipal principal, ContentRepository contents, BundleRepository bundles, BundleStore store, CancellationToken ct) =>
         {
             var (content, error) = await ContentAccess.ForChangeAsync(contents, Caller.From(principal), guid, ct);

@@ -93,7 +93,16 @@ public sealed class NodeStatusRepository(ConnectDatabase database)
         return rows.Select(r => new RunningRender(r.Node, r.Kind, r.Id, r.Guid, r.Name, DateTimeOffset.FromUnixTimeMilliseconds(r.StartedAt))).ToList();
     }
 
-    private sealed record Row(string Node, string InstanceId, string Settings, string Live, long LiveAt, string? History);
+    // Set by name, not by a constructor: SQLite reports a bare NULL column as a blob, which no constructor of strings matches.
+    private sealed class Row
+    {
+        public string Node { get; init; } = "";
+        public string InstanceId { get; init; } = "";
+        public string Settings { get; init; } = "";
+        public string Live { get; init; } = "";
+        public long LiveAt { get; init; }
+        public string? History { get; init; }
+    }
 }
 
 /// <summary>A request from the console to one node, carried out by that node (it owns its processes).</summary>

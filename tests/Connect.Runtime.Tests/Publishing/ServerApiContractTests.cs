@@ -44,6 +44,11 @@ public sealed class ServerApiContractTests(PublishingNode server) : IClassFixtur
             ("GET", $"v1/content/{hidden}/environment", null, [(401, 24), (404, 4), (404, 4), (200, 0)]),
             ("PATCH", $"v1/content/{hidden}", new { min_processes = "many" }, [(401, 24), (400, 121), (400, 121), (400, 121)]),
             ("GET", $"v1/groups/{Nobody}", null, [(401, 24), (404, 4), (404, 4), (404, 4)]),
+            ("GET", "v1/groups?page_size=501", null, [(401, 24), (400, 25), (400, 25), (400, 25)]),
+            ("GET", $"v1/content/{hidden}/bundles/987654", null, [(401, 24), (404, 4), (404, 4), (404, 4)]),
+            ("GET", $"v1/content/{hidden}/jobs/no-such-key", null, [(401, 24), (404, 4), (404, 4), (404, 4)]),
+            ("PUT", $"v1/content/{hidden}/vanity", new { path = "/contract/" }, [(401, 24), (403, 22), (403, 22), (200, 0)]),
+            ("POST", "v1/tags", new { name = "" }, [(401, 24), (403, 22), (403, 22), (400, 78)]),
             ("GET", "v1/server/nodes", null, [(401, 24), (403, 22), (403, 22), (200, 0)]),
             ("GET", "v1/no/such/thing", null, [(404, 2), (404, 2), (404, 2), (404, 2)]),
         ];
@@ -69,7 +74,7 @@ public sealed class ServerApiContractTests(PublishingNode server) : IClassFixtur
             }
         }
 
-        Assert.True(failures.Count == 0, string.Join("\n", failures));
+        Assert.True(failures.Count == 0, string.Join("\n", failures) + "\n" + server.Node.Output);
     }
 
     /// <summary>What is wrong with one answer, or null.</summary>
@@ -173,6 +178,31 @@ public sealed class ServerApiContractTests(PublishingNode server) : IClassFixtur
         var demote = await server.Admin.PatchAsJsonAsync($"__api__/v1/users/{me}", new { user_role = "viewer" });
         Assert.Equal(HttpStatusCode.BadRequest, demote.StatusCode);
         Assert.Equal(61, (await JsonAsync(demote)).GetProperty("code").GetInt32());
+    }
+
+    [Fact]
+    public async Task An_old_bundle_is_got_and_deleted_with_its_files_while_the_live_one_stays()
+    {
+        var admin = server.Admin;
+        var (id, guid) = await server.CreateApplicationAsync(admin, "bundles-item");
+        await server.DeployAsync(admin, id, Connect.Testing.TestBundles.StaticSite("version one"));
+        await server.DeployAsync(admin, id, Connect.Testing.TestBundles.StaticSite("version two"));
+        var listed = (await JsonAsync(await admin.GetAsync($"__api__/v1/content/{guid}/bundles"))).EnumerateArray().ToList();
+        var old = listed.Single(b => !b.GetProperty("active").GetBoolean()).GetProperty("id").GetString();
+        var live = listed.Single(b => b.GetProperty("active").GetBoolean()).GetProperty("id").GetString();
+        var archive = Path.Combine(server.Node.DataDir, "bundles", id.ToString(), $"{old}.tar.gz");
+        var folder = Path.Combine(server.Node.DataDir, "apps", id.ToString(), old!);
+        Assert.True(File.Exists(archive) && Directory.Exists(folder));
+
+        Assert.Equal(old, (await JsonAsync(await admin.GetAsync($"__api__/v1/content/{guid}/bundles/{old}"))).GetProperty("id").GetString());
+        var deleteLive = await admin.DeleteAsync($"__api__/v1/content/{guid}/bundles/{live}");
+        Assert.Equal(75, (await JsonAsync(deleteLive)).GetProperty("code").GetInt32());
+
+        Assert.Equal(HttpStatusCode.NoContent, (await admin.DeleteAsync($"__api__/v1/content/{guid}/bundles/{old}")).StatusCode);
+
+        Assert.False(File.Exists(archive) || Directory.Exists(folder), "the old bundle's files are still there");
+        Assert.Equal(HttpStatusCode.NotFound, (await admin.GetAsync($"__api__/v1/content/{guid}/bundles/{old}")).StatusCode);
+        Assert.Contains("version two", await admin.GetStringAsync($"content/{guid}/"));
     }
 
     [Fact]
