@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Proxy benchmark (run on demand, not in CI): one Plumber worker and one static file, measured
-# (a) directly, (b) through nginx as a plain reverse proxy, (c) through a Connect node, in one run.
+# (a) directly, (b) through nginx as a plain reverse proxy, (c) through a Connect node, (d) through nginx
+# in front of the node as nginx.conf.sample deploys it, in one run; and the same API with two workers.
 # Also: cold Shiny time-to-first-byte against R's own start-up. Prints a markdown table.
 # Usage: bench/proxy.sh [seconds-per-run] [connections]
 set -euo pipefail
@@ -14,6 +15,7 @@ dotnet build bench/WsRoundTrip -c Release -nologo -clp:ErrorsOnly >/dev/null
 work=$(mktemp -d /tmp/connect-bench.XXXXXX)
 node_port=5939
 nginx_port=5940
+front_port=5941
 cleanup() {
   [ -f "$work/nginx.pid" ] && kill "$(cat "$work/nginx.pid")" 2>/dev/null || true
   [ -n "${node_pid:-}" ] && kill -TERM "$node_pid" 2>/dev/null && wait "$node_pid" 2>/dev/null || true
@@ -37,6 +39,13 @@ printf '{"version":1,"metadata":{"appmode":"static","primary_html":"index.html"}
 printf 'library(shiny)\nshinyApp(fluidPage("hi"), function(input, output) {})\n' > "$work/shiny/app.R"
 printf '{"version":1,"metadata":{"appmode":"shiny"},"packages":null}' > "$work/shiny/manifest.json"
 api_guid=$(deploy api "$work/api")
+api2_guid=$(deploy api2 "$work/api")
+# The second copy keeps two workers warm (MaxProcesses = 2 for it alone); wrk's connections spread over both.
+api -X PATCH -d '{"min_processes":2,"max_processes":2}' "$base/content/$api2_guid" >/dev/null
+for _ in $(seq 1 150); do
+  [ "$(api "$base/server/processes" | tr '{' '\n' | grep "\"content_guid\":\"$api2_guid\"" | grep -c '"state":"ready"')" -ge 2 ] && break
+  sleep 0.2
+done
 site_guid=$(deploy site "$work/site")
 shiny_guid=$(deploy shiny "$work/shiny")
 echo_guid=$(deploy echo "$work/echo")
@@ -61,10 +70,24 @@ events { worker_connections 1024; }
 http {
   access_log off;
   upstream plumber { server 127.0.0.1:$worker_port; keepalive 32; }
+  upstream connect_node { server 127.0.0.1:$node_port; keepalive 32; }
+  map \$http_upgrade \$connect_connection { default upgrade; "" ""; }
   server {
     listen 127.0.0.1:$nginx_port;
     location /echo { proxy_pass http://plumber; proxy_http_version 1.1; proxy_set_header Connection ""; }
     location /static/ { alias $site_dir/; }
+  }
+  # In front of the node, as nginx.conf.sample has it (one node here).
+  server {
+    listen 127.0.0.1:$front_port;
+    location / {
+      proxy_pass http://connect_node;
+      proxy_http_version 1.1;
+      proxy_set_header Upgrade \$http_upgrade;
+      proxy_set_header Connection \$connect_connection;
+      proxy_set_header Host \$http_host;
+      proxy_set_header X-Forwarded-For \$proxy_add_x_forwarded_for;
+    }
   }
 }
 NGINX
@@ -87,8 +110,11 @@ run "Plumber direct, keep-alive" "http://127.0.0.1:$worker_port/echo?msg=x"
 run "Plumber direct, Connection: close" "http://127.0.0.1:$worker_port/echo?msg=x" -H "Connection: close"
 run "Plumber through nginx (upstream keepalive 32)" "http://127.0.0.1:$nginx_port/echo?msg=x"
 run "Plumber through the node" "http://127.0.0.1:$node_port/content/$api_guid/echo?msg=x"
+run "Plumber through nginx in front of the node (nginx.conf.sample)" "http://127.0.0.1:$front_port/content/$api_guid/echo?msg=x"
+run "Plumber through the node, two workers (MaxProcesses = 2)" "http://127.0.0.1:$node_port/content/$api2_guid/echo?msg=x"
 run "static file, nginx" "http://127.0.0.1:$nginx_port/static/index.html"
 run "static file, the node" "http://127.0.0.1:$node_port/content/$site_guid/index.html"
+run "static file, the node, with an API key" "http://127.0.0.1:$node_port/content/$site_guid/index.html" -H "Authorization: Key $key"
 curl -fs -o /dev/null "http://127.0.0.1:$node_port/content/$echo_guid/"
 echo_port=$(api "http://127.0.0.1:$node_port/__api__/v1/server/processes" | tr '{' '\n' | grep "\"content_guid\":\"$echo_guid\"" | sed -n 's/.*"port":\([0-9]*\).*/\1/p')
 dotnet bench/WsRoundTrip/bin/Release/net10.0/WsRoundTrip.dll "ws://127.0.0.1:$echo_port/websocket/" 500 > "$work/ws-direct.txt" 2>&1 < /dev/null || true

@@ -85,7 +85,7 @@ internal sealed partial class WorkerLauncher(
         await using var log = new StreamWriter(worker.LogPath, append: true, Encoding.UTF8) { AutoFlush = true };
         try
         {
-            await foreach (var e in command.ListenAsync(Encoding.UTF8, Encoding.UTF8, worker.Forceful.Token, worker.Graceful.Token))
+            await foreach (var e in ForkThread.ListenAsync(() => command.ListenAsync(Encoding.UTF8, Encoding.UTF8, worker.Forceful.Token, worker.Graceful.Token)))
             {
                 switch (e)
                 {

@@ -20,8 +20,8 @@ internal sealed class RInstallation(ConnectOptions options, Sandbox.ContentSandb
     {
         var rscript = Rscript ?? throw new InvalidOperationException($"R is not installed ({Describe()})");
         // Sandboxed like content: nothing that runs R on this node sees the node's secrets.
-        var result = await sandbox.Wrap(rscript, ["--vanilla", "-e", "cat(rownames(installed.packages()), sep = '\\n')"], Sandbox.SandboxView.Empty, null, new Dictionary<string, string>())
-            .ExecuteBufferedAsync(Encoding.UTF8, cancellationToken);
+        var command = sandbox.Wrap(rscript, ["--vanilla", "-e", "cat(rownames(installed.packages()), sep = '\\n')"], Sandbox.SandboxView.Empty, null, new Dictionary<string, string>());
+        var result = await await Sandbox.ForkThread.RunAsync(() => command.ExecuteBufferedAsync(Encoding.UTF8, cancellationToken).Task);
         if (result.ExitCode != 0)
         {
             throw new InvalidOperationException($"listing R packages failed: {result.StandardError.Trim()}");

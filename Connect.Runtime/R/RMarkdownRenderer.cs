@@ -30,7 +30,7 @@ internal sealed class RMarkdownRenderer(RInstallation r, ContentSandbox sandbox,
             content.Guid, await environment.ValuesAsync(content.Id, cancellationToken));
 
         var exitCode = -1;
-        await foreach (var e in command.ListenAsync(cancellationToken))
+        await foreach (var e in Sandbox.ForkThread.ListenAsync(() => command.ListenAsync(cancellationToken)))
         {
             switch (e)
             {

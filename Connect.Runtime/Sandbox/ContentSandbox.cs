@@ -18,7 +18,7 @@ internal sealed record SandboxView(string WorkingDirectory, IReadOnlyList<string
 /// Runs every R process (workers, renders, package checks) inside bubblewrap: the whole file system
 /// read-only, the data directory, the database folder and the configuration file hidden except the
 /// folders the process is given, a private <c>/tmp</c>, its own PID namespace (so <c>/proc</c> shows no
-/// node), <c>--die-with-parent</c> (a node killed with SIGKILL takes its R processes with it), and as
+/// node), <c>--die-with-parent</c> (a node killed with SIGKILL takes its R processes with it; see ForkThread), and as
 /// the unprivileged <c>Applications.RunAs</c> user with no capabilities. The environment is built from
 /// nothing: the node's own variables (database password included) never reach content.
 /// </summary>
