@@ -22,7 +22,8 @@ public sealed class DatabaseMoveTests : IDisposable
         await using var postgres = await TestDatabase.CreateAsync(DatabaseProvider.Postgres);
         // The target is named in [Postgres] while the node still runs on SQLite, as an administrator would prepare it.
         var postgresSection = postgres.ConfigLines[postgres.ConfigLines.IndexOf("[Postgres]", StringComparison.Ordinal)..];
-        var node = NodeProcess.Start(_folder, "node-a", sqlite.ConfigLines + postgresSection);
+        // Disposed however the test ends: a failed assertion must not leave the node running.
+        await using var node = NodeProcess.Start(_folder, "node-a", sqlite.ConfigLines + postgresSection);
         await node.WaitUntilServingAsync();
 
         Assert.Equal(0, (await node.RunCommandAsync("users", "add", "vic", "--role", "viewer")).ExitCode);
@@ -95,7 +96,6 @@ public sealed class DatabaseMoveTests : IDisposable
         await movedAdmin.ScheduleNowAsync(before["report"]);
         await Wait.UntilAsync(async () => (await movedAdmin.JobsAsync(before["report"])).Count(j => j.GetProperty("state").GetString() == "succeeded") > history.Count(j => j.GetProperty("state").GetString() == "succeeded"),
             "a scheduled render on PostgreSQL", TimeSpan.FromMinutes(2));
-        await node.DisposeAsync();
     }
 
     [Fact]
