@@ -3,7 +3,6 @@
 // Usage: dotnet ShinySessions.dll ws://host:port/content/{guid}/websocket/ [sessions] [opened-at-once]
 using System.Diagnostics;
 using System.Net.WebSockets;
-using System.Text;
 
 var url = new Uri(args[0]);
 var count = args.Length > 1 ? int.Parse(args[1]) : 2000;
@@ -21,8 +20,8 @@ for (var start = 0; start < count; start += atOnce)
         {
             using var deadline = new CancellationTokenSource(TimeSpan.FromSeconds(60));
             await socket.ConnectAsync(url, deadline.Token);
-            await SendAsync(socket, "{\"method\":\"init\",\"data\":{\"n\":0,\".clientdata_output_out_hidden\":false}}");
-            await ReceiveUntilAsync(socket, "n is 0\"", deadline.Token);
+            await ShinySocket.SendAsync(socket, "{\"method\":\"init\",\"data\":{\"n\":0,\".clientdata_output_out_hidden\":false}}");
+            await ShinySocket.ReceiveUntilAsync(socket, "n is 0\"", deadline.Token);
             return socket;
         }
         catch (Exception e) when (e is WebSocketException or OperationCanceledException or InvalidOperationException)
@@ -56,8 +55,8 @@ for (var i = 0; i < sessions.Count; i++)
     try
     {
         using var deadline = new CancellationTokenSource(TimeSpan.FromSeconds(10));
-        await SendAsync(sessions[i], $"{{\"method\":\"update\",\"data\":{{\"n\":{i + 1}}}}}");
-        await ReceiveUntilAsync(sessions[i], $"n is {i + 1}\"", deadline.Token);
+        await ShinySocket.SendAsync(sessions[i], $"{{\"method\":\"update\",\"data\":{{\"n\":{i + 1}}}}}");
+        await ShinySocket.ReceiveUntilAsync(sessions[i], $"n is {i + 1}\"", deadline.Token);
         times.Add(watch.Elapsed.TotalMilliseconds);
         late += watch.Elapsed > TimeSpan.FromSeconds(1) ? 1 : 0;
     }
@@ -75,33 +74,4 @@ Console.WriteLine(times.Count == 0
 foreach (var socket in sessions)
 {
     socket.Abort();
-}
-
-static Task SendAsync(ClientWebSocket socket, string text) =>
-    socket.SendAsync(Encoding.UTF8.GetBytes(text), WebSocketMessageType.Text, true, CancellationToken.None);
-
-static async Task ReceiveUntilAsync(ClientWebSocket socket, string marker, CancellationToken cancellationToken)
-{
-    var buffer = new byte[65536];
-    while (true)
-    {
-        var message = new StringBuilder();
-        WebSocketReceiveResult result;
-        do
-        {
-            result = await socket.ReceiveAsync(buffer, cancellationToken);
-            message.Append(Encoding.UTF8.GetString(buffer, 0, result.Count));
-        }
-        while (!result.EndOfMessage);
-
-        if (result.MessageType == WebSocketMessageType.Close)
-        {
-            throw new InvalidOperationException("the server closed the socket");
-        }
-
-        if (message.ToString().Contains(marker, StringComparison.Ordinal))
-        {
-            return;
-        }
-    }
 }
