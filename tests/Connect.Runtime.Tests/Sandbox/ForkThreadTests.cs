@@ -33,14 +33,20 @@ public sealed class ForkThreadTests
     private static CommandTask<CommandResult> StartFromAThreadThatThenEnds(bool throughForkThread)
     {
         CommandTask<CommandResult>? started = null;
+        var spoke = false;
+        using var running = new ManualResetEventSlim();
         var thread = new Thread(() =>
         {
-            var command = Cli.Wrap("bwrap").WithArguments(["--die-with-parent", "--dev-bind", "/", "/", "sleep", "300"])
+            // bubblewrap arms --die-with-parent before it runs the command: once the command speaks, the thread may end.
+            var command = Cli.Wrap("bwrap").WithArguments(["--die-with-parent", "--dev-bind", "/", "/", "sh", "-c", "echo running; exec sleep 300"])
+                .WithStandardOutputPipe(PipeTarget.ToDelegate(_ => running.Set()))
                 .WithValidation(CommandResultValidation.None);
             started = throughForkThread ? ForkThread.RunAsync(() => command.ExecuteAsync()).GetAwaiter().GetResult() : command.ExecuteAsync();
+            spoke = running.Wait(TimeSpan.FromSeconds(30));
         });
         thread.Start();
         thread.Join();
+        Assert.True(spoke, "the sandboxed command did not start");
         return started!;
     }
 }
