@@ -20,8 +20,11 @@ internal static class UsersApi
             return error ?? paging.Of(await users.ListAsync(ct), UserJson.From);
         });
 
+        // By GUID, as the reference names users, or by the numeric id the legacy API gives.
         v1.MapGet("/users/{guid}", async (string guid, UserRepository users, CancellationToken ct) =>
-            await users.FindByGuidAsync(guid, ct) is { } user ? Results.Json(UserJson.From(user)) : ApiErrors.NotFound($"user {guid} does not exist"));
+            (await users.FindByGuidAsync(guid, ct) ?? (long.TryParse(guid, out var id) ? await users.FindAsync(id, ct) : null)) is { } user
+                ? Results.Json(UserJson.From(user))
+                : ApiErrors.NotFound($"user {guid} does not exist"));
 
         // Administrators add users (the reference's password-provider form; a user without a password signs in once
         // an administrator sets one with `connect users password`).

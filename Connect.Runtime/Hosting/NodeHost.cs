@@ -163,6 +163,7 @@ internal static partial class NodeHost
         app.MapPermissionsApi();
         app.MapVanityApi();
         app.MapTagsApi();
+        app.MapPackagesApi();
         app.MapUsersApi();
         app.MapProcessApi();
         app.MapNodesApi();

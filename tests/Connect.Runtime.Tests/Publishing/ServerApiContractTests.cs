@@ -206,6 +206,34 @@ public sealed class ServerApiContractTests(PublishingNode server) : IClassFixtur
     }
 
     [Fact]
+    public async Task An_items_r_packages_are_those_its_live_bundles_manifest_declares_with_their_versions()
+    {
+        var admin = server.Admin;
+        var (id, guid) = await server.CreateApplicationAsync(admin, "packaged-site");
+        const string manifest = """
+            {"version": 1, "metadata": {"appmode": "static", "primary_html": "index.html"},
+             "packages": {"shiny": {"Source": "CRAN", "description": {"Package": "shiny", "Version": "1.7.4"}}, "jsonlite": {"Source": "CRAN"}}}
+            """;
+        await server.DeployAsync(admin, id, Connect.Testing.TestBundles.Create(("manifest.json", manifest), ("index.html", "<p>x</p>")));
+
+        var packages = (await JsonAsync(await admin.GetAsync($"__api__/v1/content/{guid}/packages"))).EnumerateArray().ToList();
+        var all = await JsonAsync(await admin.GetAsync("__api__/v1/packages?name=shiny"));
+
+        Assert.Equal(["jsonlite", "shiny"], packages.Select(p => p.GetProperty("name").GetString()));
+        Assert.Equal("1.7.4", packages[1].GetProperty("version").GetString());
+        Assert.Equal(JsonValueKind.Null, packages[0].GetProperty("version").ValueKind);
+        Assert.All(packages, p => Assert.Equal("r", p.GetProperty("language").GetString()));
+        var shiny = Assert.Single(all.GetProperty("results").EnumerateArray(), p => p.GetProperty("app_guid").GetString() == guid);
+        Assert.Equal(id.ToString(), shiny.GetProperty("app_id").GetString());
+        Assert.Equal(1, all.GetProperty("current_page").GetInt32());
+
+        // The legacy numeric id finds a user too.
+        var me = await JsonAsync(await admin.GetAsync("__api__/v1/user"));
+        var byId = await JsonAsync(await admin.GetAsync($"__api__/v1/users/{me.GetProperty("id").GetInt64()}"));
+        Assert.Equal(me.GetProperty("guid").GetString(), byId.GetProperty("guid").GetString());
+    }
+
+    [Fact]
     public async Task Users_page_with_the_references_envelope_and_fields()
     {
         foreach (var name in new[] { "page-a", "page-b", "page-c" })
