@@ -51,6 +51,7 @@ public sealed class ServerApiContractTests(PublishingNode server) : IClassFixtur
             ("POST", "v1/tags", new { name = "" }, [(401, 24), (403, 22), (403, 22), (400, 78)]),
             ("GET", "v1/server/nodes", null, [(401, 24), (403, 22), (403, 22), (200, 0)]),
             ("GET", "v1/no/such/thing", null, [(404, 2), (404, 2), (404, 2), (404, 2)]),
+            ("DELETE", "v1/user", null, [(404, 2), (404, 2), (404, 2), (404, 2)]),
         ];
 
         var failures = new List<string>();
