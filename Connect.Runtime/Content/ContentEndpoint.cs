@@ -19,7 +19,8 @@ internal static class ContentEndpoint
 
     public static void MapContent(this IEndpointRouteBuilder app)
     {
-        app.Map("/content/{guid}/{**path}", async (string guid, string? path, HttpContext context, ContentLookup lookup, BundleStore store, ContentProxy proxy, ConnectOptions options, CancellationToken ct) =>
+        app.Map("/content/{guid}/{**path}", async (string guid, string? path, HttpContext context, ContentLookup lookup, BundleStore store, ContentProxy proxy,
+            StaticFiles files, ConnectOptions options, CancellationToken ct) =>
         {
             // Relative links in content only work below "/content/{guid}/", so the bare form redirects there.
             if (string.IsNullOrEmpty(path) && !context.Request.Path.Value!.EndsWith('/'))
@@ -69,7 +70,7 @@ internal static class ContentEndpoint
             }
 
             var relative = string.IsNullOrEmpty(path) ? index : path;
-            if (ServableFile(root, relative) is { } file)
+            if (files.Find(root, relative) is { } file)
             {
                 return SendFile(context, file, content.AccessType == AccessTypes.All);
             }
@@ -84,14 +85,12 @@ internal static class ContentEndpoint
     /// once extracted (a redeploy is a new folder), so size and time name a version. Browsers check back every time
     /// (no-cache), so a redeploy is seen at once; only public content may sit in a shared cache.
     /// </summary>
-    private static IResult SendFile(HttpContext context, string file, bool isPublic)
+    private static IResult SendFile(HttpContext context, StaticFile file, bool isPublic)
     {
-        var info = new FileInfo(file);
-        var type = ContentTypes.TryGetContentType(file, out var t) ? t : "application/octet-stream";
-        var modified = info.LastWriteTimeUtc;
-        var tag = new Microsoft.Net.Http.Headers.EntityTagHeaderValue($"\"{info.Length:x}-{modified.Ticks:x}\"");
+        var type = ContentTypes.TryGetContentType(file.Path, out var t) ? t : "application/octet-stream";
+        var tag = new Microsoft.Net.Http.Headers.EntityTagHeaderValue($"\"{file.Length:x}-{file.LastWriteTimeUtc.Ticks:x}\"");
         context.Response.Headers.CacheControl = isPublic ? "no-cache" : "private, no-cache";
-        return Results.File(file, type, lastModified: modified, entityTag: tag, enableRangeProcessing: true);
+        return Results.File(file.Path, type, lastModified: file.LastWriteTimeUtc, entityTag: tag, enableRangeProcessing: true);
     }
 
     /// <summary>A browser goes to the sign-in page and comes back; any other client gets a JSON 401.</summary>

@@ -27,6 +27,7 @@ internal static class PublishingServices
         services.AddSingleton<Connect.Shared.Operations.MaintenancePause>();
         services.AddSingleton<Operations.MaintenanceGate>();
         services.AddSingleton<ContentLookup>();
+        services.AddSingleton<StaticFiles>();
         services.AddSingleton<RenderedOutputs>();
         services.AddHostedService<OutputSweep>();
         return services;

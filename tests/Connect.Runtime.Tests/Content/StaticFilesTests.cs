@@ -1,0 +1,34 @@
+using Connect.Runtime.Content;
+using Connect.Testing;
+using Microsoft.Extensions.Time.Testing;
+
+namespace Connect.Runtime.Tests.Content;
+
+/// <summary>The second's memory of what a path under a content root resolves to.</summary>
+public sealed class StaticFilesTests : IDisposable
+{
+    private readonly TempDirectory _folder = new();
+    private readonly FakeTimeProvider _clock = new(DateTimeOffset.UtcNow);
+
+    public void Dispose() => _folder.Dispose();
+
+    [Fact]
+    public void A_path_is_resolved_once_a_second_and_its_size_and_time_come_with_it()
+    {
+        var root = Directory.CreateDirectory(_folder.File("bundle")).FullName;
+        var files = new StaticFiles(_clock);
+
+        Assert.Null(files.Find(root, "late.html"));
+        File.WriteAllText(Path.Combine(root, "late.html"), "hello");
+        Assert.Null(files.Find(root, "late.html")); // remembered as missing for the second
+
+        _clock.Advance(StaticFiles.Freshness);
+        var found = files.Find(root, "late.html");
+
+        Assert.NotNull(found);
+        Assert.Equal(5, found.Length);
+        Assert.Equal(File.GetLastWriteTimeUtc(Path.Combine(root, "late.html")), found.LastWriteTimeUtc);
+        Assert.Null(files.Find(root, "../bundle/late.html")); // the same rules as ServableFile
+        Assert.Null(files.Find(root, ".hidden"));
+    }
+}
