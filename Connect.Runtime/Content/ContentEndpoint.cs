@@ -90,7 +90,9 @@ internal static class ContentEndpoint
         var type = ContentTypes.TryGetContentType(file.Path, out var t) ? t : "application/octet-stream";
         var tag = new Microsoft.Net.Http.Headers.EntityTagHeaderValue($"\"{file.Length:x}-{file.LastWriteTimeUtc.Ticks:x}\"");
         context.Response.Headers.CacheControl = isPublic ? "no-cache" : "private, no-cache";
-        return Results.File(file.Path, type, lastModified: file.LastWriteTimeUtc, entityTag: tag, enableRangeProcessing: true);
+        return file.Bytes is { } bytes
+            ? Results.Bytes(bytes, type, lastModified: file.LastWriteTimeUtc, entityTag: tag, enableRangeProcessing: true)
+            : Results.File(file.Path, type, lastModified: file.LastWriteTimeUtc, entityTag: tag, enableRangeProcessing: true);
     }
 
     /// <summary>A browser goes to the sign-in page and comes back; any other client gets a JSON 401.</summary>

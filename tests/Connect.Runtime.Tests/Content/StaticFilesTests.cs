@@ -28,7 +28,13 @@ public sealed class StaticFilesTests : IDisposable
         Assert.NotNull(found);
         Assert.Equal(5, found.Length);
         Assert.Equal(File.GetLastWriteTimeUtc(Path.Combine(root, "late.html")), found.LastWriteTimeUtc);
+        Assert.Equal("hello"u8.ToArray(), found.Bytes); // small: sent from memory
         Assert.Null(files.Find(root, "../bundle/late.html")); // the same rules as ServableFile
         Assert.Null(files.Find(root, ".hidden"));
+
+        File.WriteAllBytes(Path.Combine(root, "big.bin"), new byte[StaticFiles.SmallFile + 1]);
+        var big = files.Find(root, "big.bin");
+        Assert.Equal(StaticFiles.SmallFile + 1, big!.Length);
+        Assert.Null(big.Bytes); // large: sent from disk
     }
 }
