@@ -9,7 +9,8 @@ internal sealed record StaticFile(string Path, long Length, DateTime LastWriteTi
 /// What a request path under a content root resolves to, kept for a second. Resolving it walks the path twice with
 /// <c>realpath</c> (a system call per segment) and stats the file: as much as the rest of a static request. A bundle
 /// never changes once extracted and a render writes a new folder, so a second's memory serves a busy file from RAM;
-/// a path that is not servable is remembered too, so probing made-up paths costs no more than asking once.
+/// a path that is not servable is remembered too, so probing made-up paths costs no more than asking once. Small
+/// files come with their bytes, so a busy page's assets are sent without opening a file at all.
 /// </summary>
 internal sealed class StaticFiles(TimeProvider clock)
 {
