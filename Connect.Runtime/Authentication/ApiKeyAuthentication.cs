@@ -92,13 +92,15 @@ internal static class ApiErrors
 
     public static IResult Forbidden(string error, ApiErrorCode code = ApiErrorCode.OperationDenied) => Result(StatusCodes.Status403Forbidden, error, code);
 
+    public static IResult Conflict(string error, ApiErrorCode code = ApiErrorCode.NameTaken) => Result(StatusCodes.Status409Conflict, error, code);
+
     public static IResult Unauthorized(string error) => Result(StatusCodes.Status401Unauthorized, error, ApiErrorCode.AuthenticationRequired);
 
     public static IResult CannotPublish(Caller caller) =>
         Forbidden($"{caller.Username} is a viewer; publishing needs the publisher or administrator role");
 
     public static IResult NotCreated(Connect.Shared.Content.CreateContentResult result) => result.NameTaken
-        ? Result(StatusCodes.Status409Conflict, result.Error!, ApiErrorCode.NameTaken)
+        ? Conflict(result.Error!)
         : BadRequest(result.Error!, ApiErrorCode.InvalidContentName);
 }
 

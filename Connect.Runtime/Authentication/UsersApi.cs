@@ -53,7 +53,7 @@ internal static class UsersApi
             var added = await users.AddAsync(body.Username, role, body.Email, body.Password, ct);
             return added.User is { } user
                 ? Results.Json(UserJson.From(user), statusCode: StatusCodes.Status201Created)
-                : ApiErrors.Result(StatusCodes.Status409Conflict, added.Error!, ApiErrorCode.UsernameTaken);
+                : ApiErrors.Conflict(added.Error!, ApiErrorCode.UsernameTaken);
         }).RequireAuthorization(AuthenticationSetup.Administrators);
 
         v1.MapPatch("/users/{guid}", async (string guid, UpdateUserRequest? body, ClaimsPrincipal principal, UserRepository users, CancellationToken ct) =>
@@ -182,7 +182,7 @@ internal static class UsersApi
 
             return await groups.CreateAsync(body!.Name!, Caller.From(principal).Id, ct) is { } group
                 ? Results.Json(GroupJson(group), statusCode: StatusCodes.Status201Created)
-                : ApiErrors.Result(StatusCodes.Status409Conflict, $"a group named '{body.Name}' already exists", ApiErrorCode.GroupNameTaken);
+                : ApiErrors.Conflict($"a group named '{body.Name}' already exists", ApiErrorCode.GroupNameTaken);
         }).RequireAuthorization(AuthenticationSetup.Publishers);
 
         v1.MapDelete("/groups/{guid}", async (string guid, ClaimsPrincipal principal, GroupRepository groups, CancellationToken ct) =>

@@ -42,6 +42,10 @@ internal static class ContentAccess
         : listedRole == ContentRoles.Viewer || content.AccessType is AccessTypes.All or AccessTypes.LoggedIn ? "viewer"
         : "none";
 
+    /// <summary>The caller's <see cref="AppRole"/> on one item, asking the permission list only when the caller is not its owner.</summary>
+    public static async Task<string> AppRoleAsync(ContentRepository contents, Caller caller, ContentItem content, CancellationToken cancellationToken) =>
+        AppRole(caller, content, content.OwnerId == caller.Id ? null : await contents.RoleOfAsync(content.Id, caller.Id, cancellationToken));
+
     private static async Task<bool> CanViewAsync(Func<long, long, CancellationToken, Task<string?>> roleOf, Caller? caller, ContentItem content, CancellationToken cancellationToken) =>
         content.AccessType == AccessTypes.All
         || caller is not null && (content.AccessType == AccessTypes.LoggedIn || await RoleAsync(roleOf, caller, content, cancellationToken) is not null);

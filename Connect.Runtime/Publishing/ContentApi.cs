@@ -52,7 +52,7 @@ internal static class ContentApi
             var caller = Caller.From(principal);
             var (content, error) = await ContentAccess.ForViewAsync(contents, caller, guid, ct);
             return error ?? Results.Json(ContentJson.From(content!, ContentUrls.BaseUrl(context, options),
-                ContentAccess.AppRole(caller, content!, await contents.RoleOfAsync(content!.Id, caller.Id, ct))));
+                await ContentAccess.AppRoleAsync(contents, caller, content!, ct)));
         });
 
         v1.MapPatch("/content/{guid}", async (string guid, PatchContentRequest? body, HttpContext context, ClaimsPrincipal principal, ContentRepository contents, Content.ContentLookup lookup, ConnectOptions options, CancellationToken ct) =>
@@ -99,9 +99,8 @@ internal static class ContentApi
             }
 
             await contents.UpdateAsync(content.Id, body.Title, body.Description, ct);
-            var caller = Caller.From(principal);
             return Results.Json(ContentJson.From((await contents.GetAsync(content.Id, ct))!, ContentUrls.BaseUrl(context, options),
-                ContentAccess.AppRole(caller, content, await contents.RoleOfAsync(content.Id, caller.Id, ct))));
+                await ContentAccess.AppRoleAsync(contents, Caller.From(principal), content, ct)));
         });
 
         v1.MapDelete("/content/{guid}", async (string guid, ClaimsPrincipal principal, ContentRepository contents, BundleStore store, Content.ContentLookup lookup, Operations.MaintenanceGate maintenance, CancellationToken ct) =>

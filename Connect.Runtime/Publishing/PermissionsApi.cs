@@ -35,7 +35,7 @@ internal static class PermissionsApi
 
             return await repository.AddAsync(content!.Id, body!.PrincipalType!, principalId, body.Role!, ct) is { } added
                 ? Results.Json(Json(added, content), statusCode: StatusCodes.Status201Created)
-                : ApiErrors.Result(StatusCodes.Status409Conflict, $"that {body.PrincipalType} is on the permission list already; change its role with PUT");
+                : ApiErrors.Conflict($"that {body.PrincipalType} is on the permission list already; change its role with PUT");
         });
 
         permissions.MapPut("/{id:long}", async (string guid, long id, PermissionRequest? body, ClaimsPrincipal principal, ContentRepository contents, PermissionRepository repository,

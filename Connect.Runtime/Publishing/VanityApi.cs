@@ -44,7 +44,7 @@ internal static class VanityApi
             var result = await vanities.SetAsync(content!.Id, body?.Path, ct);
             map.Forget();
             return result.Vanity is { } vanity ? Results.Json(Json(vanity))
-                : result.Conflict is { } conflict ? ApiErrors.Result(StatusCodes.Status409Conflict, conflict, ApiErrorCode.VanityConflict)
+                : result.Conflict is { } conflict ? ApiErrors.Conflict(conflict, ApiErrorCode.VanityConflict)
                 : ApiErrors.BadRequest(result.Invalid!, ApiErrorCode.VanityNotPermitted);
         }).RequireAuthorization(AuthenticationSetup.Administrators);
 

@@ -33,7 +33,7 @@ internal static class JobsApi
         v1.MapGet("/jobs/{key}", async (string guid, string key, ClaimsPrincipal principal, ContentRepository contents, JobSources sources, CancellationToken ct) =>
         {
             var (content, error) = await ContentAccess.ForChangeAsync(contents, Caller.From(principal), guid, ct);
-            return error ?? ((await sources.ListAsync(content!, ct)).FirstOrDefault(j => j.Key == key) is { } job
+            return error ?? (await sources.FindAsync(content!, key, ct) is { } job
                 ? Results.Json(job)
                 : ApiErrors.NotFound($"job {key} does not exist for this content"));
         });
@@ -49,7 +49,7 @@ internal static class JobsApi
                 return error;
             }
 
-            var job = (await sources.ListAsync(content!, ct)).FirstOrDefault(j => j.Key == key);
+            var job = await sources.FindAsync(content!, key, ct);
             if (job is null || job.Status != JobJson.Active)
             {
                 return ApiErrors.NotFound($"no running job {key} for this content");
@@ -149,6 +149,9 @@ internal sealed class JobSources(WorkerPool pool, NodeIdentity node, NodeRegistr
             j.Status, j.Kind, j.ScheduleId, j.Node, j.ClaimToken, j.DueAt, j.Error)));
         return list;
     }
+
+    public async Task<JobJson?> FindAsync(ContentItem content, string key, CancellationToken cancellationToken) =>
+        (await ListAsync(content, cancellationToken)).FirstOrDefault(j => j.Key == key);
 
     private static JobJson Worker(ContentItem content, string tag, string node, string id, int? pid, long bundleId, DateTimeOffset started, DateTimeOffset heartbeat) =>
         new(id, id, pid?.ToString(), content.Id.ToString(), content.Guid, bundleId.ToString(), started, null, heartbeat, tag, null, JobJson.Active, node,
