@@ -50,23 +50,14 @@ internal static class ContentEndpoint
                 return Page(HttpStatusCode.NotFound, "Not deployed yet", $"'{content.Title ?? content.Name}' has no deployed bundle yet.");
             }
 
-            string root;
-            string index;
-            switch (bundle.AppMode)
+            if (bundle.AppMode == AppModes.RmdStatic && content.OutputPath is null)
             {
-                case AppModes.Static:
-                    root = store.FullPath(bundle.Path);
-                    index = bundle.PrimaryFile ?? "index.html";
-                    break;
-                case AppModes.RmdStatic when content.OutputPath is not null:
-                    // Only what the render produced: the document's source, helper scripts and data stay private.
-                    root = store.FullPath(content.OutputPath);
-                    index = Path.ChangeExtension(bundle.PrimaryFile!, ".html");
-                    break;
-                case AppModes.RmdStatic:
-                    return Page(HttpStatusCode.NotFound, "Not rendered yet", $"'{content.Title ?? content.Name}' has no rendered output yet.");
-                default:
-                    return await proxy.ForwardAsync(context, content, bundle);
+                return Page(HttpStatusCode.NotFound, "Not rendered yet", $"'{content.Title ?? content.Name}' has no rendered output yet.");
+            }
+
+            if (FileRoot(content, bundle, store) is not ({ } root, { } index))
+            {
+                return await proxy.ForwardAsync(context, content, bundle);
             }
 
             var relative = string.IsNullOrEmpty(path) ? index : path;
@@ -80,12 +71,24 @@ internal static class ContentEndpoint
     }
 
     /// <summary>
+    /// Where the files of an item that is served from files lie, and its index page; null for content that runs as a
+    /// worker (and for a document not rendered yet).
+    /// </summary>
+    internal static (string Root, string Index)? FileRoot(ContentItem content, Bundle bundle, BundleStore store) => bundle.AppMode switch
+    {
+        AppModes.Static => (store.FullPath(bundle.Path), bundle.PrimaryFile ?? "index.html"),
+        // Only what the render produced: the document's source, helper scripts and data stay private.
+        AppModes.RmdStatic when content.OutputPath is not null => (store.FullPath(content.OutputPath), Path.ChangeExtension(bundle.PrimaryFile!, ".html")),
+        _ => null,
+    };
+
+    /// <summary>
     /// A file of static or rendered content with its validators (ETag, Last-Modified) and ranges: a browser asks again
     /// with If-None-Match and gets 304 without the body, and a player seeks in a video. A bundle's files never change
     /// once extracted (a redeploy is a new folder), so size and time name a version. Browsers check back every time
     /// (no-cache), so a redeploy is seen at once; only public content may sit in a shared cache.
     /// </summary>
-    private static IResult SendFile(HttpContext context, StaticFile file, bool isPublic)
+    internal static IResult SendFile(HttpContext context, StaticFile file, bool isPublic)
     {
         var type = ContentTypes.TryGetContentType(file.Path, out var t) ? t : "application/octet-stream";
         var tag = new Microsoft.Net.Http.Headers.EntityTagHeaderValue($"\"{file.Length:x}-{file.LastWriteTimeUtc.Ticks:x}\"");

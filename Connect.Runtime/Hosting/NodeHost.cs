@@ -145,6 +145,8 @@ internal static partial class NodeHost
         app.UseContentMetrics();
         app.UseLegacyApiPaths();
         app.UseVanityPaths();
+        // Files that need no sign-in beyond a key answer here, before the rest of the pipeline (see StaticFastPath).
+        app.UseStaticFastPath();
         // Route after the path rewrite above, not before it as WebApplication would by default.
         app.UseRouting();
         // Outermost: whatever the inner handlers leave unanswered on an API route still answers in JSON.
