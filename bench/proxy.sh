@@ -47,6 +47,9 @@ for _ in $(seq 1 150); do
   sleep 0.2
 done
 site_guid=$(deploy site "$work/site")
+# The same file in a private item: the API key row then needs the key checked (and the owner's access), as it would be.
+private_guid=$(deploy private "$work/site")
+api -X PATCH -d '{"access_type":"acl"}' "$base/content/$private_guid" >/dev/null
 shiny_guid=$(deploy shiny "$work/shiny")
 echo_guid=$(deploy echo "$work/echo")
 
@@ -93,19 +96,26 @@ http {
 NGINX
 nginx -c "$work/nginx.conf"
 
-run() { # label url [extra wrk args]
-  local out rps p50 p99
+ticks() { awk '{print $14+$15}' "/proc/$1/stat"; }
+run() { # label url [extra wrk args]: a short unmeasured warm-up (the node's JIT settles), then the measured run
+  local out rps p50 p99 before after count cpu="–"
+  wrk -t1 -c"$conns" -d3s "${@:3}" "$2" >/dev/null
+  before=$(ticks "$node_pid")
   out=$(wrk -t1 -c"$conns" -d"${duration}s" --latency "${@:3}" "$2")
+  after=$(ticks "$node_pid")
   rps=$(echo "$out" | awk '/Requests\/sec/ {print $2}')
   p50=$(echo "$out" | awk '$1 == "50%" {print $2}')
   p99=$(echo "$out" | awk '$1 == "99%" {print $2}')
-  printf '| %s | %s | %s | %s |\n' "$1" "$rps" "$p50" "$p99"
+  count=$(echo "$out" | awk '/requests in/ {print $1}')
+  # The node's CPU time per request, for rows through it (clock ticks of 10 ms over the run).
+  case "$2" in *":$node_port/"*|*":$front_port/"*) cpu="$(( (after - before) * 10000 / count )) µs" ;; esac
+  printf '| %s | %s | %s | %s | %s |\n' "$1" "$rps" "$p50" "$p99" "$cpu"
 }
 
 echo "Machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs); wrk -t1 -c$conns -d${duration}s"
 echo
-echo "| path | req/s | p50 | p99 |"
-echo "|---|---|---|---|"
+echo "| path | req/s | p50 | p99 | node CPU per request |"
+echo "|---|---|---|---|---|"
 run "Plumber direct, keep-alive" "http://127.0.0.1:$worker_port/echo?msg=x"
 run "Plumber direct, Connection: close" "http://127.0.0.1:$worker_port/echo?msg=x" -H "Connection: close"
 run "Plumber through nginx (upstream keepalive 32)" "http://127.0.0.1:$nginx_port/echo?msg=x"
@@ -114,7 +124,7 @@ run "Plumber through nginx in front of the node (nginx.conf.sample)" "http://127
 run "Plumber through the node, two workers (MaxProcesses = 2)" "http://127.0.0.1:$node_port/content/$api2_guid/echo?msg=x"
 run "static file, nginx" "http://127.0.0.1:$nginx_port/static/index.html"
 run "static file, the node" "http://127.0.0.1:$node_port/content/$site_guid/index.html"
-run "static file, the node, with an API key" "http://127.0.0.1:$node_port/content/$site_guid/index.html" -H "Authorization: Key $key"
+run "static file, the node, private item, with an API key" "http://127.0.0.1:$node_port/content/$private_guid/index.html" -H "Authorization: Key $key"
 curl -fs -o /dev/null "http://127.0.0.1:$node_port/content/$echo_guid/"
 echo_port=$(api "http://127.0.0.1:$node_port/__api__/v1/server/processes" | tr '{' '\n' | grep "\"content_guid\":\"$echo_guid\"" | sed -n 's/.*"port":\([0-9]*\).*/\1/p')
 dotnet bench/WsRoundTrip/bin/Release/net10.0/WsRoundTrip.dll "ws://127.0.0.1:$echo_port/websocket/" 500 > "$work/ws-direct.txt" 2>&1 < /dev/null || true

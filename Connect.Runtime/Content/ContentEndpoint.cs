@@ -86,16 +86,51 @@ internal static class ContentEndpoint
     /// A file of static or rendered content with its validators (ETag, Last-Modified) and ranges: a browser asks again
     /// with If-None-Match and gets 304 without the body, and a player seeks in a video. A bundle's files never change
     /// once extracted (a redeploy is a new folder), so size and time name a version. Browsers check back every time
-    /// (no-cache), so a redeploy is seen at once; only public content may sit in a shared cache.
+    /// (no-cache), so a redeploy is seen at once; only public content may sit in a shared cache. A small text file goes
+    /// compressed to a client that accepts it (Brotli first), as its own representation: its own ETag, and
+    /// <c>Vary: Accept-Encoding</c> on every form so a cache keeps them apart. A range is always of the plain bytes.
     /// </summary>
     internal static IResult SendFile(HttpContext context, StaticFile file, bool isPublic)
     {
         var type = ContentTypes.TryGetContentType(file.Path, out var t) ? t : "application/octet-stream";
-        var tag = new Microsoft.Net.Http.Headers.EntityTagHeaderValue($"\"{file.Length:x}-{file.LastWriteTimeUtc.Ticks:x}\"");
-        context.Response.Headers.CacheControl = isPublic ? "no-cache" : "private, no-cache";
-        return file.Bytes is { } bytes
-            ? Results.Bytes(bytes, type, lastModified: file.LastWriteTimeUtc, entityTag: tag, enableRangeProcessing: true)
-            : Results.File(file.Path, type, lastModified: file.LastWriteTimeUtc, entityTag: tag, enableRangeProcessing: true);
+        var version = $"{file.Length:x}-{file.LastWriteTimeUtc.Ticks:x}";
+        var headers = context.Response.Headers;
+        headers.CacheControl = isPublic ? "no-cache" : "private, no-cache";
+        if (file.IsCompressed)
+        {
+            headers.Vary = "Accept-Encoding";
+        }
+
+        if (file.Bytes is not { } bytes)
+        {
+            return Results.File(file.Path, type, lastModified: file.LastWriteTimeUtc, entityTag: Tag(version), enableRangeProcessing: true);
+        }
+
+        if (file.IsCompressed && context.Request.Headers.Range.Count == 0 && Encoding(context.Request, file) is ({ } name, { } encoded))
+        {
+            headers.ContentEncoding = name;
+            return Results.Bytes(encoded, type, lastModified: file.LastWriteTimeUtc, entityTag: Tag($"{version}-{name}"));
+        }
+
+        return Results.Bytes(bytes, type, lastModified: file.LastWriteTimeUtc, entityTag: Tag(version), enableRangeProcessing: true);
+    }
+
+    private static Microsoft.Net.Http.Headers.EntityTagHeaderValue Tag(string version) => new($"\"{version}\"");
+
+    /// <summary>The compressed form the client accepts, Brotli before gzip, or null for the plain bytes.</summary>
+    internal static (string Name, byte[] Bytes)? Encoding(HttpRequest request, StaticFile file)
+    {
+        if (!Microsoft.Net.Http.Headers.StringWithQualityHeaderValue.TryParseList(request.Headers.AcceptEncoding, out var accepted))
+        {
+            return null;
+        }
+
+        bool Accepts(string name) => accepted.Any(a => (a.Value.Equals(name, StringComparison.OrdinalIgnoreCase) || a.Value == "*") && (a.Quality ?? 1) > 0)
+            && !accepted.Any(a => a.Value.Equals(name, StringComparison.OrdinalIgnoreCase) && a.Quality == 0);
+
+        return file.Brotli is { } brotli && Accepts("br") ? ("br", brotli)
+            : file.Gzip is { } gzip && Accepts("gzip") ? ("gzip", gzip)
+            : null;
     }
 
     /// <summary>A browser goes to the sign-in page and comes back; any other client gets a JSON 401.</summary>

@@ -101,4 +101,56 @@ public sealed class StaticFastPathTests(PublishingNode server) : IClassFixture<P
         Assert.True(revoked == 0, output);
         await Wait.UntilAsync(async () => (await viewer.GetAsync($"content/{guid}/")).StatusCode == HttpStatusCode.Unauthorized, "the revoked key is refused");
     }
+
+    [Fact]
+    public async Task A_text_file_goes_compressed_to_a_client_that_accepts_it_as_its_own_representation()
+    {
+        var text = string.Concat(Enumerable.Repeat("<p>compress me, I repeat myself</p>\n", 200));
+        var guid = await server.Node.DeployAsync("fast-compressed", TestBundles.Create(
+            ("manifest.json", TestBundles.Manifest("static", "index.html")), ("index.html", text)));
+
+        async Task<HttpResponseMessage> GetAsync(string? acceptEncoding, Action<HttpRequestMessage>? more = null)
+        {
+            using var request = new HttpRequestMessage(HttpMethod.Get, $"content/{guid}/");
+            if (acceptEncoding is not null)
+            {
+                request.Headers.TryAddWithoutValidation("Accept-Encoding", acceptEncoding);
+            }
+
+            more?.Invoke(request);
+            return await server.Node.Http.SendAsync(request);
+        }
+
+        var brotli = await GetAsync("gzip, deflate, br");
+        Assert.Equal(["br"], brotli.Content.Headers.ContentEncoding);
+        Assert.Contains("Accept-Encoding", brotli.Headers.Vary);
+        var brotliBytes = await brotli.Content.ReadAsByteArrayAsync();
+        Assert.True(brotliBytes.Length < text.Length / 4, $"{brotliBytes.Length} bytes");
+        Assert.Equal(text, new StreamReader(new System.IO.Compression.BrotliStream(new MemoryStream(brotliBytes), System.IO.Compression.CompressionMode.Decompress)).ReadToEnd());
+
+        var gzip = await GetAsync("gzip");
+        Assert.Equal(["gzip"], gzip.Content.Headers.ContentEncoding);
+        Assert.Equal(text, new StreamReader(new System.IO.Compression.GZipStream(await gzip.Content.ReadAsStreamAsync(), System.IO.Compression.CompressionMode.Decompress)).ReadToEnd());
+
+        var plain = await GetAsync(null);
+        Assert.Empty(plain.Content.Headers.ContentEncoding);
+        Assert.Contains("Accept-Encoding", plain.Headers.Vary);
+        Assert.Equal(text, await plain.Content.ReadAsStringAsync());
+
+        var refused = await GetAsync("br;q=0, gzip;q=0");
+        Assert.Empty(refused.Content.Headers.ContentEncoding);
+
+        // Each form has its own tag: a cached Brotli copy is confirmed as Brotli, never as the plain bytes.
+        Assert.NotEqual(plain.Headers.ETag, brotli.Headers.ETag);
+        var confirmed = await GetAsync("br", r => r.Headers.IfNoneMatch.Add(brotli.Headers.ETag!));
+        Assert.Equal(HttpStatusCode.NotModified, confirmed.StatusCode);
+        var otherForm = await GetAsync(null, r => r.Headers.IfNoneMatch.Add(brotli.Headers.ETag!));
+        Assert.Equal(HttpStatusCode.OK, otherForm.StatusCode);
+
+        // A range is of the plain bytes, whatever the client accepts.
+        var part = await GetAsync("br", r => r.Headers.Range = new System.Net.Http.Headers.RangeHeaderValue(0, 9));
+        Assert.Equal(HttpStatusCode.PartialContent, part.StatusCode);
+        Assert.Empty(part.Content.Headers.ContentEncoding);
+        Assert.Equal(text[..10], await part.Content.ReadAsStringAsync());
+    }
 }

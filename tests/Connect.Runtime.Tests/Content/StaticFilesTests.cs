@@ -37,4 +37,33 @@ public sealed class StaticFilesTests : IDisposable
         Assert.Equal(StaticFiles.SmallFile + 1, big!.Length);
         Assert.Null(big.Bytes); // large: sent from disk
     }
+
+    [Fact]
+    public void A_small_text_file_comes_compressed_once_and_other_files_do_not()
+    {
+        var root = Directory.CreateDirectory(_folder.File("compressed")).FullName;
+        var text = string.Concat(Enumerable.Repeat("<p>the same paragraph again</p>\n", 100));
+        File.WriteAllText(Path.Combine(root, "page.html"), text);
+        File.WriteAllText(Path.Combine(root, "tiny.html"), "<p>hi</p>");
+        File.WriteAllBytes(Path.Combine(root, "noise.js"), System.Security.Cryptography.RandomNumberGenerator.GetBytes(4096));
+        File.WriteAllText(Path.Combine(root, "image.png"), text);
+        var files = new StaticFiles(_clock);
+
+        var page = files.Find(root, "page.html")!;
+        Assert.True(page.IsCompressed);
+        Assert.Equal(text, Decompress(new System.IO.Compression.BrotliStream(new MemoryStream(page.Brotli!), System.IO.Compression.CompressionMode.Decompress)));
+        Assert.Equal(text, Decompress(new System.IO.Compression.GZipStream(new MemoryStream(page.Gzip!), System.IO.Compression.CompressionMode.Decompress)));
+        Assert.False(files.Find(root, "tiny.html")!.IsCompressed);  // too small to gain
+        Assert.False(files.Find(root, "noise.js")!.IsCompressed);   // does not get smaller
+        Assert.False(files.Find(root, "image.png")!.IsCompressed);  // not text
+
+        _clock.Advance(StaticFiles.Freshness);
+        Assert.Same(page, files.Find(root, "page.html")); // unchanged: not compressed again
+    }
+
+    private static string Decompress(Stream stream)
+    {
+        using var reader = new StreamReader(stream);
+        return reader.ReadToEnd();
+    }
 }
