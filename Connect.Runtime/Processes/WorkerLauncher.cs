@@ -16,7 +16,8 @@ namespace Connect.Runtime.Processes;
 /// into the content's log in the data directory.
 /// </summary>
 internal sealed partial class WorkerLauncher(
-    ConnectOptions options, RInstallation r, ContentSandbox sandbox, NodeIdentity node, Metrics.NodeMeters meters, TimeProvider clock, ILogger<WorkerLauncher> logger)
+    ConnectOptions options, RInstallation r, ContentSandbox sandbox, SpareWorkers spares, NodeIdentity node, Metrics.NodeMeters meters, TimeProvider clock,
+    ILogger<WorkerLauncher> logger)
 {
     /// <summary>How long a worker has to stop after the interrupt signal before its process tree is killed.</summary>
     public static readonly TimeSpan StopGracePeriod = TimeSpan.FromSeconds(5);
@@ -49,6 +50,11 @@ internal sealed partial class WorkerLauncher(
         Directory.CreateDirectory(Path.GetDirectoryName(worker.LogPath)!);
         var bundleDirectory = Path.Combine(options.DataDir, bundle.Path);
         var home = ContentHome(options, content.Guid);
+        if (bundle.AppMode == AppModes.Shiny && spares.TryAssign(worker, bundleDirectory, home, environment))
+        {
+            return;
+        }
+
         var command = sandbox.Wrap(rscript, ["--vanilla", "-e", EntryPoint(bundle, worker.Port)],
             new SandboxView(bundleDirectory, [bundleDirectory], [home], home), content.Guid, environment);
 
@@ -67,15 +73,18 @@ internal sealed partial class WorkerLauncher(
     /// then too, but Plumber announces itself before it binds): the worker says when it listens, so the node never
     /// takes another process that happened to take the port for the worker.
     /// </summary>
-    internal static string EntryPoint(Bundle bundle, int port)
+    internal static string EntryPoint(Bundle bundle, int port) => EntryPoint(bundle.AppMode, bundle.PrimaryFile, port);
+
+    /// <inheritdoc cref="EntryPoint(Bundle, int)"/>
+    internal static string EntryPoint(string appMode, string? primaryFile, int port)
     {
-        var file = bundle.PrimaryFile?.Replace("\\", "\\\\").Replace("\"", "\\\"");
-        return $"later::later(function() message(\"{ReadyLine(port)}\"), 0); " + bundle.AppMode switch
+        var file = primaryFile?.Replace("\\", "\\\\").Replace("\"", "\\\"");
+        return $"later::later(function() message(\"{ReadyLine(port)}\"), 0); " + appMode switch
         {
             AppModes.Shiny => $"shiny::runApp(\".\", port = {port}L, host = \"127.0.0.1\", launch.browser = FALSE)",
             AppModes.RmdShiny => $"rmarkdown::run(\"{file}\", shiny_args = list(port = {port}L, host = \"127.0.0.1\", launch.browser = FALSE), auto_reload = FALSE)",
             AppModes.Api => $"plumber::pr_run(plumber::pr(\"{file}\"), host = \"127.0.0.1\", port = {port}L, docs = FALSE)",
-            _ => throw new InvalidOperationException($"{bundle.AppMode} content does not run as a worker"),
+            _ => throw new InvalidOperationException($"{appMode} content does not run as a worker"),
         };
     }
 

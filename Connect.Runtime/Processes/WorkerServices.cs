@@ -14,6 +14,8 @@ internal static class WorkerServices
         services.AddSingleton<RInstallation>();
         services.AddSingleton<RMarkdownRenderer>();
         services.AddSingleton<ContentEnvironment>();
+        services.AddSingleton<SpareWorkers>();
+        services.AddHostedService(sp => sp.GetRequiredService<SpareWorkers>());
         services.AddSingleton<WorkerLauncher>();
         services.AddSingleton<WorkerPool>();
         services.AddHostedService<WorkerSupervisor>();

@@ -150,6 +150,11 @@ internal static class ConfigValidator
             yield return Error("Scheduler.MaxProcesses", $"{s.MaxProcesses} is above Scheduler.MaxProcessesLimit ({s.MaxProcessesLimit})");
         }
 
+        if (s.SpareProcesses is < 0 or > 8)
+        {
+            yield return Error("Scheduler.SpareProcesses", $"{s.SpareProcesses} must be from 0 to 8 (each holds an R process with shiny loaded, ~100 MB)");
+        }
+
         if (s.MaxConnsPerProcess < 1)
         {
             yield return Error("Scheduler.MaxConnsPerProcess", $"{s.MaxConnsPerProcess} must be 1 or more");

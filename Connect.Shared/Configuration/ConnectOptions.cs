@@ -150,6 +150,9 @@ public sealed class SchedulerOptions
     public TimeSpan InitTimeout { get; set; } = TimeSpan.FromSeconds(60);
     public int MinProcessesLimit { get; set; } = 20;
     public int MaxProcessesLimit { get; set; } = 20;
+
+    /// <summary>R processes this node keeps started with shiny loaded, each given to the next Shiny app that starts (root nodes only).</summary>
+    public int SpareProcesses { get; set; }
 }
 
 public sealed class ROptions

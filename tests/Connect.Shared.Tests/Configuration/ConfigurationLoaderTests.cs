@@ -109,6 +109,7 @@ public sealed class ConfigurationLoaderTests : IDisposable
     [InlineData("[Scheduler]\nLoadFactor = -0.1\n", "Scheduler.LoadFactor", "between 0 and 1")]
     [InlineData("[Scheduler]\nMinProcesses = 4\nMaxProcesses = 2\n", "Scheduler.MinProcesses", "greater than Scheduler.MaxProcesses")]
     [InlineData("[Scheduler]\nMaxProcesses = 30\n", "Scheduler.MaxProcesses", "MaxProcessesLimit")]
+    [InlineData("[Scheduler]\nSpareProcesses = 9\n", "Scheduler.SpareProcesses", "from 0 to 8")]
     [InlineData("[Scheduler]\nIdleTimeout = 5\n", "Scheduler.IdleTimeout", "duration")]
     [InlineData("[Applications]\nMaxBundleSize = huge\n", "Applications.MaxBundleSize", "size")]
     [InlineData("[HTTP]\nListen = nowhere\n", "HTTP.Listen", "not an address")]

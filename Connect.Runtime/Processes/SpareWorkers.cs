@@ -1,0 +1,339 @@
+using System.Text;
+using CliWrap;
+using CliWrap.EventStream;
+using Connect.Runtime.R;
+using Connect.Runtime.Sandbox;
+using Connect.Shared.Configuration;
+
+namespace Connect.Runtime.Processes;
+
+/// <summary>An R process in its sandbox with shiny loaded, waiting on its standard input for the app it is to serve.</summary>
+internal sealed class Spare(string folder)
+{
+    /// <summary>Its own folder under the node's spare root: the sandbox sees this and nothing else of the node's.</summary>
+    public string Folder { get; } = folder;
+
+    /// <summary>Where the app's bundle is bound (read-only) once it is given one.</summary>
+    public string App => Path.Combine(Folder, "app");
+
+    /// <summary>Where the content's home is bound (writable) once it is given one: its <c>HOME</c>.</summary>
+    public string Home => Path.Combine(Folder, "home");
+
+    /// <summary>The R code that starts the app, written to the process's standard input.</summary>
+    public TaskCompletionSource<string> Assignment { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+    public CancellationTokenSource Graceful { get; } = new();
+
+    public CancellationTokenSource Forceful { get; } = new();
+
+    public int? Pid { get; set; }
+
+    /// <summary>The worker it became; null while it waits.</summary>
+    public volatile Worker? Worker;
+}
+
+/// <summary>
+/// <c>Scheduler.SpareProcesses</c>: R processes started ahead in the sandbox, with shiny loaded and a page rendered once,
+/// each waiting for a Shiny app to serve. A viewer who starts an app then waits for the app alone, not for R and shiny
+/// to load (most of a cold start). A spare is given its content through mounts propagated into its sandbox
+/// (<see cref="SpareMounts"/>): the bundle read-only and the content's home writable, as a worker started for it
+/// would have them, though at the spare's paths; the content's environment variables are set before the app starts.
+/// A spare that is taken is replaced at once. Only a root node can mount, so only a root node keeps spares.
+/// </summary>
+internal sealed partial class SpareWorkers(
+    ConnectOptions options, RInstallation r, ContentSandbox sandbox, Metrics.NodeMeters meters, TimeProvider clock, ILogger<SpareWorkers> logger) : IHostedService
+{
+    /// <summary>The line a spare prints once it has loaded shiny and waits for its app.</summary>
+    internal const string WaitingLine = "[connect] spare waiting";
+
+    private const int MaxFailuresInARow = 3;
+
+    private readonly Lock _lock = new();
+    private readonly List<Spare> _waiting = [];
+    private readonly List<Spare> _all = [];
+    private SpareMounts? _mounts;
+    private int _failuresInARow;
+    private bool _stopping;
+
+    /// <summary>Spares waiting for an app now.</summary>
+    public int Waiting
+    {
+        get
+        {
+            lock (_lock)
+            {
+                return _waiting.Count;
+            }
+        }
+    }
+
+    public Task StartAsync(CancellationToken cancellationToken)
+    {
+        var count = options.Scheduler.SpareProcesses;
+        if (count == 0)
+        {
+            return Task.CompletedTask;
+        }
+
+        var (mounts, problem) = r.Rscript is null ? (null, $"R is not installed ({r.Describe()})")
+            : sandbox.Problem is { } sandboxProblem ? (null, sandboxProblem)
+            : SpareMounts.TryCreate();
+        if (mounts is null)
+        {
+            LogNoSpares(count, problem!);
+            return Task.CompletedTask;
+        }
+
+        _mounts = mounts;
+        for (var i = 0; i < count; i++)
+        {
+            StartOne();
+        }
+
+        return Task.CompletedTask;
+    }
+
+    public async Task StopAsync(CancellationToken cancellationToken)
+    {
+        List<Spare> all;
+        lock (_lock)
+        {
+            _stopping = true;
+            all = [.. _all];
+        }
+
+        foreach (var spare in all)
+        {
+            spare.Assignment.TrySetResult("q('no')");
+            spare.Forceful.CancelAfter(WorkerLauncher.StopGracePeriod);
+        }
+
+        // Workers made from spares are stopped by the pool; what is left here are the waiting ones, which quit at once.
+        var deadline = clock.GetUtcNow() + WorkerLauncher.StopGracePeriod + TimeSpan.FromSeconds(2);
+        while (clock.GetUtcNow() < deadline && _all.Count > 0 && !cancellationToken.IsCancellationRequested)
+        {
+            await Task.Delay(50, CancellationToken.None);
+        }
+
+        _mounts?.Dispose();
+    }
+
+    /// <summary>
+    /// Makes a waiting spare into <paramref name="worker"/> of a Shiny app: binds its bundle and home into the spare's
+    /// sandbox and hands it the code that starts the app. False when no spare waits (or it could not be given the app):
+    /// the caller starts R as usual.
+    /// </summary>
+    public bool TryAssign(Worker worker, string bundleDirectory, string home, IReadOnlyDictionary<string, string> environment)
+    {
+        Spare? spare;
+        lock (_lock)
+        {
+            spare = _waiting.FirstOrDefault();
+            if (spare is null || _mounts is null)
+            {
+                return false;
+            }
+
+            _waiting.Remove(spare);
+        }
+
+        StartOne(); // its replacement starts loading at once
+        try
+        {
+            Directory.CreateDirectory(home);
+            sandbox.Account?.Own(home);
+            _mounts.BindReadOnly(bundleDirectory, spare.App);
+            _mounts.BindWritable(home, spare.Home);
+        }
+        catch (Exception e)
+        {
+            LogAssignFailed(worker.ContentGuid, e.Message);
+            spare.Assignment.TrySetResult("q('no')");
+            return false;
+        }
+
+        spare.Worker = worker;
+        worker.Pid = spare.Pid;
+        worker.Graceful.Token.Register(spare.Graceful.Cancel);
+        worker.Forceful.Token.Register(spare.Forceful.Cancel);
+        var started = $"[connect] started from a spare R process that had loaded shiny (pid {spare.Pid})";
+        worker.AddLogLine(started);
+        File.AppendAllLines(worker.LogPath, [started]);
+        LogAssigned(worker.ContentGuid, worker.Id, spare.Pid ?? 0, worker.Port);
+        spare.Assignment.TrySetResult(AssignmentCode(spare, worker.ContentGuid, worker.Port, environment));
+        return true;
+    }
+
+    /// <summary>
+    /// What a spare runs while it waits: shiny loaded and a page built once (the first page of a fresh R process costs as
+    /// much as starting the app), then one line of R code from standard input: its app, or <c>q()</c>.
+    /// </summary>
+    internal static string EntryPoint() =>
+        "invisible(suppressMessages(loadNamespace(\"shiny\"))); "
+        + "invisible(htmltools::renderTags(shiny::fluidPage(shiny::textOutput(\"x\"), shiny::numericInput(\"n\", \"n\", 1)))); "
+        + $"message(\"{WaitingLine}\"); "
+        + "local({ con <- file(\"stdin\"); code <- readLines(con, n = 1L); close(con); if (length(code) == 1L) eval(parse(text = code), envir = globalenv()) })";
+
+    /// <summary>
+    /// The app's start, as one line of R: the content's variables and the home set, into the bundle, then the same entry
+    /// point a worker started for the app runs. Every string goes as its UTF-8 bytes, so no value can break out of it.
+    /// </summary>
+    internal static string AssignmentCode(Spare spare, string contentGuid, int port, IReadOnlyDictionary<string, string> environment) =>
+        EnvironmentCode([.. environment, new("CONNECT_CONTENT_GUID", contentGuid), new("HOME", spare.Home)])
+        + $"setwd({Bytes(spare.App)}); " + WorkerLauncher.EntryPoint(Shared.Content.AppModes.Shiny, null, port);
+
+    /// <summary>R code that sets <paramref name="variables"/> in the process's environment.</summary>
+    internal static string EnvironmentCode(IReadOnlyList<KeyValuePair<string, string>> variables)
+    {
+        var names = string.Join(", ", variables.Select(v => Bytes(v.Key)));
+        var values = string.Join(", ", variables.Select(v => Bytes(v.Value)));
+        return $"do.call(Sys.setenv, as.list(stats::setNames(c({values}), c({names})))); ";
+    }
+
+    private static string Bytes(string text)
+    {
+        var bytes = Encoding.UTF8.GetBytes(text);
+        return bytes.Length == 0 ? "\"\"" : $"rawToChar(as.raw(c({string.Join(",", bytes.Select(b => $"0x{b:x2}"))})))";
+    }
+
+    private void StartOne()
+    {
+        Spare spare;
+        lock (_lock)
+        {
+            if (_stopping || _mounts is null || _failuresInARow >= MaxFailuresInARow)
+            {
+                return;
+            }
+
+            spare = new Spare(Path.Combine(_mounts.Root, Guid.NewGuid().ToString("N")[..12]));
+            _all.Add(spare);
+        }
+
+        Directory.CreateDirectory(spare.App);
+        Directory.CreateDirectory(spare.Home);
+        var command = sandbox.Wrap(r.Rscript!, ["--vanilla", "-e", EntryPoint()], new SandboxView(spare.Folder, [spare.Folder], [], spare.Home), null,
+                new Dictionary<string, string>())
+            .WithStandardInputPipe(PipeSource.Create(async (input, ct) =>
+            {
+                var code = await spare.Assignment.Task.WaitAsync(ct);
+                await input.WriteAsync(Encoding.UTF8.GetBytes(code + "\n"), ct);
+            }));
+        _ = RunAsync(spare, command);
+    }
+
+    private async Task RunAsync(Spare spare, Command command)
+    {
+        var exitCode = -1;
+        var early = new List<string>();
+        StreamWriter? log = null;
+        try
+        {
+            await foreach (var e in ForkThread.ListenAsync(() => command.ListenAsync(Encoding.UTF8, Encoding.UTF8, spare.Forceful.Token, spare.Graceful.Token)))
+            {
+                switch (e)
+                {
+                    case StartedCommandEvent started:
+                        spare.Pid = started.ProcessId;
+                        break;
+                    case StandardOutputCommandEvent or StandardErrorCommandEvent:
+                        var text = e is StandardOutputCommandEvent o ? o.Text : ((StandardErrorCommandEvent)e).Text;
+                        if (spare.Worker is { } target)
+                        {
+                            log ??= new StreamWriter(target.LogPath, append: true, Encoding.UTF8) { AutoFlush = true };
+                            target.AddLogLine(text);
+                            await log.WriteLineAsync(text);
+                            if (target.State == WorkerState.Starting && text == WorkerLauncher.ReadyLine(target.Port))
+                            {
+                                target.MarkReady();
+                                meters.WorkerStarted(target.ContentGuid, clock.GetUtcNow() - target.StartedAt);
+                            }
+                        }
+                        else if (text == WaitingLine)
+                        {
+                            lock (_lock)
+                            {
+                                _failuresInARow = 0;
+                                if (!_stopping)
+                                {
+                                    _waiting.Add(spare);
+                                }
+                            }
+
+                            LogWaiting(spare.Pid ?? 0);
+                        }
+                        else if (early.Count < 20)
+                        {
+                            early.Add(text);
+                        }
+
+                        break;
+                    case ExitedCommandEvent exited:
+                        exitCode = exited.ExitCode;
+                        break;
+                }
+            }
+        }
+        catch (OperationCanceledException)
+        {
+            // Stopped on purpose.
+        }
+        catch (Exception e)
+        {
+            early.Add($"the R process could not be run: {e.Message}");
+        }
+        finally
+        {
+            spare.Assignment.TrySetCanceled();
+            SpareMounts.Unmount(spare.App);
+            SpareMounts.Unmount(spare.Home);
+            SpareMounts.RemoveEmptyFolders(spare.Folder, depth: 1);
+        }
+
+        if (spare.Worker is { } worker)
+        {
+            if (log is not null)
+            {
+                await log.WriteLineAsync($"[connect] worker {worker.Id} exited with code {exitCode}");
+                await log.DisposeAsync();
+            }
+
+            worker.MarkExited(exitCode);
+        }
+
+        bool replace;
+        lock (_lock)
+        {
+            _waiting.Remove(spare);
+            _all.Remove(spare);
+            var failed = spare.Worker is null && !_stopping;
+            if (failed)
+            {
+                _failuresInARow++;
+                LogSpareExited(exitCode, string.Join(" | ", early.TakeLast(5)), _failuresInARow, MaxFailuresInARow);
+            }
+
+            replace = failed && _failuresInARow < MaxFailuresInARow;
+        }
+
+        if (replace)
+        {
+            StartOne();
+        }
+    }
+
+    [LoggerMessage(EventId = 410, Level = LogLevel.Warning, Message = "Scheduler.SpareProcesses = {Count}, but this node keeps no spare R processes: {Problem}")]
+    private partial void LogNoSpares(int count, string problem);
+
+    [LoggerMessage(EventId = 414, Level = LogLevel.Information, Message = "Spare R process {Pid} has loaded shiny and waits for an app")]
+    private partial void LogWaiting(int pid);
+
+    [LoggerMessage(EventId = 411, Level = LogLevel.Information, Message = "Worker {WorkerId} for content {Guid} is the spare R process {Pid}, on port {Port}")]
+    private partial void LogAssigned(string guid, string workerId, int pid, int port);
+
+    [LoggerMessage(EventId = 412, Level = LogLevel.Warning, Message = "A spare R process could not be given content {Guid}: {Reason}; R is started for it instead")]
+    private partial void LogAssignFailed(string guid, string reason);
+
+    [LoggerMessage(EventId = 413, Level = LogLevel.Warning, Message = "A spare R process exited with code {ExitCode} before it was used ({Output}); {Failures} of {Limit} in a row, after which no more are started")]
+    private partial void LogSpareExited(int exitCode, string output, int failures, int limit);
+}
