@@ -110,12 +110,20 @@ internal sealed partial class SpareWorkers(
 
         // Workers made from spares are stopped by the pool; what is left here are the waiting ones, which quit at once.
         var deadline = clock.GetUtcNow() + WorkerLauncher.StopGracePeriod + TimeSpan.FromSeconds(2);
-        while (clock.GetUtcNow() < deadline && _all.Count > 0 && !cancellationToken.IsCancellationRequested)
+        while (clock.GetUtcNow() < deadline && Running() > 0 && !cancellationToken.IsCancellationRequested)
         {
             await Task.Delay(50, CancellationToken.None);
         }
 
         _mounts?.Dispose();
+    }
+
+    private int Running()
+    {
+        lock (_lock)
+        {
+            return _all.Count;
+        }
     }
 
     /// <summary>
@@ -125,6 +133,11 @@ internal sealed partial class SpareWorkers(
     /// </summary>
     public bool TryAssign(Worker worker, string bundleDirectory, string home, IReadOnlyDictionary<string, string> environment)
     {
+        if (environment.Keys.Any(ReadAtStartup))
+        {
+            return false; // a spare's R has started already: these would not take effect
+        }
+
         Spare? spare;
         lock (_lock)
         {
@@ -163,6 +176,11 @@ internal sealed partial class SpareWorkers(
         spare.Assignment.TrySetResult(AssignmentCode(spare, worker.ContentGuid, worker.Port, environment));
         return true;
     }
+
+    /// <summary>Variables R (or a library it loads) reads only as it starts: the locale and R's own settings.</summary>
+    internal static bool ReadAtStartup(string name) =>
+        name.StartsWith("LC_", StringComparison.OrdinalIgnoreCase) || name.StartsWith("R_", StringComparison.OrdinalIgnoreCase)
+        || name.Equals("LANGUAGE", StringComparison.OrdinalIgnoreCase) || name.StartsWith("OMP_", StringComparison.OrdinalIgnoreCase);
 
     /// <summary>
     /// What a spare runs while it waits: shiny loaded and a page built once (the first page of a fresh R process costs as

@@ -33,4 +33,14 @@ public sealed class SpareWorkersTests
         Assert.DoesNotContain("\n", code); // one line on its standard input
         Assert.Contains("setwd(", code);
     }
+
+    [Theory]
+    [InlineData("LC_ALL", true)]
+    [InlineData("R_MAX_VSIZE", true)]
+    [InlineData("OMP_NUM_THREADS", true)]
+    [InlineData("LANGUAGE", true)]
+    [InlineData("API_TOKEN", false)]
+    [InlineData("TZ", false)] // R reads TZ when it formats a time
+    public void Variables_read_only_as_R_starts_keep_an_app_off_the_spares(string name, bool readAtStartup) =>
+        Assert.Equal(readAtStartup, SpareWorkers.ReadAtStartup(name));
 }
