@@ -259,13 +259,7 @@ internal sealed partial class SpareWorkers(
                         if (spare.Worker is { } target)
                         {
                             log ??= new StreamWriter(target.LogPath, append: true, Encoding.UTF8) { AutoFlush = true };
-                            target.AddLogLine(text);
-                            await log.WriteLineAsync(text);
-                            if (target.State == WorkerState.Starting && text == WorkerLauncher.ReadyLine(target.Port))
-                            {
-                                target.MarkReady();
-                                meters.WorkerStarted(target.ContentGuid, clock.GetUtcNow() - target.StartedAt);
-                            }
+                            await WorkerLauncher.OutputAsync(target, log, text, e is StandardErrorCommandEvent, meters, clock);
                         }
                         else if (text == WaitingLine)
                         {

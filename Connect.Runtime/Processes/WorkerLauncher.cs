@@ -103,18 +103,10 @@ internal sealed partial class WorkerLauncher(
                         LogStarted(worker.ContentGuid, worker.Id, started.ProcessId, worker.Port);
                         break;
                     case StandardOutputCommandEvent output:
-                        worker.AddLogLine(output.Text);
-                        await log.WriteLineAsync(output.Text);
+                        await OutputAsync(worker, log, output.Text, fromStandardError: false, meters, clock);
                         break;
                     case StandardErrorCommandEvent error:
-                        worker.AddLogLine(error.Text);
-                        await log.WriteLineAsync(error.Text);
-                        if (worker.State == WorkerState.Starting && error.Text == ReadyLine(worker.Port))
-                        {
-                            worker.MarkReady();
-                            meters.WorkerStarted(worker.ContentGuid, clock.GetUtcNow() - worker.StartedAt);
-                        }
-
+                        await OutputAsync(worker, log, error.Text, fromStandardError: true, meters, clock);
                         break;
                     case ExitedCommandEvent exited:
                         exitCode = exited.ExitCode;
@@ -134,6 +126,18 @@ internal sealed partial class WorkerLauncher(
         await log.WriteLineAsync($"[connect] worker {worker.Id} exited with code {exitCode}");
         LogExited(worker.ContentGuid, worker.Id, worker.Pid ?? 0, exitCode);
         worker.MarkExited(exitCode);
+    }
+
+    /// <summary>A line of a worker's output: kept, logged, and the ready line (on standard error) marks the worker ready.</summary>
+    internal static async Task OutputAsync(Worker worker, StreamWriter log, string text, bool fromStandardError, Metrics.NodeMeters meters, TimeProvider clock)
+    {
+        worker.AddLogLine(text);
+        await log.WriteLineAsync(text);
+        if (fromStandardError && worker.State == WorkerState.Starting && text == ReadyLine(worker.Port))
+        {
+            worker.MarkReady();
+            meters.WorkerStarted(worker.ContentGuid, clock.GetUtcNow() - worker.StartedAt);
+        }
     }
 
     public static void Stop(Worker worker)
