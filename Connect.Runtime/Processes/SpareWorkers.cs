@@ -30,6 +30,9 @@ internal sealed class Spare(string folder)
 
     /// <summary>The worker it became; null while it waits.</summary>
     public volatile Worker? Worker;
+
+    /// <summary>Its process has ended (set under the spares' lock, as <see cref="Worker"/> is, so a spare that dies as it is taken is never given a worker).</summary>
+    public bool Exited { get; set; }
 }
 
 /// <summary>
@@ -55,18 +58,6 @@ internal sealed partial class SpareWorkers(
     private int _failuresInARow;
     private bool _stopping;
 
-    /// <summary>Spares waiting for an app now.</summary>
-    public int Waiting
-    {
-        get
-        {
-            lock (_lock)
-            {
-                return _waiting.Count;
-            }
-        }
-    }
-
     public Task StartAsync(CancellationToken cancellationToken)
     {
         var count = options.Scheduler.SpareProcesses;
@@ -77,7 +68,7 @@ internal sealed partial class SpareWorkers(
 
         var (mounts, problem) = r.Rscript is null ? (null, $"R is not installed ({r.Describe()})")
             : sandbox.Problem is { } sandboxProblem ? (null, sandboxProblem)
-            : SpareMounts.TryCreate();
+            : TryMounts();
         if (mounts is null)
         {
             LogNoSpares(count, problem!);
@@ -116,6 +107,19 @@ internal sealed partial class SpareWorkers(
         }
 
         _mounts?.Dispose();
+    }
+
+    /// <summary>The node runs without spares rather than not at all when its spare root cannot be made.</summary>
+    private static (SpareMounts?, string?) TryMounts()
+    {
+        try
+        {
+            return SpareMounts.TryCreate();
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            return (null, e.Message);
+        }
     }
 
     private int Running()
@@ -165,7 +169,18 @@ internal sealed partial class SpareWorkers(
             return false;
         }
 
-        spare.Worker = worker;
+        lock (_lock)
+        {
+            if (spare.Exited)
+            {
+                SpareMounts.Unmount(spare.App);
+                SpareMounts.Unmount(spare.Home);
+                return false;
+            }
+
+            spare.Worker = worker;
+        }
+
         worker.Pid = spare.Pid;
         worker.Graceful.Token.Register(spare.Graceful.Cancel);
         worker.Forceful.Token.Register(spare.Forceful.Cancel);
@@ -296,6 +311,11 @@ internal sealed partial class SpareWorkers(
         }
         finally
         {
+            lock (_lock)
+            {
+                spare.Exited = true;
+            }
+
             spare.Assignment.TrySetCanceled();
             SpareMounts.Unmount(spare.App);
             SpareMounts.Unmount(spare.Home);
