@@ -273,7 +273,7 @@ internal sealed partial class SpareWorkers(
                         var text = e is StandardOutputCommandEvent o ? o.Text : ((StandardErrorCommandEvent)e).Text;
                         if (spare.Worker is { } target)
                         {
-                            log ??= new StreamWriter(target.LogPath, append: true, Encoding.UTF8) { AutoFlush = true };
+                            log ??= WorkerLauncher.OpenLog(target);
                             await WorkerLauncher.OutputAsync(target, log, text, e is StandardErrorCommandEvent, meters, clock);
                         }
                         else if (text == WaitingLine)
@@ -324,13 +324,14 @@ internal sealed partial class SpareWorkers(
 
         if (spare.Worker is { } worker)
         {
-            if (log is not null)
-            {
-                await log.WriteLineAsync($"[connect] worker {worker.Id} exited with code {exitCode}");
-                await log.DisposeAsync();
-            }
+            // As for a worker started fresh, even one that wrote nothing after it was given its app.
+            log ??= WorkerLauncher.OpenLog(worker);
+            await WorkerLauncher.ExitedAsync(worker, log, exitCode);
+        }
 
-            worker.MarkExited(exitCode);
+        if (log is not null)
+        {
+            await log.DisposeAsync();
         }
 
         bool replace;

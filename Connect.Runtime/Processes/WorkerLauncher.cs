@@ -91,7 +91,7 @@ internal sealed partial class WorkerLauncher(
     private async Task RunAsync(Worker worker, Command command)
     {
         var exitCode = -1;
-        await using var log = new StreamWriter(worker.LogPath, append: true, Encoding.UTF8) { AutoFlush = true };
+        await using var log = OpenLog(worker);
         try
         {
             await foreach (var e in ForkThread.ListenAsync(() => command.ListenAsync(Encoding.UTF8, Encoding.UTF8, worker.Forceful.Token, worker.Graceful.Token)))
@@ -123,8 +123,17 @@ internal sealed partial class WorkerLauncher(
             worker.AddLogLine($"[connect] the R process could not be run: {e.Message}");
         }
 
-        await log.WriteLineAsync($"[connect] worker {worker.Id} exited with code {exitCode}");
         LogExited(worker.ContentGuid, worker.Id, worker.Pid ?? 0, exitCode);
+        await ExitedAsync(worker, log, exitCode);
+    }
+
+    /// <summary>A worker's log file in the data directory, appended to line by line as R writes.</summary>
+    internal static StreamWriter OpenLog(Worker worker) => new(worker.LogPath, append: true, Encoding.UTF8) { AutoFlush = true };
+
+    /// <summary>The end of a worker: its exit code as the last line of its log, then the worker marked exited.</summary>
+    internal static async Task ExitedAsync(Worker worker, StreamWriter log, int exitCode)
+    {
+        await log.WriteLineAsync($"[connect] worker {worker.Id} exited with code {exitCode}");
         worker.MarkExited(exitCode);
     }
 

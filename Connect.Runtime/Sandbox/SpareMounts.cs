@@ -8,7 +8,7 @@ namespace Connect.Runtime.Sandbox;
 /// bind the node later makes inside that folder (the bundle, the content's home) appears inside the running sandbox,
 /// and nowhere else. Only a root node may mount; <see cref="TryCreate"/> says why not otherwise.
 /// </summary>
-internal sealed class SpareMounts
+internal sealed class SpareMounts : IDisposable
 {
     private const ulong ReadOnlyFlag = 1, Remount = 32, Bind = 4096, Private = 1 << 18, Shared = 1 << 20;
     private const int Detach = 2;
