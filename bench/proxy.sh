@@ -11,13 +11,16 @@ conns=${2:-8}
 scripts/install-deps.sh
 dotnet build Connect.Runtime -c Release -nologo -clp:ErrorsOnly >/dev/null
 dotnet build bench/WsRoundTrip -c Release -nologo -clp:ErrorsOnly >/dev/null
+dotnet build bench/KestrelFloor -c Release -nologo -clp:ErrorsOnly >/dev/null
 
 work=$(mktemp -d /tmp/connect-bench.XXXXXX)
 node_port=5939
 nginx_port=5940
 front_port=5941
+floor_port=5942
 cleanup() {
   [ -f "$work/nginx.pid" ] && kill "$(cat "$work/nginx.pid")" 2>/dev/null || true
+  [ -n "${floor_pid:-}" ] && kill "$floor_pid" 2>/dev/null || true
   [ -n "${node_pid:-}" ] && kill -TERM "$node_pid" 2>/dev/null && wait "$node_pid" 2>/dev/null || true
   rm -rf "$work"
 }
@@ -101,20 +104,25 @@ http {
 }
 NGINX
 nginx -c "$work/nginx.conf"
+# The same file from an empty Kestrel app (bytes in memory, no middleware): what any ASP.NET Core server pays here.
+dotnet bench/KestrelFloor/bin/Release/net10.0/KestrelFloor.dll "$site_dir/index.html" "$floor_port" > /dev/null 2>&1 &
+floor_pid=$!
+for _ in $(seq 1 100); do curl -fs -o /dev/null "http://127.0.0.1:$floor_port/" && break; sleep 0.1; done
 
 ticks() { awk '{print $14+$15}' "/proc/$1/stat"; }
 run() { # label url [extra wrk args]: a short unmeasured warm-up (the node's JIT settles), then the measured run
-  local out rps p50 p99 before after count cpu="–"
+  local out rps p50 p99 before after before_floor after_floor count cpu="–"
   wrk -t1 -c"$conns" -d3s "${@:3}" "$2" >/dev/null
-  before=$(ticks "$node_pid")
+  before=$(ticks "$node_pid"); before_floor=$(ticks "$floor_pid")
   out=$(wrk -t1 -c"$conns" -d"${duration}s" --latency "${@:3}" "$2")
-  after=$(ticks "$node_pid")
+  after=$(ticks "$node_pid"); after_floor=$(ticks "$floor_pid")
   rps=$(echo "$out" | awk '/Requests\/sec/ {print $2}')
   p50=$(echo "$out" | awk '$1 == "50%" {print $2}')
   p99=$(echo "$out" | awk '$1 == "99%" {print $2}')
   count=$(echo "$out" | awk '/requests in/ {print $1}')
   # The node's CPU time per request, for rows through it (clock ticks of 10 ms over the run).
   case "$2" in *":$node_port/"*|*":$front_port/"*) cpu="$(( (after - before) * 10000 / count )) µs" ;; esac
+  case "$2" in *":$floor_port/"*) cpu="$(( (after_floor - before_floor) * 10000 / count )) µs (its own)" ;; esac
   printf '| %s | %s | %s | %s | %s |\n' "$1" "$rps" "$p50" "$p99" "$cpu"
 }
 
@@ -129,6 +137,7 @@ run "Plumber through the node" "http://127.0.0.1:$node_port/content/$api_guid/ec
 run "Plumber through nginx in front of the node (nginx.conf.sample)" "http://127.0.0.1:$front_port/content/$api_guid/echo?msg=x"
 run "Plumber through the node, two workers (MaxProcesses = 2)" "http://127.0.0.1:$node_port/content/$api2_guid/echo?msg=x"
 run "static file, nginx" "http://127.0.0.1:$nginx_port/static/index.html"
+run "static file, an empty Kestrel app (the floor for any ASP.NET Core server)" "http://127.0.0.1:$floor_port/index.html"
 run "static file, the node" "http://127.0.0.1:$node_port/content/$site_guid/index.html"
 run "static file, the node, private item, with an API key" "http://127.0.0.1:$node_port/content/$private_guid/index.html" -H "Authorization: Key $key"
 curl -fs -o /dev/null "http://127.0.0.1:$node_port/content/$echo_guid/"

@@ -107,6 +107,10 @@ internal static partial class NodeHost
             o.UseUtcTimestamp = true;
         });
         builder.Logging.AddFilter("Microsoft.AspNetCore", LogLevel.Warning);
+        // Hosting starts an Activity (and a log scope) for every request while its logger is on at any level; it
+        // logs only requests starting and finishing (Information), which the access log covers. Off, a static
+        // file costs the node less (BENCHMARKS.md). Unhandled errors are Kestrel's and the endpoints' to log.
+        builder.Logging.AddFilter("Microsoft.AspNetCore.Hosting.Diagnostics", LogLevel.None);
         // YARP logs every forwarded request at Information: gigabytes a day under load.
         builder.Logging.AddFilter("Yarp", LogLevel.Warning);
         ListenAddress.TryParse(options.HTTP.Listen, out var listen);
