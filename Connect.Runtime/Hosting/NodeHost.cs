@@ -123,18 +123,7 @@ internal static partial class NodeHost
             Migrations.Latest,
             Guid.NewGuid().ToString("N"));
 
-        builder.Services.AddSingleton(options);
-        builder.Services.AddSingleton(TimeProvider.System);
-        builder.Services.AddSingleton(_ => ConnectDatabase.Create(options));
-        builder.Services.AddSingleton<SchemaMigrator>();
-        builder.Services.AddSingleton<SchemaState>();
-        builder.Services.AddSingleton<NodeRegistry>();
-        builder.Services.AddSingleton(identity);
-        builder.Services.AddSingleton<NodeHeartbeat>();
-        builder.Services.AddHostedService(sp => sp.GetRequiredService<NodeHeartbeat>());
-        builder.Services.AddSingleton<NodeState>();
-        builder.Services.AddHostedService<SchemaWatch>();
-
+        builder.Services.AddNodeCluster(options, identity);
         builder.Services.AddPublishing();
         builder.Services.AddWorkers();
         builder.Services.AddScheduling();
