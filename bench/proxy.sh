@@ -2,12 +2,15 @@
 # Proxy benchmark (run on demand, not in CI): one Plumber worker and one static file, measured
 # (a) directly, (b) through nginx as a plain reverse proxy, (c) through a Connect node, (d) through nginx
 # in front of the node as nginx.conf.sample deploys it, in one run; and the same API with two workers.
-# Also: cold Shiny time-to-first-byte against R's own start-up. Prints a markdown table.
-# Usage: bench/proxy.sh [seconds-per-run] [connections]
+# Also: cold Shiny time-to-first-byte against R's own start-up, the Shiny WebSocket round trip, and (unless
+# SESSIONS=0) the open Shiny sessions one node holds (bench/sessions.sh). Prints the rows as a markdown table,
+# then every figure of the proxy issue against its target, all from this one run.
+# Usage: [SESSIONS=2000] bench/proxy.sh [seconds-per-run] [connections]
 set -euo pipefail
 cd "$(dirname "$0")/.."
 duration=${1:-8}
 conns=${2:-8}
+sessions=${SESSIONS:-2000}
 scripts/install-deps.sh
 dotnet build Connect.Runtime -c Release -nologo -clp:ErrorsOnly >/dev/null
 dotnet build bench/WsRoundTrip -c Release -nologo -clp:ErrorsOnly >/dev/null
@@ -124,22 +127,35 @@ run() { # label url [extra wrk args]: a short unmeasured warm-up (the node's JIT
   case "$2" in *":$node_port/"*|*":$front_port/"*) cpu="$(( (after - before) * 10000 / count )) µs" ;; esac
   case "$2" in *":$floor_port/"*) cpu="$(( (after_floor - before_floor) * 10000 / count )) µs (its own)" ;; esac
   printf '| %s | %s | %s | %s | %s |\n' "$1" "$rps" "$p50" "$p99" "$cpu"
+  last_rps=$rps
+  last_p99=$(ms "$p99")
 }
+ms() { # wrk's duration (660.00us, 22.72ms, 1.02s) in milliseconds
+  echo "$1" | awk '{ v = $1; if (v ~ /us$/) { sub(/us$/, "", v); v /= 1000 } else if (v ~ /ms$/) { sub(/ms$/, "", v) } else { sub(/s$/, "", v); v *= 1000 }; print v }'
+}
+calc() { awk "BEGIN { printf \"%$1\", ($2) }"; }
 
 echo "Machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs); wrk -t1 -c$conns -d${duration}s"
 echo
 echo "| path | req/s | p50 | p99 | node CPU per request |"
 echo "|---|---|---|---|---|"
 run "Plumber direct, keep-alive" "http://127.0.0.1:$worker_port/echo?msg=x"
+best_rps=$last_rps; best_p99=$last_p99
 run "Plumber direct, Connection: close" "http://127.0.0.1:$worker_port/echo?msg=x" -H "Connection: close"
+if [ "$(calc .0f "$last_rps > $best_rps")" = 1 ]; then best_rps=$last_rps; best_p99=$last_p99; fi
 run "Plumber through nginx (upstream keepalive 32)" "http://127.0.0.1:$nginx_port/echo?msg=x"
 run "Plumber through the node" "http://127.0.0.1:$node_port/content/$api_guid/echo?msg=x"
+node_rps=$last_rps; node_p99=$last_p99
 run "Plumber through nginx in front of the node (nginx.conf.sample)" "http://127.0.0.1:$front_port/content/$api_guid/echo?msg=x"
 run "Plumber through the node, two workers (MaxProcesses = 2)" "http://127.0.0.1:$node_port/content/$api2_guid/echo?msg=x"
 run "static file, nginx" "http://127.0.0.1:$nginx_port/static/index.html"
+nginx_rps=$last_rps
 run "static file, an empty Kestrel app (the floor for any ASP.NET Core server)" "http://127.0.0.1:$floor_port/index.html"
+floor_rps=$last_rps
 run "static file, the node" "http://127.0.0.1:$node_port/content/$site_guid/index.html"
+static_rps=$last_rps
 run "static file, the node, private item, with an API key" "http://127.0.0.1:$node_port/content/$private_guid/index.html" -H "Authorization: Key $key"
+key_rps=$last_rps
 curl -fs -o /dev/null "http://127.0.0.1:$node_port/content/$echo_guid/"
 echo_port=$(api "http://127.0.0.1:$node_port/__api__/v1/server/processes" | tr '{' '\n' | grep "\"content_guid\":\"$echo_guid\"" | sed -n 's/.*"port":\([0-9]*\).*/\1/p')
 dotnet bench/WsRoundTrip/bin/Release/net10.0/WsRoundTrip.dll "ws://127.0.0.1:$echo_port/websocket/" 500 > "$work/ws-direct.txt" 2>&1 < /dev/null || true
@@ -149,3 +165,28 @@ echo "Shiny WebSocket round trip (input change to output), direct: $(head -n 1 "
 echo "Shiny WebSocket round trip (input change to output), through the node: $(head -n 1 "$work/ws-node.txt")"
 echo
 echo "Cold Shiny first byte through the node: from a spare ${cold}s, without one ${cold_plain}s; Rscript start-up: ${r_start}s; with library(shiny): ${r_shiny}s"
+
+if [ "$sessions" -gt 0 ]; then
+  # Its own node (the sessions need other scheduler limits); this one stops first so the two do not share the cores.
+  kill -TERM "$node_pid" && wait "$node_pid" 2>/dev/null || true
+  node_pid=""
+  bench/sessions.sh "$sessions" 4 > "$work/sessions.txt" 2>&1 || true
+  echo
+  sed 's/^/Open Shiny sessions: /' "$work/sessions.txt" | grep -E 'opened|answered|RSS' || true
+fi
+
+mean() { sed -n 's/.*mean \([0-9.]*\) ms.*/\1/p' "$1"; }
+answered=$(grep -Eo '^[0-9]+ answered' "$work/sessions.txt" 2>/dev/null | cut -d' ' -f1 || true)
+late=$(grep -Eo '[0-9]+ later than 1 s; [0-9]+ lost' "$work/sessions.txt" 2>/dev/null | awk '{print $1 + $6}' || true)
+echo
+echo "| figure | this run | target |"
+echo "|---|---|---|"
+echo "| Plumber through the node ÷ best direct, one worker | $(calc .2f "$node_rps / $best_rps") | ≥ 1.2 |"
+echo "| added p99 vs best direct | $(calc +.1f "$node_p99 - $best_p99") ms | < 1 ms |"
+echo "| Shiny WebSocket round trip through the node ÷ direct | $(calc .2f "$(mean "$work/ws-node.txt") / $(mean "$work/ws-direct.txt")") | ≤ 0.25 |"
+echo "| static file ÷ nginx, anonymous | $(calc .2f "$static_rps / $nginx_rps") ($(calc .2f "$static_rps / $floor_rps") of the empty Kestrel app) | ≥ 0.8 |"
+echo "| the same file, private, with an API key ÷ nginx | $(calc .2f "$key_rps / $nginx_rps") | ≥ 0.7 |"
+echo "| cold Shiny first byte − library(shiny) | $(calc +.0f "($cold - $r_shiny) * 1000") ms from a spare, $(calc +.0f "($cold_plain - $r_shiny) * 1000") ms without | < 100 ms |"
+if [ "$sessions" -gt 0 ]; then
+  echo "| open Shiny sessions one node holds, each answering within 1 s | ${answered:-0} answered of $sessions, ${late:-?} late or lost | ≥ 2,000 |"
+fi
