@@ -157,8 +157,7 @@ internal sealed partial class SpareWorkers(
         StartOne(); // its replacement starts loading at once
         try
         {
-            Directory.CreateDirectory(home);
-            sandbox.Account?.Own(home);
+            sandbox.MakeWritable(home);
             _mounts.BindReadOnly(bundleDirectory, spare.App);
             _mounts.BindWritable(home, spare.Home);
         }
@@ -188,7 +187,9 @@ internal sealed partial class SpareWorkers(
         worker.AddLogLine(started);
         File.AppendAllLines(worker.LogPath, [started]);
         LogAssigned(worker.ContentGuid, worker.Id, spare.Pid ?? 0, worker.Port);
-        spare.Assignment.TrySetResult(AssignmentCode(spare, worker.ContentGuid, worker.Port, environment));
+        // Exactly the variables a worker started for the app gets, its home being the spare's.
+        var variables = sandbox.Variables(new SandboxView(spare.App, [spare.App], [spare.Home], spare.Home), worker.ContentGuid, environment);
+        spare.Assignment.TrySetResult(AssignmentCode(spare, worker.Port, variables));
         return true;
     }
 
@@ -208,11 +209,11 @@ internal sealed partial class SpareWorkers(
         + "local({ con <- file(\"stdin\"); code <- readLines(con, n = 1L); close(con); if (length(code) == 1L) eval(parse(text = code), envir = globalenv()) })";
 
     /// <summary>
-    /// The app's start, as one line of R: the content's variables and the home set, into the bundle, then the same entry
-    /// point a worker started for the app runs. Every string goes as its UTF-8 bytes, so no value can break out of it.
+    /// The app's start, as one line of R: its variables set, into the bundle, then the same entry point a worker started
+    /// for the app runs. Every string goes as its UTF-8 bytes, so no value can break out of it.
     /// </summary>
-    internal static string AssignmentCode(Spare spare, string contentGuid, int port, IReadOnlyDictionary<string, string> environment) =>
-        EnvironmentCode([.. environment, new("CONNECT_CONTENT_GUID", contentGuid), new("HOME", spare.Home)])
+    internal static string AssignmentCode(Spare spare, int port, IReadOnlyList<KeyValuePair<string, string>> variables) =>
+        EnvironmentCode(variables)
         + $"setwd({Bytes(spare.App)}); " + WorkerLauncher.EntryPoint(Shared.Content.AppModes.Shiny, null, port);
 
     /// <summary>R code that sets <paramref name="variables"/> in the process's environment.</summary>

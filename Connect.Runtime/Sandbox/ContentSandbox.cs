@@ -84,8 +84,7 @@ internal sealed partial class ContentSandbox
 
         foreach (var folder in view.Writable)
         {
-            Directory.CreateDirectory(folder);
-            Account?.Own(folder);
+            MakeWritable(folder);
         }
 
         return Cli.Wrap(Bubblewrap)
@@ -160,7 +159,29 @@ internal sealed partial class ContentSandbox
         return args;
     }
 
-    private IEnumerable<KeyValuePair<string, string>> Variables(SandboxView view, string? contentGuid, IReadOnlyDictionary<string, string> contentEnvironment)
+    /// <summary>A folder the process may write, made if missing and owned by the RunAs user.</summary>
+    public void MakeWritable(string folder)
+    {
+        Directory.CreateDirectory(folder);
+        Account?.Own(folder);
+    }
+
+    /// <summary>
+    /// The environment of a process in <paramref name="view"/>: the content's variables, then the sandbox's own, which
+    /// win over a content variable of the same name (a publisher cannot move <c>HOME</c>, <c>PATH</c> or the GUID).
+    /// </summary>
+    internal IReadOnlyList<KeyValuePair<string, string>> Variables(SandboxView view, string? contentGuid, IReadOnlyDictionary<string, string> contentEnvironment)
+    {
+        var variables = new Dictionary<string, string>(StringComparer.Ordinal);
+        foreach (var (name, value) in AllVariables(view, contentGuid, contentEnvironment))
+        {
+            variables[name] = value;
+        }
+
+        return [.. variables];
+    }
+
+    private IEnumerable<KeyValuePair<string, string>> AllVariables(SandboxView view, string? contentGuid, IReadOnlyDictionary<string, string> contentEnvironment)
     {
         foreach (var variable in contentEnvironment)
         {

@@ -27,7 +27,7 @@ public sealed class SpareWorkersTests
     public void The_spare_starts_the_app_in_its_own_folder_with_the_entry_point_of_a_worker()
     {
         var spare = new Spare("/tmp/connect-spares/1-a/b");
-        var code = SpareWorkers.AssignmentCode(spare, "0b7c", 4242, new Dictionary<string, string>());
+        var code = SpareWorkers.AssignmentCode(spare, 4242, [new("CONNECT_CONTENT_GUID", "0b7c"), new("HOME", spare.Home)]);
 
         Assert.EndsWith(WorkerLauncher.EntryPoint(Shared.Content.AppModes.Shiny, null, 4242), code);
         Assert.DoesNotContain("\n", code); // one line on its standard input

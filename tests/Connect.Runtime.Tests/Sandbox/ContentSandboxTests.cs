@@ -45,6 +45,26 @@ public sealed class ContentSandboxTests
     }
 
     [Fact]
+    public void A_content_variable_never_replaces_the_sandboxs_own_and_each_name_comes_once()
+    {
+        var view = new SandboxView("/srv/connect/data/apps/7/12", [], ["/srv/connect/data/home/abc"], "/srv/connect/data/home/abc");
+        var variables = Sandbox().Variables(view, "0b7c", new Dictionary<string, string>
+        {
+            ["API_TOKEN"] = "secret",
+            ["HOME"] = "/root",
+            ["PATH"] = "/tmp/evil",
+            ["CONNECT_CONTENT_GUID"] = "someone-else",
+        });
+
+        Assert.Equal(variables.Count, variables.Select(v => v.Key).Distinct().Count());
+        var byName = variables.ToDictionary(v => v.Key, v => v.Value);
+        Assert.Equal("secret", byName["API_TOKEN"]);
+        Assert.Equal("/srv/connect/data/home/abc", byName["HOME"]);
+        Assert.Equal("/usr/local/bin:/usr/bin:/bin", byName["PATH"]);
+        Assert.Equal("0b7c", byName["CONNECT_CONTENT_GUID"]);
+    }
+
+    [Fact]
     public void A_root_node_drops_to_the_runas_user_with_no_capabilities_left()
     {
         var args = Sandbox().Arguments(SandboxView.Empty);
