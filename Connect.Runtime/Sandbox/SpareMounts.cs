@@ -35,6 +35,7 @@ internal sealed class SpareMounts : IDisposable
         if (mount(root, root, null, Bind, 0) != 0 || mount(null, root, null, Shared, 0) != 0)
         {
             var error = Marshal.GetLastPInvokeErrorMessage();
+            umount2(root, Detach); // the bind, should only the second step have failed: else the folder is busy and stays
             Directory.Delete(root);
             return (null, $"cannot make {root} a shared mount: {error}");
         }
