@@ -66,6 +66,9 @@ public class DotnetProcess : IAsyncDisposable
 
     public string Output => string.Join('\n', _output);
 
+    /// <summary>The last <paramref name="lines"/> lines of <see cref="Output"/>.</summary>
+    public string Tail(int lines) => string.Join('\n', _output.TakeLast(lines));
+
     private void Collect(string? line)
     {
         if (line is not null)

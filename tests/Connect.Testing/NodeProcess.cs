@@ -12,10 +12,17 @@ public sealed class NodeProcess : DotnetProcess
     /// <summary>The key of the <c>admin</c> user the node created on its first start.</summary>
     public string AdminKey => File.ReadAllText(Path.Combine(DataDir, "admin-api-key")).Trim();
 
-    /// <summary>An HTTP client that sends <paramref name="apiKey"/> the way rsconnect does.</summary>
-    public HttpClient ClientWithKey(string apiKey, bool allowRedirects = true)
+    /// <summary>How long a test's API call may take unless it says otherwise.</summary>
+    public static readonly TimeSpan ApiTimeout = TimeSpan.FromSeconds(30);
+
+    /// <summary>
+    /// An HTTP client that sends <paramref name="apiKey"/> the way rsconnect does. Calls that may wait for a
+    /// maintenance pause (deploys, uploads, renders while a backup runs) need a <paramref name="timeout"/> longer than
+    /// the pause, as rsconnect's own does.
+    /// </summary>
+    public HttpClient ClientWithKey(string apiKey, bool allowRedirects = true, TimeSpan? timeout = null)
     {
-        var client = new HttpClient(new HttpClientHandler { AllowAutoRedirect = allowRedirects }) { BaseAddress = BaseUrl, Timeout = TimeSpan.FromSeconds(30) };
+        var client = new HttpClient(new HttpClientHandler { AllowAutoRedirect = allowRedirects }) { BaseAddress = BaseUrl, Timeout = timeout ?? ApiTimeout };
         client.DefaultRequestHeaders.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Key", apiKey);
         return client;
     }

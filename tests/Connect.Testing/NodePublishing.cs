@@ -32,10 +32,13 @@ public static class NodePublishing
         }
     }
 
-    /// <summary>Uploads and deploys a new bundle of existing content and waits for the deploy to succeed.</summary>
-    public static async Task RedeployAsync(this NodeProcess node, string guid, byte[] bundle)
+    /// <summary>
+    /// Uploads and deploys a new bundle of existing content and waits for the deploy to succeed, each call and the
+    /// deploy itself within <paramref name="timeout"/> (by default the usual API call's and wait's).
+    /// </summary>
+    public static async Task RedeployAsync(this NodeProcess node, string guid, byte[] bundle, TimeSpan? timeout = null)
     {
-        using var admin = node.ClientWithKey(node.AdminKey);
+        using var admin = node.ClientWithKey(node.AdminKey, timeout: timeout);
         var body = new ByteArrayContent(bundle);
         body.Headers.ContentType = new MediaTypeHeaderValue("application/gzip");
         var upload = await admin.PostAsync($"__api__/v1/content/{guid}/bundles", body);
@@ -52,7 +55,7 @@ public static class NodePublishing
         {
             task = await Json(await admin.GetAsync($"__api__/v1/tasks/{taskId}"));
             return task.GetProperty("finished").GetBoolean();
-        }, $"deploy task {taskId}");
+        }, $"deploy task {taskId}", timeout);
         if (task.GetProperty("code").GetInt32() != 0)
         {
             throw new InvalidOperationException($"deploy failed: {task}");

@@ -31,4 +31,21 @@ public static class Wait
 
     public static Task UntilAsync(Func<bool> condition, string what, TimeSpan? timeout = null) =>
         UntilAsync(() => Task.FromResult(condition()), what, timeout);
+
+    /// <summary>
+    /// A wait whose failure carries the last lines of what <paramref name="processes"/> wrote: when a wait on a node
+    /// times out in CI, the node's own account of it is the only one there is.
+    /// </summary>
+    public static async Task ShowingOutputOf(this Task wait, params DotnetProcess[] processes)
+    {
+        try
+        {
+            await wait;
+        }
+        catch (TimeoutException e)
+        {
+            var outputs = processes.Select(p => $"--- the last lines of process {p.Pid}:\n{p.Tail(60)}");
+            throw new TimeoutException($"{e.Message}\n{string.Join('\n', outputs)}", e);
+        }
+    }
 }

@@ -77,8 +77,10 @@ public sealed class AdminConsoleTests(BrowserFixture browser) : IClassFixture<Br
         await ScreenshotAsync(console, "node");
 
         // Stopping it from the console ends the R process.
+        // The console says once it has passed the request on; node B carries it out on its next tick.
         await workerRow.GetByTestId("stop-worker").ClickAsync();
-        await Wait.UntilAsync(() => Task.FromResult(!Directory.Exists($"/proc/{pid}")), $"R process {pid} to end");
+        await Assertions.Expect(console.GetByText($"Node node-b was asked to stop worker")).ToBeVisibleAsync();
+        await Wait.UntilAsync(() => !Directory.Exists($"/proc/{pid}"), $"R process {pid} to end").ShowingOutputOf(b, admin);
         await Assertions.Expect(console.GetByText("No R process is running on this node.")).ToBeVisibleAsync();
 
         // The content page shows the deploy and its log.

@@ -117,8 +117,10 @@ public sealed class BackupTests : IDisposable
             var report = await a.DeployAsync("report", TestBundles.Create(
                 ("manifest.json", TestBundles.Manifest("rmd-static", primaryRmd: "doc.Rmd")),
                 ("doc.Rmd", "---\ntitle: \"Under load\"\noutput: html_document\n---\n\nRendered at `r Sys.time()`.\n")));
-            using var adminA = a.ClientWithKey(a.AdminKey);
-            using var adminB = b.ClientWithKey(a.AdminKey);
+            // A deploy or render asked for during the backup waits for its pause: longer than a test's usual API call on a
+            // slow machine, never longer than the gate's five minutes.
+            var gated = TimeSpan.FromMinutes(6);
+            using var adminB = b.ClientWithKey(a.AdminKey, timeout: gated);
 
             // Viewers on both nodes, a publisher redeploying through node A, renders through node B: all the time.
             using var load = new CancellationTokenSource();
@@ -147,7 +149,7 @@ public sealed class BackupTests : IDisposable
             {
                 for (var edition = 1; !load.IsCancellationRequested; edition++)
                 {
-                    await a.RedeployAsync(site, TestBundles.StaticSite($"<p>edition {edition}</p>"));
+                    await a.RedeployAsync(site, TestBundles.StaticSite($"<p>edition {edition}</p>"), gated);
                     Interlocked.Increment(ref deploys);
                 }
             }
@@ -166,7 +168,22 @@ public sealed class BackupTests : IDisposable
             }
 
             var workers = new[] { ViewAsync(a), ViewAsync(b), DeployAsync(), RenderAsync() };
-            await Wait.UntilAsync(() => Task.FromResult(Volatile.Read(ref deploys) >= 2 && Volatile.Read(ref renders) >= 1), "the load to get going", TimeSpan.FromMinutes(2));
+
+            // The load runs until it is cancelled, so a part of it that ends before is a failure: it is shown at once,
+            // not as a wait for progress that cannot come.
+            async Task UntilProgressAsync(Func<bool> progress, string what)
+            {
+                var waiting = Wait.UntilAsync(progress, what, TimeSpan.FromMinutes(2)).ShowingOutputOf(a, b);
+                if (await Task.WhenAny(waiting, Task.WhenAny(workers)) != waiting)
+                {
+                    await await Task.WhenAny(workers);
+                    throw new InvalidOperationException($"a part of the load ended before {what}");
+                }
+
+                await waiting;
+            }
+
+            await UntilProgressAsync(() => Volatile.Read(ref deploys) >= 2 && Volatile.Read(ref renders) >= 1, "the load to get going");
 
             var backup = _folder.File("backup-under-load");
             var (code, output) = await a.RunCommandAsync("backup", "--out", backup);
@@ -174,8 +191,8 @@ public sealed class BackupTests : IDisposable
             var deploysAtBackup = Volatile.Read(ref deploys);
             var rendersAtBackup = Volatile.Read(ref renders);
             // Deploys and renders carry on after the pause.
-            await Wait.UntilAsync(() => Task.FromResult(Volatile.Read(ref deploys) > deploysAtBackup && Volatile.Read(ref renders) > rendersAtBackup),
-                "deploys and renders after the backup", TimeSpan.FromMinutes(2));
+            await UntilProgressAsync(() => Volatile.Read(ref deploys) > deploysAtBackup && Volatile.Read(ref renders) > rendersAtBackup,
+                "deploys and renders after the backup");
             await load.CancelAsync();
             await Task.WhenAll(workers);
 
