@@ -61,7 +61,7 @@ public sealed class AdminConsoleTests(BrowserFixture browser) : IClassFixture<Br
         await ScreenshotAsync(console, "cluster");
 
         // A viewer opens the app on node B: its worker shows on node B's page, without a reload.
-        await console.GotoAsync(new Uri(admin.BaseUrl, "nodes/node-b").ToString());
+        await console.OpenAsync(new Uri(admin.BaseUrl, "nodes/node-b"));
         var viewer = await browser.Browser.NewPageAsync();
         await viewer.GotoAsync(new Uri(b.BaseUrl, $"content/{guid}/").ToString());
         await viewer.GetByLabel("Number").FillAsync("21");
@@ -84,7 +84,7 @@ public sealed class AdminConsoleTests(BrowserFixture browser) : IClassFixture<Br
         await Assertions.Expect(console.GetByText("No R process is running on this node.")).ToBeVisibleAsync();
 
         // The content page shows the deploy and its log.
-        await console.GotoAsync(new Uri(admin.BaseUrl, "content").ToString());
+        await console.OpenAsync(new Uri(admin.BaseUrl, "content"));
         await Assertions.Expect(console.Locator("[aria-label=Content] tbody tr").Filter(new() { HasText = "doubler" })).ToContainTextAsync("Shiny application");
         await ScreenshotAsync(console, "content-list");
         await console.GetByRole(AriaRole.Link, new() { Name = "doubler" }).ClickAsync();
@@ -92,14 +92,14 @@ public sealed class AdminConsoleTests(BrowserFixture browser) : IClassFixture<Br
         await Assertions.Expect(console.GetByTestId("log")).ToContainTextAsync($"is now live at /content/{guid}/");
         await ScreenshotAsync(console, "content");
 
-        await console.GotoAsync(new Uri(admin.BaseUrl, "metrics").ToString());
+        await console.OpenAsync(new Uri(admin.BaseUrl, "metrics"));
         await Assertions.Expect(console.GetByTestId("chart-host.memory").First).ToContainTextAsync("points", new() { Timeout = 30_000 });
         await ScreenshotAsync(console, "metrics");
-        await console.GotoAsync(new Uri(admin.BaseUrl, "jobs").ToString());
+        await console.OpenAsync(new Uri(admin.BaseUrl, "jobs"));
         await ScreenshotAsync(console, "jobs");
 
         // Node A dies without a word: the cluster page turns it stale by itself.
-        await console.GotoAsync(new Uri(admin.BaseUrl, "nodes").ToString());
+        await console.OpenAsync(new Uri(admin.BaseUrl, "nodes"));
         await Assertions.Expect(nodes.Filter(new() { HasText = "node-a" })).ToContainTextAsync("Running");
         a.Kill();
         await Assertions.Expect(nodes.Filter(new() { HasText = "node-a" })).ToContainTextAsync("Heartbeat stale", new() { Timeout = 30_000 });
@@ -161,5 +161,10 @@ public sealed class AdminConsoleTests(BrowserFixture browser) : IClassFixture<Br
         await page.GetByLabel("User name").FillAsync(user);
         await page.GetByLabel("Password").FillAsync(Password);
         await page.GetByRole(AriaRole.Button, new() { Name = "Sign in" }).ClickAsync();
+        await page.WaitForURLAsync(url => !url.Contains("/login", StringComparison.Ordinal));
+        if (!page.Url.Contains("/denied", StringComparison.Ordinal))
+        {
+            await page.WaitForInteractiveAsync();
+        }
     }
 }

@@ -47,6 +47,23 @@ public sealed class NodeDetailTests : AdminTestContext
     }
 
     [Fact]
+    public void A_workers_row_stays_the_same_element_while_its_figures_refresh_so_a_click_on_stop_is_not_lost()
+    {
+        var snapshot = new ClusterSnapshot("PostgreSQL db", 4, 4, [Node("node-b")]) { Status = [Status("node-b", Settings("/m/b"), [Worker("w1", 4242)])] };
+        _feed.Publish(snapshot);
+        var page = Render<NodeDetail>(p => p.Add(c => c.Name, "node-b"));
+        var row = page.FindComponent<MudBlazor.MudTr>().Instance;
+
+        // The next second's snapshot: the same worker with new figures, and a second worker.
+        _feed.Publish(snapshot with { Status = [Status("node-b", Settings("/m/b"), [Worker("w1", 4242) with { CpuPercent = 87 }, Worker("w2", 4343)])] });
+
+        page.WaitForAssertion(() => Assert.Contains("87%", page.Find("[aria-label=Workers] tbody tr").TextContent));
+        var rows = page.FindComponents<MudBlazor.MudTr>();
+        Assert.Equal(2, rows.Count);
+        Assert.Same(row, rows[0].Instance);
+    }
+
+    [Fact]
     public void Without_metrics_the_page_says_so_and_with_them_charts_show_the_latest_value()
     {
         _feed.Publish(new ClusterSnapshot("PostgreSQL db", 4, 4, [Node("node-b")]) { Status = [Status("node-b", Settings("/m/b"))] });

@@ -72,6 +72,19 @@ public sealed class NodesTests : AdminTestContext
     }
 
     [Fact]
+    public void A_nodes_row_stays_the_same_element_while_its_heartbeat_ages_so_a_click_on_its_link_is_not_lost()
+    {
+        _feed.Publish(new ClusterSnapshot("SQLite", 4, 4, [Node("node-a")]));
+        var page = Render<Nodes>();
+        var row = page.FindComponent<MudBlazor.MudTr>().Instance;
+
+        _feed.Publish(_feed.Current! with { Nodes = [Node("node-a") with { HeartbeatAge = TimeSpan.FromSeconds(7) }] });
+
+        page.WaitForAssertion(() => Assert.Contains("7s ago", page.Find("tbody tr").TextContent));
+        Assert.Same(row, page.FindComponent<MudBlazor.MudTr>().Instance);
+    }
+
+    [Fact]
     public void A_healthy_cluster_has_no_warnings_and_each_checklist_problem_is_named()
     {
         _feed.Publish(new ClusterSnapshot("PostgreSQL db", 4, 4, [Node("a"), Node("b")])
