@@ -18,7 +18,7 @@ public sealed class NodeProcess : DotnetProcess
     /// <summary>
     /// An HTTP client that sends <paramref name="apiKey"/> the way rsconnect does. Calls that may wait for a
     /// maintenance pause (deploys, uploads, renders while a backup runs) need a <paramref name="timeout"/> longer than
-    /// the pause, as rsconnect's own does.
+    /// the pause.
     /// </summary>
     public HttpClient ClientWithKey(string apiKey, bool allowRedirects = true, TimeSpan? timeout = null)
     {

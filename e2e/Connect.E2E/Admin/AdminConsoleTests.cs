@@ -76,10 +76,10 @@ public sealed class AdminConsoleTests(BrowserFixture browser) : IClassFixture<Br
         await Assertions.Expect(console.GetByTestId("chart-workers")).ToContainTextAsync("points", new() { Timeout = 30_000 });
         await ScreenshotAsync(console, "node");
 
-        // Stopping it from the console ends the R process.
-        // The console says once it has passed the request on; node B carries it out on its next tick.
+        // Stopping it from the console ends the R process: the console says it has passed the request on, and node B
+        // carries it out on its next tick.
         await workerRow.GetByTestId("stop-worker").ClickAsync();
-        await Assertions.Expect(console.GetByText($"Node node-b was asked to stop worker")).ToBeVisibleAsync();
+        await Assertions.Expect(console.GetByText("Node node-b was asked to stop worker")).ToBeVisibleAsync();
         await Wait.UntilAsync(() => !Directory.Exists($"/proc/{pid}"), $"R process {pid} to end").ShowingOutputOf(b, admin);
         await Assertions.Expect(console.GetByText("No R process is running on this node.")).ToBeVisibleAsync();
 
