@@ -13,23 +13,24 @@ public sealed class LiveRow<T>(T item)
 /// was lost (the console's Stop button did nothing, one time in many). Bound to these rows, a row keeps its element
 /// while only its text changes.
 /// </summary>
-public sealed class LiveRows<T>(Func<T, string> key)
+public sealed class LiveRows<T, TKey>(Func<T, TKey> key)
+    where TKey : notnull
 {
-    private Dictionary<string, LiveRow<T>> _rows = [];
+    private Dictionary<TKey, LiveRow<T>> _rows = [];
 
     /// <summary>The rows for <paramref name="items"/>, in their order: a thing shown before keeps its row.</summary>
     public IReadOnlyList<LiveRow<T>> Update(IEnumerable<T> items)
     {
-        var kept = new Dictionary<string, LiveRow<T>>();
+        var kept = new Dictionary<TKey, LiveRow<T>>();
         var rows = new List<LiveRow<T>>();
         foreach (var item in items)
         {
             // Two items under one key (never expected) each get their own row: one object twice would be a
             // duplicate key, which Blazor refuses.
-            var name = key(item);
-            var row = !kept.ContainsKey(name) && _rows.TryGetValue(name, out var earlier) ? earlier : new LiveRow<T>(item);
+            var id = key(item);
+            var row = !kept.ContainsKey(id) && _rows.TryGetValue(id, out var earlier) ? earlier : new LiveRow<T>(item);
             row.Item = item;
-            kept.TryAdd(name, row);
+            kept.TryAdd(id, row);
             rows.Add(row);
         }
 

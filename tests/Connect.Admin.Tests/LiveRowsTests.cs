@@ -9,7 +9,7 @@ public sealed class LiveRowsTests
     [Fact]
     public void A_thing_keeps_its_row_across_updates_with_its_latest_item_and_a_thing_that_went_loses_it()
     {
-        var rows = new LiveRows<Reading>(r => r.Name);
+        var rows = new LiveRows<Reading, string>(r => r.Name);
         var first = rows.Update([new("a", 1), new("b", 1)]);
 
         var second = rows.Update([new("b", 2), new("c", 2)]);
@@ -26,7 +26,7 @@ public sealed class LiveRowsTests
     [Fact]
     public void Two_items_under_one_key_get_two_rows_never_one_row_twice()
     {
-        var rows = new LiveRows<Reading>(r => r.Name);
+        var rows = new LiveRows<Reading, string>(r => r.Name);
         rows.Update([new("a", 1)]);
 
         var twice = rows.Update([new("a", 2), new("a", 3)]);

@@ -11,7 +11,7 @@ namespace Connect.Admin.Components.Pages;
 public sealed partial class NodeDetail : ClusterPage
 {
     private readonly HashSet<string> _stopping = [];
-    private readonly LiveRows<WorkerLive> _workerRows = new(w => w.Id);
+    private readonly LiveRows<WorkerLive, string> _workerRows = new(w => w.Id);
     private ChartRange _range = ChartRange.Hour;
 
     [Parameter]

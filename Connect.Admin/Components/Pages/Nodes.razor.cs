@@ -9,7 +9,7 @@ namespace Connect.Admin.Components.Pages;
 /// <summary>The cluster: every node with its health, the database and schema, and the checklist's warnings.</summary>
 public sealed partial class Nodes : ClusterPage
 {
-    private readonly LiveRows<NodeInfo> _rows = new(n => n.Name);
+    private readonly LiveRows<NodeInfo, string> _rows = new(n => n.Name);
 
     [Inject]
     public required Connect.Shared.Configuration.ConnectOptions Options { get; set; }

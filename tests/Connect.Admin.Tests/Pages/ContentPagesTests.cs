@@ -151,5 +151,11 @@ public sealed class ContentPagesTests : AdminTestContext
         Assert.Contains("node-b", rows[1]);
         Assert.Contains("3", rows[1]);
         Assert.Contains("node-a stopped reporting", rows[2]);
+
+        // The queued run is claimed: its row changes in place, as the node and worker tables' rows do.
+        var queued = page.FindComponents<MudBlazor.MudTr>()[0].Instance;
+        _feed.Publish(_feed.Current! with { Jobs = [Job(1, "running", "node-a", 4), Job(2, "running", "node-b", 3), Job(3, "failed", "node-a", 2)] });
+        page.WaitForAssertion(() => Assert.Contains("node-a", page.FindAll("[aria-label=Jobs] tbody tr")[0].TextContent));
+        Assert.Same(queued, page.FindComponents<MudBlazor.MudTr>()[0].Instance);
     }
 }
