@@ -37,7 +37,7 @@ public sealed class AdminConsoleTests(BrowserFixture browser) : IClassFixture<Br
         // The page refreshes itself: a node that stops shows as stopped without a reload.
         b.Terminate();
         Assert.Equal(0, await b.WaitForExitAsync());
-        await Assertions.Expect(rowB).ToContainTextAsync("Stopped", new() { Timeout = 15_000 });
+        await Assertions.Expect(rowB).ToContainTextAsync("Stopped");
         await Assertions.Expect(rowA).ToContainTextAsync("Running");
     }
 

@@ -21,6 +21,10 @@ public sealed class BrowserFixture : IAsyncLifetime
             throw new InvalidOperationException($"{ChromiumPath} is missing; scripts/install-deps.sh installs Debian's chromium package");
         }
 
+        // An expectation waits up to 30 s, as an action does, not Playwright's 5 s: on a 2-core CI machine that runs
+        // other test assemblies beside the browser, a console's circuit has taken longer than 5 s to start. A
+        // passing expectation returns as soon as it holds, so only a failure takes longer.
+        Assertions.SetDefaultExpectTimeout(30_000);
         _playwright = await Playwright.CreateAsync();
         Browser = await _playwright.Chromium.LaunchAsync(new BrowserTypeLaunchOptions
         {
