@@ -58,7 +58,7 @@ builder.Services.AddMudServices();
 
 // The same users, session cookie and key ring as the nodes: a session made on a node of this
 // host is good here too. Administrators only; anyone else is sent to sign in, or refused.
-builder.Services.AddConnectDataProtection();
+builder.Services.AddConnectDataProtection(options);
 builder.Services.AddAuthentication(Sessions.Scheme).AddSessionCookie("/login", o => o.AccessDeniedPath = "/denied");
 builder.Services.AddAuthorizationBuilder()
     .SetFallbackPolicy(new Microsoft.AspNetCore.Authorization.AuthorizationPolicyBuilder().RequireRole(nameof(UserRole.Administrator)).Build());
@@ -69,6 +69,13 @@ var app = builder.Build();
 try
 {
     await DataProtectionSetup.EnsureKeyRingAsync(app.Services, CancellationToken.None);
+}
+catch (InvalidOperationException e)
+{
+    // The secret key file is unusable or not the cluster's: no session could be read or made.
+    app.Logger.LogCritical("Refusing to start: {Problem}", e.Message);
+    await Console.Error.WriteLineAsync($"connect-admin: refusing to start: {e.Message}");
+    return 1;
 }
 catch (Exception e) when (DatabaseErrors.IsConnectionProblem(e))
 {

@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
-# Proxy benchmark (run on demand, not in CI): one Plumber worker and one static file, measured
+# Proxy benchmark (run on demand, not in CI): one Plumber API and one static file, measured
 # (a) directly, (b) through nginx as a plain reverse proxy, (c) through a Connect node, (d) through nginx
 # in front of the node as nginx.conf.sample deploys it, in one run; and the same API with two workers.
+# Workers listen on Unix sockets only the node may open, so "direct" is the same app in a plain R process this
+# script starts on a TCP port (no sandbox), as a client would reach it without Connect.
 # Also: cold Shiny time-to-first-byte against R's own start-up, the Shiny WebSocket round trip, and (unless
 # SESSIONS=0) the open Shiny sessions one node holds (bench/sessions.sh). Prints the rows as a markdown table,
 # then every figure of the proxy issue against its target, all from this one run.
@@ -21,7 +23,11 @@ node_port=5939
 nginx_port=5940
 front_port=5941
 floor_port=5942
+direct_api_port=5943
+direct_echo_port=5944
 cleanup() {
+  [ -n "${direct_api_pid:-}" ] && kill "$direct_api_pid" 2>/dev/null || true
+  [ -n "${direct_echo_pid:-}" ] && kill "$direct_echo_pid" 2>/dev/null || true
   [ -f "$work/nginx.pid" ] && kill "$(cat "$work/nginx.pid")" 2>/dev/null || true
   [ -n "${floor_pid:-}" ] && kill "$floor_pid" 2>/dev/null || true
   [ -n "${node_pid:-}" ] && kill -TERM "$node_pid" 2>/dev/null && wait "$node_pid" 2>/dev/null || true
@@ -34,7 +40,9 @@ start_node "$node_port" "[Scheduler]
 MaxProcesses = 1
 MaxConnsPerProcess = 1000
 IdleTimeout = 30m
-SpareProcesses = 1"
+SpareProcesses = 1
+[Applications]
+RunAsRange = none"
 
 mkdir -p "$work/api" "$work/site" "$work/shiny" "$work/echo"
 printf 'library(shiny)\nshinyApp(fluidPage(numericInput("n", "n", 0), textOutput("out")), function(input, output) output$out <- renderText(paste("n is", input$n)))\n' > "$work/echo/app.R"
@@ -71,7 +79,13 @@ r_start=$( { /usr/bin/time -f '%e' Rscript -e 'invisible(0)' >/dev/null; } 2>&1 
 r_shiny=$( { /usr/bin/time -f '%e' Rscript -e 'library(shiny)' >/dev/null; } 2>&1 )
 
 curl -fs -o /dev/null "http://127.0.0.1:$node_port/content/$api_guid/echo?msg=x"
-worker_port=$(api "http://127.0.0.1:$node_port/__api__/v1/server/processes" | tr '{' '\n' | grep "\"content_guid\":\"$api_guid\"" | sed -n 's/.*"port":\([0-9]*\).*/\1/p')
+# The same API and Shiny app as plain R processes on TCP ports: what a client reaches without Connect.
+Rscript -e "plumber::pr_run(plumber::pr('$work/api/plumber.R'), host = '127.0.0.1', port = $direct_api_port, docs = FALSE)" > "$work/direct-api.log" 2>&1 &
+direct_api_pid=$!
+Rscript -e "shiny::runApp('$work/echo', host = '127.0.0.1', port = $direct_echo_port, launch.browser = FALSE)" > "$work/direct-echo.log" 2>&1 &
+direct_echo_pid=$!
+for _ in $(seq 1 150); do curl -fs -o /dev/null "http://127.0.0.1:$direct_api_port/echo?msg=x" && curl -fs -o /dev/null "http://127.0.0.1:$direct_echo_port/" && break; sleep 0.2; done
+worker_port=$direct_api_port
 site_dir=""
 for d in "$work"/data/apps/*/*; do
   if [ -f "$d/index.html" ]; then site_dir=$d; fi
@@ -157,8 +171,7 @@ static_rps=$last_rps
 run "static file, the node, private item, with an API key" "http://127.0.0.1:$node_port/content/$private_guid/index.html" -H "Authorization: Key $key"
 key_rps=$last_rps
 curl -fs -o /dev/null "http://127.0.0.1:$node_port/content/$echo_guid/"
-echo_port=$(api "http://127.0.0.1:$node_port/__api__/v1/server/processes" | tr '{' '\n' | grep "\"content_guid\":\"$echo_guid\"" | sed -n 's/.*"port":\([0-9]*\).*/\1/p')
-dotnet bench/WsRoundTrip/bin/Release/net10.0/WsRoundTrip.dll "ws://127.0.0.1:$echo_port/websocket/" 500 > "$work/ws-direct.txt" 2>&1 < /dev/null || true
+dotnet bench/WsRoundTrip/bin/Release/net10.0/WsRoundTrip.dll "ws://127.0.0.1:$direct_echo_port/websocket/" 500 > "$work/ws-direct.txt" 2>&1 < /dev/null || true
 dotnet bench/WsRoundTrip/bin/Release/net10.0/WsRoundTrip.dll "ws://127.0.0.1:$node_port/content/$echo_guid/websocket/" 500 > "$work/ws-node.txt" 2>&1 < /dev/null || true
 echo
 echo "Shiny WebSocket round trip (input change to output), direct: $(head -n 1 "$work/ws-direct.txt")"

@@ -9,7 +9,7 @@ set -euo pipefail
 
 packages=(
   r-base-core r-cran-shiny r-cran-rmarkdown r-cran-plumber r-cran-rsconnect pandoc
-  bubblewrap postgresql nginx chromium wrk procps curl jq time faketime prometheus graphite-carbon
+  bubblewrap slirp4netns iproute2 postgresql nginx chromium wrk procps curl jq time faketime prometheus graphite-carbon
 )
 
 missing=()

@@ -19,9 +19,9 @@ internal static class AuthenticationSetup
     public const string Administrators = "administrators";
     public const string Publishers = "publishers";
 
-    public static IServiceCollection AddConnectAuthentication(this IServiceCollection services)
+    public static IServiceCollection AddConnectAuthentication(this IServiceCollection services, Connect.Shared.Configuration.ConnectOptions options)
     {
-        services.AddConnectDataProtection();
+        services.AddConnectDataProtection(options);
         services.AddAuthentication(Scheme)
             // The API takes API keys only, never the session cookie: content is served from this same
             // origin, and a page of a hostile item must not be able to call the API as its viewer.

@@ -71,7 +71,15 @@ internal static partial class NodeHost
             await AdminBootstrap.EnsureAdminAsync(
                 app.Services.GetRequiredService<UserRepository>(), app.Services.GetRequiredService<ApiKeyRepository>(),
                 options.DataDir, logger, CancellationToken.None);
-            await DataProtectionSetup.EnsureKeyRingAsync(app.Services, CancellationToken.None);
+            try
+            {
+                await DataProtectionSetup.EnsureKeyRingAsync(app.Services, CancellationToken.None);
+            }
+            catch (InvalidOperationException e)
+            {
+                return await RefuseAsync(logger, stderr, e.Message);
+            }
+
             app.Services.GetRequiredService<BundleStore>().SweepStaging();
             await app.Services.GetRequiredService<TaskRepository>().FailUnfinishedAsync(options.Node.Name, app.Services.GetRequiredService<NodeIdentity>().InstanceId);
             // RunAsync disposes the services, so hold on to the state that carries the exit code.
@@ -129,7 +137,7 @@ internal static partial class NodeHost
         builder.Services.AddScheduling();
         builder.Services.AddNodeMetrics(options);
         builder.Services.ConfigureHttpJsonOptions(o => o.SerializerOptions.PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower);
-        builder.Services.AddConnectAuthentication();
+        builder.Services.AddConnectAuthentication(options);
         builder.Services.AddJsonBadRequests();
 
         var app = builder.Build();

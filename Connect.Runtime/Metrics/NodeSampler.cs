@@ -171,13 +171,17 @@ internal sealed partial class NodeSampler(
 
     private string Carry(NodeCommand command)
     {
-        if (command.Kind != NodeCommandRepository.StopWorker)
+        switch (command.Kind)
         {
-            return $"unknown command '{command.Kind}'";
+            case NodeCommandRepository.StopWorker:
+                var stopped = pool.StopWorker(command.Target, $"stopped from the admin console by {command.RequestedBy}");
+                return stopped ? "stopped" : "no such worker on this node";
+            case NodeCommandRepository.StopContent when long.TryParse(command.Target, out var contentId):
+                _ = pool.StopContentAsync(contentId, $"its content was deleted by {command.RequestedBy}");
+                return "stopping";
+            default:
+                return $"unknown command '{command.Kind}'";
         }
-
-        var stopped = pool.StopWorker(command.Target, $"stopped from the admin console by {command.RequestedBy}");
-        return stopped ? "stopped" : "no such worker on this node";
     }
 
     [LoggerMessage(EventId = 810, Level = LogLevel.Warning, Message = "Could not publish this node's status for the console: {Reason}")]

@@ -2,6 +2,7 @@ using System.Diagnostics;
 using Connect.Runtime.Hosting;
 using Connect.Shared.Configuration;
 using Connect.Shared.Data;
+using Connect.Shared.Files;
 using Connect.Shared.Operations;
 using Dapper;
 using Microsoft.Data.Sqlite;
@@ -20,6 +21,9 @@ internal sealed class BackupRefused(string message) : Exception(message);
 /// </summary>
 internal sealed class Backup(ConnectOptions options, ConnectDatabase database, TextWriter progress)
 {
+    private const UnixFileMode PrivateFolder = UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute;
+    private const UnixFileMode PrivateFile = UnixFileMode.UserRead | UnixFileMode.UserWrite;
+
     /// <summary>Longest wait for deploys and renders that were running when the pause began.</summary>
     public static readonly TimeSpan InFlightTimeout = TimeSpan.FromMinutes(30);
 
@@ -46,7 +50,22 @@ internal sealed class Backup(ConnectOptions options, ConnectDatabase database, T
             _earlier = await EarlierFilesAsync(Path.GetFullPath(since), cancellationToken);
         }
 
-        Directory.CreateDirectory(output);
+        // The backup holds every item's home and environment and the session key ring: only its owner may read it.
+        Directory.CreateDirectory(output, PrivateFolder);
+        File.SetUnixFileMode(output, PrivateFolder);
+        var previousMask = umask(0x3F);
+        try
+        {
+            return await RunPausedAsync(output, since, version, clock, cancellationToken);
+        }
+        finally
+        {
+            umask(previousMask);
+        }
+    }
+
+    private async Task<BackupManifest> RunPausedAsync(string output, string? since, int version, Stopwatch clock, CancellationToken cancellationToken)
+    {
         var pause = new MaintenancePause(database);
         var holder = $"backup on {Environment.MachineName} (pid {Environment.ProcessId})";
         if (await pause.BeginAsync(holder, $"backup to {output}", cancellationToken) is { } other)
@@ -154,56 +173,70 @@ internal sealed class Backup(ConnectOptions options, ConnectDatabase database, T
     private static async Task<BackupFile> Describe(string path, string name, CancellationToken cancellationToken) =>
         new(name, new FileInfo(path).Length, await BackupManifest.HashAsync(path, cancellationToken), (int)File.GetUnixFileMode(path));
 
-    /// <summary>Everything under the data directory but the SQLite database and the node-local metrics stores.</summary>
+    /// <summary>
+    /// Everything under the data directory but the SQLite database and the node-local metrics stores. Content may be
+    /// changing its home as this runs (swapping a folder for a link to a root-only file, say), so the walk never follows a
+    /// link: each folder is opened from the one above it without following links, each file the same way, and a link is
+    /// recorded as a link. An entry that vanishes or turns into something else mid-walk is named in the report and left
+    /// out: it never makes the whole backup fail.
+    /// </summary>
     private async Task<List<BackupFile>> CopyDataDirectoryAsync(string output, CancellationToken cancellationToken)
     {
-        var dataDir = options.DataDir;
-        var skipped = new HashSet<string>(options.NodeLocalFolders, StringComparer.Ordinal) { output.TrimEnd('/') };
+        var dataDir = Path.GetFullPath(options.DataDir);
+        var skipped = new HashSet<string>(options.NodeLocalFolders.Select(f => f.TrimEnd('/')), StringComparer.Ordinal) { output.TrimEnd('/') };
         var files = new List<BackupFile>();
+        var problems = new List<string>();
         var bytes = 0L;
         var reused = 0;
         var reported = Stopwatch.StartNew();
-        var pending = new Stack<string>([dataDir]);
-        while (pending.TryPop(out var folder))
+        var entries = NoFollowTree.Walk(dataDir,
+            relative => skipped.Contains(Path.Combine(dataDir, relative)) || Path.GetFileName(relative).StartsWith(".write-check-", StringComparison.Ordinal),
+            (relative, why) => problems.Add($"{relative}: {why}"));
+        foreach (var entry in entries)
         {
-            foreach (var entry in new DirectoryInfo(folder).EnumerateFileSystemInfos())
+            var relative = entry.RelativePath;
+            if (entry.Info.LinkTarget is { } target)
             {
-                var relative = Path.GetRelativePath(dataDir, entry.FullName);
-                if (skipped.Contains(entry.FullName.TrimEnd('/')) || entry.Name.StartsWith(".write-check-", StringComparison.Ordinal))
+                files.Add(new BackupFile(relative, 0, null, 0, target));
+            }
+            else if (entry.Info is DirectoryInfo folder)
+            {
+                files.Add(new BackupFile(relative, 0, null, (int)folder.UnixFileMode, Folder: true));
+            }
+            else if (await UnchangedSinceAsync(Path.Combine(dataDir, relative), relative, cancellationToken) is { } kept)
+            {
+                files.Add(kept);
+                reused++;
+            }
+            else
+            {
+                await using var input = NoFollowTree.OpenFile(entry.Folder, entry.Name, out var problem);
+                if (input is null)
                 {
+                    problems.Add($"{relative}: {problem}");
                     continue;
                 }
 
-                if (entry.LinkTarget is { } target)
+                var mode = (int)File.GetUnixFileMode(input.SafeFileHandle);
+                var file = await BackupManifest.CopyAsync(input, Path.Combine(output, BackupManifest.FilesFolder, relative), relative, PrivateFile, cancellationToken);
+                files.Add(file with { Mode = mode });
+                bytes += file.Size;
+                if (reported.Elapsed > TimeSpan.FromSeconds(5))
                 {
-                    files.Add(new BackupFile(relative, 0, null, 0, target));
-                }
-                else if (entry is DirectoryInfo)
-                {
-                    files.Add(new BackupFile(relative, 0, null, (int)File.GetUnixFileMode(entry.FullName), Folder: true));
-                    pending.Push(entry.FullName);
-                }
-                else if (await UnchangedSinceAsync(entry.FullName, relative, cancellationToken) is { } kept)
-                {
-                    files.Add(kept);
-                    reused++;
-                }
-                else
-                {
-                    var file = await BackupManifest.CopyAsync(entry.FullName, Path.Combine(output, BackupManifest.FilesFolder, relative), relative, cancellationToken);
-                    files.Add(file);
-                    bytes += file.Size;
-                    if (reported.Elapsed > TimeSpan.FromSeconds(5))
-                    {
-                        reported.Restart();
-                        await progress.WriteLineAsync($"data directory: {files.Count:N0} files, {bytes:N0} bytes so far");
-                    }
+                    reported.Restart();
+                    await progress.WriteLineAsync($"data directory: {files.Count:N0} files, {bytes:N0} bytes so far");
                 }
             }
         }
 
+        foreach (var problem in problems)
+        {
+            await progress.WriteLineAsync($"left out (it changed while the backup read it): {problem}");
+        }
+
         await progress.WriteLineAsync($"data directory: {files.Count(f => !f.Folder && f.Source is null):N0} files, {bytes:N0} bytes copied" +
-            (_earlier.Count > 0 ? $"; {reused:N0} unchanged bundle files left in the earlier backup" : ""));
+            (_earlier.Count > 0 ? $"; {reused:N0} unchanged bundle files left in the earlier backup" : "") +
+            (problems.Count > 0 ? $"; {problems.Count} entries left out, named above" : ""));
         return files;
     }
 
@@ -221,6 +254,9 @@ internal sealed class Backup(ConnectOptions options, ConnectDatabase database, T
 
         return await BackupManifest.HashAsync(path, cancellationToken) == earlier.Sha256 ? earlier : null;
     }
+
+    [System.Runtime.InteropServices.DllImport("libc")]
+    private static extern int umask(int mask);
 
     /// <summary>The files of the backup in <paramref name="since"/>, each with the folder that holds its bytes.</summary>
     private async Task<Dictionary<string, BackupFile>> EarlierFilesAsync(string since, CancellationToken cancellationToken)

@@ -64,13 +64,24 @@ public sealed record BackupManifest(
         }
     }
 
-    /// <summary>Copies <paramref name="source"/> to <paramref name="destination"/>, hashing the bytes as they are written.</summary>
-    public static async Task<BackupFile> CopyAsync(string source, string destination, string relative, CancellationToken cancellationToken)
+    /// <summary>Copies <paramref name="source"/> to <paramref name="destination"/> with the mode <paramref name="mode"/>, hashing the bytes as they are written.</summary>
+    public static async Task<BackupFile> CopyAsync(string source, string destination, string relative, int mode, CancellationToken cancellationToken)
+    {
+        await using var input = new FileStream(source, FileMode.Open, FileAccess.Read, FileShare.ReadWrite, 1 << 16, useAsync: true);
+        var copied = await CopyAsync(input, destination, relative, (UnixFileMode)mode, cancellationToken);
+        return copied with { Mode = mode };
+    }
+
+    /// <summary>
+    /// Copies <paramref name="input"/> into a new file <paramref name="destination"/> made with <paramref name="destinationMode"/>
+    /// (a backup's copies are the backup owner's alone, 0600, whatever the original's mode, which the manifest keeps).
+    /// </summary>
+    public static async Task<BackupFile> CopyAsync(Stream input, string destination, string relative, UnixFileMode destinationMode, CancellationToken cancellationToken)
     {
         Directory.CreateDirectory(System.IO.Path.GetDirectoryName(destination)!);
         using var hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
-        await using (var input = new FileStream(source, FileMode.Open, FileAccess.Read, FileShare.ReadWrite, 1 << 16, useAsync: true))
-        await using (var output = new FileStream(destination, FileMode.CreateNew, FileAccess.Write, FileShare.None, 1 << 16, useAsync: true))
+        var options = new FileStreamOptions { Mode = FileMode.CreateNew, Access = FileAccess.Write, Share = FileShare.None, BufferSize = 1 << 16, Options = FileOptions.Asynchronous, UnixCreateMode = UnixFileMode.UserRead | UnixFileMode.UserWrite };
+        await using (var output = new FileStream(destination, options))
         {
             var buffer = new byte[1 << 16];
             int read;
@@ -81,9 +92,8 @@ public sealed record BackupManifest(
             }
         }
 
-        var mode = (int)File.GetUnixFileMode(source);
-        File.SetUnixFileMode(destination, (UnixFileMode)mode);
-        return new BackupFile(relative, new FileInfo(destination).Length, Convert.ToHexStringLower(hash.GetHashAndReset()), mode);
+        File.SetUnixFileMode(destination, destinationMode);
+        return new BackupFile(relative, new FileInfo(destination).Length, Convert.ToHexStringLower(hash.GetHashAndReset()), (int)destinationMode);
     }
 
     /// <summary>Where the bytes of <paramref name="file"/> of the backup in <paramref name="folder"/> are.</summary>

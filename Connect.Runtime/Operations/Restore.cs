@@ -47,7 +47,7 @@ internal sealed class Restore(ConnectOptions options, ConnectDatabase database, 
             Directory.CreateDirectory(Path.GetDirectoryName(sqlite.FilePath)!);
             var restoring = sqlite.FilePath + ".restoring";
             File.Delete(restoring);
-            await BackupManifest.CopyAsync(databaseFile, restoring, manifest.Database.Path, cancellationToken);
+            await BackupManifest.CopyAsync(databaseFile, restoring, manifest.Database.Path, (int)(UnixFileMode.UserRead | UnixFileMode.UserWrite), cancellationToken);
             File.SetUnixFileMode(restoring, UnixFileMode.UserRead | UnixFileMode.UserWrite);
             Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
             File.Delete(sqlite.FilePath + "-wal");
@@ -138,7 +138,7 @@ internal sealed class Restore(ConnectOptions options, ConnectDatabase database, 
             }
             else
             {
-                await BackupManifest.CopyAsync(BackupManifest.Location(from, entry), target, entry.Path, cancellationToken);
+                await BackupManifest.CopyAsync(BackupManifest.Location(from, entry), target, entry.Path, entry.Mode, cancellationToken);
             }
         }
 
@@ -148,15 +148,8 @@ internal sealed class Restore(ConnectOptions options, ConnectDatabase database, 
             File.SetUnixFileMode(Path.Combine(dataDir, folder.Path), (UnixFileMode)folder.Mode);
         }
 
-        // Content's own folders belong to the account content runs as, so it can go on writing them.
-        var home = Path.Combine(dataDir, "home");
-        if (Directory.Exists(home) && RunAsAccount.Find(options.Applications.RunAs).Account is { } account)
-        {
-            foreach (var path in Directory.EnumerateFileSystemEntries(home, "*", SearchOption.AllDirectories).Prepend(home))
-            {
-                account.Own(path);
-            }
-        }
+        // Content's homes stay root's here: each is given to its item's uid when the item next starts, by a walk that
+        // re-owns links themselves and never what they point to (a link planted in a home must not hand over a host file).
 
         await progress.WriteLineAsync($"data directory: {manifest.Files.Count(f => !f.Folder):N0} files restored into {dataDir}");
     }

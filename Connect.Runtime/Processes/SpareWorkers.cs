@@ -7,34 +7,6 @@ using Connect.Shared.Configuration;
 
 namespace Connect.Runtime.Processes;
 
-/// <summary>An R process in its sandbox with shiny loaded, waiting on its standard input for the app it is to serve.</summary>
-internal sealed class Spare(string folder)
-{
-    /// <summary>Its own folder under the node's spare root: the sandbox sees this and nothing else of the node's.</summary>
-    public string Folder { get; } = folder;
-
-    /// <summary>Where the app's bundle is bound (read-only) once it is given one.</summary>
-    public string App => Path.Combine(Folder, "app");
-
-    /// <summary>Where the content's home is bound (writable) once it is given one: its <c>HOME</c>.</summary>
-    public string Home => Path.Combine(Folder, "home");
-
-    /// <summary>The R code that starts the app, written to the process's standard input.</summary>
-    public TaskCompletionSource<string> Assignment { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
-
-    public CancellationTokenSource Graceful { get; } = new();
-
-    public CancellationTokenSource Forceful { get; } = new();
-
-    public int? Pid { get; set; }
-
-    /// <summary>The worker it became; null while it waits.</summary>
-    public volatile Worker? Worker;
-
-    /// <summary>Its process has ended (set under the spares' lock, as <see cref="Worker"/> is, so a spare that dies as it is taken is never given a worker).</summary>
-    public bool Exited { get; set; }
-}
-
 /// <summary>
 /// <c>Scheduler.SpareProcesses</c>: R processes started ahead in the sandbox, with shiny loaded and a page rendered once,
 /// each waiting for a Shiny app to serve. A viewer who starts an app then waits for the app alone, not for R and shiny
@@ -44,7 +16,8 @@ internal sealed class Spare(string folder)
 /// A spare that is taken is replaced at once. Only a root node can mount, so only a root node keeps spares.
 /// </summary>
 internal sealed partial class SpareWorkers(
-    ConnectOptions options, RInstallation r, ContentSandbox sandbox, Metrics.NodeMeters meters, TimeProvider clock, ILogger<SpareWorkers> logger) : IHostedService
+    ConnectOptions options, RInstallation r, ContentSandbox sandbox, Lazy<NodeRuntimeFolder> runtime, Metrics.NodeMeters meters, TimeProvider clock,
+    ILogger<SpareWorkers> logger) : IHostedService
 {
     /// <summary>The line a spare prints once it has loaded shiny and waits for its app.</summary>
     internal const string WaitingLine = "[connect] spare waiting";
@@ -110,11 +83,11 @@ internal sealed partial class SpareWorkers(
     }
 
     /// <summary>The node runs without spares rather than not at all when its spare root cannot be made.</summary>
-    private static (SpareMounts?, string?) TryMounts()
+    private (SpareMounts?, string?) TryMounts()
     {
         try
         {
-            return SpareMounts.TryCreate();
+            return SpareMounts.TryCreate(runtime.Value);
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
@@ -157,7 +130,7 @@ internal sealed partial class SpareWorkers(
         StartOne(); // its replacement starts loading at once
         try
         {
-            sandbox.MakeWritable(home);
+            ContentSandbox.MakeWritable(home, sandbox.Account);
             _mounts.BindReadOnly(bundleDirectory, spare.App);
             _mounts.BindWritable(home, spare.Home);
         }
@@ -181,15 +154,16 @@ internal sealed partial class SpareWorkers(
         }
 
         worker.Pid = spare.Pid;
+        worker.SocketFolder = spare.SocketFolder;
         worker.Graceful.Token.Register(spare.Graceful.Cancel);
         worker.Forceful.Token.Register(spare.Forceful.Cancel);
         var started = $"[connect] started from a spare R process that had loaded shiny (pid {spare.Pid})";
         worker.AddLogLine(started);
         File.AppendAllLines(worker.LogPath, [started]);
-        LogAssigned(worker.ContentGuid, worker.Id, spare.Pid ?? 0, worker.Port);
+        LogAssigned(worker.ContentGuid, worker.Id, spare.Pid ?? 0);
         // Exactly the variables a worker started for the app gets, its home being the spare's.
-        var variables = sandbox.Variables(new SandboxView(spare.App, [spare.App], [spare.Home], spare.Home), worker.ContentGuid, environment);
-        spare.Assignment.TrySetResult(AssignmentCode(spare, worker.Port, variables));
+        var variables = sandbox.Variables(new SandboxView(Spare.InsideApp, [], [], Spare.InsideHome), sandbox.Account, worker.ContentGuid, environment);
+        spare.Assignment.TrySetResult(AssignmentCode(variables));
         return true;
     }
 
@@ -212,9 +186,9 @@ internal sealed partial class SpareWorkers(
     /// The app's start, as one line of R: its variables set, into the bundle, then the same entry point a worker started
     /// for the app runs. Every string goes as its UTF-8 bytes, so no value can break out of it.
     /// </summary>
-    internal static string AssignmentCode(Spare spare, int port, IReadOnlyList<KeyValuePair<string, string>> variables) =>
+    internal static string AssignmentCode(IReadOnlyList<KeyValuePair<string, string>> variables) =>
         EnvironmentCode(variables)
-        + $"setwd({Bytes(spare.App)}); " + WorkerLauncher.EntryPoint(Shared.Content.AppModes.Shiny, null, port);
+        + $"setwd({Bytes(Spare.InsideApp)}); " + WorkerLauncher.EntryPoint(Shared.Content.AppModes.Shiny, null);
 
     /// <summary>R code that sets <paramref name="variables"/> in the process's environment.</summary>
     internal static string EnvironmentCode(IReadOnlyList<KeyValuePair<string, string>> variables)
@@ -240,29 +214,43 @@ internal sealed partial class SpareWorkers(
                 return;
             }
 
-            spare = new Spare(Path.Combine(_mounts.Root, Guid.NewGuid().ToString("N")[..12]));
+            var id = "spare-" + Guid.NewGuid().ToString("N")[..12];
+            spare = new Spare(Path.Combine(_mounts.Root, id), Path.Combine(runtime.Value.Path, "sockets", id));
             _all.Add(spare);
         }
 
-        Directory.CreateDirectory(spare.App);
-        Directory.CreateDirectory(spare.Home);
-        var command = sandbox.Wrap(r.Rscript!, ["--vanilla", "-e", EntryPoint()], new SandboxView(spare.Folder, [spare.Folder], [], spare.Home), null,
-                new Dictionary<string, string>())
-            .WithStandardInputPipe(PipeSource.Create(async (input, ct) =>
-            {
-                var code = await spare.Assignment.Task.WaitAsync(ct);
-                await input.WriteAsync(Encoding.UTF8.GetBytes(code + "\n"), ct);
-            }));
-        _ = RunAsync(spare, command);
+        _ = RunAsync(spare);
     }
 
-    private async Task RunAsync(Spare spare, Command command)
+    /// <summary>A spare's folders: its own (0700, the RunAs user's), the mount points for the bundle and home, and its socket's.</summary>
+    private SandboxView Prepare(Spare spare)
+    {
+        const UnixFileMode OwnerOnly = UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute;
+        foreach (var folder in new[] { spare.Folder, spare.App, spare.Home })
+        {
+            Directory.CreateDirectory(folder, OwnerOnly);
+            sandbox.Account?.Own(folder);
+        }
+
+        WorkerSocket.Create(runtime.Value, Path.GetFileName(spare.SocketFolder), sandbox.Account);
+        return new SandboxView(Spare.InsideFolder, [], [], Spare.InsideHome, spare.SocketFolder, [(spare.Folder, Spare.InsideFolder)]);
+    }
+
+    private async Task RunAsync(Spare spare)
     {
         var exitCode = -1;
         var early = new List<string>();
         StreamWriter? log = null;
+        SandboxedCommand? sandboxed = null;
         try
         {
+            sandboxed = await sandbox.PrepareAsync(r.Rscript!, ["--vanilla", "-e", EntryPoint()], Prepare(spare), sandbox.Account, null,
+                new Dictionary<string, string>(), spare.Forceful.Token, network: true);
+            var command = sandboxed.Command.WithStandardInputPipe(PipeSource.Create(async (input, ct) =>
+            {
+                var code = await spare.Assignment.Task.WaitAsync(ct);
+                await input.WriteAsync(Encoding.UTF8.GetBytes(code + "\n"), ct);
+            }));
             await foreach (var e in ForkThread.ListenAsync(() => command.ListenAsync(Encoding.UTF8, Encoding.UTF8, spare.Forceful.Token, spare.Graceful.Token)))
             {
                 switch (e)
@@ -321,6 +309,17 @@ internal sealed partial class SpareWorkers(
             SpareMounts.Unmount(spare.App);
             SpareMounts.Unmount(spare.Home);
             SpareMounts.RemoveEmptyFolders(spare.Folder, depth: 1);
+            WorkerSocket.Remove(spare.SocketFolder);
+            if (sandboxed is not null)
+            {
+                if (spare.Worker is { } ended)
+                {
+                    log ??= WorkerLauncher.OpenLog(ended);
+                    await WorkerLauncher.Ended(ended, log, sandboxed.Limits);
+                }
+
+                await sandboxed.DisposeAsync();
+            }
         }
 
         if (spare.Worker is { } worker)
@@ -362,8 +361,8 @@ internal sealed partial class SpareWorkers(
     [LoggerMessage(EventId = 414, Level = LogLevel.Information, Message = "Spare R process {Pid} has loaded shiny and waits for an app")]
     private partial void LogWaiting(int pid);
 
-    [LoggerMessage(EventId = 411, Level = LogLevel.Information, Message = "Worker {WorkerId} for content {Guid} is the spare R process {Pid}, on port {Port}")]
-    private partial void LogAssigned(string guid, string workerId, int pid, int port);
+    [LoggerMessage(EventId = 411, Level = LogLevel.Information, Message = "Worker {WorkerId} for content {Guid} is the spare R process {Pid}")]
+    private partial void LogAssigned(string guid, string workerId, int pid);
 
     [LoggerMessage(EventId = 412, Level = LogLevel.Warning, Message = "A spare R process could not be given content {Guid}: {Reason}; R is started for it instead")]
     private partial void LogAssignFailed(string guid, string reason);

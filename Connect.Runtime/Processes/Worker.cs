@@ -9,7 +9,7 @@ internal enum WorkerState
 }
 
 /// <summary>
-/// One R process serving one bundle of one content item on a loopback port. Its connection count is
+/// One R process serving one bundle of one content item on a Unix socket of its own. Its connection count is
 /// the number of proxied requests and WebSockets it is serving (or has been promised while starting).
 /// </summary>
 internal sealed class Worker
@@ -21,19 +21,21 @@ internal sealed class Worker
     private readonly TaskCompletionSource<int> _exited = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private int _connections;
 
-    public Worker(long contentId, string contentGuid, long bundleId, string appMode, int port, string logPath, DateTimeOffset startedAt)
+    public Worker(string id, long contentId, string contentGuid, long bundleId, string appMode, string socketFolder, string logPath, DateTimeOffset startedAt, int? uid = null)
     {
+        Id = id;
         AppMode = appMode;
         ContentId = contentId;
         ContentGuid = contentGuid;
         BundleId = bundleId;
-        Port = port;
+        SocketFolder = socketFolder;
+        Uid = uid;
         LogPath = logPath;
         StartedAt = startedAt;
         LastActive = startedAt;
     }
 
-    public string Id { get; } = Guid.NewGuid().ToString("N")[..12];
+    public string Id { get; }
 
     public long ContentId { get; }
 
@@ -44,7 +46,15 @@ internal sealed class Worker
     /// <summary>shiny, rmd-shiny or api.</summary>
     public string AppMode { get; }
 
-    public int Port { get; }
+    /// <summary>The folder of its socket on the host (see <see cref="Sandbox.WorkerSocket"/>).</summary>
+    /// <remarks>Set once more, before it is ready, when a spare R process becomes this worker: the spare's own.</remarks>
+    public string SocketFolder { get; set; }
+
+    /// <summary>The socket the node connects to.</summary>
+    public string SocketPath => Sandbox.WorkerSocket.HostPath(SocketFolder);
+
+    /// <summary>The uid its processes run as; the node's connections must reach a process of this uid. Null: the node's own.</summary>
+    public int? Uid { get; }
 
     public string LogPath { get; }
 
@@ -62,6 +72,9 @@ internal sealed class Worker
     public DateTimeOffset LastActive { get; private set; }
 
     public int? ExitCode => _exited.Task.IsCompleted ? _exited.Task.Result : null;
+
+    /// <summary>Why it ended, when the node knows more than its exit code (it went over its memory limit).</summary>
+    public string? ExitReason { get; set; }
 
     public Task Ready => _ready.Task;
 

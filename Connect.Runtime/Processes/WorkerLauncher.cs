@@ -1,4 +1,3 @@
-using System.Net.Sockets;
 using System.Text;
 using CliWrap;
 using CliWrap.EventStream;
@@ -16,18 +15,29 @@ namespace Connect.Runtime.Processes;
 /// into the content's log in the data directory.
 /// </summary>
 internal sealed partial class WorkerLauncher(
-    ConnectOptions options, RInstallation r, ContentSandbox sandbox, SpareWorkers spares, NodeIdentity node, Metrics.NodeMeters meters, TimeProvider clock,
-    ILogger<WorkerLauncher> logger)
+    ConnectOptions options, RInstallation r, ContentSandbox sandbox, SpareWorkers spares, NodeIdentity node, Lazy<NodeRuntimeFolder> runtime,
+    Metrics.NodeMeters meters, TimeProvider clock, ILogger<WorkerLauncher> logger)
 {
     /// <summary>How long a worker has to stop after the interrupt signal before its process tree is killed.</summary>
     public static readonly TimeSpan StopGracePeriod = TimeSpan.FromSeconds(5);
 
-    /// <summary>A worker that holds its place (port, log file) but has no process yet; see <see cref="Launch"/>.</summary>
+    /// <summary>A worker that holds its place (socket folder, log file) but has no process yet; see <see cref="Launch"/>.</summary>
     public Worker Create(ContentItem content, Bundle bundle)
     {
         var logDir = Path.Combine(options.DataDir, "logs", content.Guid);
-        return new Worker(content.Id, content.Guid, bundle.Id, bundle.AppMode, FreeLoopbackPort(),
-            Path.Combine(logDir, $"{node.Name}-{clock.GetUtcNow():yyyyMMddTHHmmss}-{Guid.NewGuid().ToString("N")[..6]}.log"), clock.GetUtcNow());
+        var id = Guid.NewGuid().ToString("N")[..12];
+        RunAsAccount? user;
+        try
+        {
+            user = sandbox.UserFor(content);
+        }
+        catch (InvalidOperationException)
+        {
+            user = null; // Launch reports it
+        }
+
+        return new Worker(id, content.Id, content.Guid, bundle.Id, bundle.AppMode, Path.Combine(runtime.Value.Path, "sockets", id),
+            Path.Combine(logDir, $"{node.Name}-{clock.GetUtcNow():yyyyMMddTHHmmss}-{Guid.NewGuid().ToString("N")[..6]}.log"), clock.GetUtcNow(), user?.Uid ?? (RunAsAccount.NodeIsRoot ? null : RunAsAccount.NodeUid));
     }
 
     public void Launch(Worker worker, ContentItem content, Bundle bundle, IReadOnlyDictionary<string, string> environment)
@@ -47,7 +57,20 @@ internal sealed partial class WorkerLauncher(
             return;
         }
 
-        Directory.CreateDirectory(Path.GetDirectoryName(worker.LogPath)!);
+        RunAsAccount? user;
+        try
+        {
+            Directory.CreateDirectory(Path.GetDirectoryName(worker.LogPath)!);
+            user = sandbox.UserFor(content);
+            WorkerSocket.Create(runtime.Value, worker.Id, user);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException or InvalidOperationException)
+        {
+            worker.AddLogLine($"[connect] the worker could not be set up: {e.Message}");
+            worker.MarkExited(-1);
+            return;
+        }
+
         var bundleDirectory = Path.Combine(options.DataDir, bundle.Path);
         var home = ContentHome(options, content.Guid);
         if (bundle.AppMode == AppModes.Shiny && spares.TryAssign(worker, bundleDirectory, home, environment))
@@ -55,52 +78,58 @@ internal sealed partial class WorkerLauncher(
             return;
         }
 
-        var command = sandbox.Wrap(rscript, ["--vanilla", "-e", EntryPoint(bundle, worker.Port)],
-            new SandboxView(bundleDirectory, [bundleDirectory], [home], home), content.Guid, environment);
-
-        _ = RunAsync(worker, command);
+        var view = new SandboxView(bundleDirectory, [bundleDirectory], [home], home, worker.SocketFolder);
+        _ = RunAsync(worker, ct => sandbox.PrepareAsync(rscript, ["--vanilla", "-e", EntryPoint(bundle)], view, user, content.Guid, environment, ct,
+            memoryLimit: content.Overrides.MemoryLimit));
     }
 
     /// <summary>The one folder a content item's R processes may write, kept across deploys: their <c>HOME</c>.</summary>
     public static string ContentHome(ConnectOptions options, string guid) => Path.Combine(options.DataDir, "home", guid);
 
     /// <summary>The line a worker prints once its server listens: the worker is ready when it appears.</summary>
-    internal static string ReadyLine(int port) => $"[connect] listening on 127.0.0.1:{port}";
+    internal const string ReadyLine = "[connect] listening on " + WorkerSocket.InsidePath;
 
     /// <summary>
-    /// The R code that serves the bundle on <paramref name="port"/>, by app mode. It first queues the ready line on
+    /// The R code that serves the bundle on the worker's socket, by app mode. It first queues the ready line on
     /// <c>later</c>'s event loop, which httpuv runs only once the server is bound (Shiny's own "Listening on" comes
-    /// then too, but Plumber announces itself before it binds): the worker says when it listens, so the node never
-    /// takes another process that happened to take the port for the worker.
+    /// then too, but Plumber announces itself before it binds). Shiny and R Markdown take a socket path for a port
+    /// (httpuv's pipe server, as Shiny Server runs apps); Plumber asks httpuv for a TCP server, so in this process
+    /// httpuv's <c>startServer</c> is made to start the pipe server instead. The socket is made 0700 (mask 077).
     /// </summary>
-    internal static string EntryPoint(Bundle bundle, int port) => EntryPoint(bundle.AppMode, bundle.PrimaryFile, port);
+    internal static string EntryPoint(Bundle bundle) => EntryPoint(bundle.AppMode, bundle.PrimaryFile);
 
-    /// <inheritdoc cref="EntryPoint(Bundle, int)"/>
-    internal static string EntryPoint(string appMode, string? primaryFile, int port)
+    /// <inheritdoc cref="EntryPoint(Bundle)"/>
+    internal static string EntryPoint(string appMode, string? primaryFile)
     {
         var file = primaryFile?.Replace("\\", "\\\\").Replace("\"", "\\\"");
-        return $"later::later(function() message(\"{ReadyLine(port)}\"), 0); " + appMode switch
+        const string socket = $"structure(\"{WorkerSocket.InsidePath}\", mask = strtoi(\"077\", 8L))";
+        return $"later::later(function() message(\"{ReadyLine}\"), 0); " + appMode switch
         {
-            AppModes.Shiny => $"shiny::runApp(\".\", port = {port}L, host = \"127.0.0.1\", launch.browser = FALSE)",
-            AppModes.RmdShiny => $"rmarkdown::run(\"{file}\", shiny_args = list(port = {port}L, host = \"127.0.0.1\", launch.browser = FALSE), auto_reload = FALSE)",
-            AppModes.Api => $"plumber::pr_run(plumber::pr(\"{file}\"), host = \"127.0.0.1\", port = {port}L, docs = FALSE)",
+            AppModes.Shiny => $"shiny::runApp(\".\", port = {socket}, launch.browser = FALSE)",
+            AppModes.RmdShiny => $"rmarkdown::run(\"{file}\", shiny_args = list(port = {socket}, launch.browser = FALSE), auto_reload = FALSE)",
+            AppModes.Api => $"local({{ socket <- {socket}; utils::assignInNamespace(\"startServer\", function(host, port, app, quiet = FALSE) "
+                + "httpuv::startPipeServer(socket, attr(socket, \"mask\"), app, quiet = quiet), \"httpuv\") }); "
+                + $"plumber::pr_run(plumber::pr(\"{file}\"), port = 1L, docs = FALSE)",
             _ => throw new InvalidOperationException($"{appMode} content does not run as a worker"),
         };
     }
 
-    private async Task RunAsync(Worker worker, Command command)
+    private async Task RunAsync(Worker worker, Func<CancellationToken, Task<SandboxedCommand>> prepare)
     {
         var exitCode = -1;
         await using var log = OpenLog(worker);
+        SandboxedCommand? sandboxed = null;
         try
         {
+            sandboxed = await prepare(worker.Forceful.Token);
+            var command = sandboxed.Command;
             await foreach (var e in ForkThread.ListenAsync(() => command.ListenAsync(Encoding.UTF8, Encoding.UTF8, worker.Forceful.Token, worker.Graceful.Token)))
             {
                 switch (e)
                 {
                     case StartedCommandEvent started:
                         worker.Pid = started.ProcessId;
-                        LogStarted(worker.ContentGuid, worker.Id, started.ProcessId, worker.Port);
+                        LogStarted(worker.ContentGuid, worker.Id, started.ProcessId);
                         break;
                     case StandardOutputCommandEvent output:
                         await OutputAsync(worker, log, output.Text, fromStandardError: false, meters, clock);
@@ -123,8 +152,26 @@ internal sealed partial class WorkerLauncher(
             worker.AddLogLine($"[connect] the R process could not be run: {e.Message}");
         }
 
+        if (sandboxed is not null)
+        {
+            await Ended(worker, log, sandboxed.Limits);
+            await sandboxed.DisposeAsync();
+        }
+
+        WorkerSocket.Remove(worker.SocketFolder);
         LogExited(worker.ContentGuid, worker.Id, worker.Pid ?? 0, exitCode);
         await ExitedAsync(worker, log, exitCode);
+    }
+
+    /// <summary>Says in the worker's log, and in the process list, when it was stopped for going over its memory limit.</summary>
+    internal static async Task Ended(Worker worker, StreamWriter log, LimitedProcess limits)
+    {
+        if (limits.OverMemory)
+        {
+            worker.ExitReason = $"memory limit: it went over its {new Shared.Configuration.ByteSize(limits.MemoryBytes)} and was stopped";
+            worker.AddLogLine("[connect] " + worker.ExitReason);
+            await log.WriteLineAsync("[connect] " + worker.ExitReason);
+        }
     }
 
     /// <summary>A worker's log file in the data directory, appended to line by line as R writes.</summary>
@@ -142,7 +189,7 @@ internal sealed partial class WorkerLauncher(
     {
         worker.AddLogLine(text);
         await log.WriteLineAsync(text);
-        if (fromStandardError && worker.State == WorkerState.Starting && text == ReadyLine(worker.Port))
+        if (fromStandardError && worker.State == WorkerState.Starting && text == ReadyLine)
         {
             worker.MarkReady();
             meters.WorkerStarted(worker.ContentGuid, clock.GetUtcNow() - worker.StartedAt);
@@ -161,15 +208,8 @@ internal sealed partial class WorkerLauncher(
         worker.Forceful.CancelAfter(StopGracePeriod);
     }
 
-    private static int FreeLoopbackPort()
-    {
-        using var listener = new TcpListener(System.Net.IPAddress.Loopback, 0);
-        listener.Start();
-        return ((System.Net.IPEndPoint)listener.LocalEndpoint).Port;
-    }
-
-    [LoggerMessage(EventId = 400, Level = LogLevel.Information, Message = "Started worker {WorkerId} for content {Guid}: pid {Pid}, port {Port}")]
-    private partial void LogStarted(string guid, string workerId, int pid, int port);
+    [LoggerMessage(EventId = 400, Level = LogLevel.Information, Message = "Started worker {WorkerId} for content {Guid}: pid {Pid}")]
+    private partial void LogStarted(string guid, string workerId, int pid);
 
     [LoggerMessage(EventId = 401, Level = LogLevel.Information, Message = "Worker {WorkerId} of content {Guid} (pid {Pid}) exited with code {ExitCode}")]
     private partial void LogExited(string guid, string workerId, int pid, int exitCode);

@@ -271,6 +271,26 @@ internal sealed partial class WorkerPool(WorkerLauncher launcher, ContentEnviron
         }
     }
 
+    /// <summary>Stops every worker of one content item on this node and waits (a grace period at most) for their processes to end.</summary>
+    public async Task StopContentAsync(long contentId, string reason)
+    {
+        List<Worker> ending;
+        lock (_lock)
+        {
+            ending = ListFor(contentId).Where(w => w.State != WorkerState.Exited).ToList();
+            ending.Where(w => w.IsAlive).ToList().ForEach(w => Stop(w, reason));
+        }
+
+        try
+        {
+            await Task.WhenAll(ending.Select(w => w.Exited)).WaitAsync(WorkerLauncher.StopGracePeriod + TimeSpan.FromSeconds(2), clock);
+        }
+        catch (TimeoutException)
+        {
+            // Killed by now or soon; what follows never depends on it.
+        }
+    }
+
     /// <summary>Stops one worker by id (the admin console's stop button); false if this node has no such live worker.</summary>
     public bool StopWorker(string workerId, string reason)
     {

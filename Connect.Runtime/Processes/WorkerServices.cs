@@ -11,6 +11,16 @@ internal static class WorkerServices
     public static IServiceCollection AddWorkers(this IServiceCollection services)
     {
         services.AddSingleton<ContentSandbox>();
+        // Made on first use: a node that never starts R never needs it (and a problem with it is the worker's to report).
+        services.AddSingleton(_ => new Lazy<NodeRuntimeFolder>(() =>
+        {
+            if (ContentNetwork.Problem() is null)
+            {
+                ContentNetwork.SweepAsync(CancellationToken.None).GetAwaiter().GetResult(); // namespaces of killed nodes
+            }
+
+            return NodeRuntimeFolder.Create();
+        }));
         services.AddSingleton<RInstallation>();
         services.AddSingleton<RMarkdownRenderer>();
         services.AddSingleton<ContentEnvironment>();
@@ -21,6 +31,7 @@ internal static class WorkerServices
         services.AddHostedService<WorkerSupervisor>();
         services.AddHttpForwarder();
         services.AddSingleton<OpenWebSockets>();
+        services.AddSingleton<ClientConnections>();
         services.AddSingleton<ContentProxy>();
         return services;
     }

@@ -14,7 +14,9 @@ namespace Connect.Runtime.Proxy;
 /// a worker of this node with YARP's forwarder. A TCP connection keeps its worker for its lifetime,
 /// and a browser keeps it through a cookie, so Shiny's session-bound requests find their session.
 /// </summary>
-internal sealed partial class ContentProxy(IHttpForwarder forwarder, WorkerPool pool, OpenWebSockets webSockets, Metrics.NodeMeters meters, RInstallation r, ILogger<ContentProxy> logger) : IDisposable
+internal sealed partial class ContentProxy(
+    IHttpForwarder forwarder, WorkerPool pool, OpenWebSockets webSockets, ClientConnections clients, Metrics.NodeMeters meters, RInstallation r, ILogger<ContentProxy> logger)
+    : IDisposable
 {
     public const string AffinityCookie = "connect_worker";
 
@@ -30,6 +32,14 @@ internal sealed partial class ContentProxy(IHttpForwarder forwarder, WorkerPool 
         var connectionItems = context.Features.Get<IConnectionItemsFeature>()?.Items;
         var connectionKey = "connect.worker." + content.Guid;
         var preferred = connectionItems?.TryGetValue(connectionKey, out var id) == true ? id as string : context.Request.Cookies[AffinityCookie];
+
+        using var place = context.IsWebSocketUpgrade() ? clients.TryEnter(content.Guid, context) : null;
+        if (place is null && context.IsWebSocketUpgrade())
+        {
+            return ContentEndpoint.Page(HttpStatusCode.TooManyRequests, "Too many open connections",
+                $"You already hold {clients.Limit} open connections to '{Name(content)}' on this server (Scheduler.MaxConnsPerClient). Close a tab and try again.",
+                retryAfterSeconds: 5);
+        }
 
         var acquired = await pool.AcquireAsync(content, bundle, preferred, context.RequestAborted);
         if (acquired.Lease is not { } lease)
@@ -69,8 +79,9 @@ internal sealed partial class ContentProxy(IHttpForwarder forwarder, WorkerPool 
             using var webSocket = webSockets.Track(context);
             try
             {
-                error = await forwarder.SendAsync(context, $"http://127.0.0.1:{worker.Port}", _client, RequestConfig,
-                    new WorkerTransformer(prefix, rest, worker.Port, identityEncoding: buffer is not null));
+                var endpoint = WorkerEndpoint.Of(worker);
+                error = await forwarder.SendAsync(context, endpoint.Prefix, _client, RequestConfig,
+                    new WorkerTransformer(prefix, rest, endpoint, identityEncoding: buffer is not null));
             }
             finally
             {

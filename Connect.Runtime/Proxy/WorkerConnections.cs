@@ -1,24 +1,26 @@
 using System.Net;
 using System.Net.Security;
 using System.Net.Sockets;
+using Connect.Runtime.Sandbox;
 
 namespace Connect.Runtime.Proxy;
 
 /// <summary>
-/// The node's connections to its R workers, kept alive and reused. httpuv (Shiny, Plumber) writes an answer in
-/// several small segments with Nagle on, so the last one waits for our ACK; Linux delays that ACK by ~40 ms,
-/// which made a kept-alive connection 20 times slower than a fresh one. Every read here first re-arms
-/// <c>TCP_QUICKACK</c> (the kernel drops it again after reads), so the node acknowledges at once and a kept-alive
-/// worker answers in about a millisecond: faster than a new connection per request, and faster than a client
-/// talking to the worker directly. The same holds for WebSockets, which are upgraded on these connections.
+/// The node's connections to its R workers, kept alive and reused, each over the worker's Unix socket
+/// (<see cref="WorkerSocket"/>). The request names its worker (<see cref="WorkerOption"/>), and its URL's host is
+/// the worker's id, so a pooled connection only ever serves the worker it was opened to. On a Unix socket there
+/// is no Nagle and no delayed ACK: httpuv's answers in several small writes arrive at once.
 /// A kept-alive connection the worker closed as a request went out is the handler's to deal with: it sends a
 /// request without a body (a GET) again once on a new connection, and never one with a body (a POST), which the
 /// worker may have acted on; <c>WorkerConnectionsTests</c> holds it to that.
 /// </summary>
 internal static class WorkerConnections
 {
-    /// <summary>Connections kept per worker (one worker listens on one port): enough for its busiest moments.</summary>
+    /// <summary>Connections kept per worker: enough for its busiest moments.</summary>
     public const int PerWorker = 64;
+
+    /// <summary>The worker a request to a worker goes to: its socket, and the uid that must answer on it.</summary>
+    public static readonly HttpRequestOptionsKey<WorkerEndpoint> WorkerOption = new("connect.worker");
 
     public static SocketsHttpHandler CreateHandler() => new()
     {
@@ -38,11 +40,23 @@ internal static class WorkerConnections
 
     private static async ValueTask<Stream> ConnectAsync(SocketsHttpConnectionContext context, CancellationToken cancellationToken)
     {
-        var socket = new Socket(SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
+        if (!context.InitialRequestMessage.Options.TryGetValue(WorkerOption, out var worker))
+        {
+            throw new InvalidOperationException("a request to a worker must name its worker");
+        }
+
+        var socket = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
         try
         {
-            await socket.ConnectAsync(context.DnsEndPoint, cancellationToken);
-            return new QuickAckStream(socket);
+            await socket.ConnectAsync(new UnixDomainSocketEndPoint(worker.SocketPath), cancellationToken);
+            var peer = PeerUid(socket);
+            if (worker.Uid is { } uid && peer != uid)
+            {
+                // The worker's folder is its own: it could have put a link to another item's socket there.
+                throw new IOException($"the socket of worker {worker.Id} is answered by uid {peer}, not by the item's uid {uid}");
+            }
+
+            return new NetworkStream(socket, ownsSocket: true);
         }
         catch
         {
@@ -51,50 +65,21 @@ internal static class WorkerConnections
         }
     }
 
-    /// <summary>A socket stream that asks the kernel to acknowledge at once before every read.</summary>
-    private sealed class QuickAckStream(Socket socket) : NetworkStream(socket, ownsSocket: true)
+    /// <summary>The uid of the process at the other end of a Unix socket (<c>SO_PEERCRED</c>: pid, uid, gid).</summary>
+    internal static int PeerUid(Socket socket)
     {
-        private const int IpProtoTcp = 6;
-        private const int TcpQuickAck = 12;
-        private static readonly byte[] On = BitConverter.GetBytes(1);
-
-        public override int Read(Span<byte> buffer)
-        {
-            QuickAck();
-            return base.Read(buffer);
-        }
-
-        public override int Read(byte[] buffer, int offset, int count)
-        {
-            QuickAck();
-            return base.Read(buffer, offset, count);
-        }
-
-        public override ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default)
-        {
-            QuickAck();
-            return base.ReadAsync(buffer, cancellationToken);
-        }
-
-        public override Task<int> ReadAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken)
-        {
-            QuickAck();
-            return base.ReadAsync(buffer, offset, count, cancellationToken);
-        }
-
-        private void QuickAck()
-        {
-            try
-            {
-                Socket.SetRawSocketOption(IpProtoTcp, TcpQuickAck, On);
-            }
-            catch (SocketException)
-            {
-                // The connection is already gone; the read reports that.
-            }
-            catch (ObjectDisposedException)
-            {
-            }
-        }
+        const int SolSocket = 1, SoPeerCred = 17;
+        var credentials = new byte[12];
+        socket.GetRawSocketOption(SolSocket, SoPeerCred, credentials);
+        return BitConverter.ToInt32(credentials, 4);
     }
+}
+
+/// <summary>Where a worker listens and who must answer there.</summary>
+internal sealed record WorkerEndpoint(string Id, string SocketPath, int? Uid)
+{
+    public static WorkerEndpoint Of(Processes.Worker worker) => new(worker.Id, worker.SocketPath, worker.Uid);
+
+    /// <summary>The URL prefix of requests to it: the host names the worker, so pooled connections are never shared between workers.</summary>
+    public string Prefix => $"http://w{Id}";
 }

@@ -7,13 +7,14 @@ namespace Connect.Runtime.Proxy;
 /// worker's redirects back under <c>/content/{guid}/</c>, so apps need not know where they are mounted.
 /// </summary>
 /// <param name="identityEncoding">Ask the worker not to compress (for responses the node edits).</param>
-internal sealed class WorkerTransformer(string prefix, PathString rest, int port, bool identityEncoding = false) : HttpTransformer
+internal sealed class WorkerTransformer(string prefix, PathString rest, WorkerEndpoint worker, bool identityEncoding = false) : HttpTransformer
 {
     public override async ValueTask TransformRequestAsync(HttpContext context, HttpRequestMessage proxyRequest, string destinationPrefix, CancellationToken cancellationToken)
     {
         await base.TransformRequestAsync(context, proxyRequest, destinationPrefix, cancellationToken);
         var path = rest.HasValue ? rest.ToUriComponent() : "/";
         proxyRequest.RequestUri = new Uri(destinationPrefix + path + context.Request.QueryString.ToUriComponent());
+        proxyRequest.Options.Set(WorkerConnections.WorkerOption, worker);
 
         if (identityEncoding)
         {
@@ -43,11 +44,13 @@ internal sealed class WorkerTransformer(string prefix, PathString rest, int port
 
     public override async ValueTask<bool> TransformResponseAsync(HttpContext context, HttpResponseMessage? proxyResponse, CancellationToken cancellationToken)
     {
+        var nodesOwn = context.Response.Headers.SetCookie.ToArray(); // the worker-affinity cookie, set before forwarding
         var result = await base.TransformResponseAsync(context, proxyResponse, cancellationToken);
+        StripOriginClaims(context.Response.Headers, nodesOwn);
         var location = context.Response.Headers.Location.ToString();
         if (location.Length > 0)
         {
-            context.Response.Headers.Location = RewriteLocation(location, prefix, port);
+            context.Response.Headers.Location = RewriteLocation(location, prefix, worker);
         }
 
         return result;
@@ -87,21 +90,45 @@ internal sealed class WorkerTransformer(string prefix, PathString rest, int port
         }
     }
 
-    // The session cookie (and ASP.NET Core's chunks of it when it grows large) and the worker-affinity cookie.
+    // The session cookie (and ASP.NET Core's chunks of it when it grows large), the worker-affinity and antiforgery
+    // cookies, and nginx.conf.sample's node cookie. Names are compared as browsers do for these: case-sensitively.
     private static bool IsNodeCookie(string cookie) =>
         cookie.StartsWith(Shared.Security.Sessions.CookieName + "=", StringComparison.Ordinal)
         || cookie.StartsWith(Shared.Security.Sessions.CookieName + "C", StringComparison.Ordinal)
-        || cookie.StartsWith(ContentProxy.AffinityCookie + "=", StringComparison.Ordinal);
+        || cookie.StartsWith(ContentProxy.AffinityCookie + "=", StringComparison.Ordinal)
+        || cookie.StartsWith(Shared.Security.SignIn.AntiforgeryCookie + "=", StringComparison.Ordinal)
+        || cookie.StartsWith("CONNECT_NODE=", StringComparison.Ordinal);
+
+    /// <summary>
+    /// Content shares the node's origin, so what a worker answers must not reach past its own path: a service worker
+    /// allowed at <c>/</c> would sit in front of the sign-in page and read passwords, and a <c>Set-Cookie</c> for the
+    /// session, the worker-affinity, antiforgery or load balancer cookie would sign a viewer in or out as the app likes.
+    /// </summary>
+    internal static void StripOriginClaims(IHeaderDictionary headers, IReadOnlyCollection<string?> nodesOwn)
+    {
+        headers.Remove("Service-Worker-Allowed");
+        var cookies = headers.SetCookie;
+        if (cookies.Count == 0)
+        {
+            return;
+        }
+
+        var kept = cookies.Where(c => c is not null && (nodesOwn.Contains(c) || !IsNodeCookie(c.TrimStart()))).ToArray();
+        if (kept.Length != cookies.Count)
+        {
+            headers.SetCookie = kept;
+        }
+    }
 
     /// <summary>Maps a worker's <c>Location</c> into the content's public path.</summary>
-    internal static string RewriteLocation(string location, string prefix, int port)
+    internal static string RewriteLocation(string location, string prefix, WorkerEndpoint worker)
     {
         if (location.StartsWith('/') && !location.StartsWith("//", StringComparison.Ordinal))
         {
             return prefix + location;
         }
 
-        if (Uri.TryCreate(location, UriKind.Absolute, out var uri) && uri.IsLoopback && uri.Port == port)
+        if (Uri.TryCreate(location, UriKind.Absolute, out var uri) && string.Equals(uri.GetLeftPart(UriPartial.Authority), worker.Prefix, StringComparison.OrdinalIgnoreCase))
         {
             return prefix + uri.PathAndQuery + uri.Fragment;
         }

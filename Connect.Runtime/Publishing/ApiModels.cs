@@ -27,7 +27,7 @@ internal sealed record ContentJson(
     string Guid, long Id, string Name, string? Title, string? Description, string? AppMode, string OwnerGuid, string OwnerUsername,
     string? BundleId, string ContentUrl, DateTimeOffset CreatedTime, DateTimeOffset LastDeployedTime,
     int? MinProcesses, int? MaxProcesses, int? MaxConnsPerProcess, double? LoadFactor, double? IdleTimeout, double? InitTimeout,
-    string AccessType, string AppRole)
+    long? MemoryLimit, string? RunAs, string AccessType, string AppRole)
 {
     public int? ConnectionTimeout => null;
 
@@ -47,8 +47,6 @@ internal sealed record ContentJson(
 
     public string? QuartoVersion => null;
 
-    public string? RunAs => null;
-
     public bool RunAsCurrentUser => false;
 
     public string? DashboardUrl => null;
@@ -64,7 +62,7 @@ internal sealed record ContentJson(
         c.Guid, c.Id, c.Name, c.Title, c.Description, c.AppMode, c.OwnerGuid ?? "", c.OwnerUsername, c.ActiveBundleId?.ToString(),
         ContentUrls.Content(baseUrl, c), c.CreatedAt, c.UpdatedAt,
         c.Overrides.MinProcesses, c.Overrides.MaxProcesses, c.Overrides.MaxConnsPerProcess, c.Overrides.LoadFactor,
-        c.Overrides.IdleTimeout?.TotalSeconds, c.Overrides.InitTimeout?.TotalSeconds, c.AccessType, appRole)
+        c.Overrides.IdleTimeout?.TotalSeconds, c.Overrides.InitTimeout?.TotalSeconds, c.Overrides.MemoryLimit, c.RunAs, c.AccessType, appRole)
     {
         Owner = includeOwner ? new OwnerJson(c.OwnerGuid ?? "", c.OwnerUsername, null, null) : null,
         Tags = tags?.Select(TagsApi.Json).ToList(),
@@ -117,10 +115,13 @@ internal sealed record DeployApplicationRequest(long? Bundle);
 
 internal sealed record CreateContentRequest(string? Name, string? Title, string? Description);
 
-/// <summary>Fields left out (or null) stay as they are. Timeouts are in seconds.</summary>
+/// <summary>
+/// Fields left out (or null) stay as they are. Timeouts are in seconds, <c>memory_limit</c> in bytes. <c>run_as</c>
+/// (administrators only) names a system user; an empty string gives the item back its own uid.
+/// </summary>
 internal sealed record PatchContentRequest(
     string? Title, string? Description, int? MinProcesses, int? MaxProcesses, int? MaxConnsPerProcess,
-    double? LoadFactor, double? IdleTimeout, double? InitTimeout, string? AccessType);
+    double? LoadFactor, double? IdleTimeout, double? InitTimeout, string? AccessType, long? MemoryLimit = null, string? RunAs = null);
 
 /// <summary>Bounds on what a publisher may set: each problem names its field.</summary>
 internal static class ContentPatch

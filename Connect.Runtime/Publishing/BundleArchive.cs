@@ -13,11 +13,14 @@ namespace Connect.Runtime.Publishing;
 /// </summary>
 internal static class BundleArchive
 {
-    public static async Task<string?> ExtractAsync(Stream gzip, string destination, long maxExtractedBytes, CancellationToken cancellationToken)
+    /// <param name="maxEntries">Files, folders and links the bundle may hold: a small archive of many empty files costs the
+    /// disk's inodes and every later walk of the data directory (backups, deletes) what its bytes do not show.</param>
+    public static async Task<string?> ExtractAsync(Stream gzip, string destination, long maxExtractedBytes, int maxEntries, CancellationToken cancellationToken)
     {
         var root = Path.GetFullPath(destination);
         Directory.CreateDirectory(root);
         long total = 0;
+        var entries = 0;
         try
         {
             if (gzip.CanSeek)
@@ -43,6 +46,11 @@ internal static class BundleArchive
                 if (name.Length == 0 || name == "." || entry.EntryType is TarEntryType.GlobalExtendedAttributes)
                 {
                     continue;
+                }
+
+                if (++entries > maxEntries)
+                {
+                    return $"the bundle holds more than {maxEntries:N0} files and folders (Applications.MaxBundleFiles)";
                 }
 
                 if (ResolveInside(root, name) is not { } target)

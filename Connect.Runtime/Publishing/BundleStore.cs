@@ -1,5 +1,6 @@
 using Connect.Shared.Configuration;
 using Connect.Shared.Content;
+using Connect.Shared.Files;
 
 namespace Connect.Runtime.Publishing;
 
@@ -101,7 +102,7 @@ internal sealed partial class BundleStore(ConnectOptions options, BundleReposito
 
             await using (var file = File.OpenRead(archive))
             {
-                if (await BundleArchive.ExtractAsync(file, extracted, limit.Bytes * MaxExpansion, cancellationToken) is { } problem)
+                if (await BundleArchive.ExtractAsync(file, extracted, limit.Bytes * MaxExpansion, options.Applications.MaxBundleFiles, cancellationToken) is { } problem)
                 {
                     return UploadResult.Refused(problem);
                 }
@@ -163,22 +164,20 @@ internal sealed partial class BundleStore(ConnectOptions options, BundleReposito
         // Only ever a folder under apps/{content id}/: a row's path never gets to name anything else.
         var folder = Path.GetFullPath(FullPath(bundle.Path));
         var apps = Path.GetFullPath(Path.Combine(options.DataDir, "apps", bundle.ContentId.ToString())) + Path.DirectorySeparatorChar;
-        if (folder.StartsWith(apps, StringComparison.Ordinal) && Directory.Exists(folder))
+        if (folder.StartsWith(apps, StringComparison.Ordinal))
         {
-            Directory.Delete(folder, recursive: true);
+            NoFollowTree.Delete(folder);
         }
     }
 
     public void DeleteContentFiles(ContentItem content)
     {
-        // home/{guid} is the content's own writable folder; links it made there are removed, not followed.
+        // home/{guid} and the outputs were written by content, possibly still running on another node: every step of the
+        // walk opens the next folder without following a link, so a link swapped in mid-way is removed, not followed.
         foreach (var path in new[] { "bundles", "apps", "output" }.Select(folder => Path.Combine(options.DataDir, folder, content.Id.ToString()))
                      .Append(Processes.WorkerLauncher.ContentHome(options, content.Guid)))
         {
-            if (Directory.Exists(path))
-            {
-                Directory.Delete(path, recursive: true);
-            }
+            NoFollowTree.Delete(path);
         }
     }
 

@@ -38,9 +38,16 @@ internal static class ContentAccess
     /// </summary>
     public static string AppRole(Caller caller, ContentItem content, string? listedRole) =>
         content.OwnerId == caller.Id ? "owner"
-        : listedRole == ContentRoles.Owner ? "editor"
-        : listedRole == ContentRoles.Viewer || content.AccessType is AccessTypes.All or AccessTypes.LoggedIn ? "viewer"
+        : Effective(caller, listedRole) == ContentRoles.Owner ? "editor"
+        : listedRole is not null || content.AccessType is AccessTypes.All or AccessTypes.LoggedIn ? "viewer"
         : "none";
+
+    /// <summary>
+    /// Owners (collaborators) are publishers: a viewer listed as an owner, directly or through a group that holds the
+    /// owner role on the item, gets only what a viewer gets. A group may hold viewers and publishers alike.
+    /// </summary>
+    private static string? Effective(Caller caller, string? listedRole) =>
+        listedRole == ContentRoles.Owner && !caller.CanPublish ? ContentRoles.Viewer : listedRole;
 
     /// <summary>The caller's <see cref="AppRole"/> on one item, asking the permission list only when the caller is not its owner.</summary>
     public static async Task<string> AppRoleAsync(ContentRepository contents, Caller caller, ContentItem content, CancellationToken cancellationToken) =>
@@ -53,7 +60,7 @@ internal static class ContentAccess
     private static async Task<string?> RoleAsync(Func<long, long, CancellationToken, Task<string?>> roleOf, Caller caller, ContentItem content, CancellationToken cancellationToken) =>
         caller.IsAdministrator || content.OwnerId == caller.Id
             ? ContentRoles.Owner
-            : await roleOf(content.Id, caller.Id, cancellationToken);
+            : Effective(caller, await roleOf(content.Id, caller.Id, cancellationToken));
 
     private static async Task<(ContentItem?, IResult?)> CheckAsync(
         ContentRepository contents, ContentItem? content, Caller caller, string what, bool change, CancellationToken cancellationToken)

@@ -57,7 +57,8 @@ internal static class ContentApi
 
         v1.MapPatch("/content/{guid}", async (string guid, PatchContentRequest? body, HttpContext context, ClaimsPrincipal principal, ContentRepository contents, Content.ContentLookup lookup, ConnectOptions options, CancellationToken ct) =>
         {
-            var (content, error) = await ContentAccess.ForChangeAsync(contents, Caller.From(principal), guid, ct);
+            var caller = Caller.From(principal);
+            var (content, error) = await ContentAccess.ForChangeAsync(contents, caller, guid, ct);
             if (error is not null)
             {
                 return error;
@@ -80,10 +81,27 @@ internal static class ContentApi
                 body.MaxConnsPerProcess ?? o.MaxConnsPerProcess,
                 body.LoadFactor ?? o.LoadFactor,
                 body.IdleTimeout is { } idle ? TimeSpan.FromSeconds(idle) : o.IdleTimeout,
-                body.InitTimeout is { } init ? TimeSpan.FromSeconds(init) : o.InitTimeout);
+                body.InitTimeout is { } init ? TimeSpan.FromSeconds(init) : o.InitTimeout,
+                body.MemoryLimit is { } memory ? (memory == 0 ? null : memory) : o.MemoryLimit);
             if (overrides.Problems(options.Scheduler) is { } problem)
             {
                 return ApiErrors.BadRequest(problem);
+            }
+
+            if (body.RunAs is { } runAs && runAs != (content.RunAs ?? ""))
+            {
+                if (!caller.IsAdministrator)
+                {
+                    return ApiErrors.Forbidden("only an administrator may set run_as: it decides which system user the item's code runs as", ApiErrorCode.ChangeDenied);
+                }
+
+                if (runAs.Length > 0 && Sandbox.RunAsAccount.Find(runAs) is { Account: null, Problem: { } runAsProblem })
+                {
+                    return ApiErrors.BadRequest($"run_as: {runAsProblem}");
+                }
+
+                await contents.SetRunAsAsync(content.Id, runAs.Length == 0 ? null : runAs, ct);
+                lookup.Forget(content.Guid);
             }
 
             if (body.AccessType is { } accessType && accessType != content.AccessType)
@@ -103,19 +121,17 @@ internal static class ContentApi
                 await ContentAccess.AppRoleAsync(contents, Caller.From(principal), content, ct)));
         });
 
-        v1.MapDelete("/content/{guid}", async (string guid, ClaimsPrincipal principal, ContentRepository contents, BundleStore store, Content.ContentLookup lookup, Operations.MaintenanceGate maintenance, CancellationToken ct) =>
+        v1.MapDelete("/content/{guid}", async (string guid, ClaimsPrincipal principal, ContentRepository contents, ContentRemoval removal, Operations.MaintenanceGate maintenance, CancellationToken ct) =>
         {
-            var (content, error) = await ContentAccess.ForChangeAsync(contents, Caller.From(principal), guid, ct);
+            var caller = Caller.From(principal);
+            var (content, error) = await ContentAccess.ForChangeAsync(contents, caller, guid, ct);
             if (error is not null)
             {
                 return error;
             }
 
             await maintenance.WaitAsync(ct);
-            // Rows first: once they are gone nothing serves the files, so removing them cannot break a request mid-way.
-            await contents.DeleteAsync(content!.Id, ct);
-            lookup.Forget(content.Guid);
-            store.DeleteContentFiles(content);
+            await removal.RemoveAsync(content!, caller.Username, ct);
             return Results.NoContent();
         });
 

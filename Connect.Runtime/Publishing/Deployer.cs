@@ -1,6 +1,7 @@
 using Connect.Runtime.R;
 using Connect.Shared.Cluster;
 using Connect.Shared.Content;
+using Connect.Shared.Files;
 using Connect.Shared.Tasks;
 
 namespace Connect.Runtime.Publishing;
@@ -179,9 +180,9 @@ internal sealed partial class Deployer(
         }
 
         // Not live, so not kept: a refused or abandoned render's output is removed.
-        if (output is not null && Directory.Exists(store.FullPath(output)))
+        if (output is not null)
         {
-            Directory.Delete(store.FullPath(output), recursive: true);
+            NoFollowTree.Delete(store.FullPath(output)); // content wrote it: links in it are removed, never followed
         }
 
         if (outcome == CompletionOutcome.ClaimLost)
@@ -201,10 +202,7 @@ internal sealed partial class Deployer(
             return (output, null);
         }
 
-        if (Directory.Exists(store.FullPath(output)))
-        {
-            Directory.Delete(store.FullPath(output), recursive: true);
-        }
+        NoFollowTree.Delete(store.FullPath(output));
         return (null, $"rendering {bundle.PrimaryFile} failed: R exited with code {exitCode} (its messages are above)");
     }
 

@@ -21,6 +21,7 @@ internal static class PublishingServices
         services.AddSingleton<BundleRepository>();
         services.AddSingleton<TaskRepository>();
         services.AddSingleton<BundleStore>();
+        services.AddSingleton<ContentRemoval>();
         services.AddSingleton<DeployQueue>();
         services.AddHostedService(sp => sp.GetRequiredService<DeployQueue>());
         services.AddSingleton<Deployer>();

@@ -20,7 +20,9 @@ internal sealed class RInstallation(ConnectOptions options, Sandbox.ContentSandb
     {
         var rscript = Rscript ?? throw new InvalidOperationException($"R is not installed ({Describe()})");
         // Sandboxed like content: nothing that runs R on this node sees the node's secrets.
-        var command = sandbox.Wrap(rscript, ["--vanilla", "-e", "cat(rownames(installed.packages()), sep = '\\n')"], Sandbox.SandboxView.Empty, null, new Dictionary<string, string>());
+        await using var sandboxed = await sandbox.PrepareAsync(rscript, ["--vanilla", "-e", "cat(rownames(installed.packages()), sep = '\\n')"],
+            Sandbox.SandboxView.Empty, null, null, new Dictionary<string, string>(), cancellationToken, network: false);
+        var command = sandboxed.Command;
         var result = await await Sandbox.ForkThread.RunAsync(() => command.ExecuteBufferedAsync(Encoding.UTF8, cancellationToken).Task);
         if (result.ExitCode != 0)
         {

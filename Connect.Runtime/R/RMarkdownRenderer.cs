@@ -25,9 +25,11 @@ internal sealed class RMarkdownRenderer(RInstallation r, ContentSandbox sandbox,
             """;
         var bundleDirectory = Path.Combine(options.DataDir, bundle.Path);
         var home = WorkerLauncher.ContentHome(options, content.Guid);
-        var command = sandbox.Wrap(rscript, ["--vanilla", "-e", script, bundle.PrimaryFile!, outputDirectory, "/tmp/render"],
+        await using var sandboxed = await sandbox.PrepareAsync(rscript, ["--vanilla", "-e", script, bundle.PrimaryFile!, outputDirectory, "/tmp/render"],
             new SandboxView(bundleDirectory, [bundleDirectory], [outputDirectory, home], home),
-            content.Guid, await environment.ValuesAsync(content.Id, cancellationToken));
+            sandbox.UserFor(content), content.Guid, await environment.ValuesAsync(content.Id, cancellationToken), cancellationToken,
+            memoryLimit: content.Overrides.MemoryLimit);
+        var command = sandboxed.Command;
 
         var exitCode = -1;
         await foreach (var e in Sandbox.ForkThread.ListenAsync(() => command.ListenAsync(cancellationToken)))

@@ -1,26 +1,19 @@
 using CliWrap;
 using Connect.Shared.Cluster;
 using Connect.Shared.Configuration;
+using Connect.Shared.Content;
+using Connect.Shared.Files;
 
 namespace Connect.Runtime.Sandbox;
-
-/// <summary>What one R process may see of the data directory, and where it starts.</summary>
-/// <param name="ReadOnly">Folders visible read-only (the content's bundle).</param>
-/// <param name="Writable">Folders it may write (its own home, a render's output); given to the RunAs user.</param>
-/// <param name="Home">Its <c>HOME</c>: a writable folder of its own, or the private <c>/tmp</c>.</param>
-internal sealed record SandboxView(string WorkingDirectory, IReadOnlyList<string> ReadOnly, IReadOnlyList<string> Writable, string Home)
-{
-    /// <summary>For R processes that belong to no content (listing installed packages).</summary>
-    public static SandboxView Empty { get; } = new("/tmp", [], [], "/tmp");
-}
 
 /// <summary>
 /// Runs every R process (workers, renders, package checks) inside bubblewrap: the whole file system
 /// read-only, the data directory, the database folder and the configuration file hidden except the
 /// folders the process is given, a private <c>/tmp</c>, its own PID namespace (so <c>/proc</c> shows no
-/// node), <c>--die-with-parent</c> (a node killed with SIGKILL takes its R processes with it; see ForkThread), and as
-/// the unprivileged <c>Applications.RunAs</c> user with no capabilities. The environment is built from
-/// nothing: the node's own variables (database password included) never reach content.
+/// node), a network namespace of its own (<see cref="ContentNetwork"/>; never the host's loopback),
+/// <c>--die-with-parent</c> (a node killed with SIGKILL takes its R processes with it; see ForkThread), and as the
+/// item's own uid (<c>Applications.RunAsRange</c>) or the <c>Applications.RunAs</c> user, with no capabilities. The
+/// environment is built from nothing: the node's own variables (database password included) never reach content.
 /// </summary>
 internal sealed partial class ContentSandbox
 {
@@ -30,12 +23,18 @@ internal sealed partial class ContentSandbox
     private readonly ConnectOptions _options;
     private readonly NodeIdentity _node;
     private readonly IReadOnlyList<string> _hidden;
-    private readonly string? _hiddenFile;
+    private readonly IReadOnlyList<string> _hiddenFiles;
+    private readonly UidRange? _range;
+    private readonly string? _networkProblem;
+    private readonly ILogger<ContentSandbox> _logger;
 
     public ContentSandbox(ConnectOptions options, NodeIdentity node, ILogger<ContentSandbox> logger)
     {
         _options = options;
         _node = node;
+        _logger = logger;
+        _range = UidRange.From(options.Applications);
+        Limits = new ResourceLimits(options.Scheduler);
         (Account, var problem) = RunAsAccount.Find(options.Applications.RunAs);
         // A node that is not root runs content as itself, so only a root node needs the RunAs user.
         Problem = (RunAsAccount.NodeIsRoot ? problem : null)
@@ -44,9 +43,9 @@ internal sealed partial class ContentSandbox
         // Folders holding what content must never read; nested ones are covered by their parent.
         var hidden = new[] { options.DataDir, options.DatabaseDir, options.MetricsDataPath }.Select(Path.GetFullPath).Distinct().ToList();
         _hidden = hidden.Where(h => !hidden.Any(other => other != h && IsUnder(h, other))).ToList();
-        _hiddenFile = ConfigurationLoader.FindConfigPath(Environment.GetCommandLineArgs(), Environment.GetEnvironmentVariables()) is { } config && File.Exists(config)
-            ? Path.GetFullPath(config)
-            : null;
+        // The configuration (the database password) and the secret key file (the key ring's key) are covered with /dev/null.
+        _hiddenFiles = new[] { ConfigurationLoader.FindConfigPath(Environment.GetCommandLineArgs(), Environment.GetEnvironmentVariables()), options.SecretKeyPath }
+            .Where(f => f is not null && File.Exists(f)).Select(f => Path.GetFullPath(f!)).Distinct().ToList();
 
         if (Problem is not null)
         {
@@ -58,8 +57,50 @@ internal sealed partial class ContentSandbox
         }
         else
         {
-            LogReady(logger, Account!.Name, Account.Uid);
+            LogReady(logger, _range is null ? $"{Account!.Name} (uid {Account.Uid})" : $"each item's own uid from {_range.First}-{_range.Last}", Limits.Describe());
+            Limits.SweepDead();
         }
+
+        if (options.Applications.Network == ContentNetworkMode.Outbound && ContentNetwork.Problem() is { } networkProblem)
+        {
+            _networkProblem = networkProblem;
+            LogNoOutbound(logger, networkProblem);
+        }
+    }
+
+    /// <summary>Memory and process-count limits of every R process.</summary>
+    public ResourceLimits Limits { get; }
+
+    /// <summary>Whether R processes get outbound connections (else a namespace with only its own loopback).</summary>
+    public bool Outbound => _options.Applications.Network == ContentNetworkMode.Outbound && _networkProblem is null;
+
+    /// <summary>
+    /// The user an item's R processes run as: the system user an administrator set as its <c>run_as</c>, else its own
+    /// uid from <c>Applications.RunAsRange</c>, else the RunAs user; null on a node that is not root (content runs as the
+    /// node's user).
+    /// </summary>
+    /// <exception cref="InvalidOperationException">Its <c>run_as</c> user does not exist here, or the range is used up.</exception>
+    public RunAsAccount? UserFor(ContentItem content)
+    {
+        if (!RunAsAccount.NodeIsRoot)
+        {
+            return null;
+        }
+
+        if (content.RunAs is { } runAs)
+        {
+            var (account, problem) = RunAsAccount.Find(runAs);
+            return account ?? throw new InvalidOperationException($"run_as of this item: {problem}");
+        }
+
+        if (_range is null)
+        {
+            return Account;
+        }
+
+        var uid = _range.UidOf(content.Id)
+            ?? throw new InvalidOperationException($"Applications.RunAsRange ({_range.First}-{_range.Last}) has no uid left for item {content.Id}; widen it");
+        return new RunAsAccount($"content-{content.Id}", uid, uid);
     }
 
     /// <summary>The RunAs user, when it exists.</summary>
@@ -72,23 +113,31 @@ internal sealed partial class ContentSandbox
     public string UserName => RunAsAccount.NodeIsRoot ? Account?.Name ?? "?" : Environment.UserName;
 
     /// <summary>
-    /// The CliWrap command that runs <paramref name="executable"/> in the sandbox, with only the
-    /// documented variables plus <paramref name="contentEnvironment"/>.
+    /// The CliWrap command that runs <paramref name="executable"/> in the sandbox as <paramref name="user"/> (null: the
+    /// RunAs user), with only the documented variables plus <paramref name="contentEnvironment"/>, and its network: the
+    /// caller disposes of the result once the process has ended.
     /// </summary>
-    public Command Wrap(string executable, IReadOnlyList<string> arguments, SandboxView view, string? contentGuid, IReadOnlyDictionary<string, string> contentEnvironment)
+    public async Task<SandboxedCommand> PrepareAsync(string executable, IReadOnlyList<string> arguments, SandboxView view, RunAsAccount? user,
+        string? contentGuid, IReadOnlyDictionary<string, string> contentEnvironment, CancellationToken cancellationToken, bool network = true, long? memoryLimit = null)
     {
         if (Problem is not null)
         {
             throw new InvalidOperationException(Problem);
         }
 
+        user ??= RunAsAccount.NodeIsRoot ? Account : null;
         foreach (var folder in view.Writable)
         {
-            MakeWritable(folder);
+            MakeWritable(folder, user);
         }
 
-        return Cli.Wrap(Bubblewrap)
-            .WithArguments([.. Arguments(view), executable, .. arguments])
+        var limits = Limits.Create(memoryLimit ?? _options.Scheduler.MemoryLimit.Bytes, _options.Scheduler.ProcessLimit);
+        var namespaced = Outbound && network ? await TryNetworkAsync(cancellationToken) : null;
+        // limits (joined first, so all that follows is inside them) > network namespace > bubblewrap > the R process
+        IReadOnlyList<string> enter = namespaced is null ? [] : [ContentNetwork.Nsenter, .. namespaced.Enter];
+        IReadOnlyList<string> line = [.. limits.Prefix, .. enter, Bubblewrap, .. Arguments(view, user, namespaced is not null), executable, .. arguments];
+        var command = Cli.Wrap(line[0])
+            .WithArguments(line.Skip(1))
             .WithWorkingDirectory("/")
             .WithEnvironmentVariables(e =>
             {
@@ -97,16 +146,17 @@ internal sealed partial class ContentSandbox
                     e.Set(name, null);
                 }
 
-                foreach (var (name, value) in Variables(view, contentGuid, contentEnvironment))
+                foreach (var (name, value) in Variables(view, user, contentGuid, contentEnvironment))
                 {
                     e.Set(name, value);
                 }
             })
             .WithValidation(CommandResultValidation.None);
+        return new SandboxedCommand(command, namespaced, limits);
     }
 
     /// <summary>bubblewrap's arguments up to the command it runs.</summary>
-    internal IReadOnlyList<string> Arguments(SandboxView view)
+    internal IReadOnlyList<string> Arguments(SandboxView view, RunAsAccount? user, bool outbound)
     {
         var args = new List<string>
         {
@@ -118,6 +168,16 @@ internal sealed partial class ContentSandbox
             "--die-with-parent", "--new-session",
         };
 
+        // Without a namespace of the node's making, bubblewrap makes one with nothing in it but its own loopback.
+        if (!outbound)
+        {
+            args.Add("--unshare-net");
+        }
+        else if (ResolvConf is { } resolv)
+        {
+            args.AddRange(["--ro-bind", resolv, "/etc/resolv.conf"]); // slirp4netns's resolver: the host's may be on its loopback
+        }
+
         var tmpfs = new List<string> { "/tmp" };
         foreach (var hidden in _hidden)
         {
@@ -126,9 +186,9 @@ internal sealed partial class ContentSandbox
             tmpfs.Add(hidden);
         }
 
-        if (_hiddenFile is not null)
+        foreach (var file in _hiddenFiles)
         {
-            args.AddRange(["--ro-bind", "/dev/null", _hiddenFile]);
+            args.AddRange(["--ro-bind", "/dev/null", file]);
         }
 
         foreach (var folder in view.ReadOnly)
@@ -143,13 +203,23 @@ internal sealed partial class ContentSandbox
             args.AddRange(["--bind", folder, folder]);
         }
 
+        foreach (var (host, inside) in view.ReadOnlyAt ?? [])
+        {
+            args.AddRange(["--ro-bind", host, inside]);
+        }
+
+        if (view.SocketFolder is { } sockets)
+        {
+            args.AddRange(["--bind", sockets, WorkerSocket.InsideFolder]);
+        }
+
         args.AddRange(["--chdir", view.WorkingDirectory]);
-        if (RunAsAccount.NodeIsRoot)
+        if (RunAsAccount.NodeIsRoot && user is not null)
         {
             // bubblewrap drops every capability of a root caller; keep only what setpriv needs to become
             // the RunAs user, which then drops those too (and the bounding set, so nothing can come back).
             args.AddRange(["--cap-add", "CAP_SETUID", "--cap-add", "CAP_SETGID", "--", Setpriv,
-                $"--reuid={Account!.Uid}", $"--regid={Account.Gid}", "--clear-groups", "--inh-caps=-all", "--bounding-set=-all", "--"]);
+                $"--reuid={user.Uid}", $"--regid={user.Gid}", "--clear-groups", "--inh-caps=-all", "--bounding-set=-all", "--"]);
         }
         else
         {
@@ -159,21 +229,65 @@ internal sealed partial class ContentSandbox
         return args;
     }
 
-    /// <summary>A folder the process may write, made if missing and owned by the RunAs user.</summary>
-    public void MakeWritable(string folder)
+    /// <summary>
+    /// A network namespace with outbound connections, or null (and a warning) when one cannot be made right now: the
+    /// process then runs with no network at all rather than not at all, never with the host's.
+    /// </summary>
+    private async Task<ContentNetwork?> TryNetworkAsync(CancellationToken cancellationToken)
+    {
+        try
+        {
+            return await ContentNetwork.CreateAsync(cancellationToken);
+        }
+        catch (IOException e)
+        {
+            LogNoNetworkNow(_logger, e.Message);
+            return null;
+        }
+    }
+
+    /// <summary>
+    /// A folder the process may write, made if missing and owned by <paramref name="user"/>. One that another uid owns (an
+    /// item's home from before items had uids of their own) is given over whole, by a walk that never follows a link.
+    /// </summary>
+    public static void MakeWritable(string folder, RunAsAccount? user)
     {
         Directory.CreateDirectory(folder);
-        Account?.Own(folder);
+        if (user is null || !RunAsAccount.NodeIsRoot)
+        {
+            return;
+        }
+
+        if (NoFollowTree.Describe(folder) is { } owner && owner.Uid != user.Uid)
+        {
+            NoFollowTree.Own(folder, user.Uid, user.Gid);
+        }
     }
+
+    /// <summary>A resolver file naming slirp4netns's DNS forwarder, bound over the sandbox's <c>/etc/resolv.conf</c>.</summary>
+    private string? ResolvConf => _resolvConf.Value;
+
+    private readonly Lazy<string?> _resolvConf = new(() =>
+    {
+        if (NoFollowTree.Describe("/etc/resolv.conf") is not { } described || (described.Mode & NoFollowTree.TypeMask) != NoFollowTree.RegularType)
+        {
+            return null; // a link (systemd-resolved): bubblewrap cannot bind over it; the host's file is used
+        }
+
+        var path = Path.Combine(Path.GetTempPath(), $"connect-resolv-{Environment.ProcessId}.conf");
+        File.WriteAllText(path, "nameserver 10.0.2.3\n");
+        File.SetUnixFileMode(path, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.GroupRead | UnixFileMode.OtherRead);
+        return path;
+    });
 
     /// <summary>
     /// The environment of a process in <paramref name="view"/>: the content's variables, then the sandbox's own, which
     /// win over a content variable of the same name (a publisher cannot move <c>HOME</c>, <c>PATH</c> or the GUID).
     /// </summary>
-    internal IReadOnlyList<KeyValuePair<string, string>> Variables(SandboxView view, string? contentGuid, IReadOnlyDictionary<string, string> contentEnvironment)
+    internal IReadOnlyList<KeyValuePair<string, string>> Variables(SandboxView view, RunAsAccount? user, string? contentGuid, IReadOnlyDictionary<string, string> contentEnvironment)
     {
         var variables = new Dictionary<string, string>(StringComparer.Ordinal);
-        foreach (var (name, value) in AllVariables(view, contentGuid, contentEnvironment))
+        foreach (var (name, value) in AllVariables(view, user, contentGuid, contentEnvironment))
         {
             variables[name] = value;
         }
@@ -181,8 +295,9 @@ internal sealed partial class ContentSandbox
         return [.. variables];
     }
 
-    private IEnumerable<KeyValuePair<string, string>> AllVariables(SandboxView view, string? contentGuid, IReadOnlyDictionary<string, string> contentEnvironment)
+    private IEnumerable<KeyValuePair<string, string>> AllVariables(SandboxView view, RunAsAccount? user, string? contentGuid, IReadOnlyDictionary<string, string> contentEnvironment)
     {
+        var userName = user?.Name ?? UserName;
         foreach (var variable in contentEnvironment)
         {
             yield return variable;
@@ -190,8 +305,8 @@ internal sealed partial class ContentSandbox
 
         yield return new("PATH", "/usr/local/bin:/usr/bin:/bin");
         yield return new("HOME", view.Home);
-        yield return new("USER", UserName);
-        yield return new("LOGNAME", UserName);
+        yield return new("USER", userName);
+        yield return new("LOGNAME", userName);
         yield return new("TMPDIR", "/tmp");
         yield return new("LANG", Environment.GetEnvironmentVariable("LANG") is { Length: > 0 } lang && lang.All(c => char.IsAsciiLetterOrDigit(c) || c is '_' or '.' or '-' or '@') ? lang : "C.UTF-8");
         yield return new("R_CONFIG_ACTIVE", "rsconnect");
@@ -232,6 +347,12 @@ internal sealed partial class ContentSandbox
     [LoggerMessage(EventId = 701, Level = LogLevel.Critical, Message = "This node runs as '{User}', not root: it cannot switch to Applications.RunAs ({RunAs}), so R content runs as '{User}' itself (still inside the sandbox, which needs unprivileged user namespaces). Run the node as root to give content a user of its own.")]
     private static partial void LogNotRoot(ILogger logger, string user, string runAs);
 
-    [LoggerMessage(EventId = 702, Level = LogLevel.Information, Message = "R content runs sandboxed as {User} (uid {Uid})")]
-    private static partial void LogReady(ILogger logger, string user, int uid);
+    [LoggerMessage(EventId = 702, Level = LogLevel.Information, Message = "R content runs sandboxed as {User}, its memory and processes limited by {Limits}")]
+    private static partial void LogReady(ILogger logger, string user, string limits);
+
+    [LoggerMessage(EventId = 704, Level = LogLevel.Warning, Message = "An R process starts with no network (its outbound network could not be made): {Problem}")]
+    private static partial void LogNoNetworkNow(ILogger logger, string problem);
+
+    [LoggerMessage(EventId = 703, Level = LogLevel.Critical, Message = "Applications.Network = outbound, but R content gets no network on this node (only its own loopback): {Problem}")]
+    private static partial void LogNoOutbound(ILogger logger, string problem);
 }

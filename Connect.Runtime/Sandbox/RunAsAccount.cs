@@ -12,6 +12,9 @@ internal sealed record RunAsAccount(string Name, int Uid, int Gid)
 {
     public static bool NodeIsRoot => geteuid() == 0;
 
+    /// <summary>The node process's own uid (content's, on a node that is not root).</summary>
+    public static int NodeUid => (int)geteuid();
+
     /// <summary>The account, or the reason it cannot be used.</summary>
     public static (RunAsAccount? Account, string? Problem) Find(string name)
     {

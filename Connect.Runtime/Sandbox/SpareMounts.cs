@@ -13,25 +13,27 @@ internal sealed class SpareMounts : IDisposable
     private const ulong ReadOnlyFlag = 1, Remount = 32, Bind = 4096, Private = 1 << 18, Shared = 1 << 20;
     private const int Detach = 2;
 
-    private SpareMounts(string root) => Root = root;
+    private SpareMounts(string root, string staging)
+    {
+        Root = root;
+        _staging = staging;
+    }
 
-    /// <summary>This node's folder of spare folders (node-local, under the temporary folder).</summary>
+    private readonly string _staging;
+
+    /// <summary>This node's folder of spare folders, inside its own runtime folder (root's, 0700: no one else can put a link in the way of a mount).</summary>
     public string Root { get; }
 
-    /// <summary>Where every node on this machine keeps its spares' folders, one folder per node process.</summary>
-    public static string Parent => Path.Combine(Path.GetTempPath(), "connect-spares");
-
     /// <summary>The root for this node process, made a shared mount; null and the reason when mounting is not possible.</summary>
-    public static (SpareMounts? Mounts, string? Problem) TryCreate()
+    public static (SpareMounts? Mounts, string? Problem) TryCreate(NodeRuntimeFolder runtime)
     {
         if (!RunAsAccount.NodeIsRoot)
         {
             return (null, "the node does not run as root, so it cannot give a started R process its content's folders");
         }
 
-        LeftByDeadNodes();
-        var root = Path.Combine(Parent, $"{Environment.ProcessId}-{Guid.NewGuid().ToString("N")[..8]}");
-        Directory.CreateDirectory(root);
+        var root = Path.Combine(runtime.Path, "spares");
+        Directory.CreateDirectory(root, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
         if (mount(root, root, null, Bind, 0) != 0 || mount(null, root, null, Shared, 0) != 0)
         {
             var error = Marshal.GetLastPInvokeErrorMessage();
@@ -40,7 +42,7 @@ internal sealed class SpareMounts : IDisposable
             return (null, $"cannot make {root} a shared mount: {error}");
         }
 
-        return (new SpareMounts(root), null);
+        return (new SpareMounts(root, runtime.Path), null);
     }
 
     /// <summary>Binds <paramref name="source"/> read-only at <paramref name="target"/>, by way of a private staging mount.</summary>
@@ -48,8 +50,8 @@ internal sealed class SpareMounts : IDisposable
     /// is made first, away from the shared root, and only then bound in.</remarks>
     public void BindReadOnly(string source, string target)
     {
-        var staging = Path.Combine(Path.GetTempPath(), $"connect-staging-{Guid.NewGuid():N}");
-        Directory.CreateDirectory(staging);
+        var staging = Path.Combine(_staging, $"staging-{Guid.NewGuid():N}");
+        Directory.CreateDirectory(staging, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
         try
         {
             Check(mount(source, staging, null, Bind, 0), source);
@@ -72,24 +74,6 @@ internal sealed class SpareMounts : IDisposable
 
     /// <summary>Takes this node's root away, with whatever is still mounted under it.</summary>
     public void Dispose() => Remove(Root);
-
-    /// <summary>Roots of node processes that no longer run (killed, so never cleaned): their mounts and folders go.</summary>
-    private static void LeftByDeadNodes()
-    {
-        if (!Directory.Exists(Parent))
-        {
-            return;
-        }
-
-        foreach (var folder in Directory.GetDirectories(Parent))
-        {
-            var name = Path.GetFileName(folder);
-            if (int.TryParse(name.Split('-')[0], out var pid) && !Directory.Exists($"/proc/{pid}"))
-            {
-                Remove(folder);
-            }
-        }
-    }
 
     private static void Remove(string root)
     {

@@ -5,6 +5,7 @@ using Connect.Shared.Cluster;
 using Connect.Shared.Configuration;
 using Connect.Shared.Content;
 using Connect.Shared.Data;
+using Connect.Shared.Files;
 using Connect.Shared.Scheduling;
 
 namespace Connect.Runtime.Scheduling;
@@ -187,9 +188,9 @@ internal sealed partial class ScheduledRenderRunner(
         {
             await lost.CancelAsync();
             await heartbeat;
-            if (output is not null && Directory.Exists(Path.Combine(options.DataDir, output)))
+            if (output is not null)
             {
-                Directory.Delete(Path.Combine(options.DataDir, output), recursive: true);
+                NoFollowTree.Delete(Path.Combine(options.DataDir, output)); // content wrote it: links are removed, never followed
             }
 
             Interlocked.Decrement(ref _running);

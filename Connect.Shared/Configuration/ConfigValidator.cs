@@ -57,6 +57,21 @@ internal static class ConfigValidator
             yield return Error("Applications.RunAs", $"'{o.Applications.RunAs}' is not a user name");
         }
 
+        var secretKey = o.SecretKeyPath;
+        if (secretKey.StartsWith(o.DataDir.TrimEnd('/') + "/", StringComparison.Ordinal) || secretKey.StartsWith(o.DatabaseDir.TrimEnd('/') + "/", StringComparison.Ordinal))
+        {
+            yield return Error("Server.SecretKeyFile", $"{secretKey} lies inside the data directory or the database folder, so every backup and copy of them would hold it; keep it elsewhere (such as /etc/connect/secret.key)");
+        }
+
+        if (!UidRange.TryParse(o.Applications.RunAsRange, out var range, out var rangeProblem))
+        {
+            yield return Error("Applications.RunAsRange", rangeProblem!);
+        }
+        else if (range is not null && o.Scheduler.SpareProcesses > 0)
+        {
+            yield return Error("Scheduler.SpareProcesses", "needs Applications.RunAsRange = none: a spare R process starts before it knows its item, so it cannot run as the item's own user");
+        }
+
         if (string.IsNullOrWhiteSpace(o.Admin.AllowedHosts))
         {
             yield return Error("Admin.AllowedHosts", "must name at least one host (or * for any)");
@@ -114,6 +129,11 @@ internal static class ConfigValidator
             yield return Error("Applications.ScheduleConcurrency", $"{o.Applications.ScheduleConcurrency} must be 0 or more (0 = this node runs no scheduled renders)");
         }
 
+        if (o.Applications.MaxBundleFiles < 1)
+        {
+            yield return Error("Applications.MaxBundleFiles", "must be at least 1");
+        }
+
         if (o.Applications.MaxBundleSize.Bytes <= 0)
         {
             yield return Error("Applications.MaxBundleSize", "must be greater than zero");
@@ -148,6 +168,26 @@ internal static class ConfigValidator
         if (s.MaxProcesses > s.MaxProcessesLimit)
         {
             yield return Error("Scheduler.MaxProcesses", $"{s.MaxProcesses} is above Scheduler.MaxProcessesLimit ({s.MaxProcessesLimit})");
+        }
+
+        if (s.MemoryLimit.Bytes is < 0 or (> 0 and < 64L << 20))
+        {
+            yield return Error("Scheduler.MemoryLimit", $"{s.MemoryLimit} is too little for R (at least 64 MiB, or 0 for no limit)");
+        }
+
+        if (s.MaxMemoryLimit.Bytes > 0 && s.MemoryLimit.Bytes > s.MaxMemoryLimit.Bytes)
+        {
+            yield return Error("Scheduler.MemoryLimit", $"{s.MemoryLimit} is above Scheduler.MaxMemoryLimit ({s.MaxMemoryLimit})");
+        }
+
+        if (s.ProcessLimit < 16)
+        {
+            yield return Error("Scheduler.ProcessLimit", $"{s.ProcessLimit} must be at least 16 (R itself runs a few)");
+        }
+
+        if (s.MaxConnsPerClient < 1)
+        {
+            yield return Error("Scheduler.MaxConnsPerClient", $"{s.MaxConnsPerClient} must be at least 1");
         }
 
         if (s.SpareProcesses is < 0 or > 8)

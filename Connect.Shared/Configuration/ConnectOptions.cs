@@ -31,6 +31,9 @@ public sealed class ConnectOptions
 
     public string DataDir => Path.GetFullPath(Server.DataDir);
 
+    /// <summary><c>Server.SecretKeyFile</c>, by default <c>connect.key</c> beside (never inside) the data directory.</summary>
+    public string SecretKeyPath => Path.GetFullPath(Server.SecretKeyFile ?? Path.Combine(Path.GetDirectoryName(DataDir.TrimEnd('/')) ?? "/", "connect.key"));
+
     /// <summary>
     /// Folders that may lie under the data directory but belong to one node, not the cluster: the SQLite
     /// database and the metrics stores. Backups leave them out; a restore accepts a data directory holding them.
@@ -44,6 +47,9 @@ public sealed class ServerOptions
     public string DataDir { get; set; } = "./data";
     public string? Address { get; set; }
     public string? LandingDir { get; set; }
+
+    /// <summary>The key that encrypts the session and secret key ring in the database; kept out of the data directory and backups.</summary>
+    public string? SecretKeyFile { get; set; }
 }
 
 public sealed class HttpOptions
@@ -136,8 +142,34 @@ public sealed class ApplicationsOptions
     /// <summary>Largest bundle (the uploaded .tar.gz) a node accepts.</summary>
     public ByteSize MaxBundleSize { get; set; } = new(1L << 30);
 
-    /// <summary>The unprivileged system user every R process runs as (when the node runs as root).</summary>
+    /// <summary>Most files, folders and links a bundle may hold.</summary>
+    public int MaxBundleFiles { get; set; } = 20_000;
+
+    /// <summary>
+    /// The unprivileged system user R processes run as when they belong to no item (the package check), and every
+    /// item's processes when <see cref="RunAsRange"/> is <c>none</c>.
+    /// </summary>
     public string RunAs { get; set; } = "connect-content";
+
+    /// <summary>
+    /// User ids, <c>FIRST-LAST</c>, from which each item gets one of its own (the first plus its id): no two items share
+    /// a uid, so none can read another's home, signal its processes or open its socket. <c>none</c>: every item runs as
+    /// <see cref="RunAs"/>. The ids need no accounts; keep the range clear of real users and subordinate id ranges.
+    /// </summary>
+    public string RunAsRange { get; set; } = "1800000000-1899999999";
+
+    /// <summary>What an item's R processes may reach over the network; either way never the host's loopback.</summary>
+    public ContentNetworkMode Network { get; set; } = ContentNetworkMode.Outbound;
+}
+
+/// <summary><c>Applications.Network</c>.</summary>
+public enum ContentNetworkMode
+{
+    /// <summary>Outbound connections through a user-mode network stack (slirp4netns); the host's loopback stays unreachable.</summary>
+    Outbound,
+
+    /// <summary>A network namespace with only its own loopback: nothing outside the process can be reached.</summary>
+    None,
 }
 
 public sealed class SchedulerOptions
@@ -145,11 +177,23 @@ public sealed class SchedulerOptions
     public int MinProcesses { get; set; }
     public int MaxProcesses { get; set; } = 3;
     public int MaxConnsPerProcess { get; set; } = 20;
+
+    /// <summary>WebSockets one client (a user, else an address) may hold open to one item on a node.</summary>
+    public int MaxConnsPerClient { get; set; } = 8;
     public double LoadFactor { get; set; } = 0.5;
     public TimeSpan IdleTimeout { get; set; } = TimeSpan.FromSeconds(5);
     public TimeSpan InitTimeout { get; set; } = TimeSpan.FromSeconds(60);
     public int MinProcessesLimit { get; set; } = 20;
     public int MaxProcessesLimit { get; set; } = 20;
+
+    /// <summary>Memory one R process and what it starts may use (0: no limit); an item's own <c>memory_limit</c> wins, up to <see cref="MaxMemoryLimit"/>.</summary>
+    public ByteSize MemoryLimit { get; set; }
+
+    /// <summary>The most an item's <c>memory_limit</c> may ask for (0: no cap).</summary>
+    public ByteSize MaxMemoryLimit { get; set; }
+
+    /// <summary>Processes and threads one R process and what it starts may run at once (a fork bomb stops here).</summary>
+    public int ProcessLimit { get; set; } = 512;
 
     /// <summary>R processes this node keeps started with shiny loaded, each given to the next Shiny app that starts (root nodes only).</summary>
     public int SpareProcesses { get; set; }

@@ -52,6 +52,9 @@ public sealed record ContentItem(
 
     /// <summary>The owner's GUID, as the v1 API names owners.</summary>
     public string? OwnerGuid { get; init; }
+
+    /// <summary>The system user its R processes run as, set by an administrator; null: a uid of its own.</summary>
+    public string? RunAs { get; init; }
 }
 
 /// <summary>Per-content process limits set through the v1 API.</summary>
@@ -61,12 +64,23 @@ public sealed record ProcessOverrides(
     int? MaxConnsPerProcess = null,
     double? LoadFactor = null,
     TimeSpan? IdleTimeout = null,
-    TimeSpan? InitTimeout = null)
+    TimeSpan? InitTimeout = null,
+    long? MemoryLimit = null)
 {
+    /// <summary>Less than this and R does not start.</summary>
+    public const long LeastMemory = 64L << 20;
+
     /// <summary>Checks these overrides against the configured upper bounds; null when they are acceptable.</summary>
     public string? Problems(SchedulerOptions s)
     {
         var problems = new List<string>();
+        if (MemoryLimit is { } memory && (memory < LeastMemory || s.MaxMemoryLimit.Bytes > 0 && memory > s.MaxMemoryLimit.Bytes))
+        {
+            problems.Add(s.MaxMemoryLimit.Bytes > 0
+                ? $"memory_limit must be between {LeastMemory} and {s.MaxMemoryLimit.Bytes} bytes (Scheduler.MaxMemoryLimit)"
+                : $"memory_limit must be at least {LeastMemory} bytes");
+        }
+
         if (MinProcesses is < 0 || MinProcesses > s.MinProcessesLimit)
         {
             problems.Add($"min_processes must be between 0 and {s.MinProcessesLimit} (Scheduler.MinProcessesLimit)");

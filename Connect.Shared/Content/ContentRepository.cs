@@ -12,7 +12,8 @@ public sealed class ContentRepository(ConnectDatabase database)
     private const string SelectContent = """
         SELECT c.id, c.guid, c.name, c.title, c.description, c.owner_id, u.username AS owner_username, u.guid AS owner_guid, c.app_mode,
                c.active_bundle_id, c.output_path, c.created_at, c.updated_at, c.access_type,
-               c.min_processes, c.max_processes, c.max_conns_per_process, c.load_factor, c.idle_timeout_ms, c.init_timeout_ms
+               c.min_processes, c.max_processes, c.max_conns_per_process, c.load_factor, c.idle_timeout_ms, c.init_timeout_ms,
+               c.memory_limit, c.run_as
         FROM content c JOIN users u ON u.id = c.owner_id
         """;
 
@@ -183,16 +184,24 @@ public sealed class ContentRepository(ConnectDatabase database)
     }
 
     /// <summary>Replaces the item's process limits (null = use the configuration's).</summary>
+    /// <summary>The system user the item's R processes run as (administrators only); null: its own uid.</summary>
+    public async Task SetRunAsAsync(long id, string? runAs, CancellationToken cancellationToken = default)
+    {
+        await using var connection = await database.OpenAsync(cancellationToken);
+        await connection.ExecuteAsync(new CommandDefinition(database.Sql("UPDATE content SET run_as = @runAs, updated_at = {{NOW}} WHERE id = @id"),
+            new { id, runAs }, cancellationToken: cancellationToken));
+    }
+
     public async Task SetOverridesAsync(long id, ProcessOverrides o, CancellationToken cancellationToken = default)
     {
         await using var connection = await database.OpenAsync(cancellationToken);
         await connection.ExecuteAsync(database.Sql("""
             UPDATE content SET min_processes = @MinProcesses, max_processes = @MaxProcesses, max_conns_per_process = @MaxConnsPerProcess,
-                load_factor = @LoadFactor, idle_timeout_ms = @IdleTimeoutMs, init_timeout_ms = @InitTimeoutMs, updated_at = {{NOW}}
+                load_factor = @LoadFactor, idle_timeout_ms = @IdleTimeoutMs, init_timeout_ms = @InitTimeoutMs, memory_limit = @MemoryLimit, updated_at = {{NOW}}
             WHERE id = @id
             """), new
         {
-            id, o.MinProcesses, o.MaxProcesses, o.MaxConnsPerProcess, o.LoadFactor,
+            id, o.MinProcesses, o.MaxProcesses, o.MaxConnsPerProcess, o.LoadFactor, o.MemoryLimit,
             IdleTimeoutMs = (long?)o.IdleTimeout?.TotalMilliseconds, InitTimeoutMs = (long?)o.InitTimeout?.TotalMilliseconds,
         });
     }
@@ -238,8 +247,10 @@ public sealed class ContentRepository(ConnectDatabase database)
         Overrides = new ProcessOverrides(
             r.MinProcesses, r.MaxProcesses, r.MaxConnsPerProcess, r.LoadFactor,
             r.IdleTimeoutMs is { } idle ? TimeSpan.FromMilliseconds(idle) : null,
-            r.InitTimeoutMs is { } init ? TimeSpan.FromMilliseconds(init) : null),
+            r.InitTimeoutMs is { } init ? TimeSpan.FromMilliseconds(init) : null,
+            r.MemoryLimit),
         AccessType = r.AccessType,
+        RunAs = r.RunAs,
         OwnerGuid = r.OwnerGuid,
     };
 
@@ -264,6 +275,8 @@ public sealed class ContentRepository(ConnectDatabase database)
         public double? LoadFactor { get; init; }
         public long? IdleTimeoutMs { get; init; }
         public long? InitTimeoutMs { get; init; }
+        public long? MemoryLimit { get; init; }
+        public string? RunAs { get; init; }
         public string AccessType { get; init; } = AccessTypes.Acl;
     }
 }

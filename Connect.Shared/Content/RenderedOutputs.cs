@@ -40,7 +40,7 @@ public sealed class RenderedOutputs(ConnectDatabase database)
 
             try
             {
-                Directory.Delete(folder, recursive: true);
+                Files.NoFollowTree.Delete(folder); // the render wrote it as content: its links are removed, never followed
                 removed.Add(relative);
             }
             catch (DirectoryNotFoundException)

@@ -238,6 +238,10 @@ public static class Migrations
                 PRIMARY KEY (content_id, tag_id)
             );
             """),
+        new(7, "per-item memory limit and run-as user", """
+            ALTER TABLE content ADD COLUMN memory_limit BIGINT;
+            ALTER TABLE content ADD COLUMN run_as TEXT;
+            """),
     ];
 
     public static int Latest => All[^1].Version;

@@ -113,6 +113,9 @@ public sealed class NodeCommandRepository(ConnectDatabase database)
 {
     public const string StopWorker = "stop-worker";
 
+    /// <summary>Stop every worker of one item (target: its id): the item is being deleted.</summary>
+    public const string StopContent = "stop-content";
+
     public async Task<long> RequestAsync(string node, string kind, string target, string requestedBy, CancellationToken cancellationToken = default)
     {
         await using var connection = await database.OpenAsync(cancellationToken);

@@ -1,6 +1,7 @@
 using System.Net;
 using System.Threading.RateLimiting;
 using Connect.Shared.Users;
+using Microsoft.AspNetCore.Antiforgery;
 using Microsoft.AspNetCore.Authentication;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
@@ -21,9 +22,20 @@ public static class SignIn
     /// <summary>Sign-in attempts one client address may make a minute, per process.</summary>
     public const int AttemptsPerMinute = 10;
 
-    /// <summary>Failed (and other) sign-in attempts limited per client address with ASP.NET Core's rate limiter.</summary>
+    /// <summary>The antiforgery cookie that ties a sign-in or sign-out form to the browser it was given to.</summary>
+    public const string AntiforgeryCookie = "connect_antiforgery";
+
+    /// <summary>
+    /// Failed (and other) sign-in attempts limited per client address with ASP.NET Core's rate limiter, and the
+    /// antiforgery tokens of the forms (protected with the cluster's key ring, so a form from one node posts to any).
+    /// </summary>
     public static IServiceCollection AddSignInRateLimit(this IServiceCollection services) =>
-        services.AddRateLimiter(o =>
+        services.AddAntiforgery(o =>
+        {
+            o.Cookie.Name = AntiforgeryCookie;
+            o.Cookie.Path = "/";
+            o.FormFieldName = "form_token";
+        }).AddRateLimiter(o =>
         {
             o.RejectionStatusCode = StatusCodes.Status429TooManyRequests;
             o.AddPolicy(RateLimitPolicy, context => RateLimitPartition.GetFixedWindowLimiter(
@@ -39,10 +51,16 @@ public static class SignIn
 
     public static void MapSignIn(this IEndpointRouteBuilder app, string loginPath, string logoutPath, string afterSignOut)
     {
-        app.MapGet(loginPath, (string? url) => Form(loginPath, LocalUrl(url), null, HttpStatusCode.OK)).AllowAnonymous();
+        app.MapGet(loginPath, (HttpContext context, IAntiforgery antiforgery, string? url) =>
+            Form(loginPath, LocalUrl(url), null, HttpStatusCode.OK, antiforgery.GetAndStoreTokens(context))).AllowAnonymous();
 
-        app.MapPost(loginPath, async (HttpContext context, UserRepository users, CancellationToken ct) =>
+        app.MapPost(loginPath, async (HttpContext context, UserRepository users, IAntiforgery antiforgery, CancellationToken ct) =>
         {
+            if (await CrossSiteAsync(context, antiforgery) is { } refused)
+            {
+                return refused;
+            }
+
             var form = await context.Request.ReadFormAsync(ct);
             var url = LocalUrl(form["url"]);
             var result = await users.CheckPasswordAsync(form["username"].ToString(), form["password"].ToString(), ct);
@@ -50,22 +68,48 @@ public static class SignIn
             {
                 return Form(loginPath, url, result.Status == SignInStatus.Locked
                     ? "This account is locked. Ask an administrator to unlock it."
-                    : "The user name or password is wrong.", HttpStatusCode.Unauthorized);
+                    : "The user name or password is wrong.", HttpStatusCode.Unauthorized, antiforgery.GetAndStoreTokens(context));
             }
 
             await context.SignInAsync(Sessions.Scheme, Sessions.Principal(user, Sessions.Scheme));
             return Results.Redirect(url);
         }).RequireRateLimiting(RateLimitPolicy).AllowAnonymous();
 
-        app.MapGet(logoutPath, () => Html(HttpStatusCode.OK, "Sign out",
-            $"""<h1>Sign out</h1><form method="post" action="{logoutPath}"><button type="submit">Sign out</button></form>""")).AllowAnonymous();
+        app.MapGet(logoutPath, (HttpContext context, IAntiforgery antiforgery) => Html(HttpStatusCode.OK, "Sign out",
+            $"""<h1>Sign out</h1><form method="post" action="{logoutPath}">{TokenField(antiforgery.GetAndStoreTokens(context))}<button type="submit">Sign out</button></form>""")).AllowAnonymous();
 
-        app.MapPost(logoutPath, async (HttpContext context) =>
+        app.MapPost(logoutPath, async (HttpContext context, IAntiforgery antiforgery) =>
         {
+            if (await CrossSiteAsync(context, antiforgery) is { } refused)
+            {
+                return refused;
+            }
+
             await context.SignOutAsync(Sessions.Scheme);
             return Results.Redirect(afterSignOut);
         }).AllowAnonymous();
     }
+
+    /// <summary>
+    /// A sign-in or sign-out post that another site made the browser send: refused when its <c>Origin</c> is not this
+    /// server (browsers send it with every form post) or its form lacks the token this server gave with the form.
+    /// Signing a browser into an attacker's account, or out of its own, would otherwise take one hidden form.
+    /// </summary>
+    private static async Task<IResult?> CrossSiteAsync(HttpContext context, IAntiforgery antiforgery)
+    {
+        var origin = context.Request.Headers.Origin.ToString();
+        var sameOrigin = origin.Length == 0 || string.Equals(origin, $"{context.Request.Scheme}://{context.Request.Host}", StringComparison.OrdinalIgnoreCase);
+        if (sameOrigin && await antiforgery.IsRequestValidAsync(context))
+        {
+            return null;
+        }
+
+        return Html(HttpStatusCode.Forbidden, "Form refused",
+            "<h1>Form refused</h1><p>This form was not sent from this server's own page. Open the page again and send it from there.</p>");
+    }
+
+    private static string TokenField(AntiforgeryTokenSet tokens) =>
+        $"""<input type="hidden" name="{WebUtility.HtmlEncode(tokens.FormFieldName)}" value="{WebUtility.HtmlEncode(tokens.RequestToken)}">""";
 
     /// <summary>Where to go after signing in: a path on this server only, never another site.</summary>
     public static string LocalUrl(string? url) =>
@@ -74,12 +118,12 @@ public static class SignIn
             ? url
             : "/";
 
-    private static IResult Form(string loginPath, string returnUrl, string? problem, HttpStatusCode status)
+    private static IResult Form(string loginPath, string returnUrl, string? problem, HttpStatusCode status, AntiforgeryTokenSet tokens)
     {
         var message = problem is null ? "" : $"<p role=\"alert\">{WebUtility.HtmlEncode(problem)}</p>";
         return Html(status, "Sign in", $"""
             <h1>Sign in</h1>{message}
-            <form method="post" action="{loginPath}">
+            <form method="post" action="{loginPath}">{TokenField(tokens)}
             <input type="hidden" name="url" value="{WebUtility.HtmlEncode(returnUrl)}">
             <p><label>User name <input name="username" autocomplete="username" required autofocus></label></p>
             <p><label>Password <input name="password" type="password" autocomplete="current-password" required></label></p>

@@ -106,8 +106,8 @@ public sealed class LoadBalancerTests : IAsyncLifetime
         // Sign in through nginx, whichever node answers; then use the cookie on each node directly.
         var cookies = new CookieContainer();
         using var browser = new HttpClient(new HttpClientHandler { CookieContainer = cookies, AllowAutoRedirect = false }) { BaseAddress = Nginx.BaseUrl };
-        var wrong = await browser.PostAsync("__login__", Form("sam", "not the password", "/"));
-        var signIn = await browser.PostAsync("__login__", Form("sam", password, $"/content/{guid}/"));
+        var wrong = await SignInForm.SignInAsync(browser, "sam", "not the password", "/");
+        var signIn = await SignInForm.SignInAsync(browser, "sam", password, $"/content/{guid}/");
         var session = cookies.GetCookies(Nginx.BaseUrl)["connect_session"]?.Value;
 
         Assert.Equal(HttpStatusCode.Unauthorized, wrong.StatusCode);
@@ -143,9 +143,6 @@ public sealed class LoadBalancerTests : IAsyncLifetime
         await Wait.UntilAsync(async () => await GetWithSessionAsync(B, guid, session) is null,
             "node B to refuse the locked user's session", TimeSpan.FromSeconds(10));
     }
-
-    private static FormUrlEncodedContent Form(string username, string password, string url) =>
-        new(new Dictionary<string, string> { ["username"] = username, ["password"] = password, ["url"] = url });
 
     /// <summary>The content's page fetched with only the session cookie, or null when the node refuses it.</summary>
     private static async Task<string?> GetWithSessionAsync(NodeProcess node, string guid, string session)

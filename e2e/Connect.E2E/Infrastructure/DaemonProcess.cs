@@ -50,7 +50,7 @@ public class DaemonProcess : IAsyncDisposable
         }
     }
 
-    public async ValueTask DisposeAsync()
+    public virtual async ValueTask DisposeAsync()
     {
         GC.SuppressFinalize(this);
         await StopAsync();

@@ -68,6 +68,12 @@ public sealed class BackupTests : IDisposable
             var restoredConfig = NodeProcess.WriteConfig(restored, "node-b", restoredDatabase.ConfigLines);
             var (restoreCode, restoreOutput) = await NodeProcess.RunCommandAsync(restoredConfig, null, "restore", "--from", backup);
             Assert.True(restoreCode == 0, restoreOutput);
+            // The backup holds no secret key: without the original file the node says which it needs, and starts once it is there.
+            var (keylessCode, keyless) = await NodeProcess.RunCommandAsync(restoredConfig, null, "run");
+            Assert.Equal(1, keylessCode);
+            Assert.Contains("Server.SecretKeyFile", keyless);
+            File.Delete(restored.File("connect.key")); // the one the keyless start made
+            File.Copy(origin.File("connect.key"), restored.File("connect.key"));
             await using var back = NodeProcess.Start(restored, "node-b", restoredDatabase.ConfigLines);
             await back.WaitUntilServingAsync();
             using var backAdmin = back.ClientWithKey(node.AdminKey);
@@ -202,6 +208,7 @@ public sealed class BackupTests : IDisposable
             var config = NodeProcess.WriteConfig(restored, "node-r", restoredDatabase.ConfigLines);
             var (restoreCode, restoreOutput) = await NodeProcess.RunCommandAsync(config, null, "restore", "--from", backup);
             Assert.True(restoreCode == 0, restoreOutput);
+            File.Copy(_folder.File("connect.key"), restored.File("connect.key")); // the secret key file travels apart from backups
             await using var back = NodeProcess.Start(restored, "node-r", restoredDatabase.ConfigLines);
             await back.WaitUntilServingAsync();
             Assert.Contains("edition", await back.Http.GetStringAsync($"content/{site}/"));
@@ -252,6 +259,7 @@ public sealed class BackupTests : IDisposable
 
         var (restoreCode, restoreOutput) = await NodeProcess.RunCommandAsync(config, null, "restore", "--from", incremental);
         Assert.True(restoreCode == 0, restoreOutput);
+        File.Copy(_folder.File("connect.key"), restored.File("connect.key")); // the secret key file travels apart from backups
         await using var back = NodeProcess.Start(restored, "node-b", restoredDatabase.ConfigLines);
         await back.WaitUntilServingAsync();
         Assert.Contains("in the full backup", await back.Http.GetStringAsync($"content/{first}/"));

@@ -2,10 +2,10 @@ using System.Net;
 using System.Net.Http.Json;
 using System.Text.Json;
 using Connect.Shared.Configuration;
-using Connect.Shared.Content;
 using Connect.Shared.Data;
 using Connect.Shared.Users;
 using Connect.Testing;
+using Dapper;
 using Microsoft.Extensions.Logging.Abstractions;
 
 namespace Connect.E2E.Operations;
@@ -25,7 +25,15 @@ public sealed class UpgradeTests : IDisposable
         var previous = Migrations.All.Where(m => m.Version < Migrations.Latest).ToList();
         await new SchemaMigrator(database.Database, NullLogger<SchemaMigrator>.Instance).MigrateAsync("previous release", previous, CancellationToken.None);
         var kim = (await new UserRepository(database.Database).AddAsync("kim", UserRole.Publisher)).User!;
-        var item = (await new ContentRepository(database.Database).CreateAsync(kim.Id, "kept-through-the-upgrade", "Kept")).Content!;
+        // The item is written as the previous release wrote it (today's repository reads columns that release lacked).
+        var itemGuid = Guid.NewGuid().ToString();
+        await using (var connection = await database.Database.OpenAsync())
+        {
+            await connection.ExecuteAsync(database.Database.Sql("""
+                INSERT INTO content (guid, name, title, owner_id, created_at, updated_at) VALUES (@itemGuid, 'kept-through-the-upgrade', 'Kept', @owner, {{NOW}}, {{NOW}})
+                """), new { itemGuid, owner = kim.Id });
+        }
+
         var kimKey = await new ApiKeyRepository(database.Database).CreateAsync(kim.Id, "laptop");
 
         // Step 2: upgrade one node (all were stopped). It migrates the schema, then serves.
@@ -33,7 +41,7 @@ public sealed class UpgradeTests : IDisposable
         await a.WaitUntilServingAsync();
         Assert.Contains($"migrated schema from version {Migrations.Latest - 1} to {Migrations.Latest}", a.Output);
         using var admin = a.ClientWithKey(kimKey);
-        var listed = await admin.GetFromJsonAsync<JsonElement>($"__api__/v1/content/{item.Guid}");
+        var listed = await admin.GetFromJsonAsync<JsonElement>($"__api__/v1/content/{itemGuid}");
         Assert.Equal("Kept", listed.GetProperty("title").GetString());
 
         // Step 3: the remaining nodes find the schema current and join.
@@ -41,7 +49,7 @@ public sealed class UpgradeTests : IDisposable
         await b.WaitUntilServingAsync();
         Assert.DoesNotContain("migrated schema", b.Output);
         using var adminB = b.ClientWithKey(kimKey);
-        Assert.Equal(HttpStatusCode.OK, (await adminB.GetAsync($"__api__/v1/content/{item.Guid}")).StatusCode);
+        Assert.Equal(HttpStatusCode.OK, (await adminB.GetAsync($"__api__/v1/content/{itemGuid}")).StatusCode);
         Assert.Equal(Migrations.Latest, await new SchemaState(database.Database).ReadDatabaseVersionAsync());
     }
 
@@ -72,6 +80,7 @@ public sealed class UpgradeTests : IDisposable
         using var node = new TempDirectory("connect-downgraded");
         var local = node.File("data");
         FolderCopy.Copy(share, local);
+        File.Copy(_folder.File("connect.key"), node.File("connect.key")); // and the cluster's secret key file
         await using var single = NodeProcess.Start(node, "node-a", $"{database.ConfigLines}[Metrics]\nDataPath = {node.File("metrics")}\n");
         await single.WaitUntilServingAsync();
 

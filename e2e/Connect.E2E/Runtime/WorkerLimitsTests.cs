@@ -1,4 +1,5 @@
 using System.Net;
+using System.Net.Http.Json;
 using System.Net.WebSockets;
 using Connect.Testing;
 
@@ -103,4 +104,125 @@ public sealed class WorkerLimitsTests : IAsyncLifetime
     }
 
     private static StringContent JsonContent(string json) => new(json, System.Text.Encoding.UTF8, "application/json");
+}
+
+/// <summary>Scheduler.MaxConnsPerClient: one client cannot take every place of a public app by opening idle sockets.</summary>
+public sealed class ClientConnectionLimitTests : IDisposable
+{
+    private readonly TempDirectory _folder = new("connect-client-limit");
+
+    public void Dispose() => _folder.Dispose();
+
+    [Fact]
+    public async Task Sixty_two_idle_upgrades_from_one_anonymous_client_leave_the_app_open_to_everyone_else()
+    {
+        await using var node = NodeProcess.Start(_folder, "node", "");
+        await node.WaitUntilServingAsync();
+        var guid = await node.DeployAsync("public", TestBundles.ShinyApp(TestBundles.EchoApp));
+        var url = new Uri($"ws://127.0.0.1:{node.Port}/content/{guid}/websocket/");
+        var opened = new List<ClientWebSocket>();
+        var refused = new List<HttpStatusCode>();
+        try
+        {
+            for (var i = 0; i < 62; i++)
+            {
+                var socket = new ClientWebSocket();
+                socket.Options.CollectHttpResponseDetails = true;
+                try
+                {
+                    await socket.ConnectAsync(url, CancellationToken.None);
+                    opened.Add(socket);
+                }
+                catch (WebSocketException)
+                {
+                    refused.Add(socket.HttpStatusCode);
+                    socket.Dispose();
+                }
+            }
+
+            // Someone else (signed in with a key here; another address would do as well) still gets in.
+            using var other = new ClientWebSocket();
+            other.Options.SetRequestHeader("Authorization", $"Key {node.AdminKey}");
+            await other.ConnectAsync(url, CancellationToken.None);
+
+            Assert.Equal(8, opened.Count);
+            Assert.Equal(54, refused.Count);
+            Assert.All(refused, status => Assert.Equal(HttpStatusCode.TooManyRequests, status));
+            Assert.Equal(WebSocketState.Open, other.State);
+        }
+        finally
+        {
+            opened.ForEach(s => s.Dispose());
+        }
+    }
+}
+
+/// <summary>Scheduler.MemoryLimit and ProcessLimit: one item cannot take the node's memory or fill its process table.</summary>
+public sealed class WorkerResourceLimitTests : IDisposable
+{
+    private readonly TempDirectory _folder = new("connect-memory");
+
+    public void Dispose() => _folder.Dispose();
+
+    private const string HungryApi = """
+        #* @get /eat
+        function(mb) { x <- raw(as.numeric(mb) * 1024 * 1024); x[length(x)] <- as.raw(1); length(x) }
+
+        #* @get /fork
+        #* @serializer text
+        function() {
+          started <- 0L
+          for (i in 1:200) {
+            job <- tryCatch(parallel::mcparallel(Sys.sleep(30)), error = function(e) NULL)
+            if (is.null(job)) break
+            started <- i
+          }
+          as.character(started)
+        }
+
+        #* @get /hello
+        #* @serializer text
+        function() "still here"
+        """;
+
+    [Fact]
+    public async Task A_worker_over_its_memory_is_stopped_and_said_so_and_the_node_and_other_items_go_on()
+    {
+        await using var node = NodeProcess.Start(_folder, "node", "[Scheduler]\nMemoryLimit = 300 MiB\nProcessLimit = 40\n");
+        await node.WaitUntilServingAsync();
+        var hungry = await node.DeployAsync("hungry", TestBundles.PlumberApi(HungryApi));
+        var other = await node.DeployAsync("other", TestBundles.PlumberApi(HungryApi));
+        using var admin = node.ClientWithKey(node.AdminKey);
+        Assert.Equal("still here", await admin.GetStringAsync($"content/{other}/hello"));
+        Assert.Equal("52428800", (await admin.GetStringAsync($"content/{hungry}/eat?mb=50")).Trim('[', ']')); // within its limit
+
+        var eaten = await admin.GetAsync($"content/{hungry}/eat?mb=1000");
+
+        Assert.False(eaten.IsSuccessStatusCode);
+        await Wait.UntilAsync(async () => (await node.ProcessesAsync()).GetProperty("recent_exits").EnumerateArray()
+            .Any(e => e.GetProperty("content_guid").GetString() == hungry && e.GetProperty("exit_reason").GetString()?.StartsWith("memory limit") == true),
+            "the process list to say the worker went over its memory limit");
+        Assert.Equal("still here", await admin.GetStringAsync($"content/{other}/hello"));
+        Assert.Equal("still here", await admin.GetStringAsync($"content/{hungry}/hello")); // a new worker serves it again
+        Assert.Equal(HttpStatusCode.OK, (await node.Http.GetAsync("__ping__")).StatusCode);
+
+        // A fork bomb stops at the process limit, short of the 200 it asked for.
+        var forked = int.Parse(await admin.GetStringAsync($"content/{other}/fork"));
+        Assert.InRange(forked, 1, 39);
+
+        // An item's own memory_limit wins over the node's: within bounds only.
+        var tooSmall = await admin.PatchAsJsonAsync($"__api__/v1/content/{hungry}", new { memory_limit = 1000 });
+        Assert.Equal(HttpStatusCode.BadRequest, tooSmall.StatusCode);
+        Assert.Contains("memory_limit", await tooSmall.Content.ReadAsStringAsync());
+        var raised = await admin.PatchAsJsonAsync($"__api__/v1/content/{hungry}", new { memory_limit = 1L << 30 });
+        Assert.True(raised.IsSuccessStatusCode, await raised.Content.ReadAsStringAsync());
+        Assert.Equal(1L << 30, (await raised.Content.ReadFromJsonAsync<System.Text.Json.JsonElement>()).GetProperty("memory_limit").GetInt64());
+        foreach (var worker in await node.WorkersOfAsync(hungry))
+        {
+            await admin.DeleteAsync($"__api__/v1/content/{hungry}/jobs/{worker.GetProperty("id").GetString()}");
+        }
+
+        await Wait.UntilAsync(async () => (await node.WorkersOfAsync(hungry)).Count == 0, "the worker started under the node's limit to stop");
+        Assert.Equal("419430400", (await admin.GetStringAsync($"content/{hungry}/eat?mb=400")).Trim('[', ']'));
+    }
 }

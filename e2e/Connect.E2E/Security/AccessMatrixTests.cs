@@ -178,6 +178,29 @@ public sealed class AccessMatrixTests(AccessMatrixTests.Server server) : IClassF
         }
     }
 
+    [Fact]
+    public async Task A_viewer_in_a_group_with_the_owner_role_gets_only_what_a_viewer_gets()
+    {
+        using var owner = Node.ClientWithKey(Keys["owner"]!);
+        var groups = await Json(await owner.GetAsync("__api__/v1/groups?page_size=100"));
+        var readers = groups.GetProperty("results").EnumerateArray().Single(g => g.GetProperty("name").GetString() == "readers").GetProperty("guid").GetString();
+        var created = await Json(await owner.PostAsJsonAsync("__api__/v1/content", new { name = "group-owned" }));
+        var guid = created.GetProperty("guid").GetString();
+        var grant = await owner.PostAsJsonAsync($"__api__/v1/content/{guid}/permissions", new { principal_guid = readers, principal_type = "group", role = "owner" });
+        Assert.True(grant.IsSuccessStatusCode, await grant.Content.ReadAsStringAsync());
+        using var listed = Node.ClientWithKey(Keys["listed"]!); // a viewer, in that group
+
+        var item = await Json(await listed.GetAsync($"__api__/v1/content/{guid}"));
+        var change = await listed.PatchAsJsonAsync($"__api__/v1/content/{guid}", new { access_type = "all" });
+        var environment = await listed.GetAsync($"__api__/v1/content/{guid}/environment");
+        var bundles = await listed.GetAsync($"__api__/v1/content/{guid}/bundles");
+
+        Assert.Equal("viewer", item.GetProperty("app_role").GetString());
+        Assert.Equal(HttpStatusCode.Forbidden, change.StatusCode);
+        Assert.Equal(HttpStatusCode.Forbidden, environment.StatusCode);
+        Assert.Equal(HttpStatusCode.Forbidden, bundles.StatusCode);
+    }
+
     private static async Task<JsonElement> Json(HttpResponseMessage response)
     {
         var text = await response.Content.ReadAsStringAsync();

@@ -20,6 +20,16 @@ public sealed class ProxyHeadersTests : IDisposable
                forwarded_host = h("HTTP_X_FORWARDED_HOST"), forwarded_for = h("HTTP_X_FORWARDED_FOR"), forwarded = h("HTTP_FORWARDED"),
                rsc_request = h("HTTP_X_RSC_REQUEST"))
         }
+
+        #* @get /claim
+        #* @serializer text
+        function(res) {
+          res$setHeader("Service-Worker-Allowed", "/")
+          res$setCookie("connect_session", "forged", path = "/")
+          res$setCookie("CONNECT_NODE", "127.0.0.1:1", path = "/")
+          res$setCookie("app_choice", "light", path = "/")
+          "claimed"
+        }
         """;
 
     [Fact]
@@ -87,11 +97,27 @@ public sealed class ProxyHeadersTests : IDisposable
         return JsonDocument.Parse(text).RootElement.Clone();
     }
 
+    [Fact]
+    public async Task Content_cannot_claim_the_origin_with_a_service_worker_or_set_the_nodes_cookies()
+    {
+        await using var node = NodeProcess.Start(_folder, "claims", "");
+        await node.WaitUntilServingAsync();
+        var guid = await node.DeployAsync("claims", TestBundles.PlumberApi(EchoHeaders), accessType: "all");
+
+        var response = await node.Http.GetAsync($"content/{guid}/claim");
+
+        Assert.Equal("claimed", await response.Content.ReadAsStringAsync());
+        Assert.False(response.Headers.Contains("Service-Worker-Allowed"));
+        var cookies = response.Headers.TryGetValues("Set-Cookie", out var set) ? set.ToList() : [];
+        Assert.Contains(cookies, c => c.StartsWith("app_choice=light", StringComparison.Ordinal)); // the app's own cookie passes
+        Assert.DoesNotContain(cookies, c => c.StartsWith("connect_session=", StringComparison.Ordinal) || c.StartsWith("CONNECT_NODE=", StringComparison.Ordinal));
+    }
+
     private static async Task<string> SignInAsync(NodeProcess node, string username, string password)
     {
         var cookies = new CookieContainer();
         using var browser = new HttpClient(new HttpClientHandler { CookieContainer = cookies, AllowAutoRedirect = false }) { BaseAddress = node.BaseUrl };
-        var response = await browser.PostAsync("__login__", new FormUrlEncodedContent(new Dictionary<string, string> { ["username"] = username, ["password"] = password }));
+        var response = await SignInForm.SignInAsync(browser, username, password);
         Assert.Equal(HttpStatusCode.Redirect, response.StatusCode);
         return cookies.GetCookies(node.BaseUrl)["connect_session"]!.Value;
     }

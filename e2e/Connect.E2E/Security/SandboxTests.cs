@@ -63,7 +63,7 @@ public sealed class SandboxTests : IDisposable
 
         var probe = await admin.GetFromJsonAsync<JsonElement>($"content/{guid}/probe?{query}");
 
-        Assert.Contains("connect-content", probe.GetProperty("id").GetString());
+        Assert.Contains("uid=18", probe.GetProperty("id").GetString()); // the item's own uid from Applications.RunAsRange
         Assert.DoesNotContain("uid=0", probe.GetProperty("id").GetString());
         Assert.Equal("", probe.GetProperty("password").GetString());
         Assert.DoesNotContain(probe.GetProperty("variables").EnumerateArray(), v => v.GetString()!.StartsWith("DOTNET_") || v.GetString() == "CONNECT_POSTGRES_PASSWORD");
@@ -85,34 +85,23 @@ public sealed class SandboxTests : IDisposable
         Assert.True(File.Exists(Path.Combine(data, "home", guid, "mine.txt")), "its own folder is kept in the data directory");
         Assert.Contains("another publisher's page", await node.Http.GetStringAsync($"content/{other}/")); // the other item is untouched
 
+        // An administrator may have an item run as a system user of their choosing, an existing one (PublishingApiTests: nobody else may).
+        var unknown = await admin.PatchAsJsonAsync($"__api__/v1/content/{guid}", new { run_as = "no-such-user" });
+        Assert.Equal(System.Net.HttpStatusCode.BadRequest, unknown.StatusCode);
+        var set = await admin.PatchAsJsonAsync($"__api__/v1/content/{guid}", new { run_as = "connect-content" });
+        Assert.True(set.IsSuccessStatusCode, await set.Content.ReadAsStringAsync());
+        Assert.Equal("connect-content", (await set.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("run_as").GetString());
+        var running = Assert.Single(await node.WorkersOfAsync(guid)).GetProperty("id").GetString();
+        await admin.DeleteAsync($"__api__/v1/content/{guid}/jobs/{running}");
+        await Wait.UntilAsync(async () => (await node.WorkersOfAsync(guid)).Count == 0, "the worker to stop");
+        var rerun = await admin.GetFromJsonAsync<JsonElement>($"content/{guid}/probe?{query}");
+        Assert.Contains("connect-content", rerun.GetProperty("id").GetString());
+
         // A node killed outright takes its R processes with it.
-        var port = Assert.Single(await node.WorkersOfAsync(guid)).GetProperty("port").GetInt32();
-        Assert.NotEmpty(ProcessesMentioning($"port = {port}L"));
+        var pid = Assert.Single(await node.WorkersOfAsync(guid)).GetProperty("pid").GetInt32();
+        Assert.True(Directory.Exists($"/proc/{pid}"));
         node.KillAlone();
         await node.WaitForExitAsync();
-        await Wait.UntilAsync(() => ProcessesMentioning($"port = {port}L").Count == 0, "the R worker to die with its node");
+        await Wait.UntilAsync(() => !Directory.Exists($"/proc/{pid}"), "the R worker to die with its node");
     }
-
-    /// <summary>PIDs of processes whose command line contains <paramref name="text"/>.</summary>
-    private static List<int> ProcessesMentioning(string text) =>
-        Directory.GetDirectories("/proc")
-            .Select(d => (Pid: int.TryParse(Path.GetFileName(d), out var pid) ? pid : 0, Dir: d))
-            .Where(p => p.Pid > 0)
-            .Where(p =>
-            {
-                try
-                {
-                    return File.ReadAllText(Path.Combine(p.Dir, "cmdline")).Replace('\0', ' ').Contains(text, StringComparison.Ordinal);
-                }
-                catch (IOException)
-                {
-                    return false;
-                }
-                catch (UnauthorizedAccessException)
-                {
-                    return false;
-                }
-            })
-            .Select(p => p.Pid)
-            .ToList();
 }

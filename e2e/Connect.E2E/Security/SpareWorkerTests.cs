@@ -32,7 +32,7 @@ public sealed class SpareWorkerTests : IDisposable
             bundle_writable = writable("planted.R"),
             home = writable(file.path(Sys.getenv("HOME"), "mine.txt")),
             neighbours = length(list.files(dirname(getwd()))),
-            spares = length(list.files(dirname(dirname(getwd())))),
+            spares = length(list.files("/run/connect", recursive = TRUE, all.files = TRUE)),
             read = as.list(setNames(vapply(reads, readable, logical(1)), reads))
           )
           tags$pre(id = "probe", HTML(jsonlite::toJSON(probe, auto_unbox = TRUE)))
@@ -43,7 +43,7 @@ public sealed class SpareWorkerTests : IDisposable
     [Fact]
     public async Task A_shiny_app_started_from_a_spare_gets_its_own_sandbox_and_nothing_more()
     {
-        await using var node = NodeProcess.Start(_folder, "node", "[Scheduler]\nSpareProcesses = 1\n",
+        await using var node = NodeProcess.Start(_folder, "node", "[Scheduler]\nSpareProcesses = 1\n[Applications]\nRunAsRange = none\n",
             new Dictionary<string, string> { ["CONNECT_POSTGRES_PASSWORD"] = "node-secret-password" });
         await node.WaitUntilServingAsync();
         var other = await node.DeployAsync("other", TestBundles.StaticSite("another publisher's page"));
@@ -74,7 +74,7 @@ public sealed class SpareWorkerTests : IDisposable
         Assert.True(probe.GetProperty("home").GetBoolean(), "the app could not write its home");
         Assert.True(File.Exists(Path.Combine(data, "home", guid, "mine.txt")), "its home is kept in the data directory");
         Assert.Equal(2, probe.GetProperty("neighbours").GetInt32()); // its spare folder: app and home
-        Assert.Equal(1, probe.GetProperty("spares").GetInt32());     // no other spare's folder
+        Assert.Equal(0, probe.GetProperty("spares").GetInt32());     // nothing of the node's runtime folder: no other spare's, no socket
         foreach (var file in secrets)
         {
             Assert.False(probe.GetProperty("read").GetProperty(file).GetBoolean(), $"the app could read {file}");
@@ -83,7 +83,7 @@ public sealed class SpareWorkerTests : IDisposable
         Assert.Contains("another publisher's page", await node.Http.GetStringAsync($"content/{other}/"));
 
         // Its bundle and home are mounted on the host only while it runs; a spare takes its place.
-        var root = Path.Combine(Path.GetTempPath(), "connect-spares");
+        var root = "/run/connect"; // the node runtime folder's parent: 0700 root
         Assert.Equal(3, MountsUnder(root, node.Pid)); // the node's root, and the app's bundle and home
         await Wait.UntilAsync(() => Task.FromResult(node.Output.Split("waits for an app").Length - 1 >= 2), "a new spare in the taken one's place");
         var stop = await admin.DeleteAsync($"__api__/v1/content/{guid}/jobs/{worker.GetProperty("id").GetString()}");

@@ -26,10 +26,9 @@ public sealed class SpareWorkersTests
     [Fact]
     public void The_spare_starts_the_app_in_its_own_folder_with_the_entry_point_of_a_worker()
     {
-        var spare = new Spare("/tmp/connect-spares/1-a/b");
-        var code = SpareWorkers.AssignmentCode(spare, 4242, [new("CONNECT_CONTENT_GUID", "0b7c"), new("HOME", spare.Home)]);
+        var code = SpareWorkers.AssignmentCode([new("CONNECT_CONTENT_GUID", "0b7c"), new("HOME", Spare.InsideHome)]);
 
-        Assert.EndsWith(WorkerLauncher.EntryPoint(Shared.Content.AppModes.Shiny, null, 4242), code);
+        Assert.EndsWith(WorkerLauncher.EntryPoint(Shared.Content.AppModes.Shiny, null), code);
         Assert.DoesNotContain("\n", code); // one line on its standard input
         Assert.Contains("setwd(", code);
     }

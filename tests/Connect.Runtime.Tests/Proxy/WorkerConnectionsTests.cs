@@ -42,9 +42,24 @@ public sealed class WorkerConnectionsTests : IAsyncDisposable
         Assert.Equal(2, _worker.RequestsSeen);
     }
 
+    [Fact]
+    public async Task A_socket_answered_by_another_uid_than_the_workers_is_refused()
+    {
+        var worker = new WorkerEndpoint("t2", _worker.SocketPath, Uid: 1800000042); // this test process is not that uid
+        var request = new HttpRequestMessage(HttpMethod.Get, $"{worker.Prefix}/x");
+        request.Options.Set(WorkerConnections.WorkerOption, worker);
+
+        var refused = await Assert.ThrowsAsync<HttpRequestException>(() => _client.SendAsync(request, CancellationToken.None));
+
+        Assert.Contains("not by the item's uid 1800000042", refused.ToString());
+        Assert.Equal(0, _worker.RequestsSeen);
+    }
+
     private Task<HttpResponseMessage> SendAsync(HttpMethod method)
     {
-        var request = new HttpRequestMessage(method, $"http://127.0.0.1:{_worker.Port}/x");
+        var worker = new WorkerEndpoint("t1", _worker.SocketPath, Uid: null);
+        var request = new HttpRequestMessage(method, $"{worker.Prefix}/x");
+        request.Options.Set(WorkerConnections.WorkerOption, worker);
         if (method == HttpMethod.Post)
         {
             request.Content = new StringContent("order=1");
@@ -56,18 +71,20 @@ public sealed class WorkerConnectionsTests : IAsyncDisposable
     /// <summary>Answers request 1 and 3 and later; reads request 2 and closes its connection without a word.</summary>
     private sealed class ClosingWorker : IAsyncDisposable
     {
-        private readonly TcpListener _listener = new(IPAddress.Loopback, 0);
+        private readonly string _folder = Directory.CreateTempSubdirectory("connect-worker-").FullName;
+        private readonly Socket _listener = new(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
         private readonly CancellationTokenSource _stop = new();
         private readonly Task _accepting;
         private int _requests;
 
         public ClosingWorker()
         {
-            _listener.Start();
+            _listener.Bind(new UnixDomainSocketEndPoint(SocketPath));
+            _listener.Listen();
             _accepting = AcceptAsync();
         }
 
-        public int Port => ((IPEndPoint)_listener.LocalEndpoint).Port;
+        public string SocketPath => Path.Combine(_folder, "http.sock");
 
         public int RequestsSeen => Volatile.Read(ref _requests);
 
@@ -78,7 +95,7 @@ public sealed class WorkerConnectionsTests : IAsyncDisposable
                 Socket socket;
                 try
                 {
-                    socket = await _listener.AcceptSocketAsync(_stop.Token);
+                    socket = await _listener.AcceptAsync(_stop.Token);
                 }
                 catch (OperationCanceledException)
                 {
@@ -134,8 +151,9 @@ public sealed class WorkerConnectionsTests : IAsyncDisposable
         public async ValueTask DisposeAsync()
         {
             await _stop.CancelAsync();
-            _listener.Stop();
+            _listener.Dispose();
             await _accepting;
+            Directory.Delete(_folder, recursive: true);
         }
     }
 }

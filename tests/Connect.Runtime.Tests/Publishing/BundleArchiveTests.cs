@@ -13,8 +13,8 @@ public sealed class BundleArchiveTests : IDisposable
 
     private string Destination => _folder.File("bundle");
 
-    private async Task<string?> ExtractAsync(byte[] archive, long limit = 1 << 20) =>
-        await BundleArchive.ExtractAsync(new MemoryStream(archive), Destination, limit, CancellationToken.None);
+    private async Task<string?> ExtractAsync(byte[] archive, long limit = 1 << 20, int maxEntries = 1000) =>
+        await BundleArchive.ExtractAsync(new MemoryStream(archive), Destination, limit, maxEntries, CancellationToken.None);
 
     private static PaxTarEntry File(string name, string content = "x") =>
         new(TarEntryType.RegularFile, name) { DataStream = new MemoryStream(Encoding.UTF8.GetBytes(content)) };
@@ -57,6 +57,23 @@ public sealed class BundleArchiveTests : IDisposable
 
         Assert.NotNull(error);
         Assert.Matches("symbolic link '.*' -> '.*' leads (outside the bundle|nowhere)", error);
+    }
+
+    [Fact]
+    public async Task A_small_bundle_of_too_many_empty_files_is_refused()
+    {
+        var archive = TestBundles.Create(w =>
+        {
+            for (var i = 0; i < 1001; i++)
+            {
+                w.WriteEntry(File($"empty-{i}", ""));
+            }
+        });
+
+        var error = await ExtractAsync(archive, maxEntries: 1000);
+
+        Assert.True(archive.Length < 100_000); // its bytes are nowhere near any size limit
+        Assert.Equal("the bundle holds more than 1,000 files and folders (Applications.MaxBundleFiles)", error);
     }
 
     [Fact]

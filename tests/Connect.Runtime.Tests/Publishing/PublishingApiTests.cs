@@ -26,6 +26,42 @@ public sealed class PublishingApiTests(PublishingNode server) : IClassFixture<Pu
     }
 
     [Fact]
+    public async Task The_secret_key_file_is_the_servers_alone_and_the_key_ring_in_the_database_is_ciphertext()
+    {
+        var keyFile = Path.Combine(Path.GetDirectoryName(server.Node.DataDir)!, "connect.key");
+        await using var connection = new Microsoft.Data.Sqlite.SqliteConnection($"Data Source={Path.Combine(server.Node.DataDir, "db", "connect.db")};Mode=ReadOnly");
+        await connection.OpenAsync();
+        await using var query = connection.CreateCommand();
+        query.CommandText = "SELECT group_concat(xml) FROM data_protection_keys";
+        var ring = (string)(await query.ExecuteScalarAsync())!;
+
+        Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite, File.GetUnixFileMode(keyFile));
+        Assert.Contains("connectEncryptedKey", ring);
+        Assert.DoesNotContain("<value>", ring); // no key material in the database in plain text
+    }
+
+    [Fact]
+    public async Task Only_an_administrator_sets_run_as_and_memory_limit_stays_within_its_bounds()
+    {
+        var (added, output) = await server.Node.RunCommandAsync("users", "add", "pia", "--role", "publisher");
+        Assert.True(added == 0, output);
+        using var pia = server.Node.ClientWithKey((await server.Node.RunCommandAsync("keys", "create", "--user", "pia")).Output.Split('\n')[^1]);
+        var guid = (await JsonAsync(await pia.PostAsJsonAsync("__api__/v1/content", new { name = "pias-app" }))).GetProperty("guid").GetString();
+
+        var runAs = await pia.PatchAsJsonAsync($"__api__/v1/content/{guid}", new { run_as = "root" });
+        var tiny = await pia.PatchAsJsonAsync($"__api__/v1/content/{guid}", new { memory_limit = 1024 });
+        var fine = await pia.PatchAsJsonAsync($"__api__/v1/content/{guid}", new { memory_limit = 512L << 20 });
+        var rootByAdmin = await Admin.PatchAsJsonAsync($"__api__/v1/content/{guid}", new { run_as = "root" });
+
+        Assert.Equal(HttpStatusCode.Forbidden, runAs.StatusCode);
+        Assert.Contains("only an administrator may set run_as", (await JsonAsync(runAs)).GetProperty("error").GetString());
+        Assert.Equal(HttpStatusCode.BadRequest, tiny.StatusCode);
+        Assert.Equal(512L << 20, (await JsonAsync(fine)).GetProperty("memory_limit").GetInt64());
+        Assert.Equal(HttpStatusCode.BadRequest, rootByAdmin.StatusCode); // content never runs as root
+        Assert.Contains("unprivileged", (await JsonAsync(rootByAdmin)).GetProperty("error").GetString());
+    }
+
+    [Fact]
     public async Task No_key_or_an_unknown_key_gets_401_in_json()
     {
         var anonymous = await server.Node.Http.GetAsync("__api__/users/current");

@@ -22,7 +22,7 @@ public sealed class ContentSandboxTests
     {
         const string bundle = "/srv/connect/data/apps/7/12";
         const string home = "/srv/connect/data/home/abc";
-        var args = Sandbox().Arguments(new SandboxView(bundle, [bundle], [home], home));
+        var args = Sandbox().Arguments(new SandboxView(bundle, [bundle], [home], home), new RunAsAccount("content-7", 1800000007, 1800000007), outbound: false);
         var text = string.Join(' ', args);
 
         Assert.Contains("--ro-bind / /", text);
@@ -34,7 +34,7 @@ public sealed class ContentSandboxTests
         Assert.DoesNotContain("--bind /srv/connect/data ", text);
         // The mount points' parents inside the hidden folder are made, readable by the RunAs user.
         Assert.Contains("--perms 0755 --dir /srv/connect/data/apps/7", text);
-        foreach (var flag in new[] { "--unshare-pid", "--die-with-parent", "--new-session", "--proc /proc", "--dev /dev" })
+        foreach (var flag in new[] { "--unshare-pid", "--unshare-net", "--die-with-parent", "--new-session", "--proc /proc", "--dev /dev" })
         {
             Assert.Contains(flag, text);
         }
@@ -48,7 +48,7 @@ public sealed class ContentSandboxTests
     public void A_content_variable_never_replaces_the_sandboxs_own_and_each_name_comes_once()
     {
         var view = new SandboxView("/srv/connect/data/apps/7/12", [], ["/srv/connect/data/home/abc"], "/srv/connect/data/home/abc");
-        var variables = Sandbox().Variables(view, "0b7c", new Dictionary<string, string>
+        var variables = Sandbox().Variables(view, new RunAsAccount("content-7", 1800000007, 1800000007), "0b7c", new Dictionary<string, string>
         {
             ["API_TOKEN"] = "secret",
             ["HOME"] = "/root",
@@ -62,17 +62,44 @@ public sealed class ContentSandboxTests
         Assert.Equal("/srv/connect/data/home/abc", byName["HOME"]);
         Assert.Equal("/usr/local/bin:/usr/bin:/bin", byName["PATH"]);
         Assert.Equal("0b7c", byName["CONNECT_CONTENT_GUID"]);
+        Assert.Equal("content-7", byName["USER"]);
     }
 
     [Fact]
-    public void A_root_node_drops_to_the_runas_user_with_no_capabilities_left()
+    public void A_root_node_drops_to_the_items_own_uid_with_no_capabilities_left()
     {
-        var args = Sandbox().Arguments(SandboxView.Empty);
+        var args = Sandbox().Arguments(SandboxView.Empty with { SocketFolder = "/run/connect/1-a/sockets/w1" }, new RunAsAccount("content-7", 1800000007, 1800000007), outbound: true);
+        var text = string.Join(' ', args);
         var command = string.Join(' ', args.SkipWhile(a => a != "--").Skip(1));
 
         Assert.StartsWith(ContentSandbox.Setpriv, command);
-        Assert.Contains("--reuid=", command);
+        Assert.Contains("--reuid=1800000007 --regid=1800000007", command);
+        Assert.DoesNotContain("--unshare-net", text); // the node made its network namespace
+        Assert.Contains($"--bind /run/connect/1-a/sockets/w1 {WorkerSocket.InsideFolder}", text);
         Assert.Contains("--clear-groups --inh-caps=-all --bounding-set=-all", command);
         Assert.DoesNotContain("--reuid=0", command);
     }
+}
+
+/// <summary>Applications.RunAsRange: one uid per item, never one outside the range.</summary>
+public sealed class UidRangeTests
+{
+    [Fact]
+    public void Each_item_gets_the_first_id_plus_its_own_and_none_past_the_last()
+    {
+        Assert.True(UidRange.TryParse("1800000000-1800000999", out var range, out _));
+
+        Assert.Equal(1800000007, range!.UidOf(7));
+        Assert.NotEqual(range.UidOf(7), range.UidOf(8));
+        Assert.Null(range.UidOf(1000));
+    }
+
+    [Theory]
+    [InlineData("none", true)]
+    [InlineData("100-5000", false)] // system and login accounts
+    [InlineData("1800000000-1800000010", false)] // too few
+    [InlineData("1800000000", false)]
+    [InlineData("4294967290-4294967295", false)]
+    public void Only_a_range_clear_of_real_accounts_or_none_is_taken(string text, bool valid) =>
+        Assert.Equal(valid, UidRange.TryParse(text, out _, out _));
 }

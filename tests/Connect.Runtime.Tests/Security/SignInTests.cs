@@ -19,10 +19,8 @@ public sealed class SignInTests(PublishingNode server) : IClassFixture<Publishin
     private HttpClient Browser(CookieContainer? cookies = null) =>
         new(new HttpClientHandler { CookieContainer = cookies ?? new CookieContainer(), AllowAutoRedirect = false }) { BaseAddress = server.Node.BaseUrl };
 
-    private static FormUrlEncodedContent Form(string user, string password, string? url = null) => new(new Dictionary<string, string>
-    {
-        ["username"] = user, ["password"] = password, ["url"] = url ?? "",
-    });
+    private static Task<HttpResponseMessage> SignInAsync(HttpClient browser, string user, string password, string? url = null) =>
+        SignInForm.SignInAsync(browser, user, password, url ?? "");
 
     [Fact]
     public async Task Signing_in_sets_a_private_session_cookie_and_returns_only_to_this_server()
@@ -31,9 +29,9 @@ public sealed class SignInTests(PublishingNode server) : IClassFixture<Publishin
         using var browser = Browser();
 
         var page = await browser.GetAsync("__login__?url=/content/abc/");
-        var home = await browser.PostAsync("__login__", Form("sue", Password, "/content/abc/"));
-        var offsite = await browser.PostAsync("__login__", Form("sue", Password, "//evil.example/"));
-        var backslash = await browser.PostAsync("__login__", Form("sue", Password, "/\\evil.example/"));
+        var home = await SignInAsync(browser, "sue", Password, "/content/abc/");
+        var offsite = await SignInAsync(browser, "sue", Password, "//evil.example/");
+        var backslash = await SignInAsync(browser, "sue", Password, "/\\evil.example/");
 
         Assert.Contains("name=\"password\"", await page.Content.ReadAsStringAsync());
         Assert.Equal("/content/abc/", home.Headers.Location?.OriginalString);
@@ -52,10 +50,10 @@ public sealed class SignInTests(PublishingNode server) : IClassFixture<Publishin
         await server.Node.RunCommandAsync("users", "lock", "lee");
         using var browser = Browser();
 
-        var wrong = await browser.PostAsync("__login__", Form("lou", "not the password"));
-        var unknown = await browser.PostAsync("__login__", Form("nobody", Password));
-        var locked = await browser.PostAsync("__login__", Form("lee", Password));
-        var keyOnly = await browser.PostAsync("__login__", Form("admin", ""));
+        var wrong = await SignInAsync(browser, "lou", "not the password");
+        var unknown = await SignInAsync(browser, "nobody", Password);
+        var locked = await SignInAsync(browser, "lee", Password);
+        var keyOnly = await SignInAsync(browser, "admin", "");
 
         foreach (var response in new[] { wrong, unknown, locked, keyOnly })
         {
@@ -64,9 +62,12 @@ public sealed class SignInTests(PublishingNode server) : IClassFixture<Publishin
         }
 
         Assert.Contains("wrong", await wrong.Content.ReadAsStringAsync());
-        Assert.Equal(await wrong.Content.ReadAsStringAsync(), await unknown.Content.ReadAsStringAsync()); // no hint which names exist
+        Assert.Equal(WithoutToken(await wrong.Content.ReadAsStringAsync()), WithoutToken(await unknown.Content.ReadAsStringAsync())); // no hint which names exist
         Assert.Contains("locked", await locked.Content.ReadAsStringAsync());
     }
+
+    /// <summary>A page with its form token taken out (each page gets a token of its own).</summary>
+    private static string WithoutToken(string page) => System.Text.RegularExpressions.Regex.Replace(page, "name=\"form_token\" value=\"[^\"]*\"", "");
 
     [Fact]
     public async Task Signing_out_ends_the_session()
@@ -79,14 +80,49 @@ public sealed class SignInTests(PublishingNode server) : IClassFixture<Publishin
         var guid = created.GetProperty("guid").GetString();
         await admin.PatchAsJsonAsync($"__api__/v1/content/{guid}", new { access_type = "logged_in" });
 
-        await browser.PostAsync("__login__", Form("sam", Password));
+        await SignInAsync(browser, "sam", Password);
         var signedIn = await browser.GetAsync($"content/{guid}/");
-        await browser.PostAsync("__logout__", null);
+        await SignInForm.PostAsync(browser, "__logout__");
         var signedOut = await browser.GetAsync($"content/{guid}/");
 
         Assert.Equal(HttpStatusCode.NotFound, signedIn.StatusCode); // signed in: allowed, but nothing is deployed yet
         Assert.Contains("has no deployed bundle yet", await signedIn.Content.ReadAsStringAsync());
         Assert.Equal(HttpStatusCode.Unauthorized, signedOut.StatusCode);
+    }
+}
+
+/// <summary>Sign-in and sign-out forms posted from elsewhere: on a node of its own, so its posts count against no other test's limit.</summary>
+public sealed class CrossSiteSignInTests(PublishingNode server) : IClassFixture<PublishingNode>
+{
+    private const string Password = "a password long enough";
+
+    [Fact]
+    public async Task A_sign_in_or_sign_out_posted_from_another_site_or_without_the_forms_token_is_refused()
+    {
+        var (exitCode, output) = await server.Node.RunCommandWithInputAsync(Password + "\n", "users", "add", "sid", "--role", "viewer", "--password-stdin");
+        Assert.True(exitCode == 0, output);
+        using var browser = new HttpClient(new HttpClientHandler { CookieContainer = new CookieContainer(), AllowAutoRedirect = false }) { BaseAddress = server.Node.BaseUrl };
+        var page = await browser.GetStringAsync("__login__");
+        var token = System.Text.RegularExpressions.Regex.Match(page, "name=\"form_token\" value=\"([^\"]*)\"").Groups[1].Value;
+        FormUrlEncodedContent Form(bool withToken) => new(new Dictionary<string, string>
+        {
+            ["username"] = "sid", ["password"] = Password, ["url"] = "/", [withToken ? "form_token" : "other"] = WebUtility.HtmlDecode(token),
+        });
+
+        var noToken = await browser.PostAsync("__login__", Form(withToken: false));
+        using var crossSite = new HttpRequestMessage(HttpMethod.Post, "__login__") { Content = Form(withToken: true) };
+        crossSite.Headers.Add("Origin", "https://evil.example");
+        var fromElsewhere = await browser.SendAsync(crossSite);
+        var signOutWithoutToken = await browser.PostAsync("__logout__", null);
+        var ownForm = await browser.PostAsync("__login__", Form(withToken: true));
+
+        foreach (var refused in new[] { noToken, fromElsewhere, signOutWithoutToken })
+        {
+            Assert.Equal(HttpStatusCode.Forbidden, refused.StatusCode);
+            Assert.False(refused.Headers.TryGetValues("Set-Cookie", out var set) && set.Any(c => c.StartsWith("connect_session=", StringComparison.Ordinal)));
+        }
+
+        Assert.Equal(HttpStatusCode.Redirect, ownForm.StatusCode); // the same form from this server's own page signs in
     }
 }
 
@@ -96,11 +132,11 @@ public sealed class SignInRateLimitTests(PublishingNode server) : IClassFixture<
     [Fact]
     public async Task An_address_that_keeps_failing_to_sign_in_is_slowed_down()
     {
-        using var client = new HttpClient { BaseAddress = server.Node.BaseUrl };
+        using var client = new HttpClient(new HttpClientHandler { CookieContainer = new CookieContainer() }) { BaseAddress = server.Node.BaseUrl };
         var statuses = new List<HttpStatusCode>();
         for (var i = 0; i < 11; i++)
         {
-            var response = await client.PostAsync("__login__", new FormUrlEncodedContent(new Dictionary<string, string> { ["username"] = "admin", ["password"] = $"guess {i}" }));
+            var response = await SignInForm.SignInAsync(client, "admin", $"guess {i}");
             statuses.Add(response.StatusCode);
         }
 

@@ -2,6 +2,7 @@ using Connect.Shared.Configuration;
 using Connect.Shared.Content;
 using Connect.Shared.Security;
 using Connect.Shared.Users;
+using Connect.Testing;
 using Microsoft.AspNetCore.DataProtection;
 using Microsoft.Extensions.DependencyInjection;
 
@@ -57,9 +58,11 @@ public sealed class AccessRepositoryTests
         var owner = (await new UserRepository(test.Database).AddAsync("olga", UserRole.Publisher)).User!;
         var contents = new ContentRepository(test.Database);
         var item = (await contents.CreateAsync(owner.Id, "secretive", null)).Content!;
+        using var folder = new TempDirectory("connect-key");
+        var options = new ConnectOptions { Server = new ServerOptions { DataDir = folder.File("data"), SecretKeyFile = folder.File("connect.key") } };
         IDataProtectionProvider KeyRing()
         {
-            var services = new ServiceCollection().AddSingleton(test.Database).AddConnectDataProtection().BuildServiceProvider();
+            var services = new ServiceCollection().AddSingleton(test.Database).AddConnectDataProtection(options).BuildServiceProvider();
             return services.GetRequiredService<IDataProtectionProvider>();
         }
 

@@ -1,0 +1,178 @@
+using System.Net;
+using System.Net.Http.Json;
+using System.Net.Sockets;
+using System.Text.Json;
+using Connect.E2E.Infrastructure;
+using Connect.Testing;
+
+namespace Connect.E2E.Security;
+
+/// <summary>
+/// One publisher's content, deployed with the real rsconnect, goes after everything on the machine that is not its
+/// own: every TCP port and Unix socket it can find, the node's port, PostgreSQL's and a loopback service of the
+/// test's, another owner's private API and its home, and every process it can signal. Nothing answers; its own
+/// outbound fetch from a network the test made works, and with Applications.Network = none does not.
+/// </summary>
+public sealed class TenantIsolationTests : IDisposable
+{
+    private readonly TempDirectory _folder = new("connect-tenants");
+
+    public void Dispose() => _folder.Dispose();
+
+    private const string AttackerApi = """
+        curl <- function(...) {
+          out <- suppressWarnings(system2("curl", c("-s", "-m", "2", ...), stdout = TRUE, stderr = FALSE))
+          status <- attr(out, "status")
+          if (is.null(status) || status == 0L) paste(out, collapse = "\n") else ""
+        }
+        tcp_ports <- function(file) {
+          lines <- tryCatch(readLines(file)[-1], error = function(e) character())
+          local <- vapply(strsplit(trimws(lines), " +"), function(f) f[[2]], "")
+          unique(strtoi(sub(".*:", "", local), 16L))
+        }
+        unix_paths <- function() {
+          lines <- tryCatch(readLines("/proc/net/unix")[-1], error = function(e) character())
+          fields <- strsplit(trimws(lines), " +")
+          paths <- vapply(fields, function(f) if (length(f) >= 8L) f[[8]] else "", "")
+          unique(paths[startsWith(paths, "/")])
+        }
+
+        #* @serializer unboxedJSON
+        #* @get /attack
+        function(ports = "", sockets = "", home = "", pid = "0") {
+          found <- unique(c(tcp_ports("/proc/net/tcp"), tcp_ports("/proc/net/tcp6")))
+          tried <- unique(c(found, as.integer(strsplit(ports, ",")[[1]])))
+          answers <- list()
+          for (host in c("127.0.0.1", "10.0.2.2")) for (port in tried) {
+            answer <- curl(sprintf("http://%s:%d/secret", host, port))
+            if (nzchar(answer)) answers[[sprintf("%s:%d", host, port)]] <- answer
+          }
+          for (path in unique(c(unix_paths(), strsplit(sockets, "|", fixed = TRUE)[[1]]))) {
+            answer <- curl("--unix-socket", path, "http://x/secret")
+            if (nzchar(answer)) answers[[path]] <- answer
+          }
+          tools::pskill(as.integer(pid), tools::SIGKILL) # the victim's pid as the host numbers it
+          list(
+            found_ports = length(found),
+            answers = answers,
+            home = tryCatch(readLines(home), error = function(e) "", warning = function(w) ""),
+            id = paste(system("id -u", intern = TRUE), collapse = "")
+          )
+        }
+
+        #* @get /fetch
+        function(url) { answer <- curl(url); if (nzchar(answer)) answer else "failed: nothing came back" }
+        """;
+
+    private const string VictimApi = """
+        writeLines("victim home secret", file.path(Sys.getenv("HOME"), "secret.txt"))
+
+        #* @get /secret
+        #* @serializer text
+        function() "victim private answer"
+        """;
+
+    [Fact]
+    public async Task Content_reaches_no_port_socket_home_or_process_of_another_item_the_node_or_the_host()
+    {
+        using var loopbackService = new TcpListener(IPAddress.Loopback, 0); // a stand-in for the console or anything local
+        loopbackService.Start();
+        var servicePort = ((IPEndPoint)loopbackService.LocalEndpoint).Port;
+        _ = AnswerAsync(loopbackService);
+        var postgresPort = Environment.GetEnvironmentVariable("CONNECT_TEST_POSTGRES_URL") is { } url ? new Uri(url).Port : servicePort;
+
+        await using var node = NodeProcess.Start(_folder, "node", "[Scheduler]\nIdleTimeout = 30m\n"); // the victim's worker stays up throughout
+        await node.WaitUntilServingAsync();
+        using var admin = node.ClientWithKey(node.AdminKey);
+        var victim = await node.DeployAsync("victim", TestBundles.PlumberApi(VictimApi), accessType: "acl");
+        Assert.Equal("victim private answer", await admin.GetStringAsync($"content/{victim}/secret")); // its worker runs
+        var victimWorker = Assert.Single(await node.WorkersOfAsync(victim));
+        var victimSocket = victimWorker.GetProperty("socket").GetString()!;
+        var victimPid = victimWorker.GetProperty("pid").GetInt32();
+        var attacker = await DeployWithRsconnectAsync(node, "attacker", AttackerApi);
+
+        var ports = string.Join(',', node.Port, postgresPort, servicePort);
+        var home = Path.Combine(node.DataDir, "home", victim, "secret.txt");
+        var attack = await admin.GetFromJsonAsync<JsonElement>(
+            $"content/{attacker}/attack?ports={ports}&sockets={Uri.EscapeDataString(victimSocket)}&home={Uri.EscapeDataString(home)}&pid={victimPid}");
+
+        var answers = attack.GetProperty("answers"); // R writes an empty list as []
+        Assert.True(answers.ValueKind == JsonValueKind.Array && answers.GetArrayLength() == 0, $"content reached: {answers}");
+        Assert.Equal("", attack.GetProperty("home").GetString());
+        Assert.True(File.Exists(home), "the victim's home holds its secret (so the read above had something to find)");
+        Assert.True(Directory.Exists($"/proc/{victimPid}"), "the attacker's kill reached the victim's process");
+        Assert.Equal(victimWorker.GetProperty("id").GetString(), Assert.Single(await node.WorkersOfAsync(victim)).GetProperty("id").GetString());
+        Assert.Equal("victim private answer", await admin.GetStringAsync($"content/{victim}/secret"));
+        var attackerUid = attack.GetProperty("id").GetString();
+        Assert.NotEqual(attackerUid, VictimUid(victimPid)); // two items, two uids
+
+        // Another local user cannot open a worker's socket either (it is the item's, 0700).
+        var (code, output) = await RunAsync("/usr/bin/setpriv", "--reuid=nobody", "--regid=nogroup", "--clear-groups", "/usr/bin/curl", "-s", "-m", "2",
+            "--unix-socket", victimSocket, "http://x/secret");
+        Assert.NotEqual(0, code);
+        Assert.DoesNotContain("victim private answer", output);
+    }
+
+    [Fact]
+    public async Task Content_fetches_from_outside_but_not_with_the_network_off()
+    {
+        await using var outside = await TestNetwork.StartAsync(_folder, "hello from outside");
+        await using (var node = NodeProcess.Start(_folder, "outbound", ""))
+        {
+            await node.WaitUntilServingAsync();
+            var guid = await DeployWithRsconnectAsync(node, "fetcher", AttackerApi);
+            using var admin = node.ClientWithKey(node.AdminKey);
+
+            var fetched = await admin.GetFromJsonAsync<JsonElement>($"content/{guid}/fetch?url={Uri.EscapeDataString(outside.Url + "answer.txt")}");
+
+            Assert.Equal("hello from outside", fetched[0].GetString());
+        }
+
+        await using (var closed = NodeProcess.Start(_folder, "closed", "[Applications]\nNetwork = none\n"))
+        {
+            await closed.WaitUntilServingAsync();
+            var guid = await DeployWithRsconnectAsync(closed, "fetcher", AttackerApi);
+            using var admin = closed.ClientWithKey(closed.AdminKey);
+
+            var fetched = await admin.GetFromJsonAsync<JsonElement>($"content/{guid}/fetch?url={Uri.EscapeDataString(outside.Url + "answer.txt")}");
+
+            Assert.StartsWith("failed:", fetched[0].GetString());
+        }
+    }
+
+    private async Task<string> DeployWithRsconnectAsync(NodeProcess node, string name, string api)
+    {
+        var folder = Directory.CreateDirectory(_folder.File($"{name}-{Guid.NewGuid():N}")).FullName;
+        await File.WriteAllTextAsync(Path.Combine(folder, "plumber.R"), api);
+        await Rsconnect.For(node, _folder).DeployAsync(folder, name);
+        using var admin = node.ClientWithKey(node.AdminKey);
+        return (await admin.ContentByNameAsync())[name];
+    }
+
+    private static string VictimUid(int pid) =>
+        File.ReadLines($"/proc/{pid}/status").First(l => l.StartsWith("Uid:", StringComparison.Ordinal)).Split('\t')[1];
+
+    private static async Task AnswerAsync(TcpListener listener)
+    {
+        try
+        {
+            while (true)
+            {
+                using var client = await listener.AcceptTcpClientAsync();
+                await client.GetStream().WriteAsync("HTTP/1.0 200 OK\r\n\r\nloopback secret"u8.ToArray());
+            }
+        }
+        catch (Exception e) when (e is ObjectDisposedException or SocketException)
+        {
+        }
+    }
+
+    private static async Task<(int Code, string Output)> RunAsync(string program, params string[] args)
+    {
+        var info = new System.Diagnostics.ProcessStartInfo(program, args) { RedirectStandardOutput = true, RedirectStandardError = true };
+        using var process = System.Diagnostics.Process.Start(info)!;
+        var output = await process.StandardOutput.ReadToEndAsync() + await process.StandardError.ReadToEndAsync();
+        await process.WaitForExitAsync();
+        return (process.ExitCode, output);
+    }
+}
