@@ -19,13 +19,15 @@ cleanup() {
 trap cleanup EXIT
 
 . bench/lib/node.sh
-# Enough room per process for every session: MaxProcesses x MaxConnsPerProcess >= sessions.
+# Enough room per process for every session: MaxProcesses x MaxConnsPerProcess >= sessions. Every session comes from
+# this one address, standing for as many viewers, so the per-client limit (Scheduler.MaxConnsPerClient) is raised too.
 start_node 5950 "[Scheduler]
 MaxProcesses = $processes
 MaxProcessesLimit = $processes
 MaxConnsPerProcess = $(( (sessions + processes - 1) / processes ))
 LoadFactor = 1.0
-IdleTimeout = 30m"
+IdleTimeout = 30m
+MaxConnsPerClient = $sessions"
 
 mkdir -p "$work/echo"
 printf 'library(shiny)\nshinyApp(fluidPage(numericInput("n", "n", 0), textOutput("out")), function(input, output) output$out <- renderText(paste("n is", input$n)))\n' > "$work/echo/app.R"

@@ -355,18 +355,18 @@ internal sealed partial class SpareWorkers(
         }
     }
 
-    [LoggerMessage(EventId = 410, Level = LogLevel.Warning, Message = "Scheduler.SpareProcesses = {Count}, but this node keeps no spare R processes: {Problem}")]
+    [LoggerMessage(EventId = 430, Level = LogLevel.Warning, Message = "Scheduler.SpareProcesses = {Count}, but this node keeps no spare R processes: {Problem}")]
     private partial void LogNoSpares(int count, string problem);
 
-    [LoggerMessage(EventId = 414, Level = LogLevel.Information, Message = "Spare R process {Pid} has loaded shiny and waits for an app")]
+    [LoggerMessage(EventId = 434, Level = LogLevel.Information, Message = "Spare R process {Pid} has loaded shiny and waits for an app")]
     private partial void LogWaiting(int pid);
 
-    [LoggerMessage(EventId = 411, Level = LogLevel.Information, Message = "Worker {WorkerId} for content {Guid} is the spare R process {Pid}")]
+    [LoggerMessage(EventId = 431, Level = LogLevel.Information, Message = "Worker {WorkerId} for content {Guid} is the spare R process {Pid}")]
     private partial void LogAssigned(string guid, string workerId, int pid);
 
-    [LoggerMessage(EventId = 412, Level = LogLevel.Warning, Message = "A spare R process could not be given content {Guid}: {Reason}; R is started for it instead")]
+    [LoggerMessage(EventId = 432, Level = LogLevel.Warning, Message = "A spare R process could not be given content {Guid}: {Reason}; R is started for it instead")]
     private partial void LogAssignFailed(string guid, string reason);
 
-    [LoggerMessage(EventId = 413, Level = LogLevel.Warning, Message = "A spare R process exited with code {ExitCode} before it was used ({Output}); {Failures} of {Limit} in a row, after which no more are started")]
+    [LoggerMessage(EventId = 433, Level = LogLevel.Warning, Message = "A spare R process exited with code {ExitCode} before it was used ({Output}); {Failures} of {Limit} in a row, after which no more are started")]
     private partial void LogSpareExited(int exitCode, string output, int failures, int limit);
 }

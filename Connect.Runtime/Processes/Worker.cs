@@ -47,7 +47,7 @@ internal sealed class Worker
     public string AppMode { get; }
 
     /// <summary>The folder of its socket on the host (see <see cref="Sandbox.WorkerSocket"/>).</summary>
-    /// <remarks>Set once more, before it is ready, when a spare R process becomes this worker: the spare's own.</remarks>
+    /// <remarks>Set when it is launched, and once more, before it is ready, when a spare R process becomes this worker: the spare's own.</remarks>
     public string SocketFolder { get; set; }
 
     /// <summary>The socket the node connects to.</summary>

@@ -21,7 +21,7 @@ internal sealed partial class WorkerLauncher(
     /// <summary>How long a worker has to stop after the interrupt signal before its process tree is killed.</summary>
     public static readonly TimeSpan StopGracePeriod = TimeSpan.FromSeconds(5);
 
-    /// <summary>A worker that holds its place (socket folder, log file) but has no process yet; see <see cref="Launch"/>.</summary>
+    /// <summary>A worker that holds its place (log file, uid) but has no process yet; see <see cref="Launch"/>.</summary>
     public Worker Create(ContentItem content, Bundle bundle)
     {
         var logDir = Path.Combine(options.DataDir, "logs", content.Guid);
@@ -36,7 +36,8 @@ internal sealed partial class WorkerLauncher(
             user = null; // Launch reports it
         }
 
-        return new Worker(id, content.Id, content.Guid, bundle.Id, bundle.AppMode, Path.Combine(runtime.Value.Path, "sockets", id),
+        // Its socket folder is made (and named) by Launch, where a runtime folder that cannot be used is the worker's to report.
+        return new Worker(id, content.Id, content.Guid, bundle.Id, bundle.AppMode, socketFolder: "",
             Path.Combine(logDir, $"{node.Name}-{clock.GetUtcNow():yyyyMMddTHHmmss}-{Guid.NewGuid().ToString("N")[..6]}.log"), clock.GetUtcNow(), user?.Uid ?? (RunAsAccount.NodeIsRoot ? null : RunAsAccount.NodeUid));
     }
 
@@ -57,24 +58,24 @@ internal sealed partial class WorkerLauncher(
             return;
         }
 
+        var bundleDirectory = Path.Combine(options.DataDir, bundle.Path);
+        var home = ContentHome(options, content.Guid);
         RunAsAccount? user;
         try
         {
             Directory.CreateDirectory(Path.GetDirectoryName(worker.LogPath)!);
             user = sandbox.UserFor(content);
-            WorkerSocket.Create(runtime.Value, worker.Id, user);
+            if (bundle.AppMode == AppModes.Shiny && spares.TryAssign(worker, bundleDirectory, home, environment))
+            {
+                return; // the spare's own socket folder is the worker's now
+            }
+
+            worker.SocketFolder = WorkerSocket.Create(runtime.Value, worker.Id, user);
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException or InvalidOperationException)
         {
             worker.AddLogLine($"[connect] the worker could not be set up: {e.Message}");
             worker.MarkExited(-1);
-            return;
-        }
-
-        var bundleDirectory = Path.Combine(options.DataDir, bundle.Path);
-        var home = ContentHome(options, content.Guid);
-        if (bundle.AppMode == AppModes.Shiny && spares.TryAssign(worker, bundleDirectory, home, environment))
-        {
             return;
         }
 

@@ -27,9 +27,11 @@ internal sealed partial class ContentSandbox
     private readonly UidRange? _range;
     private readonly string? _networkProblem;
     private readonly ILogger<ContentSandbox> _logger;
+    private readonly Lazy<NodeRuntimeFolder>? _runtime;
 
-    public ContentSandbox(ConnectOptions options, NodeIdentity node, ILogger<ContentSandbox> logger)
+    public ContentSandbox(ConnectOptions options, NodeIdentity node, ILogger<ContentSandbox> logger, Lazy<NodeRuntimeFolder>? runtime = null)
     {
+        _runtime = runtime;
         _options = options;
         _node = node;
         _logger = logger;
@@ -265,20 +267,12 @@ internal sealed partial class ContentSandbox
     }
 
     /// <summary>A resolver file naming slirp4netns's DNS forwarder, bound over the sandbox's <c>/etc/resolv.conf</c>.</summary>
-    private string? ResolvConf => _resolvConf.Value;
-
-    private readonly Lazy<string?> _resolvConf = new(() =>
-    {
-        if (NoFollowTree.Describe("/etc/resolv.conf") is not { } described || (described.Mode & NoFollowTree.TypeMask) != NoFollowTree.RegularType)
-        {
-            return null; // a link (systemd-resolved): bubblewrap cannot bind over it; the host's file is used
-        }
-
-        var path = Path.Combine(Path.GetTempPath(), $"connect-resolv-{Environment.ProcessId}.conf");
-        File.WriteAllText(path, "nameserver 10.0.2.3\n");
-        File.SetUnixFileMode(path, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.GroupRead | UnixFileMode.OtherRead);
-        return path;
-    });
+    /// <remarks>Written in the node's own runtime folder (root's, 0700), never a shared place such as /tmp where another
+    /// user could have put a link by that name first.</remarks>
+    private string? ResolvConf =>
+        _runtime is null || NoFollowTree.Describe("/etc/resolv.conf") is not { } described || (described.Mode & NoFollowTree.TypeMask) != NoFollowTree.RegularType
+            ? null // a link (systemd-resolved): bubblewrap cannot bind over it; the host's file is used
+            : _runtime.Value.ResolvConf;
 
     /// <summary>
     /// The environment of a process in <paramref name="view"/>: the content's variables, then the sandbox's own, which

@@ -12,10 +12,29 @@ namespace Connect.Runtime.Sandbox;
 /// </summary>
 internal sealed class NodeRuntimeFolder
 {
-    private NodeRuntimeFolder(string path) => Path = path;
+    private NodeRuntimeFolder(string path)
+    {
+        Path = path;
+        _resolvConf = new(() =>
+        {
+            var file = System.IO.Path.Combine(Path, "resolv.conf");
+            var options = new FileStreamOptions { Mode = FileMode.CreateNew, Access = FileAccess.Write, UnixCreateMode = (UnixFileMode)0x1A4 }; // 0644
+            using (var writer = new StreamWriter(new FileStream(file, options)))
+            {
+                writer.Write("nameserver 10.0.2.3\n");
+            }
+
+            return file;
+        });
+    }
 
     /// <summary>This node process's folder (0700, the node's own).</summary>
     public string Path { get; }
+
+    /// <summary>A resolver file naming slirp4netns's DNS forwarder, bound over the sandbox's <c>/etc/resolv.conf</c>.</summary>
+    public string ResolvConf => _resolvConf.Value;
+
+    private readonly Lazy<string> _resolvConf;
 
     /// <summary>Where each node process on this machine keeps its folder.</summary>
     public static string Parent => RunAsAccount.NodeIsRoot ? "/run/connect" : System.IO.Path.Combine(System.IO.Path.GetTempPath(), $"connect-{geteuid()}");

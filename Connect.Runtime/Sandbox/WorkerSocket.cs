@@ -1,3 +1,4 @@
+using System.Runtime.InteropServices;
 using Connect.Shared.Files;
 
 namespace Connect.Runtime.Sandbox;
@@ -18,13 +19,25 @@ internal static class WorkerSocket
     /// <summary>The socket as the worker sees it.</summary>
     public const string InsidePath = InsideFolder + "/http.sock";
 
-    /// <summary>Makes a worker's socket folder, given to <paramref name="user"/> (null: it stays the node's own).</summary>
+    /// <summary>
+    /// Makes a worker's socket folder, given to <paramref name="user"/> (null: it stays the node's own). On a root node
+    /// it is a tmpfs of its own, 64 KiB and 16 entries: the worker may write there, and must not be able to fill the
+    /// host's <c>/run</c> by doing so.
+    /// </summary>
     public static string Create(NodeRuntimeFolder runtime, string workerId, RunAsAccount? user)
     {
         var sockets = Directory.CreateDirectory(Path.Combine(runtime.Path, "sockets")).FullName;
         var folder = Path.Combine(sockets, workerId);
         Directory.CreateDirectory(folder, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
-        user?.Own(folder);
+        if (user is not null && RunAsAccount.NodeIsRoot)
+        {
+            const ulong NoSuid = 2, NoDev = 4, NoExec = 8;
+            if (mount("tmpfs", folder, "tmpfs", NoSuid | NoDev | NoExec, $"size=64k,nr_inodes=16,mode=0700,uid={user.Uid},gid={user.Gid}") != 0)
+            {
+                throw new IOException($"cannot make the socket folder {folder}: {Marshal.GetLastPInvokeErrorMessage()}");
+            }
+        }
+
         return folder;
     }
 
@@ -34,6 +47,16 @@ internal static class WorkerSocket
     /// <summary>Removes a worker's socket folder once it has exited (whatever the worker left in it goes, links unfollowed).</summary>
     public static void Remove(string folder)
     {
+        if (folder.Length == 0)
+        {
+            return; // never made: the worker could not be set up
+        }
+
+        if (RunAsAccount.NodeIsRoot)
+        {
+            umount2(folder, 2 /* MNT_DETACH */); // its tmpfs, with whatever the worker left in it
+        }
+
         try
         {
             NoFollowTree.Delete(folder);
@@ -43,4 +66,10 @@ internal static class WorkerSocket
             // Left for the sweep of the node's runtime folder at its next start.
         }
     }
+
+    [DllImport("libc", SetLastError = true, CharSet = CharSet.Ansi)]
+    private static extern int mount(string source, string target, string type, ulong flags, string data);
+
+    [DllImport("libc", SetLastError = true, CharSet = CharSet.Ansi)]
+    private static extern int umount2(string target, int flags);
 }

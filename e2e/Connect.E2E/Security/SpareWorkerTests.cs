@@ -92,12 +92,14 @@ public sealed class SpareWorkerTests : IDisposable
         await Wait.UntilAsync(() => Task.FromResult(MountsUnder(root, node.Pid) == 1), "the app's mounts to go");
         Assert.True(File.Exists(Path.Combine(data, "home", guid, "mine.txt")), "its home outlives the mount");
 
-        node.Terminate(); // a stopping node takes its spare root away
+        node.Terminate(); // a stopping node takes its spare root away, and its workers' socket folders
         await node.WaitForExitAsync();
         Assert.Equal(0, MountsUnder(root, node.Pid));
+        Assert.DoesNotContain(File.ReadLines("/proc/self/mountinfo").Select(l => l.Split(' ')[4]), m => m.StartsWith($"{root}/{node.Pid}-", StringComparison.Ordinal));
     }
 
-    /// <summary>Mount points under the node process's spare root, from the host's mount table.</summary>
+    /// <summary>Mount points under the node process's spare root (not its sockets' folders), from the host's mount table.</summary>
     private static int MountsUnder(string root, int nodePid) =>
-        File.ReadLines("/proc/self/mountinfo").Select(l => l.Split(' ')[4]).Count(m => m.StartsWith($"{root}/{nodePid}-", StringComparison.Ordinal));
+        File.ReadLines("/proc/self/mountinfo").Select(l => l.Split(' ')[4])
+            .Count(m => m.StartsWith($"{root}/{nodePid}-", StringComparison.Ordinal) && m.Contains("/spares", StringComparison.Ordinal));
 }

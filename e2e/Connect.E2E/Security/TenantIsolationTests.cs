@@ -52,7 +52,12 @@ public sealed class TenantIsolationTests : IDisposable
             if (nzchar(answer)) answers[[path]] <- answer
           }
           tools::pskill(as.integer(pid), tools::SIGKILL) # the victim's pid as the host numbers it
+          # Its socket's folder is the one place outside its home it may write: a tiny tmpfs, not the host's /run.
+          con <- file("/tmp/.connect/fill", "wb")
+          tryCatch(writeBin(raw(4e6), con), error = function(e) NULL, warning = function(w) NULL)
+          tryCatch(close(con), error = function(e) NULL, warning = function(w) NULL)
           list(
+            filled = file.size("/tmp/.connect/fill"),
             found_ports = length(found),
             answers = answers,
             home = tryCatch(readLines(home), error = function(e) "", warning = function(w) ""),
@@ -99,6 +104,7 @@ public sealed class TenantIsolationTests : IDisposable
         var answers = attack.GetProperty("answers"); // R writes an empty list as []
         Assert.True(answers.ValueKind == JsonValueKind.Array && answers.GetArrayLength() == 0, $"content reached: {answers}");
         Assert.Equal("", attack.GetProperty("home").GetString());
+        Assert.InRange(attack.GetProperty("filled").GetDouble(), 0, 64 * 1024);
         Assert.True(File.Exists(home), "the victim's home holds its secret (so the read above had something to find)");
         Assert.True(Directory.Exists($"/proc/{victimPid}"), "the attacker's kill reached the victim's process");
         Assert.Equal(victimWorker.GetProperty("id").GetString(), Assert.Single(await node.WorkersOfAsync(victim)).GetProperty("id").GetString());
@@ -117,27 +123,21 @@ public sealed class TenantIsolationTests : IDisposable
     public async Task Content_fetches_from_outside_but_not_with_the_network_off()
     {
         await using var outside = await TestNetwork.StartAsync(_folder, "hello from outside");
-        await using (var node = NodeProcess.Start(_folder, "outbound", ""))
-        {
-            await node.WaitUntilServingAsync();
-            var guid = await DeployWithRsconnectAsync(node, "fetcher", AttackerApi);
-            using var admin = node.ClientWithKey(node.AdminKey);
+        var url = outside.Url + "answer.txt";
 
-            var fetched = await admin.GetFromJsonAsync<JsonElement>($"content/{guid}/fetch?url={Uri.EscapeDataString(outside.Url + "answer.txt")}");
+        Assert.Equal("hello from outside", await FetchFromContentAsync("", url));
+        Assert.StartsWith("failed:", await FetchFromContentAsync("[Applications]\nNetwork = none\n", url));
+    }
 
-            Assert.Equal("hello from outside", fetched[0].GetString());
-        }
-
-        await using (var closed = NodeProcess.Start(_folder, "closed", "[Applications]\nNetwork = none\n"))
-        {
-            await closed.WaitUntilServingAsync();
-            var guid = await DeployWithRsconnectAsync(closed, "fetcher", AttackerApi);
-            using var admin = closed.ClientWithKey(closed.AdminKey);
-
-            var fetched = await admin.GetFromJsonAsync<JsonElement>($"content/{guid}/fetch?url={Uri.EscapeDataString(outside.Url + "answer.txt")}");
-
-            Assert.StartsWith("failed:", fetched[0].GetString());
-        }
+    /// <summary>What content on a node of its own with <paramref name="config"/> gets when it fetches <paramref name="url"/>.</summary>
+    private async Task<string?> FetchFromContentAsync(string config, string url)
+    {
+        using var folder = new TempDirectory("connect-fetch");
+        await using var node = NodeProcess.Start(folder, "fetch", config);
+        await node.WaitUntilServingAsync();
+        var guid = await DeployWithRsconnectAsync(node, "fetcher", AttackerApi);
+        using var admin = node.ClientWithKey(node.AdminKey);
+        return (await admin.GetFromJsonAsync<JsonElement>($"content/{guid}/fetch?url={Uri.EscapeDataString(url)}"))[0].GetString();
     }
 
     private async Task<string> DeployWithRsconnectAsync(NodeProcess node, string name, string api)
