@@ -11,7 +11,8 @@ internal static class WorkerServices
     public static IServiceCollection AddWorkers(this IServiceCollection services)
     {
         services.AddSingleton<ContentSandbox>();
-        // Made on first use: a node that never starts R never needs it (and a problem with it is the worker's to report).
+        // Made at start on a root node (NodeRuntimeSweep, which so sweeps what killed nodes left), else on first use; a problem
+        // with it is reported by each worker that cannot start.
         services.AddSingleton(_ => new Lazy<NodeRuntimeFolder>(() =>
         {
             if (ContentNetwork.Problem() is null)
@@ -21,6 +22,7 @@ internal static class WorkerServices
 
             return NodeRuntimeFolder.Create();
         }));
+        services.AddHostedService<NodeRuntimeSweep>();
         services.AddSingleton<RInstallation>();
         services.AddSingleton<RMarkdownRenderer>();
         services.AddSingleton<ContentEnvironment>();

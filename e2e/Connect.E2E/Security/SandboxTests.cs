@@ -103,5 +103,21 @@ public sealed class SandboxTests : IDisposable
         node.KillAlone();
         await node.WaitForExitAsync();
         await Wait.UntilAsync(() => !Directory.Exists($"/proc/{pid}"), "the R worker to die with its node");
+
+        // What it left on the machine (its runtime folder with the socket's tmpfs, the worker's network namespace) goes
+        // when the next node starts here, before that node runs any R.
+        Assert.NotEmpty(LeftBy(node.Pid));
+        await using var next = NodeProcess.Start(_folder, "next", "");
+        await next.WaitUntilServingAsync();
+        await Wait.UntilAsync(() => LeftBy(node.Pid).Count == 0, "the killed node's runtime folder, mounts and namespaces to be swept");
+    }
+
+    /// <summary>The runtime folders, mounts and network namespaces on this machine named for node process <paramref name="pid"/>.</summary>
+    private static List<string> LeftBy(int pid)
+    {
+        var folders = Directory.Exists("/run/connect") ? Directory.GetDirectories("/run/connect", $"{pid}-*") : [];
+        var mounts = File.ReadLines("/proc/self/mountinfo").Select(l => l.Split(' ')[4]).Where(m => m.StartsWith($"/run/connect/{pid}-", StringComparison.Ordinal));
+        var namespaces = Directory.Exists("/run/netns") ? Directory.GetFiles("/run/netns", $"connect-{pid}-*") : [];
+        return [.. folders, .. mounts, .. namespaces];
     }
 }
