@@ -5,7 +5,8 @@ namespace Connect.Runtime.Sandbox;
 
 /// <summary>
 /// Memory and process-count limits for one R process and everything it starts: a cgroup of its own (v2 where the
-/// unified hierarchy has the memory controller, else v1's memory and pids hierarchies) that the process joins before
+/// unified hierarchy has the memory controller, else v1's memory and pids hierarchies, and cpu, where all content then
+/// shares one weight against the node's own threads) that the process joins before
 /// it becomes the sandbox, so nothing it forks escapes; where no cgroup can be made, <c>prlimit</c> (address space
 /// per process, processes per uid). Over its memory, the kernel stops the process, and <see cref="LimitedProcess.OverMemory"/>
 /// says so afterwards, for the process list and the worker's log.
@@ -93,7 +94,7 @@ internal sealed class ResourceLimits
         foreach (var parent in _mechanism switch
                  {
                      Mechanism.CgroupV2 => [Path.Combine(Root, "connect")],
-                     Mechanism.CgroupV1 => [Path.Combine(Root, "memory", "connect"), Path.Combine(Root, "pids", "connect")],
+                     Mechanism.CgroupV1 => [Path.Combine(Root, "memory", "connect"), Path.Combine(Root, "pids", "connect"), Path.Combine(Root, "cpu", "connect")],
                      _ => Array.Empty<string>(),
                  })
         {
@@ -150,7 +151,12 @@ internal sealed class ResourceLimits
         }
 
         File.WriteAllText(Path.Combine(pids, "pids.max"), processes.ToString(CultureInfo.InvariantCulture));
-        return new LimitedProcess(Join([memory, pids]), [memory, pids], memoryBytes,
+        // All content shares the "connect" group's CPU weight against the node's own threads: a busy item slows other
+        // content, never the node's answers (its pings, the API, static files) down to nothing.
+        string[] groups = Directory.Exists(Path.Combine(Root, "cpu"))
+            ? [memory, pids, Directory.CreateDirectory(Path.Combine(Root, "cpu", "connect", _name, id)).FullName]
+            : [memory, pids];
+        return new LimitedProcess(Join(groups), groups, memoryBytes,
             () => Counter(Path.Combine(memory, "memory.oom_control"), "oom_kill") > 0);
     }
 
@@ -159,12 +165,16 @@ internal sealed class ResourceLimits
         ["/bin/sh", "-c", "for g in \"$@\"; do [ \"$g\" = -- ] && break; echo $$ > \"$g/cgroup.procs\" || exit 125; shift; done; shift; exec \"$@\"",
             "connect-limits", .. groups, "--"];
 
+    /// <summary>Memory, pids, and (where there is one) cpu for the groups below: all content then shares one CPU weight.</summary>
     private static void EnableControllers(string group)
     {
+        var available = File.ReadAllText(Path.Combine(group, "cgroup.controllers")).Split(' ', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+        var wanted = available.Contains("cpu") ? new[] { "memory", "pids", "cpu" } : ["memory", "pids"];
         var control = Path.Combine(group, "cgroup.subtree_control");
-        if (!File.ReadAllText(control).Contains("memory", StringComparison.Ordinal) || !File.ReadAllText(control).Contains("pids", StringComparison.Ordinal))
+        var enabled = File.ReadAllText(control).Split(' ', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+        if (wanted.Except(enabled).Any())
         {
-            File.WriteAllText(control, "+memory +pids");
+            File.WriteAllText(control, string.Join(' ', wanted.Select(c => "+" + c)));
         }
     }
 

@@ -194,6 +194,11 @@ public sealed class WorkerResourceLimitTests : IDisposable
         var other = await node.DeployAsync("other", TestBundles.PlumberApi(HungryApi));
         using var admin = node.ClientWithKey(node.AdminKey);
         Assert.Equal("still here", await admin.GetStringAsync($"content/{other}/hello"));
+        // Its R process is in cgroups of its own (memory, pids and cpu on cgroup v1; one group on v2), below the node's.
+        var pid = Assert.Single(await node.WorkersOfAsync(other)).GetProperty("pid").GetInt32();
+        var groups = File.ReadAllLines($"/proc/{pid}/cgroup").Select(l => l.Split(':', 3)).ToList();
+        var v1 = groups.Where(g => g[1] is "memory" or "pids" || g[1].Split(',').Contains("cpu")).ToList();
+        Assert.All(v1.Count > 0 ? v1 : groups.Where(g => g[0] == "0"), g => Assert.StartsWith("/connect/", g[2]));
         Assert.Equal("52428800", (await admin.GetStringAsync($"content/{hungry}/eat?mb=50")).Trim('[', ']')); // within its limit
 
         var eaten = await admin.GetAsync($"content/{hungry}/eat?mb=1000");
