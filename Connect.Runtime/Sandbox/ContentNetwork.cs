@@ -7,8 +7,9 @@ namespace Connect.Runtime.Sandbox;
 /// <summary>
 /// The network namespace of one sandboxed R process (<c>Applications.Network = outbound</c>): a named namespace with its
 /// own loopback and a <c>tap0</c> that slirp4netns connects to the outside through the node's own network stack, with
-/// the host's loopback cut off (<c>--disable-host-loopback</c>). Content can open connections out; nothing on the host's
-/// loopback (the node, the console, PostgreSQL, /metrics) can be reached from it, and no other worker listens on
+/// the host's loopback cut off (<c>--disable-host-loopback</c>) and a <c>prohibit</c> route for each of the host's own
+/// addresses. Content can open connections out; nothing on the host itself (the node, the console, PostgreSQL,
+/// /metrics, on loopback or any other of its addresses) can be reached from it, and no other worker listens on
 /// anything it could reach (workers listen on Unix sockets). slirp4netns runs with its seccomp filter, but not with
 /// its own <c>--enable-sandbox</c>, whose mount namespace unmounted the namespace's file under <c>/run/netns</c> here.
 /// slirp4netns dies with the node (<c>setpriv --pdeathsig</c>);
@@ -56,6 +57,14 @@ internal sealed class ContentNetwork : IAsyncDisposable
         try
         {
             await IpAsync(cancellationToken, "-n", name, "link", "set", "lo", "up");
+            foreach (var address in HostAddresses())
+            {
+                // slirp4netns connects out from the host itself, so without this the host's own addresses (where the node,
+                // the console or PostgreSQL may listen on every interface) would be one hop away. Content has no
+                // capability in its namespace to take these routes out.
+                await IpAsync(cancellationToken, "-n", name, "route", "add", "prohibit", address + "/32");
+            }
+
             var output = new StringBuilder();
             var stop = new CancellationTokenSource();
             var slirp = await ForkThread.RunAsync(() => Cli.Wrap("/usr/bin/setpriv")
@@ -86,6 +95,16 @@ internal sealed class ContentNetwork : IAsyncDisposable
             throw;
         }
     }
+
+    /// <summary>The host's own IPv4 addresses other than loopback (which slirp4netns already keeps content away from).</summary>
+    internal static IReadOnlyList<string> HostAddresses() =>
+        System.Net.NetworkInformation.NetworkInterface.GetAllNetworkInterfaces()
+            .SelectMany(i => i.GetIPProperties().UnicastAddresses)
+            .Select(a => a.Address)
+            .Where(a => a.AddressFamily == System.Net.Sockets.AddressFamily.InterNetwork && !System.Net.IPAddress.IsLoopback(a))
+            .Select(a => a.ToString())
+            .Distinct()
+            .ToList();
 
     /// <summary>Removes the namespaces that node processes no longer running on this machine left behind.</summary>
     public static async Task SweepAsync(CancellationToken cancellationToken)

@@ -39,11 +39,11 @@ public sealed class TenantIsolationTests : IDisposable
 
         #* @serializer unboxedJSON
         #* @get /attack
-        function(ports = "", sockets = "", home = "", pid = "0") {
+        function(ports = "", sockets = "", home = "", pid = "0", hosts = "") {
           found <- unique(c(tcp_ports("/proc/net/tcp"), tcp_ports("/proc/net/tcp6")))
           tried <- unique(c(found, as.integer(strsplit(ports, ",")[[1]])))
           answers <- list()
-          for (host in c("127.0.0.1", "10.0.2.2")) for (port in tried) {
+          for (host in c("127.0.0.1", "10.0.2.2", strsplit(hosts, ",")[[1]])) for (port in tried) {
             answer <- curl(sprintf("http://%s:%d/secret", host, port))
             if (nzchar(answer)) answers[[sprintf("%s:%d", host, port)]] <- answer
           }
@@ -80,10 +80,11 @@ public sealed class TenantIsolationTests : IDisposable
     [Fact]
     public async Task Content_reaches_no_port_socket_home_or_process_of_another_item_the_node_or_the_host()
     {
-        using var loopbackService = new TcpListener(IPAddress.Loopback, 0); // a stand-in for the console or anything local
-        loopbackService.Start();
-        var servicePort = ((IPEndPoint)loopbackService.LocalEndpoint).Port;
-        _ = AnswerAsync(loopbackService);
+        // A stand-in for the console, PostgreSQL or anything else on the host, listening on every one of its addresses.
+        using var hostService = new TcpListener(IPAddress.Any, 0);
+        hostService.Start();
+        var servicePort = ((IPEndPoint)hostService.LocalEndpoint).Port;
+        _ = AnswerAsync(hostService);
         var postgresPort = Environment.GetEnvironmentVariable("CONNECT_TEST_POSTGRES_URL") is { } url ? new Uri(url).Port : servicePort;
 
         await using var node = NodeProcess.Start(_folder, "node", "[Scheduler]\nIdleTimeout = 30m\n"); // the victim's worker stays up throughout
@@ -97,9 +98,12 @@ public sealed class TenantIsolationTests : IDisposable
         var attacker = await DeployWithRsconnectAsync(node, "attacker", AttackerApi);
 
         var ports = string.Join(',', node.Port, postgresPort, servicePort);
+        var hosts = string.Join(',', System.Net.NetworkInformation.NetworkInterface.GetAllNetworkInterfaces().SelectMany(i => i.GetIPProperties().UnicastAddresses)
+            .Select(a => a.Address).Where(a => a.AddressFamily == AddressFamily.InterNetwork && !IPAddress.IsLoopback(a)));
+        Assert.NotEmpty(hosts); // the host's own addresses, which content must not reach either
         var home = Path.Combine(node.DataDir, "home", victim, "secret.txt");
         var attack = await admin.GetFromJsonAsync<JsonElement>(
-            $"content/{attacker}/attack?ports={ports}&sockets={Uri.EscapeDataString(victimSocket)}&home={Uri.EscapeDataString(home)}&pid={victimPid}");
+            $"content/{attacker}/attack?ports={ports}&sockets={Uri.EscapeDataString(victimSocket)}&home={Uri.EscapeDataString(home)}&pid={victimPid}&hosts={hosts}");
 
         var answers = attack.GetProperty("answers"); // R writes an empty list as []
         Assert.True(answers.ValueKind == JsonValueKind.Array && answers.GetArrayLength() == 0, $"content reached: {answers}");
