@@ -231,7 +231,7 @@ internal sealed class Backup(ConnectOptions options, ConnectDatabase database, T
 
         foreach (var problem in problems)
         {
-            await progress.WriteLineAsync($"left out (it changed while the backup read it): {problem}");
+            await progress.WriteLineAsync($"left out: {problem}");
         }
 
         await progress.WriteLineAsync($"data directory: {files.Count(f => !f.Folder && f.Source is null):N0} files, {bytes:N0} bytes copied" +

@@ -39,7 +39,7 @@ public static class NoFollowTree
         using var parent = OpenTrusted(Path.GetDirectoryName(full)!);
         if (parent is not null)
         {
-            DeleteAt(parent, Path.GetFileName(full));
+            DeleteAt(parent, Path.GetFileName(full), depth: 0);
         }
     }
 
@@ -48,7 +48,7 @@ public static class NoFollowTree
     {
         var full = Path.GetFullPath(path).TrimEnd('/');
         using var parent = OpenTrusted(Path.GetDirectoryName(full)!) ?? throw new DirectoryNotFoundException($"{Path.GetDirectoryName(full)} does not exist");
-        OwnAt(parent, Path.GetFileName(full), uid, gid);
+        OwnAt(parent, Path.GetFileName(full), uid, gid, depth: 0);
     }
 
     /// <summary>
@@ -59,7 +59,7 @@ public static class NoFollowTree
     public static IEnumerable<Entry> Walk(string root, Func<string, bool> skip, Action<string, string> problem)
     {
         var top = OpenTrusted(root) ?? throw new DirectoryNotFoundException($"{root} does not exist");
-        var pending = new Stack<(SafeFileHandle Folder, string Relative)>([(top, "")]);
+        var pending = new Stack<(SafeFileHandle Folder, string Relative, int Depth)>([(top, "", 0)]);
         while (pending.TryPop(out var current))
         {
             using var folder = current.Folder;
@@ -85,6 +85,12 @@ public static class NoFollowTree
                 yield return new Entry(relative, child, folder, child.Name);
                 if (child is DirectoryInfo && child.LinkTarget is null)
                 {
+                    if (current.Depth + 1 > MaxDepth)
+                    {
+                        problem(relative, $"it lies deeper than {MaxDepth} folders, so what is in it was left out");
+                        continue;
+                    }
+
                     var inner = TryOpen(folder, child.Name, Directory, out var errno);
                     if (inner is null)
                     {
@@ -92,7 +98,7 @@ public static class NoFollowTree
                         continue;
                     }
 
-                    pending.Push((inner, relative));
+                    pending.Push((inner, relative, current.Depth + 1));
                 }
             }
         }
@@ -126,8 +132,9 @@ public static class NoFollowTree
 
     private static string FdPath(SafeFileHandle handle) => $"/proc/self/fd/{handle.DangerousGetHandle().ToInt32().ToString(CultureInfo.InvariantCulture)}";
 
-    private static void DeleteAt(SafeFileHandle parent, string name)
+    private static void DeleteAt(SafeFileHandle parent, string name, int depth)
     {
+        CheckDepth(depth, name);
         for (var attempt = 0; ; attempt++)
         {
             var folder = TryOpen(parent, name, Directory, out var errno);
@@ -152,7 +159,7 @@ public static class NoFollowTree
             {
                 foreach (var child in List(folder))
                 {
-                    DeleteAt(folder, child.Name);
+                    DeleteAt(folder, child.Name, depth + 1);
                 }
             }
 
@@ -167,8 +174,9 @@ public static class NoFollowTree
         }
     }
 
-    private static void OwnAt(SafeFileHandle parent, string name, int uid, int gid)
+    private static void OwnAt(SafeFileHandle parent, string name, int uid, int gid, int depth)
     {
+        CheckDepth(depth, name);
         Check(fchownat(parent, name, uid, gid, SymlinkNoFollow), name, ignore: NoEntry);
         using var folder = TryOpen(parent, name, Directory, out _);
         if (folder is null)
@@ -178,7 +186,7 @@ public static class NoFollowTree
 
         foreach (var child in List(folder))
         {
-            OwnAt(folder, child.Name, uid, gid);
+            OwnAt(folder, child.Name, uid, gid, depth + 1);
         }
     }
 
@@ -199,6 +207,20 @@ public static class NoFollowTree
     public const int TypeMask = 0xF000, FolderType = 0x4000, RegularType = 0x8000;
 
     private const int EmptyPath = 0x1000;
+
+    /// <summary>
+    /// Folders nested deeper than this are not walked into: content can nest folders without end, and a walk that
+    /// followed would run the node out of stack (a crash no handler catches) or of descriptors.
+    /// </summary>
+    public const int MaxDepth = 512;
+
+    private static void CheckDepth(int depth, string name)
+    {
+        if (depth > MaxDepth)
+        {
+            throw new IOException($"{name} lies deeper than {MaxDepth} folders; it was left as it is");
+        }
+    }
 
     private static SafeFileHandle? TryOpen(SafeFileHandle? parent, string name, int flags, out int errno, bool followLinks = false)
     {

@@ -100,13 +100,13 @@ public sealed class SandboxTests : IDisposable
         // A node killed outright takes its R processes with it.
         var pid = Assert.Single(await node.WorkersOfAsync(guid)).GetProperty("pid").GetInt32();
         Assert.True(Directory.Exists($"/proc/{pid}"));
+        Assert.NotEmpty(LeftBy(node.Pid)); // while it runs (once it is dead, any node starting in a parallel test may sweep it)
         node.KillAlone();
         await node.WaitForExitAsync();
         await Wait.UntilAsync(() => !Directory.Exists($"/proc/{pid}"), "the R worker to die with its node");
 
         // What it left on the machine (its runtime folder with the socket's tmpfs, the worker's network namespace) goes
         // when the next node starts here, before that node runs any R.
-        Assert.NotEmpty(LeftBy(node.Pid));
         await using var next = NodeProcess.Start(_folder, "next", "");
         await next.WaitUntilServingAsync();
         await Wait.UntilAsync(() => LeftBy(node.Pid).Count == 0, "the killed node's runtime folder, mounts and namespaces to be swept");

@@ -188,3 +188,33 @@ public sealed class NoFollowTreeRaceTests : IDisposable
     [System.Runtime.InteropServices.DllImport("libc", SetLastError = true)]
     private static extern int rename(string from, string to);
 }
+
+/// <summary>Folders nested without end (content can make them) stop a walk with an error, never the node.</summary>
+public sealed class NoFollowTreeDepthTests : IDisposable
+{
+    private readonly string _root = Directory.CreateTempSubdirectory("connect-deep-").FullName;
+
+    public void Dispose() => Directory.Delete(_root, recursive: true);
+
+    [Fact]
+    public void A_home_nested_deeper_than_the_limit_is_refused_with_its_reason_not_a_crash()
+    {
+        var home = Path.Combine(_root, "home");
+        Directory.CreateDirectory(home);
+        // Made from the inside out, as content can: each round wraps the whole home in one more folder.
+        for (var i = 0; i < NoFollowTree.MaxDepth + 5; i++)
+        {
+            var next = Directory.CreateDirectory(Path.Combine(_root, "next")).FullName;
+            Directory.Move(home, Path.Combine(next, "d"));
+            Directory.Move(next, home);
+        }
+
+        var refused = Assert.Throws<IOException>(() => NoFollowTree.Delete(home));
+        var problems = new List<string>();
+        var walked = NoFollowTree.Walk(home, _ => false, (path, why) => problems.Add(why)).Count();
+
+        Assert.Contains($"deeper than {NoFollowTree.MaxDepth} folders", refused.Message);
+        Assert.Equal(NoFollowTree.MaxDepth + 1, walked); // a backup takes what lies within the limit, and names the rest
+        Assert.Contains($"deeper than {NoFollowTree.MaxDepth} folders", Assert.Single(problems));
+    }
+}
