@@ -65,7 +65,8 @@ internal sealed partial class WorkerLauncher(
         {
             Directory.CreateDirectory(Path.GetDirectoryName(worker.LogPath)!);
             user = sandbox.UserFor(content);
-            if (bundle.AppMode == AppModes.Shiny && spares.TryAssign(worker, bundleDirectory, home, environment))
+            // A spare runs as the RunAs user: only an item that runs as that user too may become one.
+            if (bundle.AppMode == AppModes.Shiny && user?.Uid == sandbox.Account?.Uid && spares.TryAssign(worker, bundleDirectory, home, environment))
             {
                 return; // the spare's own socket folder is the worker's now
             }
