@@ -57,7 +57,14 @@ internal sealed class NodeRuntimeFolder
         {
             if (int.TryParse(System.IO.Path.GetFileName(folder).Split('-')[0], out var pid) && !Directory.Exists($"/proc/{pid}"))
             {
-                Sweep(folder);
+                try
+                {
+                    Sweep(folder);
+                }
+                catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+                {
+                    // Another node starting on this machine is sweeping it too.
+                }
             }
         }
 

@@ -103,15 +103,22 @@ internal sealed class ResourceLimits
                 continue;
             }
 
-            foreach (var node in Directory.GetDirectories(parent))
+            try
             {
-                if (int.TryParse(Path.GetFileName(node).Split('-')[0], out var pid) && !Directory.Exists($"/proc/{pid}"))
+                foreach (var node in Directory.GetDirectories(parent))
                 {
-                    foreach (var group in Directory.GetDirectories(node).Append(node))
+                    if (int.TryParse(Path.GetFileName(node).Split('-')[0], out var pid) && !Directory.Exists($"/proc/{pid}"))
                     {
-                        LimitedProcess.TryRemove(group);
+                        foreach (var group in Directory.GetDirectories(node).Append(node))
+                        {
+                            LimitedProcess.TryRemove(group);
+                        }
                     }
                 }
+            }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+            {
+                // Another node starting on this machine swept the same groups first: what is left goes next time.
             }
         }
     }
