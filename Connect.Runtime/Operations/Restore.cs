@@ -1,5 +1,4 @@
 using System.Diagnostics;
-using Connect.Runtime.Sandbox;
 using Connect.Shared.Cluster;
 using Connect.Shared.Configuration;
 using Connect.Shared.Data;

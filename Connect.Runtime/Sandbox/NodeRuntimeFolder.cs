@@ -90,17 +90,8 @@ internal sealed class NodeRuntimeFolder
     /// <summary>Removes what a dead node process left: its mounts first (deepest first), then its files.</summary>
     public static void Sweep(string folder)
     {
-        var mounted = File.ReadLines("/proc/self/mountinfo").Select(l => l.Split(' ')[4])
-            .Where(m => m == folder || m.StartsWith(folder + "/", StringComparison.Ordinal))
-            .OrderByDescending(m => m.Length);
-        foreach (var point in mounted)
-        {
-            SpareMounts.Unmount(point);
-        }
-
-        var stillMounted = File.ReadLines("/proc/self/mountinfo").Select(l => l.Split(' ')[4])
-            .Any(m => m == folder || m.StartsWith(folder + "/", StringComparison.Ordinal));
-        if (stillMounted)
+        SpareMounts.UnmountAllUnder(folder);
+        if (SpareMounts.MountPointsUnder(folder).Count > 0)
         {
             return; // never a delete that could reach a content's home through a bind left in place
         }

@@ -77,16 +77,24 @@ internal sealed class SpareMounts : IDisposable
 
     private static void Remove(string root)
     {
-        // Deepest first: /proc/self/mountinfo's fifth field is the mount point.
-        var mounted = File.ReadLines("/proc/self/mountinfo").Select(l => l.Split(' ')[4])
-            .Where(m => m == root || m.StartsWith(root + "/", StringComparison.Ordinal))
-            .OrderByDescending(m => m.Length);
-        foreach (var point in mounted)
-        {
-            umount2(point, Detach);
-        }
-
+        UnmountAllUnder(root);
         RemoveEmptyFolders(root, depth: 2); // root, its spares' folders, and their app and home
+    }
+
+    /// <summary>The mount points at or below <paramref name="folder"/>, deepest first (mountinfo's fifth field is the mount point).</summary>
+    public static IReadOnlyList<string> MountPointsUnder(string folder) =>
+        File.ReadLines("/proc/self/mountinfo").Select(l => l.Split(' ')[4])
+            .Where(m => m == folder || m.StartsWith(folder + "/", StringComparison.Ordinal))
+            .OrderByDescending(m => m.Length)
+            .ToList();
+
+    /// <summary>Takes away everything mounted at or below <paramref name="folder"/>, deepest first.</summary>
+    public static void UnmountAllUnder(string folder)
+    {
+        foreach (var point in MountPointsUnder(folder))
+        {
+            Unmount(point);
+        }
     }
 
     /// <summary>

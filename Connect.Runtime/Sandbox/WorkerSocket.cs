@@ -54,7 +54,7 @@ internal static class WorkerSocket
 
         if (RunAsAccount.NodeIsRoot)
         {
-            umount2(folder, 2 /* MNT_DETACH */); // its tmpfs, with whatever the worker left in it
+            SpareMounts.Unmount(folder); // its tmpfs, with whatever the worker left in it
         }
 
         try
@@ -69,7 +69,4 @@ internal static class WorkerSocket
 
     [DllImport("libc", SetLastError = true, CharSet = CharSet.Ansi)]
     private static extern int mount(string source, string target, string type, ulong flags, string data);
-
-    [DllImport("libc", SetLastError = true, CharSet = CharSet.Ansi)]
-    private static extern int umount2(string target, int flags);
 }

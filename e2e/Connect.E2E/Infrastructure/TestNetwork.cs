@@ -62,12 +62,5 @@ public sealed class TestNetwork : DaemonProcess
         await Run($"netns del {_name}");
     }
 
-    private static async Task<(int Code, string Output)> Run(string arguments)
-    {
-        var info = new System.Diagnostics.ProcessStartInfo("/bin/sh", ["-c", "/usr/sbin/ip " + arguments]) { RedirectStandardOutput = true, RedirectStandardError = true };
-        using var process = System.Diagnostics.Process.Start(info)!;
-        var output = await process.StandardOutput.ReadToEndAsync() + await process.StandardError.ReadToEndAsync();
-        await process.WaitForExitAsync();
-        return (process.ExitCode, output);
-    }
+    private static Task<(int Code, string Output)> Run(string arguments) => HostCommand.RunAsync("/bin/sh", "-c", "/usr/sbin/ip " + arguments);
 }

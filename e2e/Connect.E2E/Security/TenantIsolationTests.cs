@@ -117,7 +117,7 @@ public sealed class TenantIsolationTests : IDisposable
         Assert.NotEqual(attackerUid, VictimUid(victimPid)); // two items, two uids
 
         // Another local user cannot open a worker's socket either (it is the item's, 0700).
-        var (code, output) = await RunAsync("/usr/bin/setpriv", "--reuid=nobody", "--regid=nogroup", "--clear-groups", "/usr/bin/curl", "-s", "-m", "2",
+        var (code, output) = await HostCommand.RunAsync("/usr/bin/setpriv", "--reuid=nobody", "--regid=nogroup", "--clear-groups", "/usr/bin/curl", "-s", "-m", "2",
             "--unix-socket", victimSocket, "http://x/secret");
         Assert.NotEqual(0, code);
         Assert.DoesNotContain("victim private answer", output);
@@ -169,14 +169,5 @@ public sealed class TenantIsolationTests : IDisposable
         catch (Exception e) when (e is ObjectDisposedException or SocketException)
         {
         }
-    }
-
-    private static async Task<(int Code, string Output)> RunAsync(string program, params string[] args)
-    {
-        var info = new System.Diagnostics.ProcessStartInfo(program, args) { RedirectStandardOutput = true, RedirectStandardError = true };
-        using var process = System.Diagnostics.Process.Start(info)!;
-        var output = await process.StandardOutput.ReadToEndAsync() + await process.StandardError.ReadToEndAsync();
-        await process.WaitForExitAsync();
-        return (process.ExitCode, output);
     }
 }
