@@ -209,5 +209,28 @@ internal static class ConfigValidator
         {
             yield return Error("Scheduler.InitTimeout", "must be greater than zero");
         }
+
+        if (o.Server.CompilationConcurrency < 1)
+        {
+            yield return Error("Server.CompilationConcurrency", $"{o.Server.CompilationConcurrency} must be at least 1");
+        }
+
+        if (o.R.PackageInstallTimeout <= TimeSpan.Zero)
+        {
+            yield return Error("R.PackageInstallTimeout", "must be greater than zero");
+        }
+
+        foreach (var (name, repository) in o.RPackageRepository)
+        {
+            var key = $"RPackageRepository \"{name}\".URL";
+            if (repository.URL is null)
+            {
+                yield return Error(key, "is missing: each [RPackageRepository] needs the URL of a CRAN-like repository");
+            }
+            else if (!Uri.TryCreate(repository.URL, UriKind.Absolute, out var url) || url.Scheme is not ("http" or "https"))
+            {
+                yield return Error(key, $"'{repository.URL}' is not an http or https URL");
+            }
+        }
     }
 }

@@ -69,19 +69,7 @@ public static class ConfigurationLoader
                 errors.AddRange(document.Errors.Select(e => new ConfigError($"{fileName}:{e.Line}", e.Message)));
                 foreach (var entry in document.Entries)
                 {
-                    if (FindSection(entry.Section) is null)
-                    {
-                        // Once per section, at its header, however many keys it holds.
-                        var error = new ConfigError($"{fileName}:{entry.SectionLine}", $"unknown section [{entry.Section}]");
-                        if (!errors.Contains(error))
-                        {
-                            errors.Add(error);
-                        }
-
-                        continue;
-                    }
-
-                    Bind(options, entry.Section, entry.Key, entry.Value, $"{fileName}:{entry.Line}", sources, errors);
+                    BindEntry(options, entry, fileName, sources, errors);
                 }
             }
         }
@@ -91,7 +79,8 @@ public static class ConfigurationLoader
             var parts = name[EnvironmentPrefix.Length..].Split('_', 2);
             if (parts.Length == 2 && FindSection(parts[0]) is not null)
             {
-                Bind(options, parts[0], parts[1], value, $"environment variable {name}", sources, errors);
+                var section = FindSection(parts[0])!;
+                Bind(section.GetValue(options)!, section.Name, parts[1], value, $"environment variable {name}", sources, errors);
             }
         }
 
@@ -99,9 +88,51 @@ public static class ConfigurationLoader
         return new ConfigurationResult(options, errors, path, sources);
     }
 
-    /// <summary>Every key as <c>Section.Key</c>, for documentation and tests.</summary>
+    /// <summary>Every key as <c>Section.Key</c> (<c>Section "NAME".Key</c> for named sections), for documentation and tests.</summary>
     public static IEnumerable<string> AllKeys() =>
-        Sections().SelectMany(section => KeysOf(section.PropertyType).Select(key => $"{section.Name}.{key.Name}"));
+        Sections().SelectMany(section => KeysOf(section.PropertyType).Select(key => $"{section.Name}.{key.Name}"))
+            .Concat(NamedSections().SelectMany(section => KeysOf(NamedType(section)).Select(key => $"{section.Name} \"NAME\".{key.Name}")));
+
+    /// <summary>Binds one line of the file to its section, or to its named section (<c>[RPackageRepository "CRAN"]</c>).</summary>
+    private static void BindEntry(ConnectOptions options, GcfgEntry entry, string fileName, Dictionary<string, string> sources, List<ConfigError> errors)
+    {
+        var plain = FindSection(entry.Section);
+        var named = NamedSections().FirstOrDefault(p => p.Name.Equals(entry.Section, StringComparison.OrdinalIgnoreCase));
+        var problem = (plain, named, entry.Subsection) switch
+        {
+            (null, null, _) => $"unknown section [{entry.Section}]",
+            (not null, _, not null) => $"[{plain.Name}] takes no name: write [{plain.Name}], not [{entry.Section} \"{entry.Subsection}\"]",
+            (_, not null, null) => $"[{named.Name}] needs a name, as in [{named.Name} \"CRAN\"]",
+            _ => null,
+        };
+        if (problem is not null)
+        {
+            // Once per section, at its header, however many keys it holds.
+            var error = new ConfigError($"{fileName}:{entry.SectionLine}", problem);
+            if (!errors.Contains(error))
+            {
+                errors.Add(error);
+            }
+
+            return;
+        }
+
+        if (plain is not null)
+        {
+            Bind(plain.GetValue(options)!, plain.Name, entry.Key, entry.Value, $"{fileName}:{entry.Line}", sources, errors);
+            return;
+        }
+
+        var sections = (System.Collections.IDictionary)named!.GetValue(options)!;
+        var section = sections[entry.Subsection!] ??= Activator.CreateInstance(NamedType(named))!;
+        Bind(section, $"{named.Name} \"{entry.Subsection}\"", entry.Key, entry.Value, $"{fileName}:{entry.Line}", sources, errors);
+    }
+
+    /// <summary>Sections that come once per name, such as <c>[RPackageRepository "CRAN"]</c>: dictionaries of options by name.</summary>
+    private static IEnumerable<PropertyInfo> NamedSections() =>
+        typeof(ConnectOptions).GetProperties().Where(p => p.PropertyType.IsGenericType && p.PropertyType.GetGenericTypeDefinition() == typeof(Dictionary<,>));
+
+    private static Type NamedType(PropertyInfo namedSection) => namedSection.PropertyType.GetGenericArguments()[1];
 
     private static IEnumerable<PropertyInfo> Sections() =>
         typeof(ConnectOptions).GetProperties().Where(p => p.PropertyType.Name.EndsWith("Options", StringComparison.Ordinal));
@@ -126,27 +157,25 @@ public static class ConfigurationLoader
         Sections().FirstOrDefault(p => p.Name.Equals(name, StringComparison.OrdinalIgnoreCase));
 
     private static void Bind(
-        ConnectOptions options, string sectionName, string keyName, string value, string source,
+        object section, string sectionName, string keyName, string value, string source,
         Dictionary<string, string> sources, List<ConfigError> errors)
     {
-        var section = FindSection(sectionName)!;
-
-        var key = KeysOf(section.PropertyType)
+        var key = KeysOf(section.GetType())
             .FirstOrDefault(p => p.Name.Equals(keyName, StringComparison.OrdinalIgnoreCase));
         if (key is null)
         {
-            errors.Add(new ConfigError(source, $"unknown key {section.Name}.{keyName}"));
+            errors.Add(new ConfigError(source, $"unknown key {sectionName}.{keyName}"));
             return;
         }
 
-        var fullName = $"{section.Name}.{key.Name}";
+        var fullName = $"{sectionName}.{key.Name}";
         if (!TryConvert(key.PropertyType, value, out var converted, out var expected))
         {
             errors.Add(new ConfigError(source, $"{fullName} = '{value}' is not {expected}"));
             return;
         }
 
-        key.SetValue(section.GetValue(options), converted);
+        key.SetValue(section, converted);
         sources[fullName] = source;
     }
 

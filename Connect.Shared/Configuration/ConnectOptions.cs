@@ -22,6 +22,12 @@ public sealed class ConnectOptions
     public ROptions R { get; init; } = new();
     public AdminOptions Admin { get; init; } = new();
 
+    /// <summary>
+    /// <c>[RPackageRepository "NAME"]</c> sections: each <c>URL</c> replaces the repository of that name in the manifests
+    /// of deployed content (how a site points everything at its own package mirror). Names match in any case.
+    /// </summary>
+    public Dictionary<string, RPackageRepositoryOptions> RPackageRepository { get; init; } = new(StringComparer.OrdinalIgnoreCase);
+
     /// <summary>Database directory, defaulting to <c>{Server.DataDir}/db</c>.</summary>
     public string DatabaseDir => Path.GetFullPath(Database.Dir ?? Path.Combine(Server.DataDir, "db"));
 
@@ -50,6 +56,9 @@ public sealed class ServerOptions
 
     /// <summary>The key that encrypts the session and secret key ring in the database; kept out of the data directory and backups.</summary>
     public string? SecretKeyFile { get; set; }
+
+    /// <summary>R packages this node installs at once into the package cache (each one R CMD INSTALL, compilers included).</summary>
+    public int CompilationConcurrency { get; set; } = Math.Max(1, Environment.ProcessorCount);
 }
 
 public sealed class HttpOptions
@@ -202,6 +211,29 @@ public sealed class SchedulerOptions
 public sealed class ROptions
 {
     public string? Executable { get; set; }
+
+    /// <summary>Which repositories a deploy installs packages from: only configured ones, or the manifest's own URLs too.</summary>
+    public PackageRepositoryResolution PackageRepositoryResolution { get; set; } = PackageRepositoryResolution.Lax;
+
+    /// <summary>How long one package's download and install may take before the deploy fails.</summary>
+    public TimeSpan PackageInstallTimeout { get; set; } = TimeSpan.FromMinutes(20);
+}
+
+/// <summary><c>R.PackageRepositoryResolution</c>.</summary>
+public enum PackageRepositoryResolution
+{
+    /// <summary>Only <c>[RPackageRepository]</c> sections: the manifest's URLs are never fetched.</summary>
+    Strict,
+
+    /// <summary>The configured repository of a package's source name, then the URL its manifest names, then the other configured ones.</summary>
+    Lax,
+}
+
+/// <summary>One <c>[RPackageRepository "NAME"]</c> section.</summary>
+public sealed class RPackageRepositoryOptions
+{
+    /// <summary>A CRAN-like repository: packages at <c>{URL}/src/contrib/</c>, older versions under <c>Archive/{name}/</c>.</summary>
+    public string? URL { get; set; }
 }
 
 public sealed class AdminOptions

@@ -3,10 +3,11 @@ using System.Text;
 namespace Connect.Shared.Configuration;
 
 /// <summary>One <c>Key = value</c> line of a gcfg file, with where it came from.</summary>
-public sealed record GcfgEntry(string Section, string Key, string Value, int Line, int SectionLine);
+/// <param name="Subsection">The quoted name of its section (<c>[RPackageRepository "CRAN"]</c>), or null.</param>
+public sealed record GcfgEntry(string Section, string Key, string Value, int Line, int SectionLine, string? Subsection = null);
 
 /// <summary>
-/// A parsed gcfg (git-config syntax) file: <c>[Section]</c> headers, <c>Key = value</c> lines,
+/// A parsed gcfg (git-config syntax) file: <c>[Section]</c> and <c>[Section "name"]</c> headers, <c>Key = value</c> lines,
 /// <c>;</c> and <c>#</c> comments, double-quoted values with backslash escapes.
 /// Parsing never throws: every malformed line becomes an error so they can all be shown at once.
 /// </summary>
@@ -27,6 +28,7 @@ public sealed class GcfgDocument
         var entries = new List<GcfgEntry>();
         var errors = new List<(int, string)>();
         string? section = null;
+        string? subsection = null;
         var sectionLine = 0;
         var lines = text.Split('\n');
         for (var i = 0; i < lines.Length; i++)
@@ -40,23 +42,13 @@ public sealed class GcfgDocument
 
             if (line[0] == '[')
             {
-                var close = line.IndexOf(']');
-                var rest = close < 0 ? "" : StripComment(line[(close + 1)..]).Trim();
-                var name = close < 0 ? "" : line[1..close].Trim();
-                if (close < 0 || rest.Length > 0)
+                var (name, sub, problem) = ParseHeader(line);
+                section = problem is null ? name : null;
+                subsection = sub;
+                sectionLine = lineNumber;
+                if (problem is not null)
                 {
-                    errors.Add((lineNumber, $"malformed section header '{line}'"));
-                    section = null;
-                }
-                else if (!IsName(name))
-                {
-                    errors.Add((lineNumber, $"'{name}' is not a valid section name (subsections are not supported)"));
-                    section = null;
-                }
-                else
-                {
-                    section = name;
-                    sectionLine = lineNumber;
+                    errors.Add((lineNumber, problem));
                 }
 
                 continue;
@@ -79,21 +71,70 @@ public sealed class GcfgDocument
             // A bare key is git-config's way of writing "true".
             if (equals < 0)
             {
-                entries.Add(new GcfgEntry(section, key, "true", lineNumber, sectionLine));
+                entries.Add(new GcfgEntry(section, key, "true", lineNumber, sectionLine, subsection));
                 continue;
             }
 
-            var (value, problem) = ParseValue(line[(equals + 1)..]);
-            if (problem is not null)
+            var (value, valueProblem) = ParseValue(line[(equals + 1)..]);
+            if (valueProblem is not null)
             {
-                errors.Add((lineNumber, $"{section}.{key}: {problem}"));
+                errors.Add((lineNumber, $"{section}.{key}: {valueProblem}"));
                 continue;
             }
 
-            entries.Add(new GcfgEntry(section, key, value, lineNumber, sectionLine));
+            entries.Add(new GcfgEntry(section, key, value, lineNumber, sectionLine, subsection));
         }
 
         return new GcfgDocument(entries, errors);
+    }
+
+    /// <summary>
+    /// A section header: <c>[Name]</c>, or <c>[Name "subsection"]</c> as git-config writes them (the subsection
+    /// double-quoted, <c>\"</c> and <c>\\</c> escaped, case kept).
+    /// </summary>
+    private static (string Name, string? Subsection, string? Problem) ParseHeader(string line)
+    {
+        var malformed = ("", (string?)null, (string?)$"malformed section header '{line}'");
+        var quote = line.IndexOf('"');
+        if (quote < 0)
+        {
+            var close = line.IndexOf(']');
+            if (close < 0 || StripComment(line[(close + 1)..]).Trim().Length > 0)
+            {
+                return malformed;
+            }
+
+            var name = line[1..close].Trim();
+            return IsName(name) ? (name, null, null) : ("", null, $"'{name}' is not a valid section name");
+        }
+
+        var section = line[1..quote].Trim();
+        var subsection = new StringBuilder();
+        var i = quote + 1;
+        for (; i < line.Length && line[i] != '"'; i++)
+        {
+            if (line[i] == '\\' && i + 1 < line.Length)
+            {
+                i++;
+            }
+
+            subsection.Append(line[i]);
+        }
+
+        var rest = i < line.Length ? line[(i + 1)..].TrimStart() : "";
+        if (i >= line.Length || !rest.StartsWith(']') || StripComment(rest[1..]).Trim().Length > 0 || line[quote - 1] != ' ')
+        {
+            return malformed;
+        }
+
+        if (!IsName(section))
+        {
+            return ("", null, $"'{section}' is not a valid section name");
+        }
+
+        return subsection.Length == 0 || subsection.ToString().Any(char.IsControl)
+            ? ("", null, $"[{section} \"{subsection}\"] needs a name of printable characters between the quotes")
+            : (section, subsection.ToString(), null);
     }
 
     private static bool IsName(string s) =>
