@@ -4,6 +4,7 @@ using Connect.Runtime.Cluster;
 using Connect.Runtime.CommandLine;
 using Connect.Runtime.Content;
 using Connect.Runtime.Metrics;
+using Connect.Runtime.Packages;
 using Connect.Runtime.Processes;
 using Connect.Runtime.Proxy;
 using Connect.Runtime.Publishing;
@@ -134,6 +135,7 @@ internal static partial class NodeHost
         builder.Services.AddNodeCluster(options, identity);
         builder.Services.AddPublishing();
         builder.Services.AddWorkers();
+        builder.Services.AddPackages();
         builder.Services.AddScheduling();
         builder.Services.AddNodeMetrics(options);
         builder.Services.ConfigureHttpJsonOptions(o => o.SerializerOptions.PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower);
@@ -167,6 +169,7 @@ internal static partial class NodeHost
         app.MapVanityApi();
         app.MapTagsApi();
         app.MapPackagesApi();
+        app.MapRuntimeCachesApi();
         app.MapUsersApi();
         app.MapProcessApi();
         app.MapNodesApi();

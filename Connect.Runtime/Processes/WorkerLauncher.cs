@@ -16,7 +16,7 @@ namespace Connect.Runtime.Processes;
 /// </summary>
 internal sealed partial class WorkerLauncher(
     ConnectOptions options, RInstallation r, ContentSandbox sandbox, SpareWorkers spares, NodeIdentity node, Lazy<NodeRuntimeFolder> runtime,
-    Metrics.NodeMeters meters, TimeProvider clock, ILogger<WorkerLauncher> logger)
+    Packages.PackageRestore packages, Metrics.NodeMeters meters, TimeProvider clock, ILogger<WorkerLauncher> logger)
 {
     /// <summary>How long a worker has to stop after the interrupt signal before its process tree is killed.</summary>
     public static readonly TimeSpan StopGracePeriod = TimeSpan.FromSeconds(5);
@@ -65,8 +65,10 @@ internal sealed partial class WorkerLauncher(
         {
             Directory.CreateDirectory(Path.GetDirectoryName(worker.LogPath)!);
             user = sandbox.UserFor(content);
-            // A spare runs as the RunAs user: only an item that runs as that user too may become one.
-            if (bundle.AppMode == AppModes.Shiny && user?.Uid == sandbox.Account?.Uid && spares.TryAssign(worker, bundleDirectory, home, environment))
+            // A spare runs as the RunAs user with the system library: only an item that runs as that user, with no
+            // packages of its own, may become one.
+            if (bundle.AppMode == AppModes.Shiny && user?.Uid == sandbox.Account?.Uid && !packages.UsesCache(bundle.Id)
+                && spares.TryAssign(worker, bundleDirectory, home, environment))
             {
                 return; // the spare's own socket folder is the worker's now
             }
@@ -81,8 +83,16 @@ internal sealed partial class WorkerLauncher(
         }
 
         var view = new SandboxView(bundleDirectory, [bundleDirectory], [home], home, worker.SocketFolder);
-        _ = RunAsync(worker, ct => sandbox.PrepareAsync(rscript, ["--vanilla", "-e", EntryPoint(bundle)], view, user, content.Guid, environment, ct,
-            memoryLimit: content.Overrides.MemoryLimit));
+        _ = RunAsync(worker, async ct =>
+        {
+            var library = await packages.FoldersForAsync(content, bundle.Id, bundleDirectory, line =>
+            {
+                worker.AddLogLine("[connect] " + line);
+                return Task.CompletedTask;
+            }, ct);
+            return await sandbox.PrepareAsync(rscript, ["--vanilla", "-e", EntryPoint(bundle)], view with { Library = library }, user, content.Guid, environment, ct,
+                memoryLimit: content.Overrides.MemoryLimit);
+        });
     }
 
     /// <summary>The one folder a content item's R processes may write, kept across deploys: their <c>HOME</c>.</summary>

@@ -15,7 +15,7 @@ namespace Connect.Runtime.Proxy;
 /// and a browser keeps it through a cookie, so Shiny's session-bound requests find their session.
 /// </summary>
 internal sealed partial class ContentProxy(
-    IHttpForwarder forwarder, WorkerPool pool, OpenWebSockets webSockets, ClientConnections clients, Metrics.NodeMeters meters, RInstallation r, ILogger<ContentProxy> logger)
+    IHttpForwarder forwarder, WorkerPool pool, OpenWebSockets webSockets, ClientConnections clients, Metrics.NodeMeters meters, Packages.PackageRestore packages, Publishing.BundleStore store, ILogger<ContentProxy> logger)
     : IDisposable
 {
     public const string AffinityCookie = "connect_worker";
@@ -146,7 +146,7 @@ internal sealed partial class ContentProxy(
     {
         try
         {
-            return await r.MissingPackagesAsync(bundle.Packages, CancellationToken.None);
+            return await packages.MissingFromSystemAsync(bundle.Id, store.FullPath(bundle.Path), CancellationToken.None);
         }
         catch (Exception)
         {

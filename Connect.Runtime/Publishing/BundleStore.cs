@@ -161,6 +161,11 @@ internal sealed partial class BundleStore(ConnectOptions options, BundleReposito
     public void DeleteBundleFiles(Bundle bundle)
     {
         File.Delete(ArchivePath(bundle));
+        var library = Packages.BundleLibrary.PathOf(Path.Combine(options.DataDir, "packages"), bundle.Id);
+        if (File.Exists(library))
+        {
+            File.Delete(library); // its cache entries stay: other bundles may use them
+        }
         // Only ever a folder under apps/{content id}/: a row's path never gets to name anything else.
         var folder = Path.GetFullPath(FullPath(bundle.Path));
         var apps = Path.GetFullPath(Path.Combine(options.DataDir, "apps", bundle.ContentId.ToString())) + Path.DirectorySeparatorChar;

@@ -210,7 +210,10 @@ internal static class ContentApi
                 : Results.File(store.ArchivePath(bundle), "application/gzip", $"bundle-{bundle.Id}.tar.gz");
         });
 
-        v1.MapPost("/content/{guid}/deploy", async (string guid, DeployContentRequest? body, ClaimsPrincipal principal, ContentRepository contents, BundleRepository bundles, Deployer deployer, CancellationToken ct) =>
+        // build is deploy again: its R packages restored (the cache refilled if it was cleared), rendered, made live.
+        v1.MapPost("/content/{guid}/build", DeployAsync);
+        v1.MapPost("/content/{guid}/deploy", DeployAsync);
+        static async Task<IResult> DeployAsync(string guid, DeployContentRequest? body, ClaimsPrincipal principal, ContentRepository contents, BundleRepository bundles, Deployer deployer, CancellationToken ct)
         {
             var caller = Caller.From(principal);
             var (content, error) = await ContentAccess.ForChangeAsync(contents, caller, guid, ct);
@@ -232,7 +235,7 @@ internal static class ContentApi
 
             var (bundle, bundleError) = await LegacyPublishingApi.FindBundleAsync(bundles, content!, bundleId, ct);
             return bundleError ?? Results.Json(new { task_id = await deployer.StartAsync(content!, bundle!, caller.Id) }, statusCode: StatusCodes.Status202Accepted);
-        });
+        }
 
         v1.MapPost("/content/{guid}/render", async (string guid, ClaimsPrincipal principal, ContentRepository contents, BundleRepository bundles, Deployer deployer, CancellationToken ct) =>
         {

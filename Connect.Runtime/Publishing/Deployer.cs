@@ -7,7 +7,7 @@ using Connect.Shared.Tasks;
 namespace Connect.Runtime.Publishing;
 
 /// <summary>
-/// Deploys a bundle as a task on this node (the node that received the request): checks the R
+/// Deploys a bundle as a task on this node (the node that received the request): restores the R
 /// packages the manifest lists, renders an R Markdown document, then makes the bundle active.
 /// Any failure leaves the previous bundle active and is reported in the task.
 /// </summary>
@@ -15,7 +15,7 @@ internal sealed partial class Deployer(
     ContentRepository contents,
     TaskRepository tasks,
     BundleStore store,
-    RInstallation r,
+    Packages.PackageRestore packages,
     RMarkdownRenderer renderer,
     NodeIdentity node,
     Content.ContentLookup lookup,
@@ -100,15 +100,10 @@ internal sealed partial class Deployer(
     {
         Task Log(string line) => output.WriteAsync(line);
         await Log($"Deploying bundle {bundle.Id} ({bundle.AppMode}) of '{content.Name}' on node {node.Name}");
-        if (bundle.Packages.Count > 0)
+        if (await packages.RestoreAsync(content, bundle.Id, store.FullPath(bundle.Path), Log, held) is { } packagesFailed)
         {
-            await Log($"Checking {bundle.Packages.Count} R package(s) against {r.Describe()}");
-            var missing = await r.MissingPackagesAsync(bundle.Packages, held);
-            if (missing.Count > 0)
-            {
-                await FailAsync(task, output, content, $"R packages this content needs are not installed on this server: {string.Join(", ", missing)}");
-                return;
-            }
+            await FailAsync(task, output, content, packagesFailed);
+            return;
         }
 
         string? rendered = null;

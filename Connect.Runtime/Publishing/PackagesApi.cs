@@ -5,8 +5,11 @@ using Connect.Shared.Content;
 
 namespace Connect.Runtime.Publishing;
 
-/// <summary>One R package a bundle's manifest declares, with the version it was published with.</summary>
-internal sealed record PackageJson(string Language, string Name, string? Version, string? Hash);
+/// <summary>
+/// One R package a bundle's manifest declares, with the version it was published with; for a bundle deployed with
+/// package restore, where it comes from (<c>origin</c>: <c>system</c> or <c>cache</c>), its source and repository.
+/// </summary>
+internal sealed record PackageJson(string Language, string Name, string? Version, string? Hash, string? Origin = null, string? Source = null, string? Repository = null);
 
 /// <summary>A package of a content item, in the server-wide list.</summary>
 internal sealed record ContentPackageJson(string Language, string Name, string? Version, string? Hash, string BundleId, string AppId, string AppGuid);
@@ -21,10 +24,24 @@ internal static class PackagesApi
     {
         var v1 = app.MapGroup("/__api__/v1").RequireAuthorization();
 
-        v1.MapGet("/content/{guid}/packages", async (string guid, ClaimsPrincipal principal, ContentRepository contents, BundleRepository bundles, BundleStore store, CancellationToken ct) =>
+        v1.MapGet("/content/{guid}/packages", async (string guid, ClaimsPrincipal principal, ContentRepository contents, BundleRepository bundles, BundleStore store,
+            Packages.PackageCache cache, CancellationToken ct) =>
         {
             var (content, error) = await ContentAccess.ForViewAsync(contents, Caller.From(principal), guid, ct);
-            return error ?? Results.Json(content!.ActiveBundleId is { } id && await bundles.GetAsync(id, ct) is { } bundle ? Read(store, bundle) : []);
+            if (error is not null)
+            {
+                return error;
+            }
+
+            if (content!.ActiveBundleId is not { } id || await bundles.GetAsync(id, ct) is not { } bundle)
+            {
+                return Results.Json(Array.Empty<PackageJson>());
+            }
+
+            var library = Packages.BundleLibrary.Read(cache, bundle.Id)?.Packages.ToDictionary(p => p.Name, StringComparer.Ordinal);
+            return Results.Json(Read(store, bundle).Select(p => library?.GetValueOrDefault(p.Name) is { } from
+                ? p with { Origin = from.Origin, Source = from.Source, Repository = from.Repository }
+                : p));
         });
 
         // Every package of every live bundle the caller may see; name filters by package name.

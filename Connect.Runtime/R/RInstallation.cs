@@ -15,12 +15,15 @@ internal sealed class RInstallation(ConnectOptions options, Sandbox.ContentSandb
 
     public string Describe() => options.R.Executable ?? "R on PATH";
 
-    /// <summary>The names of the R packages installed for this R.</summary>
-    public async Task<IReadOnlySet<string>> InstalledPackagesAsync(CancellationToken cancellationToken)
+    /// <summary>The R executable beside Rscript (<c>R CMD INSTALL</c> needs it), or null when no R is installed.</summary>
+    public string? R => Rscript is { } rscript && Path.Combine(Path.GetDirectoryName(rscript)!, "R") is var r && File.Exists(r) ? r : null;
+
+    /// <summary>This R's version, platform and the packages its own library holds.</summary>
+    public async Task<Packages.SystemLibrary> SystemLibraryAsync(CancellationToken cancellationToken)
     {
         var rscript = Rscript ?? throw new InvalidOperationException($"R is not installed ({Describe()})");
         // Sandboxed like content: nothing that runs R on this node sees the node's secrets.
-        await using var sandboxed = await sandbox.PrepareAsync(rscript, ["--vanilla", "-e", "cat(rownames(installed.packages()), sep = '\\n')"],
+        await using var sandboxed = await sandbox.PrepareAsync(rscript, ["--vanilla", "-e", Packages.SystemLibrary.Script],
             Sandbox.SandboxView.Empty, null, null, new Dictionary<string, string>(), cancellationToken, network: false);
         var command = sandboxed.Command;
         var result = await await Sandbox.ForkThread.RunAsync(() => command.ExecuteBufferedAsync(Encoding.UTF8, cancellationToken).Task);
@@ -29,15 +32,7 @@ internal sealed class RInstallation(ConnectOptions options, Sandbox.ContentSandb
             throw new InvalidOperationException($"listing R packages failed: {result.StandardError.Trim()}");
         }
 
-        return result.StandardOutput.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)
-            .ToHashSet(StringComparer.Ordinal);
-    }
-
-    /// <summary>Those of <paramref name="packages"/> that this R does not have, in the order given.</summary>
-    public async Task<IReadOnlyList<string>> MissingPackagesAsync(IEnumerable<string> packages, CancellationToken cancellationToken)
-    {
-        var installed = await InstalledPackagesAsync(cancellationToken);
-        return packages.Where(p => !installed.Contains(p)).ToList();
+        return Packages.SystemLibrary.Parse(result.StandardOutput);
     }
 
     private static string? FindRscript(string? rExecutable)

@@ -7,7 +7,7 @@ using Connect.Shared.Content;
 namespace Connect.Runtime.R;
 
 /// <summary>Renders an R Markdown document with <c>rmarkdown::render</c> in a sandboxed R process.</summary>
-internal sealed class RMarkdownRenderer(RInstallation r, ContentSandbox sandbox, ContentEnvironment environment, ConnectOptions options)
+internal sealed class RMarkdownRenderer(RInstallation r, ContentSandbox sandbox, ContentEnvironment environment, Packages.PackageRestore packages, ConnectOptions options)
 {
     /// <summary>
     /// Renders the bundle's primary document into <paramref name="outputDirectory"/>, passing every line
@@ -25,8 +25,9 @@ internal sealed class RMarkdownRenderer(RInstallation r, ContentSandbox sandbox,
             """;
         var bundleDirectory = Path.Combine(options.DataDir, bundle.Path);
         var home = WorkerLauncher.ContentHome(options, content.Guid);
+        var library = await packages.FoldersForAsync(content, bundle.Id, bundleDirectory, log, cancellationToken);
         await using var sandboxed = await sandbox.PrepareAsync(rscript, ["--vanilla", "-e", script, bundle.PrimaryFile!, outputDirectory, "/tmp/render"],
-            new SandboxView(bundleDirectory, [bundleDirectory], [outputDirectory, home], home),
+            new SandboxView(bundleDirectory, [bundleDirectory], [outputDirectory, home], home, Library: library),
             sandbox.UserFor(content), content.Guid, await environment.ValuesAsync(content.Id, cancellationToken), cancellationToken,
             memoryLimit: content.Overrides.MemoryLimit);
         var command = sandboxed.Command;

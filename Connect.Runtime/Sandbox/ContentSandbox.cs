@@ -193,7 +193,7 @@ internal sealed partial class ContentSandbox
             args.AddRange(["--ro-bind", "/dev/null", file]);
         }
 
-        foreach (var folder in view.ReadOnly)
+        foreach (var folder in view.ReadOnly.Concat(view.Library ?? []).Distinct())
         {
             AddParents(args, tmpfs, folder);
             args.AddRange(["--ro-bind", folder, folder]);
@@ -304,6 +304,9 @@ internal sealed partial class ContentSandbox
         yield return new("TMPDIR", "/tmp");
         yield return new("LANG", Environment.GetEnvironmentVariable("LANG") is { Length: > 0 } lang && lang.All(c => char.IsAsciiLetterOrDigit(c) || c is '_' or '.' or '-' or '@') ? lang : "C.UTF-8");
         yield return new("R_CONFIG_ACTIVE", "rsconnect");
+        // The item's own library ahead of the system's, and nothing else: no user library in its writable HOME.
+        yield return new("R_LIBS", string.Join(':', view.Library ?? []));
+        yield return new("R_LIBS_USER", "/nonexistent/r-user-library");
         yield return new("CONNECT_SERVER", _options.Server.Address ?? _node.Url);
         if (contentGuid is not null)
         {

@@ -6,8 +6,9 @@ namespace Connect.Runtime.Sandbox;
 /// <param name="Home">Its <c>HOME</c>: a writable folder of its own, or the private <c>/tmp</c>.</param>
 /// <param name="SocketFolder">A worker's socket folder on the host, seen inside as <see cref="WorkerSocket.InsideFolder"/>.</param>
 /// <param name="ReadOnlyAt">Host folders seen read-only at another path inside (a spare's own folder).</param>
+/// <param name="Library">Package cache entries seen read-only and put on <c>.libPaths()</c> ahead of the system library, in order.</param>
 internal sealed record SandboxView(string WorkingDirectory, IReadOnlyList<string> ReadOnly, IReadOnlyList<string> Writable, string Home,
-    string? SocketFolder = null, IReadOnlyList<(string Host, string Inside)>? ReadOnlyAt = null)
+    string? SocketFolder = null, IReadOnlyList<(string Host, string Inside)>? ReadOnlyAt = null, IReadOnlyList<string>? Library = null)
 {
     /// <summary>For R processes that belong to no content (listing installed packages).</summary>
     public static SandboxView Empty { get; } = new("/tmp", [], [], "/tmp");

@@ -51,7 +51,17 @@ public abstract class ConnectDatabase : IAsyncDisposable
     /// held on <paramref name="connection"/>, or an in-process gate for SQLite (whose write transactions
     /// already exclude other processes).
     /// </summary>
-    public abstract Task<IAsyncDisposable> AcquireSchemaLockAsync(DbConnection connection, CancellationToken cancellationToken);
+    public Task<IAsyncDisposable> AcquireSchemaLockAsync(DbConnection connection, CancellationToken cancellationToken) =>
+        AcquireLockAsync(connection, SchemaLockKey, cancellationToken);
+
+    /// <summary>
+    /// Takes a cluster-wide lock named by <paramref name="key"/>, held until the result is disposed or
+    /// <paramref name="connection"/> closes (a node that dies lets go): a session-level advisory lock on PostgreSQL,
+    /// an in-process gate per database file on SQLite (which only one node can use).
+    /// </summary>
+    public abstract Task<IAsyncDisposable> AcquireLockAsync(DbConnection connection, long key, CancellationToken cancellationToken);
+
+    private const long SchemaLockKey = 0x436F6E6E656374; // "Connect"
 
     /// <summary>Starts a transaction that holds the write lock from its first statement.</summary>
     public virtual ValueTask<DbTransaction> BeginWriteTransactionAsync(DbConnection connection, CancellationToken cancellationToken) =>

@@ -8,7 +8,6 @@ namespace Connect.Shared.Data;
 public sealed class PostgresDatabase : ConnectDatabase
 {
     // Arbitrary but fixed: every node must use the same key for the schema lock.
-    private const long SchemaLockKey = 0x436F6E6E656374; // "Connect"
 
     private readonly NpgsqlDataSource _dataSource;
     private readonly string _connectionString;
@@ -80,15 +79,15 @@ public sealed class PostgresDatabase : ConnectDatabase
     public override async Task<DbConnection> OpenAsync(CancellationToken cancellationToken = default) =>
         await _dataSource.OpenConnectionAsync(cancellationToken);
 
-    public override async Task<IAsyncDisposable> AcquireSchemaLockAsync(DbConnection connection, CancellationToken cancellationToken)
+    public override async Task<IAsyncDisposable> AcquireLockAsync(DbConnection connection, long key, CancellationToken cancellationToken)
     {
         await using (var command = connection.CreateCommand())
         {
-            command.CommandText = $"SELECT pg_advisory_lock({SchemaLockKey})";
+            command.CommandText = $"SELECT pg_advisory_lock({key})";
             await command.ExecuteNonQueryAsync(cancellationToken);
         }
 
-        return new Releaser(connection);
+        return new Releaser(connection, key);
     }
 
     public override async ValueTask DisposeAsync()
@@ -98,12 +97,12 @@ public sealed class PostgresDatabase : ConnectDatabase
     }
 
     // Session-level advisory locks outlive a pooled connection's Close, so release explicitly.
-    private sealed class Releaser(DbConnection connection) : IAsyncDisposable
+    private sealed class Releaser(DbConnection connection, long key) : IAsyncDisposable
     {
         public async ValueTask DisposeAsync()
         {
             await using var command = connection.CreateCommand();
-            command.CommandText = $"SELECT pg_advisory_unlock({SchemaLockKey})";
+            command.CommandText = $"SELECT pg_advisory_unlock({key})";
             await command.ExecuteNonQueryAsync();
         }
     }

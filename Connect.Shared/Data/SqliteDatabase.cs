@@ -10,7 +10,7 @@ public sealed class SqliteDatabase : ConnectDatabase
 {
     // One gate per database file for the whole process: SQLite serialises writers across processes
     // itself, the gate keeps this process's migrating threads from racing each other.
-    private static readonly ConcurrentDictionary<string, SemaphoreSlim> SchemaGates = new(StringComparer.Ordinal);
+    private static readonly ConcurrentDictionary<string, SemaphoreSlim> Gates = new(StringComparer.Ordinal);
 
     private readonly string _connectionString;
 
@@ -57,9 +57,9 @@ public sealed class SqliteDatabase : ConnectDatabase
         return connection;
     }
 
-    public override async Task<IAsyncDisposable> AcquireSchemaLockAsync(DbConnection connection, CancellationToken cancellationToken)
+    public override async Task<IAsyncDisposable> AcquireLockAsync(DbConnection connection, long key, CancellationToken cancellationToken)
     {
-        var gate = SchemaGates.GetOrAdd(FilePath, _ => new SemaphoreSlim(1, 1));
+        var gate = Gates.GetOrAdd($"{FilePath}#{key}", _ => new SemaphoreSlim(1, 1));
         await gate.WaitAsync(cancellationToken);
         return new Releaser(gate);
     }

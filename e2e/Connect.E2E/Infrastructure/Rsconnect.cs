@@ -11,8 +11,11 @@ public sealed class Rsconnect(string serverUrl, string apiKey, string home)
     public static Rsconnect For(NodeProcess node, TempDirectory folder, string? serverUrl = null) =>
         new(serverUrl ?? node.BaseUrl.ToString().TrimEnd('/') + "/__api__", node.AdminKey, folder.File("r-home"));
 
-    /// <summary>Runs <c>deployApp</c>; fails the test with rsconnect's output when it does not return TRUE.</summary>
-    public async Task<string> DeployAsync(string directory, string appName, string? primaryDoc = null)
+    /// <summary>
+    /// Runs <c>deployApp</c>, after the R code <paramref name="setup"/> (a publisher's own <c>.libPaths()</c> and
+    /// <c>repos</c>); fails the test with rsconnect's output when it does not return TRUE.
+    /// </summary>
+    public async Task<string> DeployAsync(string directory, string appName, string? primaryDoc = null, string setup = "")
     {
         var register = _registered ? "" : $"""
             rsconnect::addServer({Quote(serverUrl)}, name = "local")
@@ -20,6 +23,7 @@ public sealed class Rsconnect(string serverUrl, string apiKey, string home)
             """;
         var doc = primaryDoc is null ? "" : $", appPrimaryDoc = {Quote(primaryDoc)}";
         var (exitCode, output) = await RunAsync($"""
+            {setup}
             {register}
             stopifnot(isTRUE(rsconnect::deployApp({Quote(directory)}{doc}, appName = {Quote(appName)}, server = "local", account = "admin", launch.browser = FALSE)))
             """, home);

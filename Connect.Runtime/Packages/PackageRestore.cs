@@ -1,0 +1,172 @@
+using Connect.Runtime.R;
+using Connect.Shared.Configuration;
+using Connect.Shared.Content;
+
+namespace Connect.Runtime.Packages;
+
+/// <summary>
+/// Gives a bundle exactly the R packages its manifest lists, at their versions: the system library's copy when it has
+/// that version, else the shared cache's, built now when no node has built it yet. The result is the bundle's
+/// <see cref="BundleLibrary"/>; a failure names the package and leaves whatever was live untouched.
+/// </summary>
+internal sealed class PackageRestore(ConnectOptions options, PackageCache cache, PackageRepositories repositories, PackageInstaller installer, RInstallation r)
+{
+    /// <summary>Restores the packages of <paramref name="bundleDirectory"/>, one log line each; null when done, else what failed.</summary>
+    public async Task<string?> RestoreAsync(ContentItem content, long bundleId, string bundleDirectory, Func<string, Task> log, CancellationToken cancellationToken)
+    {
+        var (packages, managed, error) = ManifestPackages.Read(bundleDirectory);
+        if (error is not null)
+        {
+            return error;
+        }
+
+        if (packages.Count == 0)
+        {
+            return null;
+        }
+
+        SystemLibrary system;
+        try
+        {
+            system = await r.SystemLibraryAsync(cancellationToken);
+        }
+        catch (InvalidOperationException e)
+        {
+            return e.Message;
+        }
+
+        if (!managed)
+        {
+            var missing = packages.Where(p => !system.Installed.ContainsKey(p.Name)).Select(p => p.Name).ToList();
+            if (missing.Count > 0)
+            {
+                return $"the manifest sets environment.environment_management.r to false, so this content uses the system library of {system.Describe()} only, which lacks: {string.Join(", ", missing)}";
+            }
+
+            await log($"R packages are not managed for this content (environment_management.r is false): it uses the system library of {system.Describe()} as it is");
+            new BundleLibrary(system.RVersion, system.Platform, Managed: false, []).Write(cache, bundleId);
+            return null;
+        }
+
+        // Everything that cannot be restored at all is reported together, before anything is downloaded.
+        var plans = packages.Select(p => (Package: p, Plan: Plan(system, p))).ToList();
+        var impossible = plans.Where(p => p.Plan.Problem is not null).Select(p => $"{p.Package}: {p.Plan.Problem}").ToList();
+        if (impossible.Count > 0)
+        {
+            return $"R packages this content needs cannot be restored on this server: {string.Join("; ", impossible)}";
+        }
+
+        await log($"Restoring {packages.Count} R package(s) for {system.Describe()}");
+        var library = new List<LibraryPackage>();
+        var folders = new List<string>();
+        foreach (var (package, plan) in plans)
+        {
+            if (plan.FromSystem is { } fromSystem)
+            {
+                await log($"  {package.Name} {fromSystem.Version}: system library");
+                library.Add(fromSystem);
+                continue;
+            }
+
+            var outcome = await installer.EnsureAsync(system, package, plan.Candidates!, folders, content, cancellationToken);
+            if (outcome.Error is not null)
+            {
+                return $"R package {package} {outcome.Error}";
+            }
+
+            var where = outcome.Repository is not null ? $"installed from {outcome.Repository} in {outcome.Took.TotalSeconds:0.0} s"
+                : outcome.Waited ? "package cache (built by another deploy while this one waited)" : "package cache";
+            await log($"  {package}: {where}");
+            var sourceFile = Path.Combine(outcome.Entry!, PackageCache.SourceFile);
+            library.Add(new LibraryPackage(package.Name, package.Version, PackageOrigin.Cache, package.Source,
+                File.Exists(sourceFile) ? File.ReadAllText(sourceFile) : null, Path.GetRelativePath(cache.Root, outcome.Entry!)));
+            folders.Add(outcome.Entry!);
+        }
+
+        new BundleLibrary(system.RVersion, system.Platform, Managed: true, library).Write(cache, bundleId);
+        var built = library.Count(p => p.Origin == PackageOrigin.Cache);
+        await log($"R packages ready: {library.Count - built} from the system library, {built} from the package cache");
+        return null;
+    }
+
+    /// <summary>Where a package will come from: the system library, one of some repositories, or nowhere (and why).</summary>
+    private sealed record RestorePlan(LibraryPackage? FromSystem, IReadOnlyList<PackageRepository>? Candidates, string? Problem);
+
+    private RestorePlan Plan(SystemLibrary system, ManifestPackage package)
+    {
+        var systemVersion = system.Installed.GetValueOrDefault(package.Name);
+        if (package.Version is null || systemVersion == package.Version)
+        {
+            return systemVersion is null
+                ? new RestorePlan(null, null, "not installed on this server, and the manifest names no version to install")
+                : new RestorePlan(new LibraryPackage(package.Name, systemVersion, PackageOrigin.System, package.Source, null, null), null, null);
+        }
+
+        var installedHere = systemVersion is null ? "the system library does not have it" : $"the system library has {systemVersion}";
+        if (package.IsRemote)
+        {
+            return new RestorePlan(null, null, $"it comes from '{package.Source}', which this server does not install from (only CRAN-like repositories), "
+                + $"and {installedHere}; publish it to a repository, or ask an administrator to install that version on the server");
+        }
+
+        var candidates = repositories.For(package);
+        if (candidates.Count == 0)
+        {
+            var strict = options.R.PackageRepositoryResolution == PackageRepositoryResolution.Strict;
+            return new RestorePlan(null, null, $"there is no repository to install it from: {(strict ? "R.PackageRepositoryResolution is strict and " : "the manifest names no URL and ")}"
+                + $"no [RPackageRepository \"{package.Source}\"] is configured; {installedHere}");
+        }
+
+        return new RestorePlan(null, candidates, null);
+    }
+
+    /// <summary>
+    /// The packages bundle <paramref name="bundleId"/> takes from the system library that the system library no longer
+    /// has (an administrator removed them), by name: why its R process may have failed to start.
+    /// </summary>
+    public async Task<IReadOnlyList<string>> MissingFromSystemAsync(long bundleId, string bundleDirectory, CancellationToken cancellationToken)
+    {
+        var library = BundleLibrary.Read(cache, bundleId);
+        var fromSystem = library is not null
+            ? library.Packages.Where(p => p.Origin == PackageOrigin.System).Select(p => p.Name).ToList()
+            : ManifestPackages.Read(bundleDirectory).Packages.Select(p => p.Name).ToList();
+        if (fromSystem.Count == 0)
+        {
+            return [];
+        }
+
+        var system = await r.SystemLibraryAsync(cancellationToken);
+        return fromSystem.Where(name => !system.Installed.ContainsKey(name)).Order(StringComparer.Ordinal).ToList();
+    }
+
+    /// <summary>
+    /// The library folders bundle <paramref name="bundleId"/> runs with, ahead of the system library. When the cache no
+    /// longer holds some of them (an administrator cleared it), they are built again first.
+    /// </summary>
+    /// <exception cref="InvalidOperationException">They could not be restored; the message says why.</exception>
+    public async Task<IReadOnlyList<string>> FoldersForAsync(ContentItem content, long bundleId, string bundleDirectory, Func<string, Task> log, CancellationToken cancellationToken)
+    {
+        var library = BundleLibrary.Read(cache, bundleId);
+        if (library is null)
+        {
+            return [];
+        }
+
+        var folders = library.Folders(cache);
+        if (folders.All(Directory.Exists))
+        {
+            return folders;
+        }
+
+        await log("Some R packages of this content are no longer in the package cache; restoring them");
+        if (await RestoreAsync(content, bundleId, bundleDirectory, log, cancellationToken) is { } error)
+        {
+            throw new InvalidOperationException(error);
+        }
+
+        return BundleLibrary.Read(cache, bundleId)?.Folders(cache) ?? [];
+    }
+
+    /// <summary>Whether bundle <paramref name="bundleId"/> runs with packages from the cache (a spare R process cannot serve it).</summary>
+    public bool UsesCache(long bundleId) => BundleLibrary.Read(cache, bundleId)?.Packages.Any(p => p.Entry is not null) == true;
+}
