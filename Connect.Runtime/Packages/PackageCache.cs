@@ -12,8 +12,11 @@ internal sealed record CacheEntry(string Runtime, string Name, string Version, s
 /// <summary>
 /// The package cache all nodes share, under <c>{DataDir}/packages/cache/</c>:
 /// <c>R-{version}/{platform}-{os}/{name}/{version}/{source}/</c> is a library holding one installed package, where
-/// <c>{source}</c> stands for the repository URL it came from. An entry is built in a <c>.{source}.partial-…</c> folder
-/// beside it and renamed into place when complete, so a folder at an entry's path is always a whole package.
+/// <c>{source}</c> stands for the repository URL it came from and the entries it was built against. Those belong in the
+/// key: building a package loads its dependencies, so a dependency from elsewhere (a publisher's own repository) could
+/// change what is built, and compiled code links against its dependencies' headers. An entry is built in a
+/// <c>.{source}.partial-…</c> folder beside it and renamed into place when complete, so a folder at an entry's path is
+/// always a whole package.
 /// </summary>
 internal sealed class PackageCache(ConnectOptions options)
 {
@@ -27,13 +30,16 @@ internal sealed class PackageCache(ConnectOptions options)
 
     public string CacheRoot => Path.Combine(Root, "cache");
 
-    /// <summary>The entry of <paramref name="name"/> <paramref name="version"/> built from <paramref name="repository"/>.</summary>
-    public string EntryPath(SystemLibrary r, string name, string version, string repository) =>
-        Path.Combine(CacheRoot, r.CacheKey, name, version, SourceId(repository));
+    /// <summary>
+    /// The entry of <paramref name="name"/> <paramref name="version"/> built from <paramref name="repository"/> against
+    /// the entries <paramref name="dependencies"/> (full paths).
+    /// </summary>
+    public string EntryPath(SystemLibrary r, string name, string version, string repository, IReadOnlyList<string> dependencies) =>
+        Path.Combine(CacheRoot, r.CacheKey, name, version, SourceId(repository, dependencies.Select(d => Path.GetRelativePath(CacheRoot, d))));
 
-    /// <summary>A short, path-safe name for a repository URL.</summary>
-    public static string SourceId(string repository) =>
-        Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(repository.TrimEnd('/'))))[..16];
+    /// <summary>A short, path-safe name for a repository URL and the entries a build used.</summary>
+    public static string SourceId(string repository, IEnumerable<string> dependencies) =>
+        Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(string.Join('\n', dependencies.Order(StringComparer.Ordinal).Prepend(repository.TrimEnd('/'))))))[..16];
 
     /// <summary>The cluster-wide lock of one package version for one R: held while it is built, so it is built once.</summary>
     public static long LockKey(SystemLibrary r, string name, string version) =>

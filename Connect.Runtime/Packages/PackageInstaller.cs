@@ -31,23 +31,27 @@ internal sealed partial class PackageInstaller(
 
     /// <summary>
     /// The cache entry of <paramref name="package"/>: one already built from any of <paramref name="candidates"/>, else
-    /// one built now from the first that has it. <paramref name="dependencies"/> are the library folders of what it needs.
+    /// one built now from the first that has it. <paramref name="dependencies"/> are the cache entries of what it needs
+    /// (all of them, its dependencies' dependencies too): it is built against those, and only found again with them.
     /// </summary>
     public async Task<InstallOutcome> EnsureAsync(SystemLibrary system, ManifestPackage package, IReadOnlyList<PackageRepository> candidates,
         IReadOnlyList<string> dependencies, ContentItem content, CancellationToken cancellationToken)
     {
-        if (Find(system, package, candidates) is { } cached)
+        // Only the first repository's entry is taken without asking: a later repository's build is used only once the
+        // ones before it have been asked and do not have the package, as a download would go.
+        var first = cache.EntryPath(system, package.Name, package.Version!, candidates[0].Url, dependencies);
+        if (Directory.Exists(first))
         {
-            return new InstallOutcome(cached, null);
+            return new InstallOutcome(first, null);
         }
 
         await using var connection = await database.OpenAsync(cancellationToken);
         await using (await database.AcquireLockAsync(connection, PackageCache.LockKey(system, package.Name, package.Version!), cancellationToken))
         {
             // Another deploy (here or on another node) may have built it while this one waited for the lock.
-            if (Find(system, package, candidates) is { } built)
+            if (Directory.Exists(first))
             {
-                return new InstallOutcome(built, null, Waited: true);
+                return new InstallOutcome(first, null, Waited: true);
             }
 
             await _builds.WaitAsync(cancellationToken);
@@ -62,9 +66,6 @@ internal sealed partial class PackageInstaller(
         }
     }
 
-    private string? Find(SystemLibrary system, ManifestPackage package, IReadOnlyList<PackageRepository> candidates) =>
-        candidates.Select(c => cache.EntryPath(system, package.Name, package.Version!, c.Url)).FirstOrDefault(Directory.Exists);
-
     private async Task<InstallOutcome> BuildAsync(SystemLibrary system, ManifestPackage package, IReadOnlyList<PackageRepository> candidates,
         IReadOnlyList<string> dependencies, ContentItem content, CancellationToken cancellationToken)
     {
@@ -74,7 +75,12 @@ internal sealed partial class PackageInstaller(
         var tried = new List<string>();
         foreach (var repository in candidates)
         {
-            var entry = cache.EntryPath(system, package.Name, package.Version!, repository.Url);
+            var entry = cache.EntryPath(system, package.Name, package.Version!, repository.Url, dependencies);
+            if (Directory.Exists(entry))
+            {
+                return new InstallOutcome(entry, null); // the repositories before this one do not have it
+            }
+
             string? partial = null;
             try
             {

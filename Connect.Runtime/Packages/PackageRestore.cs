@@ -58,7 +58,8 @@ internal sealed class PackageRestore(ConnectOptions options, PackageCache cache,
 
         await log($"Restoring {packages.Count} R package(s) for {system.Describe()}");
         var library = new List<LibraryPackage>();
-        var folders = new List<string>();
+        var entries = new Dictionary<string, string>(StringComparer.Ordinal); // name: its cache entry
+        var byName = packages.ToDictionary(p => p.Name, StringComparer.Ordinal);
         foreach (var (package, plan) in plans)
         {
             if (plan.FromSystem is { } fromSystem)
@@ -68,7 +69,8 @@ internal sealed class PackageRestore(ConnectOptions options, PackageCache cache,
                 continue;
             }
 
-            var outcome = await installer.EnsureAsync(system, package, plan.Candidates!, folders, content, cancellationToken);
+            var dependencies = DependenciesOf(package, byName).Where(entries.ContainsKey).Select(name => entries[name]).ToList();
+            var outcome = await installer.EnsureAsync(system, package, plan.Candidates!, dependencies, content, cancellationToken);
             if (outcome.Error is not null)
             {
                 return $"R package {package} {outcome.Error}";
@@ -80,13 +82,32 @@ internal sealed class PackageRestore(ConnectOptions options, PackageCache cache,
             var sourceFile = Path.Combine(outcome.Entry!, PackageCache.SourceFile);
             library.Add(new LibraryPackage(package.Name, package.Version, PackageOrigin.Cache, package.Source,
                 File.Exists(sourceFile) ? File.ReadAllText(sourceFile) : null, Path.GetRelativePath(cache.Root, outcome.Entry!)));
-            folders.Add(outcome.Entry!);
+            entries[package.Name] = outcome.Entry!;
         }
 
         new BundleLibrary(system.RVersion, system.Platform, Managed: true, library).Write(cache, bundleId);
         var built = library.Count(p => p.Origin == PackageOrigin.Cache);
         await log($"R packages ready: {library.Count - built} from the system library, {built} from the package cache");
         return null;
+    }
+
+    /// <summary>The names of the listed packages <paramref name="package"/> needs, directly or through others.</summary>
+    private static IReadOnlyList<string> DependenciesOf(ManifestPackage package, IReadOnlyDictionary<string, ManifestPackage> byName)
+    {
+        var found = new HashSet<string>(StringComparer.Ordinal);
+        var pending = new Stack<string>(package.Dependencies);
+        while (pending.TryPop(out var name))
+        {
+            if (byName.TryGetValue(name, out var dependency) && found.Add(name))
+            {
+                foreach (var next in dependency.Dependencies)
+                {
+                    pending.Push(next);
+                }
+            }
+        }
+
+        return [.. found];
     }
 
     /// <summary>Where a package will come from: the system library, one of some repositories, or nowhere (and why).</summary>

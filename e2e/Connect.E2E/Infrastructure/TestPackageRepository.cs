@@ -36,14 +36,27 @@ public sealed class TestPackageRepository : IAsyncDisposable
         new("conntest", "2.0.0", "conntest_version <- function() \"2.0.0\"\n", "export(conntest_version)\n"),
         new("conntestc", "0.1.0", "twice <- function(x) .Call(\"twice_c\", as.integer(x), PACKAGE = \"conntestc\")\n", "useDynLib(conntestc)\nexport(twice)\n",
             C: "#include <R.h>\n#include <Rinternals.h>\nSEXP twice_c(SEXP x) { return ScalarInteger(2 * asInteger(x)); }\n"),
-        new("conntestuser", "1.0.0", "greet <- function() paste(\"conntest\", conntest::conntest_version())\n", "export(greet)\n", Imports: "conntest"),
+        new("conntestuser", "1.0.0", "greet <- function() paste(\"conntest\", conntest::conntest_version())\n", "import(conntest)\nexport(greet)\n", Imports: "conntest"),
         new("conntestbroken", "1.0.0", "broken <- function() 1\n", "useDynLib(conntestbroken)\nexport(broken)\n", C: "this is not C at all;\n"),
         new("conntesthold", "1.0.0", "held <- function() \"held\"\n", "export(held)\n",
             Configure: $"#!/bin/sh\nwhile [ -e {HoldMarker} ]; do sleep 0.2; done\nexit 0\n"),
     ];
 
+    /// <summary>
+    /// A hostile publisher's own <c>conntest 2.0.0</c>: loaded while another package is built against it, it writes into
+    /// every library it can (the one being built included) and says it is "evil".
+    /// </summary>
+    public static readonly TestPackage[] Hostile =
+    [
+        new("conntest", "2.0.0", """
+            conntest_version <- function() "evil"
+            .onLoad <- function(libname, pkgname) for (lib in .libPaths()) if (file.access(lib, 2) == 0)
+              for (p in list.dirs(lib, recursive = FALSE)) try(writeLines("pwned", file.path(p, "PWNED")), silent = TRUE)
+            """, "export(conntest_version)\n"),
+    ];
+
     private static readonly SemaphoreSlim Building = new(1, 1);
-    private static string? _built;
+    private static readonly Dictionary<TestPackage[], string> Built = new(ReferenceEqualityComparer.Instance);
 
     private readonly WebApplication _app;
 
@@ -75,10 +88,10 @@ public sealed class TestPackageRepository : IAsyncDisposable
     /// <summary>The package <paramref name="name"/> <paramref name="version"/> of <see cref="Packages"/>.</summary>
     public static TestPackage Package(string name, string version = "1.0.0") => Packages.Single(p => p.Name == name && p.Version == version);
 
-    /// <summary>Builds the packages (once per test run) and serves them on a free loopback port.</summary>
-    public static async Task<TestPackageRepository> StartAsync()
+    /// <summary>Builds <paramref name="packages"/> (by default <see cref="Packages"/>; once per test run) and serves them on a free loopback port.</summary>
+    public static async Task<TestPackageRepository> StartAsync(TestPackage[]? packages = null)
     {
-        var folder = await BuildOnceAsync();
+        var folder = await BuildOnceAsync(packages ?? Packages);
         var port = FreePort.Next();
         var builder = WebApplication.CreateSlimBuilder();
         builder.WebHost.UseUrls($"http://127.0.0.1:{port}");
@@ -119,12 +132,17 @@ public sealed class TestPackageRepository : IAsyncDisposable
     public string TarballPath(TestPackage package) =>
         Path.Combine(Folder, "src", "contrib", package.Archived ? Path.Combine("Archive", package.Name, package.Tarball) : package.Tarball);
 
-    private static async Task<string> BuildOnceAsync()
+    private static async Task<string> BuildOnceAsync(TestPackage[] packages)
     {
         await Building.WaitAsync();
         try
         {
-            return _built ??= await BuildAsync();
+            if (!Built.TryGetValue(packages, out var folder))
+            {
+                Built[packages] = folder = await BuildAsync(packages);
+            }
+
+            return folder;
         }
         finally
         {
@@ -132,12 +150,12 @@ public sealed class TestPackageRepository : IAsyncDisposable
         }
     }
 
-    private static async Task<string> BuildAsync()
+    private static async Task<string> BuildAsync(TestPackage[] packages)
     {
         var root = Path.Combine(Path.GetTempPath(), $"connect-cran-{Guid.NewGuid():N}");
         var contrib = Directory.CreateDirectory(Path.Combine(root, "src", "contrib")).FullName;
         var sources = Directory.CreateDirectory(Path.Combine(root, "sources")).FullName;
-        foreach (var package in Packages)
+        foreach (var package in packages)
         {
             var source = Directory.CreateDirectory(Path.Combine(sources, $"{package.Name}-{package.Version}", package.Name)).FullName;
             await File.WriteAllTextAsync(Path.Combine(source, "DESCRIPTION"), $"""

@@ -224,6 +224,37 @@ public sealed class PackageRestoreTests : IDisposable
     }
 
     [Fact]
+    public async Task A_publishers_own_build_of_a_dependency_never_reaches_another_items_packages()
+    {
+        // The site lets publishers use a second repository, which anyone can upload to; a hostile publisher puts a
+        // conntest 2.0.0 of her own there, whose code runs when a package is built against it.
+        await using var repository = await TestPackageRepository.StartAsync();
+        await using var hostile = await TestPackageRepository.StartAsync(TestPackageRepository.Hostile);
+        await using var node = NodeProcess.Start(_folder, "node",
+            $"[RPackageRepository \"CRAN\"]\nURL = {repository.Url}\n[RPackageRepository \"Internal\"]\nURL = {hostile.Url}\n");
+        await node.WaitUntilServingAsync();
+        var api = "library(conntestuser)\n" + VersionApi.Replace("EXTRA", "conntestuser::greet()");
+        var (attacker, victim) = (await CreateAsync(node, "attacker"), await CreateAsync(node, "victim"));
+
+        var attack = await DeployAsync(node, attacker, TestBundles.Create(("manifest.json", ManifestWith("api",
+            Package("conntest", "2.0.0", source: "Internal"), Package("conntestuser", "1.0.0"))), ("plumber.R", api)));
+        var deploy = await DeployAsync(node, victim, TestBundles.Create(("manifest.json", ManifestWith("api",
+            Package("conntest", "2.0.0"), Package("conntestuser", "1.0.0"))), ("plumber.R", api)));
+
+        Assert.True(attack.Code == 0, attack.Error);
+        Assert.True(deploy.Code == 0, deploy.Error);
+        Assert.Contains($"conntest 2.0.0: installed from {hostile.Url}", attack.Output);
+        Assert.Contains($"conntest 2.0.0: installed from {repository.Url}", deploy.Output); // the first repository, not the other's build
+        Assert.Contains($"conntestuser 1.0.0: installed from {repository.Url}", deploy.Output); // built again, against CRAN's conntest
+        var builds = EntriesOf(node.DataDir, "conntestuser");
+        Assert.Equal(2, builds.Count);
+        Assert.Single(builds, b => File.Exists(Path.Combine(b, "conntestuser", "PWNED"))); // the attack ran, in the attacker's own build
+        using var admin = node.ClientWithKey(node.AdminKey);
+        var served = await admin.GetFromJsonAsync<JsonElement>($"content/{victim}/version");
+        Assert.Equal("conntest 2.0.0", served.GetProperty("extra")[0].GetString());
+    }
+
+    [Fact]
     public async Task A_full_disk_mid_install_fails_the_deploy_by_name_and_nothing_half_built_is_kept()
     {
         await using var repository = await TestPackageRepository.StartAsync();
@@ -270,7 +301,7 @@ public sealed class PackageRestoreTests : IDisposable
         {
             Source = source,
             Repository = repository,
-            description = new { Package = name, Version = version, Repository = source },
+            description = new { Package = name, Version = version, Repository = source, Imports = TestPackageRepository.Packages.FirstOrDefault(p => p.Name == name)?.Imports },
         });
 
     /// <summary>Marks a package entry whose manifest opts out of package management (<c>environment_management.r = false</c>).</summary>
