@@ -25,6 +25,7 @@ internal sealed class PackageRestore(ConnectOptions options, PackageCache cache,
             return null;
         }
 
+        var started = System.Diagnostics.Stopwatch.StartNew();
         SystemLibrary system;
         try
         {
@@ -87,7 +88,7 @@ internal sealed class PackageRestore(ConnectOptions options, PackageCache cache,
 
         new BundleLibrary(system.RVersion, system.Platform, Managed: true, library).Write(cache, bundleId);
         var built = library.Count(p => p.Origin == PackageOrigin.Cache);
-        await log($"R packages ready: {library.Count - built} from the system library, {built} from the package cache");
+        await log($"R packages ready in {started.Elapsed.TotalSeconds:0.00} s: {library.Count - built} from the system library, {built} from the package cache");
         return null;
     }
 
