@@ -48,6 +48,8 @@ builder.Services.AddSingleton<TaskRepository>();
 builder.Services.AddSingleton<ScheduleRepository>();
 builder.Services.AddSingleton<JobRepository>();
 builder.Services.AddSingleton<IContentCatalog, ContentCatalog>();
+builder.Services.AddSingleton<Connect.Shared.Packages.PackageCache>();
+builder.Services.AddSingleton<IPackageCacheView, PackageCacheView>();
 builder.Services.AddSingleton<IClusterSource, DatabaseClusterSource>();
 builder.Services.AddSingleton<ClusterMonitor>();
 builder.Services.AddSingleton<IClusterFeed>(sp => sp.GetRequiredService<ClusterMonitor>());

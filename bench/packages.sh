@@ -40,6 +40,7 @@ for i in $(seq -w 1 "$count"); do
 done
 (cd "$work/repo/src/contrib" && Rscript -e 'tools::write_PACKAGES(".", type = "source")' >/dev/null)
 
+chmod -R a+rX "$work" # nginx's workers read the repository as an unprivileged user
 repo_port=5961
 cat > "$work/nginx.conf" <<CONF
 daemon on; pid $work/nginx.pid; error_log $work/nginx-error.log;
@@ -90,4 +91,6 @@ start=$(date +%s.%N)
 mkdir -p "$work/by-hand"
 Rscript -e "install.packages(c($(printf '"%s",' "${names[@]}" | sed 's/,$//')), lib = \"$work/by-hand\", repos = c(CRAN = \"$repo\"), quiet = TRUE)" >/dev/null 2>&1
 end=$(date +%s.%N)
+installed=$(find "$work/by-hand" -maxdepth 2 -name DESCRIPTION | wc -l)
+[ "$installed" -eq "$count" ] || echo "by hand: only $installed of $count packages were installed"
 printf 'by hand: install.packages of the same %s packages into an empty library took %.2f s\n' "$count" "$(echo "$end - $start" | bc)"

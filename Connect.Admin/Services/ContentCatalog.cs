@@ -1,17 +1,20 @@
 using Connect.Shared.Configuration;
 using Connect.Shared.Content;
+using Connect.Shared.Packages;
 using Connect.Shared.Scheduling;
 using Connect.Shared.Tasks;
 
 namespace Connect.Admin.Services;
 
 /// <summary>One content item with its history, as the console's content page shows it.</summary>
+/// <param name="Packages">The R packages its live bundle runs with, and where each comes from; null for a bundle without a library.</param>
 public sealed record ContentDetails(
     ContentItem Item,
     IReadOnlyList<Bundle> Bundles,
     IReadOnlyList<TaskSummary> Deploys,
     IReadOnlyList<Schedule> Schedules,
-    IReadOnlyList<JobRecord> Runs);
+    IReadOnlyList<JobRecord> Runs,
+    BundleLibrary? Packages = null);
 
 /// <summary>The console's read of published content, and the one change it makes to it: runtime settings.</summary>
 public interface IContentCatalog
@@ -39,7 +42,8 @@ internal sealed class ContentCatalog(
     BundleRepository bundles,
     TaskRepository tasks,
     ScheduleRepository schedules,
-    JobRepository jobs) : IContentCatalog
+    JobRepository jobs,
+    PackageCache packages) : IContentCatalog
 {
     public const int ListLimit = 5000;
 
@@ -63,7 +67,20 @@ internal sealed class ContentCatalog(
             (await bundles.ListAsync(item.Id, cancellationToken)).OrderByDescending(b => b.Id).ToList(),
             await tasks.ListForContentAsync(item.Id, DeploysShown, cancellationToken),
             await schedules.ListAsync(item.Id, cancellationToken),
-            (await jobs.ListAsync(item.Id, cancellationToken)).OrderByDescending(j => j.Id).ToList());
+            (await jobs.ListAsync(item.Id, cancellationToken)).OrderByDescending(j => j.Id).ToList(),
+            item.ActiveBundleId is { } active ? ReadLibrary(active) : null);
+    }
+
+    private BundleLibrary? ReadLibrary(long bundleId)
+    {
+        try
+        {
+            return BundleLibrary.Read(packages, bundleId);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException or System.Text.Json.JsonException)
+        {
+            return null; // the page shows the rest
+        }
     }
 
     public async Task<IReadOnlyList<string>> DeployLogAsync(string taskId, CancellationToken cancellationToken) =>

@@ -7,6 +7,7 @@ using Connect.Shared.Configuration;
 using Connect.Shared.Content;
 using Connect.Shared.Data;
 using Connect.Shared.Files;
+using Connect.Shared.Packages;
 
 namespace Connect.Runtime.Packages;
 
@@ -39,14 +40,14 @@ internal sealed partial class PackageInstaller(
     {
         // Only the first repository's entry is taken without asking: a later repository's build is used only once the
         // ones before it have been asked and do not have the package, as a download would go.
-        var first = cache.EntryPath(system, package.Name, package.Version!, candidates[0].Url, dependencies);
+        var first = cache.EntryPath(system.CacheKey, package.Name, package.Version!, candidates[0].Url, dependencies);
         if (Directory.Exists(first))
         {
             return new InstallOutcome(first, null);
         }
 
         await using var connection = await database.OpenAsync(cancellationToken);
-        await using (await database.AcquireLockAsync(connection, PackageCache.LockKey(system, package.Name, package.Version!), cancellationToken))
+        await using (await database.AcquireLockAsync(connection, PackageCache.LockKey(system.CacheKey, package.Name, package.Version!), cancellationToken))
         {
             // Another deploy (here or on another node) may have built it while this one waited for the lock.
             if (Directory.Exists(first))
@@ -75,7 +76,7 @@ internal sealed partial class PackageInstaller(
         var tried = new List<string>();
         foreach (var repository in candidates)
         {
-            var entry = cache.EntryPath(system, package.Name, package.Version!, repository.Url, dependencies);
+            var entry = cache.EntryPath(system.CacheKey, package.Name, package.Version!, repository.Url, dependencies);
             if (Directory.Exists(entry))
             {
                 return new InstallOutcome(entry, null); // the repositories before this one do not have it

@@ -1,6 +1,7 @@
 using Connect.Runtime.R;
 using Connect.Shared.Configuration;
 using Connect.Shared.Content;
+using Connect.Shared.Packages;
 
 namespace Connect.Runtime.Packages;
 

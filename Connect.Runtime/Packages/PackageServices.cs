@@ -1,3 +1,5 @@
+using Connect.Shared.Packages;
+
 namespace Connect.Runtime.Packages;
 
 internal static class PackageServices

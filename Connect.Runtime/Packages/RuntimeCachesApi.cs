@@ -2,6 +2,7 @@ using Connect.Runtime.Authentication;
 using Connect.Shared.Cluster;
 using Connect.Shared.Files;
 using Connect.Shared.Tasks;
+using Connect.Shared.Packages;
 
 namespace Connect.Runtime.Packages;
 

@@ -161,7 +161,7 @@ internal sealed partial class BundleStore(ConnectOptions options, BundleReposito
     public void DeleteBundleFiles(Bundle bundle)
     {
         File.Delete(ArchivePath(bundle));
-        var library = Packages.BundleLibrary.PathOf(Path.Combine(options.DataDir, "packages"), bundle.Id);
+        var library = Connect.Shared.Packages.BundleLibrary.PathOf(Path.Combine(options.DataDir, "packages"), bundle.Id);
         if (File.Exists(library))
         {
             File.Delete(library); // its cache entries stay: other bundles may use them

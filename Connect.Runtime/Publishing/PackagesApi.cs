@@ -25,7 +25,7 @@ internal static class PackagesApi
         var v1 = app.MapGroup("/__api__/v1").RequireAuthorization();
 
         v1.MapGet("/content/{guid}/packages", async (string guid, ClaimsPrincipal principal, ContentRepository contents, BundleRepository bundles, BundleStore store,
-            Packages.PackageCache cache, CancellationToken ct) =>
+            Connect.Shared.Packages.PackageCache cache, CancellationToken ct) =>
         {
             var (content, error) = await ContentAccess.ForViewAsync(contents, Caller.From(principal), guid, ct);
             if (error is not null)
@@ -38,7 +38,7 @@ internal static class PackagesApi
                 return Results.Json(Array.Empty<PackageJson>());
             }
 
-            var library = Packages.BundleLibrary.Read(cache, bundle.Id)?.Packages.ToDictionary(p => p.Name, StringComparer.Ordinal);
+            var library = Connect.Shared.Packages.BundleLibrary.Read(cache, bundle.Id)?.Packages.ToDictionary(p => p.Name, StringComparer.Ordinal);
             return Results.Json(Read(store, bundle).Select(p => library?.GetValueOrDefault(p.Name) is { } from
                 ? p with { Origin = from.Origin, Source = from.Source, Repository = from.Repository }
                 : p));

@@ -158,4 +158,49 @@ public sealed class ContentPagesTests : AdminTestContext
         page.WaitForAssertion(() => Assert.Contains("node-a", page.FindAll("[aria-label=Jobs] tbody tr")[0].TextContent));
         Assert.Same(queued, page.FindComponents<MudBlazor.MudTr>()[0].Instance);
     }
+
+    [Fact]
+    public void An_items_page_lists_its_r_packages_and_where_each_comes_from()
+    {
+        var library = new Connect.Shared.Packages.BundleLibrary("4.2.2", "x86_64-pc-linux-gnu", true,
+        [
+            new("shiny", "1.7.4", "system", "CRAN", null, null),
+            new("conntest", "1.0.0", "cache", "CRAN", "https://cran.example.org", "cache/R-4.2.2/x/conntest/1.0.0/abc"),
+        ]);
+        _catalog.Details["g-app"] = new ContentDetails(Item("g-app", "dashboard"), [], [], [], [], library);
+        _catalog.Details["g-old"] = new ContentDetails(Item("g-old", "old"), [], [], [], []);
+        _feed.Publish(new ClusterSnapshot("PostgreSQL db", 4, 4, [Node("node-a")]));
+
+        var rows = Render<ContentDetail>(p => p.Add(c => c.Guid, "g-app")).FindAll("[data-testid=packages] tbody tr").Select(r => r.TextContent).ToList();
+        var old = Render<ContentDetail>(p => p.Add(c => c.Guid, "g-old")).Find("[data-testid=packages]").TextContent;
+
+        Assert.Equal(2, rows.Count);
+        Assert.Contains("shiny", rows[0]);
+        Assert.Contains("system library", rows[0]);
+        Assert.Contains("package cache", rows[1]);
+        Assert.Contains("https://cran.example.org", rows[1]);
+        Assert.Contains("system library as it is", old);
+    }
+
+    [Fact]
+    public void The_packages_page_shows_the_caches_entries_and_size()
+    {
+        var cache = new FakePackageCacheView();
+        cache.Packages.Add(new CachedPackage(new("R-4.2.2/x86_64-linux", "conntest", "1.0.0", "https://cran.example.org", "/d/1"), 3 << 20));
+        cache.Packages.Add(new CachedPackage(new("R-4.2.2/x86_64-linux", "conntestc", "0.1.0", "https://cran.example.org", "/d/2"), 1 << 20));
+        Services.AddSingleton<IPackageCacheView>(cache);
+
+        var page = Render<Connect.Admin.Components.Pages.Packages>();
+
+        Assert.Contains("2 entries, 4 MiB in all", page.Find("[data-testid=cache-summary]").TextContent);
+        Assert.Equal(2, page.FindAll("tbody tr").Count);
+        Assert.Contains("conntestc", page.FindAll("tbody tr")[1].TextContent);
+    }
+
+    private sealed class FakePackageCacheView : IPackageCacheView
+    {
+        public List<CachedPackage> Packages { get; } = [];
+
+        public Task<IReadOnlyList<CachedPackage>> ListAsync(CancellationToken cancellationToken) => Task.FromResult<IReadOnlyList<CachedPackage>>(Packages);
+    }
 }

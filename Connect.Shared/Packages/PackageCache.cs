@@ -3,11 +3,11 @@ using System.Text;
 using Connect.Shared.Configuration;
 using Connect.Shared.Files;
 
-namespace Connect.Runtime.Packages;
+namespace Connect.Shared.Packages;
 
 /// <summary>One installed package in the cache.</summary>
 /// <param name="Path">Its folder: a library holding just this package.</param>
-internal sealed record CacheEntry(string Runtime, string Name, string Version, string? Repository, string Path);
+public sealed record CacheEntry(string Runtime, string Name, string Version, string? Repository, string Path);
 
 /// <summary>
 /// The package cache all nodes share, under <c>{DataDir}/packages/cache/</c>:
@@ -18,7 +18,7 @@ internal sealed record CacheEntry(string Runtime, string Name, string Version, s
 /// <c>.{source}.partial-…</c> folder beside it and renamed into place when complete, so a folder at an entry's path is
 /// always a whole package.
 /// </summary>
-internal sealed class PackageCache(ConnectOptions options)
+public sealed class PackageCache(ConnectOptions options)
 {
     private const string PartialMarker = ".partial-";
 
@@ -31,19 +31,20 @@ internal sealed class PackageCache(ConnectOptions options)
     public string CacheRoot => Path.Combine(Root, "cache");
 
     /// <summary>
-    /// The entry of <paramref name="name"/> <paramref name="version"/> built from <paramref name="repository"/> against
-    /// the entries <paramref name="dependencies"/> (full paths).
+    /// The entry of <paramref name="name"/> <paramref name="version"/> for the R <paramref name="runtime"/>
+    /// (<c>R-4.2.2/x86_64-pc-linux-gnu-debian-12</c>) built from <paramref name="repository"/> against the entries
+    /// <paramref name="dependencies"/> (full paths).
     /// </summary>
-    public string EntryPath(SystemLibrary r, string name, string version, string repository, IReadOnlyList<string> dependencies) =>
-        Path.Combine(CacheRoot, r.CacheKey, name, version, SourceId(repository, dependencies.Select(d => Path.GetRelativePath(CacheRoot, d))));
+    public string EntryPath(string runtime, string name, string version, string repository, IReadOnlyList<string> dependencies) =>
+        Path.Combine(CacheRoot, runtime, name, version, SourceId(repository, dependencies.Select(d => Path.GetRelativePath(CacheRoot, d))));
 
     /// <summary>A short, path-safe name for a repository URL and the entries a build used.</summary>
     public static string SourceId(string repository, IEnumerable<string> dependencies) =>
         Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(string.Join('\n', dependencies.Order(StringComparer.Ordinal).Prepend(repository.TrimEnd('/'))))))[..16];
 
     /// <summary>The cluster-wide lock of one package version for one R: held while it is built, so it is built once.</summary>
-    public static long LockKey(SystemLibrary r, string name, string version) =>
-        BitConverter.ToInt64(SHA256.HashData(Encoding.UTF8.GetBytes($"package-cache/{r.CacheKey}/{name}/{version}")), 0);
+    public static long LockKey(string runtime, string name, string version) =>
+        BitConverter.ToInt64(SHA256.HashData(Encoding.UTF8.GetBytes($"package-cache/{runtime}/{name}/{version}")), 0);
 
     /// <summary>A new folder to build <paramref name="entry"/> in, beside it.</summary>
     public static string NewPartial(string entry, string nodeName) =>

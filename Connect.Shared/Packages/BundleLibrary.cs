@@ -1,10 +1,10 @@
 using System.Text.Json;
 using System.Text.Json.Serialization;
 
-namespace Connect.Runtime.Packages;
+namespace Connect.Shared.Packages;
 
 /// <summary>Where one package of a bundle comes from.</summary>
-internal static class PackageOrigin
+public static class PackageOrigin
 {
     /// <summary>The R installation's own library has that exact version.</summary>
     public const string System = "system";
@@ -15,14 +15,14 @@ internal static class PackageOrigin
 
 /// <summary>One package of a bundle's library.</summary>
 /// <param name="Entry">Its cache entry, relative to <see cref="PackageCache.Root"/>, when it comes from the cache.</param>
-internal sealed record LibraryPackage(string Name, string? Version, string Origin, string? Source, string? Repository, string? Entry);
+public sealed record LibraryPackage(string Name, string? Version, string Origin, string? Source, string? Repository, string? Entry);
 
 /// <summary>
 /// The library a bundle runs with, decided when it was deployed: its cache entries go on <c>.libPaths()</c> ahead of
 /// the system library. Kept as <c>{DataDir}/packages/bundles/{id}.json</c>, written by the node only, read by every node.
 /// A bundle without one (deployed before packages were restored, or opting out) runs with the system library.
 /// </summary>
-internal sealed record BundleLibrary(string RVersion, string Platform, bool Managed, IReadOnlyList<LibraryPackage> Packages)
+public sealed record BundleLibrary(string RVersion, string Platform, bool Managed, IReadOnlyList<LibraryPackage> Packages)
 {
     private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web) { DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull };
 
