@@ -91,7 +91,13 @@ internal sealed partial class PackageInstaller(
                 }
 
                 partial = PackageCache.NewPartial(entry, node.Name);
-                var source = Directory.CreateDirectory(Path.Combine(partial, "src")).FullName;
+                // Made readable by every item whatever the node's umask: the build reads the source, every item the entry.
+                foreach (var folder in Ancestors(partial, cache.CacheRoot))
+                {
+                    Directory.CreateDirectory(folder, Readable);
+                }
+
+                var source = Directory.CreateDirectory(Path.Combine(partial, "src"), Readable).FullName;
                 var tarball = Path.Combine(source, $"{package.Name}_{package.Version}.tar.gz");
                 if (await repositories.DownloadAsync(package, repository, tarball, timeout.Token) is { } missing)
                 {
@@ -111,7 +117,16 @@ internal sealed partial class PackageInstaller(
                     return new InstallOutcome(null, $"did not install as published: the source from {repository.Url} {wrong}");
                 }
 
-                File.WriteAllText(Path.Combine(library, PackageCache.SourceFile), repository.Url);
+                // CreateNew never follows a link the build may have left under that name (it fails instead).
+                await using (var sourceFile = new FileStream(Path.Combine(library, PackageCache.SourceFile), new FileStreamOptions
+                {
+                    Mode = FileMode.CreateNew, Access = FileAccess.Write, UnixCreateMode = (UnixFileMode)0b110_100_100,
+                }))
+                {
+                    await sourceFile.WriteAsync(System.Text.Encoding.UTF8.GetBytes(repository.Url), timeout.Token);
+                }
+
+                File.SetUnixFileMode(library, Readable);
                 Directory.Move(library, entry); // the entry appears whole, or not at all
                 LogBuilt(package.Name, package.Version!, repository.Url, started.Elapsed.TotalSeconds);
                 return new InstallOutcome(entry, null, repository.Url, started.Elapsed);
@@ -175,6 +190,21 @@ internal sealed partial class PackageInstaller(
         }
 
         return (exitCode, lines.ToList());
+    }
+
+    /// <summary>rwxr-xr-x: what every item may read and nobody but the node change.</summary>
+    private const UnixFileMode Readable = (UnixFileMode)0b111_101_101;
+
+    /// <summary><paramref name="path"/> and its parents below <paramref name="root"/>, outermost first.</summary>
+    private static IEnumerable<string> Ancestors(string path, string root)
+    {
+        var folders = new Stack<string>();
+        for (var folder = Path.GetDirectoryName(path); folder is not null && folder.Length >= root.Length; folder = Path.GetDirectoryName(folder))
+        {
+            folders.Push(folder);
+        }
+
+        return folders;
     }
 
     /// <summary>A duration as the configuration writes it: 20m, 5s.</summary>

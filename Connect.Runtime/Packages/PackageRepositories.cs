@@ -16,6 +16,8 @@ internal sealed record PackageRepository(string Url, bool Configured);
 /// </summary>
 internal sealed class PackageRepositories : IDisposable
 {
+    private static readonly TimeSpan ConnectTimeout = TimeSpan.FromSeconds(30);
+
     private readonly ConnectOptions _options;
     private readonly HttpClient _configured;
     private readonly HttpClient _named;
@@ -23,8 +25,13 @@ internal sealed class PackageRepositories : IDisposable
     public PackageRepositories(ConnectOptions options)
     {
         _options = options;
-        _configured = new HttpClient(new SocketsHttpHandler { PooledConnectionLifetime = TimeSpan.FromMinutes(2) }) { Timeout = Timeout.InfiniteTimeSpan };
-        _named = new HttpClient(new SocketsHttpHandler { PooledConnectionLifetime = TimeSpan.FromMinutes(2), ConnectCallback = ConnectAwayFromHostAsync })
+        // A repository that cannot be reached fails its package within ConnectTimeout; one that answers slowly is bounded by
+        // R.PackageInstallTimeout (the caller's token).
+        _configured = new HttpClient(new SocketsHttpHandler { PooledConnectionLifetime = TimeSpan.FromMinutes(2), ConnectTimeout = ConnectTimeout })
+        {
+            Timeout = Timeout.InfiniteTimeSpan,
+        };
+        _named = new HttpClient(new SocketsHttpHandler { PooledConnectionLifetime = TimeSpan.FromMinutes(2), ConnectTimeout = ConnectTimeout, ConnectCallback = ConnectAwayFromHostAsync })
         {
             Timeout = Timeout.InfiniteTimeSpan,
         };

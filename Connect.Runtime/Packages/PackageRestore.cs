@@ -164,7 +164,8 @@ internal sealed class PackageRestore(ConnectOptions options, PackageCache cache,
 
     /// <summary>
     /// The library folders bundle <paramref name="bundleId"/> runs with, ahead of the system library. When the cache no
-    /// longer holds some of them (an administrator cleared it), they are built again first.
+    /// longer holds some of them (an administrator cleared it), or they were built for another version of R, they are
+    /// built again first.
     /// </summary>
     /// <exception cref="InvalidOperationException">They could not be restored; the message says why.</exception>
     public async Task<IReadOnlyList<string>> FoldersForAsync(ContentItem content, long bundleId, string bundleDirectory, Func<string, Task> log, CancellationToken cancellationToken)
@@ -176,12 +177,18 @@ internal sealed class PackageRestore(ConnectOptions options, PackageCache cache,
         }
 
         var folders = library.Folders(cache);
-        if (folders.All(Directory.Exists))
+        var current = folders.Count == 0 ? null : await r.VersionAsync(cancellationToken);
+        var otherR = current is not null && current != library.RVersion;
+        if (folders.All(Directory.Exists) && !otherR)
         {
             return folders;
         }
 
-        await log("Some R packages of this content are no longer in the package cache; restoring them");
+        // Packages built for another R (this node's R was upgraded) must be built again: compiled code and R's own
+        // serialized files belong to the R that built them.
+        await log(otherR
+            ? $"This content's R packages were restored for R {library.RVersion}, and this node runs R {current}; restoring them for it"
+            : "Some R packages of this content are no longer in the package cache; restoring them");
         if (await RestoreAsync(content, bundleId, bundleDirectory, log, cancellationToken) is { } error)
         {
             throw new InvalidOperationException(error);

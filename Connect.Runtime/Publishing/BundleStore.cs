@@ -161,11 +161,7 @@ internal sealed partial class BundleStore(ConnectOptions options, BundleReposito
     public void DeleteBundleFiles(Bundle bundle)
     {
         File.Delete(ArchivePath(bundle));
-        var library = Connect.Shared.Packages.BundleLibrary.PathOf(Path.Combine(options.DataDir, "packages"), bundle.Id);
-        if (File.Exists(library))
-        {
-            File.Delete(library); // its cache entries stay: other bundles may use them
-        }
+        DeleteLibrary(bundle);
         // Only ever a folder under apps/{content id}/: a row's path never gets to name anything else.
         var folder = Path.GetFullPath(FullPath(bundle.Path));
         var apps = Path.GetFullPath(Path.Combine(options.DataDir, "apps", bundle.ContentId.ToString())) + Path.DirectorySeparatorChar;
@@ -175,8 +171,23 @@ internal sealed partial class BundleStore(ConnectOptions options, BundleReposito
         }
     }
 
-    public void DeleteContentFiles(ContentItem content)
+    /// <summary>The record of which packages a bundle runs with; its cache entries stay, as other bundles may use them.</summary>
+    private void DeleteLibrary(Bundle bundle)
     {
+        var library = Connect.Shared.Packages.BundleLibrary.PathOf(Path.Combine(options.DataDir, "packages"), bundle.Id);
+        if (File.Exists(library))
+        {
+            File.Delete(library);
+        }
+    }
+
+    public void DeleteContentFiles(ContentItem content, IReadOnlyList<Bundle> bundles)
+    {
+        foreach (var bundle in bundles)
+        {
+            DeleteLibrary(bundle);
+        }
+
         // home/{guid} and the outputs were written by content, possibly still running on another node: every step of the
         // walk opens the next folder without following a link, so a link swapped in mid-way is removed, not followed.
         foreach (var path in new[] { "bundles", "apps", "output" }.Select(folder => Path.Combine(options.DataDir, folder, content.Id.ToString()))

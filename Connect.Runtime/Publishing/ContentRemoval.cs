@@ -13,11 +13,12 @@ namespace Connect.Runtime.Publishing;
 /// against a worker that still runs somewhere and swaps links into its home; stopping first makes it tidy.
 /// </summary>
 internal sealed partial class ContentRemoval(
-    ContentRepository contents, ContentLookup lookup, BundleStore store, WorkerPool pool, NodeRegistry nodes, NodeIdentity node, NodeCommandRepository commands,
+    ContentRepository contents, BundleRepository bundles, ContentLookup lookup, BundleStore store, WorkerPool pool, NodeRegistry nodes, NodeIdentity node, NodeCommandRepository commands,
     ILogger<ContentRemoval> logger)
 {
     public async Task RemoveAsync(ContentItem content, string requestedBy, CancellationToken cancellationToken)
     {
+        var itsBundles = await bundles.ListAsync(content.Id, cancellationToken);
         await contents.DeleteAsync(content.Id, cancellationToken);
         lookup.Forget(content.Guid);
         await pool.StopContentAsync(content.Id, $"its content was deleted by {requestedBy}");
@@ -32,7 +33,7 @@ internal sealed partial class ContentRemoval(
 
         try
         {
-            store.DeleteContentFiles(content);
+            store.DeleteContentFiles(content, itsBundles);
         }
         catch (IOException e)
         {

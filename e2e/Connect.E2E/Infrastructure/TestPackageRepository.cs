@@ -53,7 +53,13 @@ public sealed class TestPackageRepository : IAsyncDisposable
             .onLoad <- function(libname, pkgname) for (lib in .libPaths()) if (file.access(lib, 2) == 0)
               for (p in list.dirs(lib, recursive = FALSE)) try(writeLines("pwned", file.path(p, "PWNED")), silent = TRUE)
             """, "export(conntest_version)\n"),
+        new("conntestlink", "1.0.0", $$"""
+            .onLoad <- function(libname, pkgname) file.symlink("{{LinkVictim}}", file.path(.libPaths()[1], ".connect-repository"))
+            """, "export(.onLoad)\n"),
     ];
+
+    /// <summary>A host file <c>conntestlink</c>'s build points a link at, where the node writes into the library it built.</summary>
+    public const string LinkVictim = "/var/tmp/connect-e2e-link-victim";
 
     private static readonly SemaphoreSlim Building = new(1, 1);
     private static readonly Dictionary<TestPackage[], string> Built = new(ReferenceEqualityComparer.Instance);

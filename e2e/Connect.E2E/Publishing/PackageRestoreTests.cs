@@ -255,6 +255,30 @@ public sealed class PackageRestoreTests : IDisposable
     }
 
     [Fact]
+    public async Task A_build_that_leaves_a_link_where_the_node_writes_fails_and_what_the_link_names_is_untouched()
+    {
+        await using var hostile = await TestPackageRepository.StartAsync(TestPackageRepository.Hostile);
+        await File.WriteAllTextAsync(TestPackageRepository.LinkVictim, "the host's own file");
+        try
+        {
+            await using var node = NodeProcess.Start(_folder, "node", $"[RPackageRepository \"CRAN\"]\nURL = {hostile.Url}\n");
+            await node.WaitUntilServingAsync();
+            var guid = await CreateAsync(node, "linker");
+
+            var result = await DeployAsync(node, guid, TestBundles.Create(("manifest.json", ManifestWith("static", Package("conntestlink", "1.0.0"))), ("index.html", "x")));
+
+            Assert.True(result.Code != 0, result.Output);
+            Assert.Contains("R package conntestlink 1.0.0 could not be written to the package cache", result.Error);
+            Assert.Equal("the host's own file", await File.ReadAllTextAsync(TestPackageRepository.LinkVictim));
+            Assert.Empty(EntriesOf(node.DataDir, "conntestlink"));
+        }
+        finally
+        {
+            File.Delete(TestPackageRepository.LinkVictim);
+        }
+    }
+
+    [Fact]
     public async Task A_full_disk_mid_install_fails_the_deploy_by_name_and_nothing_half_built_is_kept()
     {
         await using var repository = await TestPackageRepository.StartAsync();

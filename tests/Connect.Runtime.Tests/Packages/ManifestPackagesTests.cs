@@ -97,4 +97,11 @@ public sealed class ManifestPackagesTests : IDisposable
         Assert.StartsWith("R-4.2.2/x86_64-pc-linux-gnu-", system.CacheKey);
         Assert.Throws<InvalidOperationException>(() => SystemLibrary.Parse("Error in foo\n"));
     }
+
+    [Theory]
+    [InlineData("Rscript (R) version 4.2.2 Patched (2022-11-10 r83330)\n", "4.2.2")]
+    [InlineData("Rscript (R) version 4.4.1 (2024-06-14)", "4.4.1")]
+    [InlineData("bash: Rscript: command not found", null)]
+    public void Rs_version_is_read_from_what_Rscript_says(string output, string? version) =>
+        Assert.Equal(version, Connect.Runtime.R.RInstallation.ParseVersion(output));
 }
