@@ -13,11 +13,18 @@ public static class NodePublishing
     /// </summary>
     public static async Task<string> DeployAsync(this NodeProcess node, string name, byte[] bundle, string accessType = "all")
     {
+        var guid = await node.CreateContentAsync(name, accessType);
+        await node.RedeployAsync(guid, bundle);
+        return guid;
+    }
+
+    /// <summary>Creates content <paramref name="name"/> with no bundle yet, open to <paramref name="accessType"/>; returns its GUID.</summary>
+    public static async Task<string> CreateContentAsync(this NodeProcess node, string name, string accessType = "all")
+    {
         using var admin = node.ClientWithKey(node.AdminKey);
         var created = await admin.PostAsJsonAsync("__api__/v1/content", new { name });
         var guid = (await Json(created)).GetProperty("guid").GetString()!;
         await node.SetAccessTypeAsync(guid, accessType);
-        await node.RedeployAsync(guid, bundle);
         return guid;
     }
 
@@ -38,6 +45,16 @@ public static class NodePublishing
     /// </summary>
     public static async Task RedeployAsync(this NodeProcess node, string guid, byte[] bundle, TimeSpan? timeout = null)
     {
+        var task = await node.TryRedeployAsync(guid, bundle, timeout);
+        if (task.GetProperty("code").GetInt32() != 0)
+        {
+            throw new InvalidOperationException($"deploy failed: {task}");
+        }
+    }
+
+    /// <summary>Uploads and deploys a new bundle of existing content; the finished deploy task, whether it succeeded or not.</summary>
+    public static async Task<JsonElement> TryRedeployAsync(this NodeProcess node, string guid, byte[] bundle, TimeSpan? timeout = null)
+    {
         using var admin = node.ClientWithKey(node.AdminKey, timeout: timeout);
         var body = new ByteArrayContent(bundle);
         body.Headers.ContentType = new MediaTypeHeaderValue("application/gzip");
@@ -49,17 +66,19 @@ public static class NodePublishing
         }
 
         var deploy = await admin.PostAsJsonAsync($"__api__/v1/content/{guid}/deploy", new { bundle_id = uploaded.GetProperty("id").GetString() });
-        var taskId = (await Json(deploy)).GetProperty("task_id").GetString();
+        return await admin.WaitForTaskAsync((await Json(deploy)).GetProperty("task_id").GetString()!, timeout);
+    }
+
+    /// <summary>Waits for task <paramref name="taskId"/> to finish (within <paramref name="timeout"/>); returns it as <c>/v1/tasks/{id}</c> gives it.</summary>
+    public static async Task<JsonElement> WaitForTaskAsync(this HttpClient admin, string taskId, TimeSpan? timeout = null)
+    {
         JsonElement task = default;
         await Wait.UntilAsync(async () =>
         {
             task = await Json(await admin.GetAsync($"__api__/v1/tasks/{taskId}"));
             return task.GetProperty("finished").GetBoolean();
-        }, $"deploy task {taskId}", timeout);
-        if (task.GetProperty("code").GetInt32() != 0)
-        {
-            throw new InvalidOperationException($"deploy failed: {task}");
-        }
+        }, $"task {taskId}", timeout);
+        return task;
     }
 
     /// <summary>This node's worker processes, from <c>/__api__/v1/server/processes</c>.</summary>

@@ -116,7 +116,7 @@ public sealed class PackageRestoreTests : IDisposable
         await b.WaitUntilServingAsync();
         var bundle = TestBundles.Create(("manifest.json", ManifestWith("api", Package(conntest), Package(conntestc))),
             ("plumber.R", "library(conntestc)\n" + VersionApi.Replace("EXTRA", "conntestc::twice(21)")));
-        var (viaA, viaB) = (await CreateAsync(a, "via-a"), await CreateAsync(b, "via-b"));
+        var (viaA, viaB) = (await a.CreateContentAsync("via-a"), await b.CreateContentAsync("via-b"));
 
         var deploys = await Task.WhenAll(DeployAsync(a, viaA, bundle), DeployAsync(b, viaB, bundle));
 
@@ -144,7 +144,7 @@ public sealed class PackageRestoreTests : IDisposable
         {
             var node = NodeProcess.Start(_folder, "node", config);
             await node.WaitUntilServingAsync();
-            var guid = await CreateAsync(node, "held");
+            var guid = await node.CreateContentAsync("held");
             var bundle = TestBundles.Create(("manifest.json", ManifestWith("static", Package(held))), ("index.html", "<h1>held</h1>"));
             var deploy = DeployAsync(node, guid, bundle);
             var versions = Path.Combine(node.DataDir, "packages", "cache");
@@ -234,7 +234,7 @@ public sealed class PackageRestoreTests : IDisposable
             $"[RPackageRepository \"CRAN\"]\nURL = {repository.Url}\n[RPackageRepository \"Internal\"]\nURL = {hostile.Url}\n");
         await node.WaitUntilServingAsync();
         var api = "library(conntestuser)\n" + VersionApi.Replace("EXTRA", "conntestuser::greet()");
-        var (attacker, victim) = (await CreateAsync(node, "attacker"), await CreateAsync(node, "victim"));
+        var (attacker, victim) = (await node.CreateContentAsync("attacker"), await node.CreateContentAsync("victim"));
 
         var attack = await DeployAsync(node, attacker, TestBundles.Create(("manifest.json", ManifestWith("api",
             Package("conntest", "2.0.0", source: "Internal"), Package("conntestuser", "1.0.0"))), ("plumber.R", api)));
@@ -263,7 +263,7 @@ public sealed class PackageRestoreTests : IDisposable
         {
             await using var node = NodeProcess.Start(_folder, "node", $"[RPackageRepository \"CRAN\"]\nURL = {hostile.Url}\n");
             await node.WaitUntilServingAsync();
-            var guid = await CreateAsync(node, "linker");
+            var guid = await node.CreateContentAsync("linker");
 
             var result = await DeployAsync(node, guid, TestBundles.Create(("manifest.json", ManifestWith("static", Package("conntestlink", "1.0.0"))), ("index.html", "x")));
 
@@ -338,33 +338,14 @@ public sealed class PackageRestoreTests : IDisposable
             + "\"packages\": {" + string.Join(",", packages.Select(p => p.Replace(Unmanaged, ""))) + "}, \"files\": {}}";
     }
 
-    private static async Task<string> CreateAsync(NodeProcess node, string name)
-    {
-        using var admin = node.ClientWithKey(node.AdminKey);
-        var created = await admin.PostAsJsonAsync("__api__/v1/content", new { name });
-        var guid = (await NodePublishing.Json(created)).GetProperty("guid").GetString()!;
-        await node.SetAccessTypeAsync(guid, "all");
-        return guid;
-    }
-
     /// <summary>Uploads and deploys a bundle; the finished task's code, output and error, whether it failed or not.</summary>
     private static async Task<(int Code, string Output, string Error)> DeployAsync(NodeProcess node, string guid, byte[] bundle)
     {
-        using var admin = node.ClientWithKey(node.AdminKey);
-        var body = new ByteArrayContent(bundle);
-        body.Headers.ContentType = new System.Net.Http.Headers.MediaTypeHeaderValue("application/gzip");
-        var uploaded = await NodePublishing.Json(await admin.PostAsync($"__api__/v1/content/{guid}/bundles", body));
-        var deploy = await admin.PostAsJsonAsync($"__api__/v1/content/{guid}/deploy", new { bundle_id = uploaded.GetProperty("id").GetString() });
-        var taskId = (await NodePublishing.Json(deploy)).GetProperty("task_id").GetString()!;
-        JsonElement task = default;
-        await Wait.UntilAsync(async () =>
-        {
-            task = await admin.GetFromJsonAsync<JsonElement>($"__api__/v1/tasks/{taskId}");
-            return task.GetProperty("finished").GetBoolean();
-        }, $"task {taskId}", TimeSpan.FromMinutes(3));
-        return (task.GetProperty("code").GetInt32(), string.Join("\n", task.GetProperty("output").EnumerateArray().Select(l => l.GetString())),
-            task.GetProperty("error").GetString() ?? "");
+        var task = await node.TryRedeployAsync(guid, bundle, TimeSpan.FromMinutes(3));
+        return (task.GetProperty("code").GetInt32(), Output(task), task.GetProperty("error").GetString() ?? "");
     }
+
+    private static string Output(JsonElement task) => string.Join("\n", task.GetProperty("output").EnumerateArray().Select(l => l.GetString()));
 
     private string App(string name, string libraries, string extra)
     {
@@ -391,13 +372,8 @@ public sealed class PackageRestoreTests : IDisposable
     /// <summary>Waits for a task to finish successfully; returns its output.</summary>
     private static async Task<string> WaitForTaskAsync(HttpClient admin, string taskId)
     {
-        JsonElement task = default;
-        await Wait.UntilAsync(async () =>
-        {
-            task = await admin.GetFromJsonAsync<JsonElement>($"__api__/v1/tasks/{taskId}");
-            return task.GetProperty("finished").GetBoolean();
-        }, $"task {taskId}", TimeSpan.FromMinutes(3));
+        var task = await admin.WaitForTaskAsync(taskId, TimeSpan.FromMinutes(3));
         Assert.True(task.GetProperty("code").GetInt32() == 0, task.ToString());
-        return string.Join("\n", task.GetProperty("output").EnumerateArray().Select(l => l.GetString()));
+        return Output(task);
     }
 }
