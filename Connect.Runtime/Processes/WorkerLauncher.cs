@@ -16,7 +16,7 @@ namespace Connect.Runtime.Processes;
 /// </summary>
 internal sealed partial class WorkerLauncher(
     ConnectOptions options, RInstallation r, ContentSandbox sandbox, SpareWorkers spares, NodeIdentity node, Lazy<NodeRuntimeFolder> runtime,
-    Packages.PackageRestore packages, Metrics.NodeMeters meters, TimeProvider clock, ILogger<WorkerLauncher> logger)
+    Packages.PackageRestore packages, Metrics.NodeMeters meters, TimeProvider clock, ILogger<WorkerLauncher> logger) : IWorkerLauncher
 {
     /// <summary>How long a worker has to stop after the interrupt signal before its process tree is killed.</summary>
     public static readonly TimeSpan StopGracePeriod = TimeSpan.FromSeconds(5);
@@ -208,7 +208,7 @@ internal sealed partial class WorkerLauncher(
         }
     }
 
-    public static void Stop(Worker worker)
+    public void Stop(Worker worker)
     {
         if (worker.State == WorkerState.Exited)
         {

@@ -44,7 +44,7 @@ internal sealed record AcquireResult(WorkerLease? Lease, WorkerRefusal Refusal, 
 /// This node's workers for every content item, and the rules that start, share and stop them.
 /// Limits are per content item and per node; nodes never count each other's workers.
 /// </summary>
-internal sealed partial class WorkerPool(WorkerLauncher launcher, ContentEnvironment environment, ConnectOptions options, TimeProvider clock, ILogger<WorkerPool> logger)
+internal sealed partial class WorkerPool(IWorkerLauncher launcher, IContentVariables environment, ConnectOptions options, TimeProvider clock, ILogger<WorkerPool> logger)
 {
     private readonly Dictionary<long, List<Worker>> _workers = [];
     private readonly Lock _lock = new();
@@ -193,7 +193,7 @@ internal sealed partial class WorkerPool(WorkerLauncher launcher, ContentEnviron
                 {
                     LogInitTimeout(worker.ContentGuid, worker.Id, initTimeout.TotalSeconds);
                     worker.MarkInitTimedOut(initTimeout);
-                    WorkerLauncher.Stop(worker);
+                    launcher.Stop(worker);
                 }
             }
         }
@@ -333,7 +333,7 @@ internal sealed partial class WorkerPool(WorkerLauncher launcher, ContentEnviron
     private void Stop(Worker worker, string reason)
     {
         LogStopping(worker.ContentGuid, worker.Id, reason);
-        WorkerLauncher.Stop(worker);
+        launcher.Stop(worker);
     }
 
     /// <summary>The content's workers, with those of any other bundle than the active one marked outdated.</summary>

@@ -26,9 +26,11 @@ internal static class WorkerServices
         services.AddSingleton<RInstallation>();
         services.AddSingleton<RMarkdownRenderer>();
         services.AddSingleton<ContentEnvironment>();
+        services.AddSingleton<IContentVariables>(sp => sp.GetRequiredService<ContentEnvironment>());
         services.AddSingleton<SpareWorkers>();
         services.AddHostedService(sp => sp.GetRequiredService<SpareWorkers>());
         services.AddSingleton<WorkerLauncher>();
+        services.AddSingleton<IWorkerLauncher>(sp => sp.GetRequiredService<WorkerLauncher>());
         services.AddSingleton<WorkerPool>();
         services.AddHostedService<WorkerSupervisor>();
         services.AddHttpForwarder();

@@ -12,7 +12,7 @@ public sealed record EnvironmentChangeResult(string? Error)
 /// A content item's environment variables, encrypted at rest with the cluster's Data Protection key
 /// ring: a copy of the database alone does not give away the secrets publishers put here.
 /// </summary>
-public sealed class ContentEnvironment(ContentRepository contents, IDataProtectionProvider protection)
+public sealed class ContentEnvironment(ContentRepository contents, IDataProtectionProvider protection) : IContentVariables
 {
     /// <summary>Most variables one item may have.</summary>
     public const int MaxVariables = 100;
@@ -92,4 +92,10 @@ public sealed class ContentEnvironment(ContentRepository contents, IDataProtecti
         await contents.SetEnvironmentAsync(contentId, all, cancellationToken);
         return new EnvironmentChangeResult(null);
     }
+}
+
+/// <summary>An item's variables as its R processes get them (decrypted); what the worker pool reads as it starts a worker.</summary>
+public interface IContentVariables
+{
+    Task<IReadOnlyDictionary<string, string>> ValuesAsync(long contentId, CancellationToken cancellationToken);
 }
