@@ -4,6 +4,7 @@ using Connect.Shared.Security;
 using Connect.Shared.Users;
 using Microsoft.AspNetCore.Authentication;
 using Microsoft.Extensions.Options;
+using Connect.Shared.Access;
 
 namespace Connect.Runtime.Authentication;
 
@@ -102,21 +103,4 @@ internal static class ApiErrors
     public static IResult NotCreated(Connect.Shared.Content.CreateContentResult result) => result.NameTaken
         ? Conflict(result.Error!)
         : BadRequest(result.Error!, ApiErrorCode.InvalidContentName);
-}
-
-/// <summary>The signed-in caller, read from the claims the handler set.</summary>
-internal sealed record Caller(long Id, string Username, UserRole Role)
-{
-    public bool IsAdministrator => Role == UserRole.Administrator;
-
-    public bool CanPublish => Role is UserRole.Publisher or UserRole.Administrator;
-
-    /// <summary>The signed-in caller (by API key or session).</summary>
-    public static Caller From(ClaimsPrincipal user) => TryFrom(user) ?? throw new InvalidOperationException("the request is not signed in");
-
-    /// <summary>The caller, or null for an anonymous request.</summary>
-    public static Caller? TryFrom(ClaimsPrincipal? user) =>
-        user?.Identity?.IsAuthenticated == true && long.TryParse(user.FindFirstValue(Sessions.UserIdClaim), out var id)
-            ? new Caller(id, user.Identity.Name!, Enum.Parse<UserRole>(user.FindFirstValue(ClaimTypes.Role)!))
-            : null;
 }

@@ -1,6 +1,7 @@
 using System.Security.Claims;
 using Connect.Runtime.Publishing;
 using Connect.Shared.Users;
+using Connect.Shared.Access;
 
 namespace Connect.Runtime.Authentication;
 
@@ -250,7 +251,7 @@ internal static class UsersApi
             return (null, ApiErrors.NotFound($"group {guid} does not exist"));
         }
 
-        return group.OwnerId == caller.Id || caller.IsAdministrator
+        return GroupRules.CanChange(caller, group)
             ? (group, null)
             : (null, ApiErrors.Forbidden($"only the group's creator or an administrator may change group {guid}"));
     }

@@ -5,6 +5,7 @@ using Connect.Runtime.Publishing;
 using Connect.Shared.Configuration;
 using Connect.Shared.Content;
 using Microsoft.AspNetCore.StaticFiles;
+using Connect.Shared.Access;
 
 namespace Connect.Runtime.Content;
 

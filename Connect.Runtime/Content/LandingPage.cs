@@ -3,6 +3,7 @@ using Connect.Runtime.Authentication;
 using Connect.Shared.Configuration;
 using Connect.Shared.Content;
 using Connect.Shared.Security;
+using Connect.Shared.Access;
 
 namespace Connect.Runtime.Content;
 

@@ -3,6 +3,7 @@ using Connect.Runtime.Proxy;
 using Connect.Runtime.Publishing;
 using Connect.Shared.Content;
 using Connect.Shared.Security;
+using Connect.Shared.Access;
 
 namespace Connect.Runtime.Content;
 

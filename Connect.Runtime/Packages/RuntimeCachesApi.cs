@@ -3,6 +3,7 @@ using Connect.Shared.Cluster;
 using Connect.Shared.Files;
 using Connect.Shared.Tasks;
 using Connect.Shared.Packages;
+using Connect.Shared.Access;
 
 namespace Connect.Runtime.Packages;
 

@@ -1,8 +1,10 @@
 using System.Security.Claims;
 using Connect.Runtime.Authentication;
+using Connect.Runtime.Operations;
 using Connect.Shared.Configuration;
 using Connect.Shared.Content;
 using Connect.Shared.Tasks;
+using Connect.Shared.Access;
 
 namespace Connect.Runtime.Publishing;
 
@@ -47,22 +49,18 @@ internal static class ContentApi
                 : Results.Json(ContentJson.From(created.Content, ContentUrls.BaseUrl(context, options), "owner"), statusCode: StatusCodes.Status201Created);
         });
 
-        v1.MapGet("/content/{guid}", async (string guid, HttpContext context, ClaimsPrincipal principal, ContentRepository contents, ConnectOptions options, CancellationToken ct) =>
+        v1.MapGet("/content/{guid}", async (RoutedContent routed, HttpContext context, ContentRepository contents, ConnectOptions options, CancellationToken ct) =>
         {
-            var caller = Caller.From(principal);
-            var (content, error) = await ContentAccess.ForViewAsync(contents, caller, guid, ct);
-            return error ?? Results.Json(ContentJson.From(content!, ContentUrls.BaseUrl(context, options),
-                await ContentAccess.AppRoleAsync(contents, caller, content!, ct)));
-        });
+            var caller = routed.Caller;
+            var content = routed.Item;
+            return Results.Json(ContentJson.From(content, ContentUrls.BaseUrl(context, options),
+                await ContentAccess.AppRoleAsync(contents, caller, content, ct)));
+        }).RequireContent(ContentRight.View);
 
-        v1.MapPatch("/content/{guid}", async (string guid, PatchContentRequest? body, HttpContext context, ClaimsPrincipal principal, ContentRepository contents, Content.ContentLookup lookup, ConnectOptions options, CancellationToken ct) =>
+        v1.MapPatch("/content/{guid}", async (RoutedContent routed, PatchContentRequest? body, HttpContext context, ClaimsPrincipal principal, ContentRepository contents, Content.ContentLookup lookup, ConnectOptions options, CancellationToken ct) =>
         {
-            var caller = Caller.From(principal);
-            var (content, error) = await ContentAccess.ForChangeAsync(contents, caller, guid, ct);
-            if (error is not null)
-            {
-                return error;
-            }
+            var caller = routed.Caller;
+            var content = routed.Item;
 
             if (body is null)
             {
@@ -74,7 +72,7 @@ internal static class ContentApi
                 return ApiErrors.BadRequest(string.Join("; ", problems));
             }
 
-            var o = content!.Overrides;
+            var o = content.Overrides;
             var overrides = new ProcessOverrides(
                 body.MinProcesses ?? o.MinProcesses,
                 body.MaxProcesses ?? o.MaxProcesses,
@@ -119,60 +117,46 @@ internal static class ContentApi
             await contents.UpdateAsync(content.Id, body.Title, body.Description, ct);
             return Results.Json(ContentJson.From((await contents.GetAsync(content.Id, ct))!, ContentUrls.BaseUrl(context, options),
                 await ContentAccess.AppRoleAsync(contents, Caller.From(principal), content, ct)));
-        });
+        }).RequireContent(ContentRight.Change);
 
-        v1.MapDelete("/content/{guid}", async (string guid, ClaimsPrincipal principal, ContentRepository contents, ContentRemoval removal, Operations.MaintenanceGate maintenance, CancellationToken ct) =>
+        v1.MapDelete("/content/{guid}", async (RoutedContent routed, ContentRemoval removal, CancellationToken ct) =>
         {
-            var caller = Caller.From(principal);
-            var (content, error) = await ContentAccess.ForChangeAsync(contents, caller, guid, ct);
-            if (error is not null)
-            {
-                return error;
-            }
+            var caller = routed.Caller;
+            var content = routed.Item;
 
-            await maintenance.WaitAsync(ct);
-            await removal.RemoveAsync(content!, caller.Username, ct);
+            await removal.RemoveAsync(content, caller.Username, ct);
             return Results.NoContent();
-        });
+        }).RequireContent(ContentRight.Change).WaitsForMaintenance();
 
-        v1.MapPost("/content/{guid}/bundles", async (string guid, HttpContext context, ClaimsPrincipal principal, ContentRepository contents, BundleStore store, CancellationToken ct) =>
+        v1.MapPost("/content/{guid}/bundles", async (RoutedContent routed, HttpContext context, BundleStore store, CancellationToken ct) =>
         {
-            var caller = Caller.From(principal);
-            var (content, error) = await ContentAccess.ForChangeAsync(contents, caller, guid, ct);
-            if (error is not null)
-            {
-                return error;
-            }
+            var caller = routed.Caller;
+            var content = routed.Item;
 
-            var (bundle, uploadError) = await LegacyPublishingApi.UploadAsync(context, caller, content!, store, ct);
-            return uploadError ?? Results.Json(BundleJson.From(bundle!, content!), statusCode: StatusCodes.Status201Created);
-        });
+            var (bundle, uploadError) = await LegacyPublishingApi.UploadAsync(context, caller, content, store, ct);
+            return uploadError ?? Results.Json(BundleJson.From(bundle!, content), statusCode: StatusCodes.Status201Created);
+        }).RequireContent(ContentRight.Change).WaitsForMaintenance();
 
-        v1.MapGet("/content/{guid}/bundles", async (string guid, ClaimsPrincipal principal, ContentRepository contents, BundleRepository bundles, CancellationToken ct) =>
+        v1.MapGet("/content/{guid}/bundles", async (RoutedContent routed, BundleRepository bundles, CancellationToken ct) =>
         {
-            var (content, error) = await ContentAccess.ForChangeAsync(contents, Caller.From(principal), guid, ct);
-            return error ?? Results.Json((await bundles.ListAsync(content!.Id, ct)).Select(b => BundleJson.From(b, content)));
-        });
+            var content = routed.Item;
+            return Results.Json((await bundles.ListAsync(content.Id, ct)).Select(b => BundleJson.From(b, content)));
+        }).RequireContent(ContentRight.Change);
 
-        v1.MapGet("/content/{guid}/bundles/{id:long}", async (string guid, long id, ClaimsPrincipal principal, ContentRepository contents, BundleRepository bundles, CancellationToken ct) =>
+        v1.MapGet("/content/{guid}/bundles/{id:long}", async (RoutedContent routed, long id, BundleRepository bundles, CancellationToken ct) =>
         {
-            var (content, error) = await ContentAccess.ForChangeAsync(contents, Caller.From(principal), guid, ct);
-            return error ?? (await bundles.GetAsync(id, ct) is { } bundle && bundle.ContentId == content!.Id
+            var content = routed.Item;
+            return (await bundles.GetAsync(id, ct) is { } bundle && bundle.ContentId == content.Id
                 ? Results.Json(BundleJson.From(bundle, content))
                 : ApiErrors.NotFound($"bundle {id} does not exist for this content"));
-        });
+        }).RequireContent(ContentRight.Change);
 
         // An old bundle goes with its files; the live one, one a worker still runs, or one a deploy may be using stays.
-        v1.MapDelete("/content/{guid}/bundles/{id:long}", async (string guid, long id, ClaimsPrincipal principal, ContentRepository contents, BundleRepository bundles,
-            BundleStore store, TaskRepository tasks, Scheduling.JobSources jobs, Operations.MaintenanceGate maintenance, TimeProvider clock, CancellationToken ct) =>
+        v1.MapDelete("/content/{guid}/bundles/{id:long}", async (RoutedContent routed, long id, BundleRepository bundles, BundleStore store, TaskRepository tasks, Scheduling.JobSources jobs, TimeProvider clock, CancellationToken ct) =>
         {
-            var (content, error) = await ContentAccess.ForChangeAsync(contents, Caller.From(principal), guid, ct);
-            if (error is not null)
-            {
-                return error;
-            }
+            var content = routed.Item;
 
-            if (await bundles.GetAsync(id, ct) is not { } bundle || bundle.ContentId != content!.Id)
+            if (await bundles.GetAsync(id, ct) is not { } bundle || bundle.ContentId != content.Id)
             {
                 return ApiErrors.NotFound($"bundle {id} does not exist for this content");
             }
@@ -190,37 +174,28 @@ internal static class ContentApi
                     ApiErrorCode.InUse);
             }
 
-            await maintenance.WaitAsync(ct);
             await bundles.DeleteAsync(id, ct);
             store.DeleteBundleFiles(bundle);
             return Results.NoContent();
-        });
+        }).RequireContent(ContentRight.Change).WaitsForMaintenance();
 
-        v1.MapGet("/content/{guid}/bundles/{id:long}/download", async (string guid, long id, ClaimsPrincipal principal, ContentRepository contents, BundleRepository bundles, BundleStore store, CancellationToken ct) =>
+        v1.MapGet("/content/{guid}/bundles/{id:long}/download", async (RoutedContent routed, long id, BundleRepository bundles, BundleStore store, CancellationToken ct) =>
         {
-            var (content, error) = await ContentAccess.ForChangeAsync(contents, Caller.From(principal), guid, ct);
-            if (error is not null)
-            {
-                return error;
-            }
+            var content = routed.Item;
 
             var bundle = await bundles.GetAsync(id, ct);
-            return bundle is null || bundle.ContentId != content!.Id
+            return bundle is null || bundle.ContentId != content.Id
                 ? ApiErrors.NotFound($"bundle {id} does not exist for this content")
                 : Results.File(store.ArchivePath(bundle), "application/gzip", $"bundle-{bundle.Id}.tar.gz");
-        });
+        }).RequireContent(ContentRight.Change);
 
         // build is deploy again: its R packages restored (the cache refilled if it was cleared), rendered, made live.
-        v1.MapPost("/content/{guid}/build", DeployAsync);
-        v1.MapPost("/content/{guid}/deploy", DeployAsync);
-        static async Task<IResult> DeployAsync(string guid, DeployContentRequest? body, ClaimsPrincipal principal, ContentRepository contents, BundleRepository bundles, Deployer deployer, CancellationToken ct)
+        v1.MapPost("/content/{guid}/build", DeployAsync).RequireContent(ContentRight.Change);
+        v1.MapPost("/content/{guid}/deploy", DeployAsync).RequireContent(ContentRight.Change);
+        static async Task<IResult> DeployAsync(RoutedContent routed, DeployContentRequest? body, BundleRepository bundles, Deployer deployer, CancellationToken ct)
         {
-            var caller = Caller.From(principal);
-            var (content, error) = await ContentAccess.ForChangeAsync(contents, caller, guid, ct);
-            if (error is not null)
-            {
-                return error;
-            }
+            var caller = routed.Caller;
+            var content = routed.Item;
 
             long? bundleId = null;
             if (body?.BundleId is { Length: > 0 } text)
@@ -233,44 +208,36 @@ internal static class ContentApi
                 bundleId = parsed;
             }
 
-            var (bundle, bundleError) = await LegacyPublishingApi.FindBundleAsync(bundles, content!, bundleId, ct);
-            return bundleError ?? Results.Json(new { task_id = await deployer.StartAsync(content!, bundle!, caller.Id) }, statusCode: StatusCodes.Status202Accepted);
+            var (bundle, bundleError) = await LegacyPublishingApi.FindBundleAsync(bundles, content, bundleId, ct);
+            return bundleError ?? Results.Json(new { task_id = await deployer.StartAsync(content, bundle!, caller.Id) }, statusCode: StatusCodes.Status202Accepted);
         }
 
-        v1.MapPost("/content/{guid}/render", async (string guid, ClaimsPrincipal principal, ContentRepository contents, BundleRepository bundles, Deployer deployer, CancellationToken ct) =>
+        v1.MapPost("/content/{guid}/render", async (RoutedContent routed, BundleRepository bundles, Deployer deployer, CancellationToken ct) =>
         {
-            var caller = Caller.From(principal);
-            var (content, error) = await ContentAccess.ForChangeAsync(contents, caller, guid, ct);
-            if (error is not null)
-            {
-                return error;
-            }
+            var caller = routed.Caller;
+            var content = routed.Item;
 
-            if (content!.AppMode != AppModes.RmdStatic || content.ActiveBundleId is not { } bundleId || await bundles.GetAsync(bundleId, ct) is not { } bundle)
+            if (content.AppMode != AppModes.RmdStatic || content.ActiveBundleId is not { } bundleId || await bundles.GetAsync(bundleId, ct) is not { } bundle)
             {
                 return ApiErrors.BadRequest("only a deployed R Markdown document (rmd-static) can be rendered", ApiErrorCode.UnsupportedAction);
             }
 
             return Results.Json(new { task_id = await deployer.StartRenderAsync(content, bundle, caller.Id) }, statusCode: StatusCodes.Status202Accepted);
-        });
+        }).RequireContent(ContentRight.Change);
 
-        v1.MapGet("/content/{guid}/environment", async (string guid, ClaimsPrincipal principal, ContentRepository contents, ContentEnvironment environment, CancellationToken ct) =>
+        v1.MapGet("/content/{guid}/environment", async (RoutedContent routed, ContentEnvironment environment, CancellationToken ct) =>
         {
             // Names only: values are secrets, readable by the content's own R processes alone.
-            var (content, error) = await ContentAccess.ForChangeAsync(contents, Caller.From(principal), guid, ct);
-            return error ?? Results.Json(await environment.NamesAsync(content!.Id, ct));
-        });
+            var content = routed.Item;
+            return Results.Json(await environment.NamesAsync(content.Id, ct));
+        }).RequireContent(ContentRight.Change);
 
         // PATCH changes the variables given (a null value removes one); PUT replaces them all.
         foreach (var (method, replace) in new[] { (HttpMethods.Patch, false), (HttpMethods.Put, true) })
         {
-            v1.MapMethods("/content/{guid}/environment", [method], async (string guid, EnvironmentVariable[]? body, ClaimsPrincipal principal, ContentRepository contents, ContentEnvironment environment, CancellationToken ct) =>
+            v1.MapMethods("/content/{guid}/environment", [method], async (RoutedContent routed, EnvironmentVariable[]? body, ContentEnvironment environment, CancellationToken ct) =>
             {
-                var (content, error) = await ContentAccess.ForChangeAsync(contents, Caller.From(principal), guid, ct);
-                if (error is not null)
-                {
-                    return error;
-                }
+                var content = routed.Item;
 
                 if (body is null || body.Any(v => v is null))
                 {
@@ -283,9 +250,9 @@ internal static class ContentApi
                     changes[variable.Name ?? ""] = variable.Value;
                 }
 
-                var result = await environment.ChangeAsync(content!.Id, changes, replace, ct);
+                var result = await environment.ChangeAsync(content.Id, changes, replace, ct);
                 return result.Applied ? Results.Json(await environment.NamesAsync(content.Id, ct)) : ApiErrors.BadRequest(result.Error!);
-            });
+            }).RequireContent(ContentRight.Change);
         }
 
         v1.MapGet("/tasks/{id}", async (string id, int? first, ClaimsPrincipal principal, TaskRepository tasks, Connect.Shared.Cluster.NodeHeartbeat heartbeat, CancellationToken ct) =>

@@ -1,5 +1,6 @@
 using System.Security.Claims;
 using Connect.Runtime.Authentication;
+using Connect.Runtime.Operations;
 using Connect.Runtime.Hosting;
 using Connect.Shared.Cluster;
 using Connect.Shared.Configuration;
@@ -7,6 +8,7 @@ using Connect.Shared.Content;
 using Connect.Shared.Tasks;
 using Connect.Shared.Users;
 using Microsoft.AspNetCore.Http.Features;
+using Connect.Shared.Access;
 
 namespace Connect.Runtime.Publishing;
 
@@ -80,50 +82,42 @@ internal static class LegacyPublishingApi
                 : Results.Json(ApplicationJson.From(created.Content, ContentUrls.BaseUrl(context, options)));
         });
 
-        api.MapGet("/applications/{id:long}", async (long id, HttpContext context, ClaimsPrincipal principal, ContentRepository contents, ConnectOptions options, CancellationToken ct) =>
+        api.MapGet("/applications/{id:long}", async (RoutedContent routed, HttpContext context, ConnectOptions options, CancellationToken ct) =>
         {
-            var (content, error) = await ContentAccess.ForChangeAsync(contents, Caller.From(principal), id, ct);
-            return error ?? Results.Json(ApplicationJson.From(content!, ContentUrls.BaseUrl(context, options)));
-        });
+            var content = routed.Item;
+            return Results.Json(ApplicationJson.From(content, ContentUrls.BaseUrl(context, options)));
+        }).RequireContent(ContentRight.Change);
 
-        api.MapPost("/applications/{id:long}/upload", async (long id, HttpContext context, ClaimsPrincipal principal, ContentRepository contents, BundleStore store, CancellationToken ct) =>
+        api.MapPost("/applications/{id:long}/upload", async (RoutedContent routed, HttpContext context, BundleStore store, CancellationToken ct) =>
         {
-            var caller = Caller.From(principal);
-            var (content, error) = await ContentAccess.ForChangeAsync(contents, caller, id, ct);
-            if (error is not null)
-            {
-                return error;
-            }
+            var caller = routed.Caller;
+            var content = routed.Item;
 
-            var (bundle, uploadError) = await UploadAsync(context, caller, content!, store, ct);
-            return uploadError ?? Results.Json(BundleJson.From(bundle!, content!));
-        });
+            var (bundle, uploadError) = await UploadAsync(context, caller, content, store, ct);
+            return uploadError ?? Results.Json(BundleJson.From(bundle!, content));
+        }).RequireContent(ContentRight.Change).WaitsForMaintenance();
 
-        api.MapPost("/applications/{id:long}/deploy", async (long id, DeployApplicationRequest? body, ClaimsPrincipal principal, ContentRepository contents, BundleRepository bundles, Deployer deployer, CancellationToken ct) =>
+        api.MapPost("/applications/{id:long}/deploy", async (RoutedContent routed, DeployApplicationRequest? body, BundleRepository bundles, Deployer deployer, CancellationToken ct) =>
         {
-            var caller = Caller.From(principal);
-            var (content, error) = await ContentAccess.ForChangeAsync(contents, caller, id, ct);
-            if (error is not null)
-            {
-                return error;
-            }
+            var caller = routed.Caller;
+            var content = routed.Item;
 
-            var (bundle, bundleError) = await FindBundleAsync(bundles, content!, body?.Bundle, ct);
-            return bundleError ?? Results.Json(new { task_id = await deployer.StartAsync(content!, bundle!, caller.Id) });
-        });
+            var (bundle, bundleError) = await FindBundleAsync(bundles, content, body?.Bundle, ct);
+            return bundleError ?? Results.Json(new { task_id = await deployer.StartAsync(content, bundle!, caller.Id) });
+        }).RequireContent(ContentRight.Change);
 
-        api.MapGet("/applications/{id:long}/config", async (long id, HttpContext context, ClaimsPrincipal principal, ContentRepository contents, ConnectOptions options, CancellationToken ct) =>
+        api.MapGet("/applications/{id:long}/config", async (RoutedContent routed, HttpContext context, ConnectOptions options, CancellationToken ct) =>
         {
-            var (content, error) = await ContentAccess.ForChangeAsync(contents, Caller.From(principal), id, ct);
-            return error ?? Results.Json(new { config_url = ContentUrls.Content(ContentUrls.BaseUrl(context, options), content!) });
-        });
+            var content = routed.Item;
+            return Results.Json(new { config_url = ContentUrls.Content(ContentUrls.BaseUrl(context, options), content) });
+        }).RequireContent(ContentRight.Change);
 
-        api.MapPost("/applications/{id:long}/terminate", async (long id, ClaimsPrincipal principal, ContentRepository contents, Processes.WorkerPool pool, CancellationToken ct) =>
+        api.MapPost("/applications/{id:long}/terminate", async (RoutedContent routed, Processes.WorkerPool pool, CancellationToken ct) =>
         {
             // Stops this node's workers of the content; the next request starts fresh ones.
-            var (content, error) = await ContentAccess.ForChangeAsync(contents, Caller.From(principal), id, ct);
-            return error ?? Results.Json(new { stopped = pool.StopContent(content!.Id) });
-        });
+            var content = routed.Item;
+            return Results.Json(new { stopped = pool.StopContent(content.Id) });
+        }).RequireContent(ContentRight.Change);
 
         api.MapGet("/tasks/{id}", async (string id, HttpContext context, ClaimsPrincipal principal, TaskRepository tasks, NodeHeartbeat heartbeat, CancellationToken ct) =>
         {
@@ -146,8 +140,7 @@ internal static class LegacyPublishingApi
             limit.MaxRequestBodySize = null;
         }
 
-        // A backup copies bundles: a new one waits until it is done.
-        await context.RequestServices.GetRequiredService<Operations.MaintenanceGate>().WaitAsync(ct);
+        // A backup copies bundles: the upload routes wait for it (WaitsForMaintenance) before they get here.
         var result = await store.UploadAsync(content, context.Request.Body, ct);
         return result.Bundle is null ? (null, ApiErrors.Result(result.Status, result.Error!)) : (result.Bundle, null);
     }
@@ -197,8 +190,8 @@ internal static class TaskAccess
             return (null, ApiErrors.NotFound($"task {id} does not exist"));
         }
 
-        return task.UserId != caller.Id && !caller.IsAdministrator
-            ? (null, ApiErrors.Forbidden($"task {id} was started by another user", ApiErrorCode.AccessDenied))
-            : (task, null);
+        return TaskRules.CanSee(caller, task)
+            ? (task, null)
+            : (null, ApiErrors.Forbidden($"task {id} was started by another user", ApiErrorCode.AccessDenied));
     }
 }

@@ -2,6 +2,7 @@ using System.Security.Claims;
 using System.Text.Json;
 using Connect.Runtime.Authentication;
 using Connect.Shared.Content;
+using Connect.Shared.Access;
 
 namespace Connect.Runtime.Publishing;
 
@@ -24,16 +25,11 @@ internal static class PackagesApi
     {
         var v1 = app.MapGroup("/__api__/v1").RequireAuthorization();
 
-        v1.MapGet("/content/{guid}/packages", async (string guid, ClaimsPrincipal principal, ContentRepository contents, BundleRepository bundles, BundleStore store,
-            Connect.Shared.Packages.PackageCache cache, CancellationToken ct) =>
+        v1.MapGet("/content/{guid}/packages", async (RoutedContent routed, BundleRepository bundles, BundleStore store, Connect.Shared.Packages.PackageCache cache, CancellationToken ct) =>
         {
-            var (content, error) = await ContentAccess.ForViewAsync(contents, Caller.From(principal), guid, ct);
-            if (error is not null)
-            {
-                return error;
-            }
+            var content = routed.Item;
 
-            if (content!.ActiveBundleId is not { } id || await bundles.GetAsync(id, ct) is not { } bundle)
+            if (content.ActiveBundleId is not { } id || await bundles.GetAsync(id, ct) is not { } bundle)
             {
                 return Results.Json(Array.Empty<PackageJson>());
             }
@@ -42,7 +38,7 @@ internal static class PackagesApi
             return Results.Json(Read(store, bundle).Select(p => library?.GetValueOrDefault(p.Name) is { } from
                 ? p with { Origin = from.Origin, Source = from.Source, Repository = from.Repository }
                 : p));
-        });
+        }).RequireContent(ContentRight.View);
 
         // Every package of every live bundle the caller may see; name filters by package name.
         v1.MapGet("/packages", async (string? name, int? page_number, int? page_size, ClaimsPrincipal principal, ContentRepository contents, BundleRepository bundles,

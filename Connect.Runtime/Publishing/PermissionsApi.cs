@@ -2,6 +2,7 @@ using System.Security.Claims;
 using Connect.Runtime.Authentication;
 using Connect.Shared.Content;
 using Connect.Shared.Users;
+using Connect.Shared.Access;
 
 namespace Connect.Runtime.Publishing;
 
@@ -12,20 +13,15 @@ internal static class PermissionsApi
     {
         var permissions = app.MapGroup("/__api__/v1/content/{guid}/permissions").RequireAuthorization();
 
-        permissions.MapGet("", async (string guid, ClaimsPrincipal principal, ContentRepository contents, PermissionRepository repository, CancellationToken ct) =>
+        permissions.MapGet("", async (RoutedContent routed, PermissionRepository repository, CancellationToken ct) =>
         {
-            var (content, error) = await ContentAccess.ForChangeAsync(contents, Caller.From(principal), guid, ct);
-            return error ?? Results.Json((await repository.ListAsync(content!.Id, ct)).Select(p => Json(p, content)));
-        });
+            var content = routed.Item;
+            return Results.Json((await repository.ListAsync(content.Id, ct)).Select(p => Json(p, content)));
+        }).RequireContent(ContentRight.Change);
 
-        permissions.MapPost("", async (string guid, PermissionRequest? body, ClaimsPrincipal principal, ContentRepository contents, PermissionRepository repository,
-            UserRepository users, GroupRepository groups, CancellationToken ct) =>
+        permissions.MapPost("", async (RoutedContent routed, PermissionRequest? body, PermissionRepository repository, UserRepository users, GroupRepository groups, CancellationToken ct) =>
         {
-            var (content, error) = await ContentAccess.ForChangeAsync(contents, Caller.From(principal), guid, ct);
-            if (error is not null)
-            {
-                return error;
-            }
+            var content = routed.Item;
 
             var (principalId, problem) = await PrincipalAsync(body, users, groups, ct);
             if (problem is not null)
@@ -33,21 +29,16 @@ internal static class PermissionsApi
                 return ApiErrors.BadRequest(problem);
             }
 
-            return await repository.AddAsync(content!.Id, body!.PrincipalType!, principalId, body.Role!, ct) is { } added
+            return await repository.AddAsync(content.Id, body!.PrincipalType!, principalId, body.Role!, ct) is { } added
                 ? Results.Json(Json(added, content), statusCode: StatusCodes.Status201Created)
                 : ApiErrors.Conflict($"that {body.PrincipalType} is on the permission list already; change its role with PUT");
-        });
+        }).RequireContent(ContentRight.Change);
 
-        permissions.MapPut("/{id:long}", async (string guid, long id, PermissionRequest? body, ClaimsPrincipal principal, ContentRepository contents, PermissionRepository repository,
-            UserRepository users, CancellationToken ct) =>
+        permissions.MapPut("/{id:long}", async (RoutedContent routed, long id, PermissionRequest? body, PermissionRepository repository, UserRepository users, CancellationToken ct) =>
         {
-            var (content, error) = await ContentAccess.ForChangeAsync(contents, Caller.From(principal), guid, ct);
-            if (error is not null)
-            {
-                return error;
-            }
+            var content = routed.Item;
 
-            if (await repository.GetAsync(content!.Id, id, ct) is not { } existing)
+            if (await repository.GetAsync(content.Id, id, ct) is not { } existing)
             {
                 return ApiErrors.NotFound($"permission {id} does not exist for this content");
             }
@@ -64,18 +55,14 @@ internal static class PermissionsApi
 
             await repository.SetRoleAsync(content.Id, id, body.Role, ct);
             return Results.Json(Json((await repository.GetAsync(content.Id, id, ct))!, content));
-        });
+        }).RequireContent(ContentRight.Change);
 
-        permissions.MapDelete("/{id:long}", async (string guid, long id, ClaimsPrincipal principal, ContentRepository contents, PermissionRepository repository, CancellationToken ct) =>
+        permissions.MapDelete("/{id:long}", async (RoutedContent routed, long id, PermissionRepository repository, CancellationToken ct) =>
         {
-            var (content, error) = await ContentAccess.ForChangeAsync(contents, Caller.From(principal), guid, ct);
-            if (error is not null)
-            {
-                return error;
-            }
+            var content = routed.Item;
 
-            return await repository.DeleteAsync(content!.Id, id, ct) ? Results.NoContent() : ApiErrors.NotFound($"permission {id} does not exist for this content");
-        });
+            return await repository.DeleteAsync(content.Id, id, ct) ? Results.NoContent() : ApiErrors.NotFound($"permission {id} does not exist for this content");
+        }).RequireContent(ContentRight.Change);
     }
 
     private static async Task<(long Id, string? Problem)> PrincipalAsync(PermissionRequest? body, UserRepository users, GroupRepository groups, CancellationToken ct)

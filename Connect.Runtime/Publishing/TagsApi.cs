@@ -1,6 +1,7 @@
 using System.Security.Claims;
 using Connect.Runtime.Authentication;
 using Connect.Shared.Content;
+using Connect.Shared.Access;
 
 namespace Connect.Runtime.Publishing;
 
@@ -51,36 +52,32 @@ internal static class TagsApi
             long.TryParse(id, out var number) && await tags.DeleteAsync(number, ct) ? Results.NoContent() : ApiErrors.NotFound($"tag {id} does not exist"))
             .RequireAuthorization(AuthenticationSetup.Administrators);
 
-        v1.MapGet("/content/{guid}/tags", async (string guid, ClaimsPrincipal principal, ContentRepository contents, TagRepository tags, CancellationToken ct) =>
+        v1.MapGet("/content/{guid}/tags", async (RoutedContent routed, TagRepository tags, CancellationToken ct) =>
         {
-            var (content, error) = await ContentAccess.ForViewAsync(contents, Caller.From(principal), guid, ct);
-            return error ?? Results.Json((await tags.OfContentAsync(content!.Id, ct)).Select(Json));
-        });
+            var content = routed.Item;
+            return Results.Json((await tags.OfContentAsync(content.Id, ct)).Select(Json));
+        }).RequireContent(ContentRight.View);
 
-        v1.MapPost("/content/{guid}/tags", async (string guid, ContentTagRequest? body, ClaimsPrincipal principal, ContentRepository contents, TagRepository tags, CancellationToken ct) =>
+        v1.MapPost("/content/{guid}/tags", async (RoutedContent routed, ContentTagRequest? body, TagRepository tags, CancellationToken ct) =>
         {
-            var (content, error) = await ContentAccess.ForChangeAsync(contents, Caller.From(principal), guid, ct);
-            if (error is not null)
-            {
-                return error;
-            }
+            var content = routed.Item;
 
             if (!long.TryParse(body?.TagId, out var tagId) || await tags.GetAsync(tagId, ct) is not { } tag)
             {
                 return ApiErrors.BadRequest($"send {{\"tag_id\": \"...\"}} naming an existing tag", ApiErrorCode.InvalidId);
             }
 
-            await tags.AddToContentAsync(content!.Id, tagId, ct);
+            await tags.AddToContentAsync(content.Id, tagId, ct);
             return Results.Json(Json(tag), statusCode: StatusCodes.Status201Created);
-        });
+        }).RequireContent(ContentRight.Change);
 
-        v1.MapDelete("/content/{guid}/tags/{id}", async (string guid, string id, ClaimsPrincipal principal, ContentRepository contents, TagRepository tags, CancellationToken ct) =>
+        v1.MapDelete("/content/{guid}/tags/{id}", async (RoutedContent routed, string guid, string id, TagRepository tags, CancellationToken ct) =>
         {
-            var (content, error) = await ContentAccess.ForChangeAsync(contents, Caller.From(principal), guid, ct);
-            return error ?? (long.TryParse(id, out var tagId) && await tags.RemoveFromContentAsync(content!.Id, tagId, ct)
+            var content = routed.Item;
+            return (long.TryParse(id, out var tagId) && await tags.RemoveFromContentAsync(content.Id, tagId, ct)
                 ? Results.NoContent()
                 : ApiErrors.NotFound($"content {guid} does not have tag {id}"));
-        });
+        }).RequireContent(ContentRight.Change);
     }
 
     internal static object Json(Tag t) => new

@@ -2,6 +2,7 @@ using System.Security.Claims;
 using Connect.Runtime.Authentication;
 using Connect.Runtime.Content;
 using Connect.Shared.Content;
+using Connect.Shared.Access;
 
 namespace Connect.Runtime.Publishing;
 
@@ -24,43 +25,33 @@ internal static class VanityApi
             return Results.Json((await vanities.ListAsync(ct)).Where(v => visible is null || visible.Contains(v.ContentId)).Select(Json));
         });
 
-        v1.MapGet("/content/{guid}/vanity", async (string guid, ClaimsPrincipal principal, ContentRepository contents, VanityRepository vanities, CancellationToken ct) =>
+        v1.MapGet("/content/{guid}/vanity", async (RoutedContent routed, string guid, VanityRepository vanities, CancellationToken ct) =>
         {
-            var (content, error) = await ContentAccess.ForViewAsync(contents, Caller.From(principal), guid, ct);
-            return error ?? (await vanities.GetAsync(content!.Id, ct) is { } vanity
+            var content = routed.Item;
+            return (await vanities.GetAsync(content.Id, ct) is { } vanity
                 ? Results.Json(Json(vanity))
                 : ApiErrors.NotFound($"content {guid} has no vanity path"));
-        });
+        }).RequireContent(ContentRight.View);
 
-        v1.MapPut("/content/{guid}/vanity", async (string guid, VanityRequest? body, ClaimsPrincipal principal, ContentRepository contents, VanityRepository vanities,
-            VanityMap map, CancellationToken ct) =>
+        v1.MapPut("/content/{guid}/vanity", async (RoutedContent routed, VanityRequest? body, VanityRepository vanities, VanityMap map, CancellationToken ct) =>
         {
-            var (content, error) = await ContentAccess.ForViewAsync(contents, Caller.From(principal), guid, ct);
-            if (error is not null)
-            {
-                return error;
-            }
+            var content = routed.Item;
 
-            var result = await vanities.SetAsync(content!.Id, body?.Path, ct);
+            var result = await vanities.SetAsync(content.Id, body?.Path, ct);
             map.Forget();
             return result.Vanity is { } vanity ? Results.Json(Json(vanity))
                 : result.Conflict is { } conflict ? ApiErrors.Conflict(conflict, ApiErrorCode.VanityConflict)
                 : ApiErrors.BadRequest(result.Invalid!, ApiErrorCode.VanityNotPermitted);
-        }).RequireAuthorization(AuthenticationSetup.Administrators);
+        }).RequireContent(ContentRight.View).RequireAuthorization(AuthenticationSetup.Administrators);
 
-        v1.MapDelete("/content/{guid}/vanity", async (string guid, ClaimsPrincipal principal, ContentRepository contents, VanityRepository vanities,
-            VanityMap map, CancellationToken ct) =>
+        v1.MapDelete("/content/{guid}/vanity", async (RoutedContent routed, string guid, VanityRepository vanities, VanityMap map, CancellationToken ct) =>
         {
-            var (content, error) = await ContentAccess.ForViewAsync(contents, Caller.From(principal), guid, ct);
-            if (error is not null)
-            {
-                return error;
-            }
+            var content = routed.Item;
 
-            var deleted = await vanities.DeleteAsync(content!.Id, ct);
+            var deleted = await vanities.DeleteAsync(content.Id, ct);
             map.Forget();
             return deleted ? Results.NoContent() : ApiErrors.NotFound($"content {guid} has no vanity path");
-        }).RequireAuthorization(AuthenticationSetup.Administrators);
+        }).RequireContent(ContentRight.View).RequireAuthorization(AuthenticationSetup.Administrators);
     }
 
     private static object Json(Vanity v) => new { content_guid = v.ContentGuid, path = v.Path, created_time = v.CreatedAt };

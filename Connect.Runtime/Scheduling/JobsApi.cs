@@ -7,6 +7,7 @@ using Connect.Shared.Configuration;
 using Connect.Shared.Content;
 using Connect.Shared.Metrics;
 using Connect.Shared.Scheduling;
+using Connect.Shared.Access;
 
 namespace Connect.Runtime.Scheduling;
 
@@ -24,32 +25,27 @@ internal static class JobsApi
     {
         var v1 = app.MapGroup("/__api__/v1/content/{guid}").RequireAuthorization();
 
-        v1.MapGet("/jobs", async (string guid, ClaimsPrincipal principal, ContentRepository contents, JobSources sources, CancellationToken ct) =>
+        v1.MapGet("/jobs", async (RoutedContent routed, JobSources sources, CancellationToken ct) =>
         {
-            var (content, error) = await ContentAccess.ForChangeAsync(contents, Caller.From(principal), guid, ct);
-            return error ?? Results.Json(await sources.ListAsync(content!, ct));
-        });
+            var content = routed.Item;
+            return Results.Json(await sources.ListAsync(content, ct));
+        }).RequireContent(ContentRight.Change);
 
-        v1.MapGet("/jobs/{key}", async (string guid, string key, ClaimsPrincipal principal, ContentRepository contents, JobSources sources, CancellationToken ct) =>
+        v1.MapGet("/jobs/{key}", async (RoutedContent routed, string key, JobSources sources, CancellationToken ct) =>
         {
-            var (content, error) = await ContentAccess.ForChangeAsync(contents, Caller.From(principal), guid, ct);
-            return error ?? (await sources.FindAsync(content!, key, ct) is { } job
+            var content = routed.Item;
+            return (await sources.FindAsync(content, key, ct) is { } job
                 ? Results.Json(job)
                 : ApiErrors.NotFound($"job {key} does not exist for this content"));
-        });
+        }).RequireContent(ContentRight.Change);
 
         // Stops a running worker wherever it runs: at once on this node, through the node's command queue on another.
-        v1.MapDelete("/jobs/{key}", async (string guid, string key, ClaimsPrincipal principal, ContentRepository contents, JobSources sources,
-            WorkerPool pool, NodeIdentity node, NodeCommandRepository commands, CancellationToken ct) =>
+        v1.MapDelete("/jobs/{key}", async (RoutedContent routed, string guid, string key, JobSources sources, WorkerPool pool, NodeIdentity node, NodeCommandRepository commands, CancellationToken ct) =>
         {
-            var caller = Caller.From(principal);
-            var (content, error) = await ContentAccess.ForChangeAsync(contents, caller, guid, ct);
-            if (error is not null)
-            {
-                return error;
-            }
+            var caller = routed.Caller;
+            var content = routed.Item;
 
-            var job = await sources.FindAsync(content!, key, ct);
+            var job = await sources.FindAsync(content, key, ct);
             if (job is null || job.Status != JobJson.Active)
             {
                 return ApiErrors.NotFound($"no running job {key} for this content");
@@ -69,22 +65,18 @@ internal static class JobsApi
                 await commands.RequestAsync(job.Hostname!, NodeCommandRepository.StopWorker, key, caller.Username, ct);
             }
 
-            return Results.Json(new { guid = content!.Guid, key, app_id = content.Id.ToString(), app_guid = content.Guid, job_id = job.Id, result = "Order to kill job registered" });
-        });
+            return Results.Json(new { guid = content.Guid, key, app_id = content.Id.ToString(), app_guid = content.Guid, job_id = job.Id, result = "Order to kill job registered" });
+        }).RequireContent(ContentRight.Change);
 
-        v1.MapGet("/jobs/{id:long}/log", async (string guid, long id, ClaimsPrincipal principal, ContentRepository contents, JobRepository jobs, ConnectOptions options, CancellationToken ct) =>
+        v1.MapGet("/jobs/{id:long}/log", async (RoutedContent routed, long id, JobRepository jobs, ConnectOptions options, CancellationToken ct) =>
         {
-            var (content, error) = await ContentAccess.ForChangeAsync(contents, Caller.From(principal), guid, ct);
-            if (error is not null)
-            {
-                return error;
-            }
+            var content = routed.Item;
 
             var job = await jobs.GetAsync(id, ct);
-            return job is null || job.ContentId != content!.Id ? ApiErrors.NotFound($"job {id} does not exist for this content")
+            return job is null || job.ContentId != content.Id ? ApiErrors.NotFound($"job {id} does not exist for this content")
                 : job.LogPath is null ? ApiErrors.NotFound($"job {id} has no log yet")
                 : Results.File(Path.Combine(options.DataDir, job.LogPath), "text/plain; charset=utf-8");
-        });
+        }).RequireContent(ContentRight.Change);
     }
 
     internal static string RenderKey(long id) => RenderKeyPrefix + id;

@@ -4,6 +4,7 @@ using Connect.Runtime.Publishing;
 using Connect.Shared.Configuration;
 using Connect.Shared.Content;
 using Connect.Shared.Scheduling;
+using Connect.Shared.Access;
 
 namespace Connect.Runtime.Scheduling;
 
@@ -16,21 +17,17 @@ internal static class ScheduleApi
     {
         var v1 = app.MapGroup("/__api__/v1/content/{guid}").RequireAuthorization();
 
-        v1.MapGet("/schedules", async (string guid, ClaimsPrincipal principal, ContentRepository contents, ScheduleRepository schedules, CancellationToken ct) =>
+        v1.MapGet("/schedules", async (RoutedContent routed, ScheduleRepository schedules, CancellationToken ct) =>
         {
-            var (content, error) = await ContentAccess.ForChangeAsync(contents, Caller.From(principal), guid, ct);
-            return error ?? Results.Json((await schedules.ListAsync(content!.Id, ct)).Select(ToJson));
-        });
+            var content = routed.Item;
+            return Results.Json((await schedules.ListAsync(content.Id, ct)).Select(ToJson));
+        }).RequireContent(ContentRight.Change);
 
-        v1.MapPost("/schedules", async (string guid, CreateScheduleRequest? body, ClaimsPrincipal principal, ContentRepository contents, ScheduleRepository schedules, CancellationToken ct) =>
+        v1.MapPost("/schedules", async (RoutedContent routed, CreateScheduleRequest? body, ScheduleRepository schedules, CancellationToken ct) =>
         {
-            var (content, error) = await ContentAccess.ForChangeAsync(contents, Caller.From(principal), guid, ct);
-            if (error is not null)
-            {
-                return error;
-            }
+            var content = routed.Item;
 
-            if (content!.AppMode != AppModes.RmdStatic)
+            if (content.AppMode != AppModes.RmdStatic)
             {
                 return ApiErrors.BadRequest("only a deployed R Markdown document (rmd-static) can be scheduled", ApiErrorCode.UnsupportedAction);
             }
@@ -60,15 +57,15 @@ internal static class ScheduleApi
             }
 
             return Results.Json(ToJson(await schedules.CreateAsync(content.Id, expression, first.Value, ct)), statusCode: StatusCodes.Status201Created);
-        });
+        }).RequireContent(ContentRight.Change);
 
-        v1.MapDelete("/schedules/{id:long}", async (string guid, long id, ClaimsPrincipal principal, ContentRepository contents, ScheduleRepository schedules, CancellationToken ct) =>
+        v1.MapDelete("/schedules/{id:long}", async (RoutedContent routed, long id, ScheduleRepository schedules, CancellationToken ct) =>
         {
-            var (content, error) = await ContentAccess.ForChangeAsync(contents, Caller.From(principal), guid, ct);
-            return error ?? (await schedules.DeleteAsync(content!.Id, id, ct)
+            var content = routed.Item;
+            return (await schedules.DeleteAsync(content.Id, id, ct)
                 ? Results.NoContent()
                 : ApiErrors.NotFound($"schedule {id} does not exist for this content"));
-        });
+        }).RequireContent(ContentRight.Change);
     }
 
     private static object ToJson(Schedule s) => new
