@@ -7,6 +7,7 @@ using Connect.Shared.Configuration;
 using Connect.Shared.Content;
 using Connect.Shared.Tasks;
 using Connect.Shared.Users;
+using Microsoft.AspNetCore.Authentication;
 using Microsoft.AspNetCore.Http.Features;
 using Connect.Shared.Access;
 
@@ -20,13 +21,17 @@ internal static class LegacyPublishingApi
 {
     public static void MapLegacyPublishingApi(this IEndpointRouteBuilder app)
     {
-        app.MapGet("/__api__/server_settings", (ConnectOptions options) => Results.Json(new
-        {
-            version = NodeVersion.Current,
-            hostname = options.Node.Name,
-            authentication = new { name = "api-key", api_keys = true },
-            min_rsconnect_version = options.LoadBalancing.EnforceMinRsconnectVersion ? MinimumClientVersion.Minimum.ToString() : null,
-        }));
+        // Open to anyone, but a key that is sent must be valid: clients check a key they were given by calling this.
+        app.MapGet("/__api__/server_settings", async (HttpContext context, ConnectOptions options) =>
+            ApiKeyAuthenticationHandler.KeyOf(context.Request) is not null && !(await context.AuthenticateAsync()).Succeeded
+                ? ApiErrors.Unauthorized("the API key is not valid on this server (unknown, revoked, or its user is locked)")
+                : Results.Json(new
+                {
+                    version = NodeVersion.Current,
+                    hostname = options.Node.Name,
+                    authentication = new { name = "api-key", api_keys = true },
+                    min_rsconnect_version = options.LoadBalancing.EnforceMinRsconnectVersion ? MinimumClientVersion.Minimum.ToString() : null,
+                }));
 
         var api = app.MapGroup("/__api__").RequireAuthorization();
 

@@ -34,15 +34,15 @@ public sealed class PermissionRepository(ConnectDatabase database)
     public async Task<IReadOnlyList<ContentPermission>> ListAsync(long contentId, CancellationToken cancellationToken = default)
     {
         await using var connection = await database.OpenAsync(cancellationToken);
-        return (await connection.QueryAsync<ContentPermission>(new CommandDefinition(
-            SelectPermission + " WHERE p.content_id = @contentId ORDER BY p.id", new { contentId }, cancellationToken: cancellationToken))).ToList();
+        return (await connection.QueryAsync<PermissionRow>(new CommandDefinition(
+            SelectPermission + " WHERE p.content_id = @contentId ORDER BY p.id", new { contentId }, cancellationToken: cancellationToken))).Select(r => r.ToPermission()).ToList();
     }
 
     public async Task<ContentPermission?> GetAsync(long contentId, long id, CancellationToken cancellationToken = default)
     {
         await using var connection = await database.OpenAsync(cancellationToken);
-        return await connection.QuerySingleOrDefaultAsync<ContentPermission>(new CommandDefinition(
-            SelectPermission + " WHERE p.content_id = @contentId AND p.id = @id", new { contentId, id }, cancellationToken: cancellationToken));
+        return (await connection.QuerySingleOrDefaultAsync<PermissionRow>(new CommandDefinition(
+            SelectPermission + " WHERE p.content_id = @contentId AND p.id = @id", new { contentId, id }, cancellationToken: cancellationToken)))?.ToPermission();
     }
 
     /// <summary>Adds a principal to the list; null when it is on it already.</summary>
@@ -70,5 +70,26 @@ public sealed class PermissionRepository(ConnectDatabase database)
         await using var connection = await database.OpenAsync(cancellationToken);
         return await connection.ExecuteAsync(new CommandDefinition(
             "DELETE FROM content_permissions WHERE content_id = @contentId AND id = @id", new { contentId, id }, cancellationToken: cancellationToken)) == 1;
+    }
+
+    /// <summary>
+    /// A row as read: Dapper fills properties value by value, where a record's constructor must match the column types
+    /// the provider reports, and SQLite reports the type of the GUID expression only from its first row (a blob for none).
+    /// </summary>
+    private sealed class PermissionRow
+    {
+        public long Id { get; init; }
+
+        public long ContentId { get; init; }
+
+        public string PrincipalType { get; init; } = "";
+
+        public long PrincipalId { get; init; }
+
+        public string? PrincipalGuid { get; init; }
+
+        public string Role { get; init; } = "";
+
+        public ContentPermission ToPermission() => new(Id, ContentId, PrincipalType, PrincipalId, PrincipalGuid ?? "", Role);
     }
 }

@@ -72,6 +72,13 @@ public sealed class PublishingApiTests(PublishingNode server) : IClassFixture<Pu
         Assert.Contains("needs an API key", (await JsonAsync(anonymous)).GetProperty("error").GetString());
         Assert.Equal(HttpStatusCode.Unauthorized, unknown.StatusCode);
         Assert.Contains("not valid", (await JsonAsync(unknown)).GetProperty("error").GetString());
+
+        // server_settings is open to anyone, but a client that checks its key there learns a bad key is bad.
+        Assert.Equal(HttpStatusCode.OK, (await server.Node.Http.GetAsync("__api__/server_settings")).StatusCode);
+        Assert.Equal(HttpStatusCode.OK, (await Admin.GetAsync("__api__/server_settings")).StatusCode);
+        var checkedKey = await stranger.GetAsync("__api__/server_settings");
+        Assert.Equal(HttpStatusCode.Unauthorized, checkedKey.StatusCode);
+        Assert.Contains("not valid", (await JsonAsync(checkedKey)).GetProperty("error").GetString());
     }
 
     [Fact]

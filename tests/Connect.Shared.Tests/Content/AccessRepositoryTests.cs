@@ -27,6 +27,7 @@ public sealed class AccessRepositoryTests
         var groups = new GroupRepository(test.Database);
         var item = (await contents.CreateAsync(owner.Id, "shared", null)).Content!;
         var open = (await contents.CreateAsync(owner.Id, "open", null)).Content!;
+        Assert.Empty(await permissions.ListAsync(item.Id)); // an empty list reads as one (SQLite once typed its GUID column as a blob)
         await contents.SetAccessTypeAsync(open.Id, AccessTypes.LoggedIn);
         var team = (await groups.CreateAsync("team", owner.Id))!;
         await groups.AddMemberAsync(team.Id, bob.Id);
