@@ -123,12 +123,15 @@ internal sealed record PatchContentRequest(
     string? Title, string? Description, int? MinProcesses, int? MaxProcesses, int? MaxConnsPerProcess,
     double? LoadFactor, double? IdleTimeout, double? InitTimeout, string? AccessType, long? MemoryLimit = null, string? RunAs = null);
 
-/// <summary>Bounds on what a publisher may set: each problem names its field.</summary>
+/// <summary>
+/// Bounds on what a publisher may send, checked before the values are converted: each problem names its field. The
+/// process settings' own bounds are <see cref="ProcessOverrides.Problems"/>, which the console uses too.
+/// </summary>
 internal static class ContentPatch
 {
-    public const int MaxConnsPerProcessLimit = 1000;
-    public const double MaxIdleTimeoutSeconds = 7 * 24 * 3600;
-    public const double MaxInitTimeoutSeconds = 3600;
+    public const int MaxConnsPerProcessLimit = ProcessOverrides.MaxConnsPerProcessLimit;
+    public static readonly double MaxIdleTimeoutSeconds = ProcessOverrides.MaxIdleTimeout.TotalSeconds;
+    public static readonly double MaxInitTimeoutSeconds = ProcessOverrides.MaxInitTimeout.TotalSeconds;
 
     public static List<string> Problems(PatchContentRequest body)
     {

@@ -70,6 +70,12 @@ public sealed record ProcessOverrides(
     /// <summary>Less than this and R does not start.</summary>
     public const long LeastMemory = 64L << 20;
 
+    /// <summary>The most connections one worker may be given, whatever <c>[Scheduler]</c> allows.</summary>
+    public const int MaxConnsPerProcessLimit = 1000;
+
+    /// <summary>The longest idle and init timeouts an item may ask for.</summary>
+    public static readonly TimeSpan MaxIdleTimeout = TimeSpan.FromDays(7), MaxInitTimeout = TimeSpan.FromHours(1);
+
     /// <summary>Checks these overrides against the configured upper bounds; null when they are acceptable.</summary>
     public string? Problems(SchedulerOptions s)
     {
@@ -101,7 +107,12 @@ public sealed record ProcessOverrides(
             problems.Add("max_conns_per_process must be 1 or more");
         }
 
-        if (LoadFactor is < 0 or > 1)
+        if (MaxConnsPerProcess is > MaxConnsPerProcessLimit)
+        {
+            problems.Add($"max_conns_per_process may be at most {MaxConnsPerProcessLimit}");
+        }
+
+        if (LoadFactor is { } load && !(load >= 0 && load <= 1))
         {
             problems.Add("load_factor must be between 0 and 1");
         }
@@ -109,6 +120,11 @@ public sealed record ProcessOverrides(
         if (IdleTimeout < TimeSpan.Zero || InitTimeout <= TimeSpan.Zero)
         {
             problems.Add("idle_timeout must be 0 or more and init_timeout more than 0 (seconds)");
+        }
+
+        if (IdleTimeout > MaxIdleTimeout || InitTimeout > MaxInitTimeout)
+        {
+            problems.Add($"idle_timeout may be at most {MaxIdleTimeout.TotalSeconds} and init_timeout at most {MaxInitTimeout.TotalSeconds} seconds");
         }
 
         return problems.Count == 0 ? null : string.Join("; ", problems);

@@ -117,6 +117,14 @@ public sealed class ContentPagesTests : AdminTestContext
         Assert.Contains("max_processes must be between 1 and 4 (Scheduler.MaxProcessesLimit)", page.Find("[data-testid=settings-message]").TextContent);
         Assert.Empty(_catalog.Saved);
 
+        // The API's own bounds hold here too.
+        page.FindAll("[data-testid=runtime-settings] input")[1].Change("4");
+        page.FindAll("[data-testid=runtime-settings] input")[2].Change("5000");
+        page.Find("[data-testid=save-settings]").Click();
+        Assert.Contains("max_conns_per_process may be at most 1000", page.Find("[data-testid=settings-message]").TextContent);
+        Assert.Empty(_catalog.Saved);
+        page.FindAll("[data-testid=runtime-settings] input")[2].Change("");
+
         page.FindAll("[data-testid=runtime-settings] input")[1].Change("4");
         page.Find("[data-testid=save-settings]").Click();
         Assert.Contains("Saved", page.Find("[data-testid=settings-message]").TextContent);
