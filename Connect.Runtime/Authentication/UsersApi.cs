@@ -12,8 +12,13 @@ internal static class UsersApi
     {
         var v1 = app.MapGroup("/__api__/v1").RequireAuthorization();
 
-        v1.MapGet("/user", async (ClaimsPrincipal principal, UserRepository users, CancellationToken ct) =>
-            Results.Json(UserJson.From(await users.FindAsync(Caller.From(principal).Id, ct) ?? throw new InvalidOperationException("the signed-in user is gone"))));
+        // The caller as a user; /__api__/me is the product's other name for it (connectapi asks there).
+        foreach (var route in new[] { "/__api__/v1/user", "/__api__/me" })
+        {
+            app.MapGet(route, async (ClaimsPrincipal principal, UserRepository users, CancellationToken ct) =>
+                Results.Json(UserJson.From(await users.FindAsync(Caller.From(principal).Id, ct) ?? throw new InvalidOperationException("the signed-in user is gone"))))
+                .RequireAuthorization();
+        }
 
         v1.MapGet("/users", async (int? page_number, int? page_size, UserRepository users, CancellationToken ct) =>
         {

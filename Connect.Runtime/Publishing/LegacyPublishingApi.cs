@@ -186,6 +186,32 @@ internal static class TaskAccess
     /// </summary>
     private static readonly TimeSpan OutageGrace = TaskRepository.HeartbeatInterval * 3;
 
+    /// <summary>The longest a poll's <c>wait</c> holds it.</summary>
+    public static readonly TimeSpan MaxWait = TimeSpan.FromSeconds(10);
+
+    private static readonly TimeSpan WaitStep = TimeSpan.FromMilliseconds(200);
+
+    /// <summary>
+    /// A task for the user who started it (or an administrator), answered as soon as it has output from line
+    /// <paramref name="first"/> on or has finished, else once <paramref name="wait"/> (at most <see cref="MaxWait"/>) has
+    /// passed: a client polling with <c>wait</c> makes a call per line or so, not one per tick.
+    /// </summary>
+    public static async Task<(TaskState? Task, IResult? Error)> GetAsync(TaskRepository tasks, NodeHeartbeat heartbeat, Caller caller, string id, int first,
+        TimeSpan wait, CancellationToken ct)
+    {
+        var deadline = DateTime.UtcNow + (wait < MaxWait ? wait : MaxWait);
+        while (true)
+        {
+            var (task, error) = await GetAsync(tasks, heartbeat, caller, id, first, ct);
+            if (error is not null || task!.Finished || task.Output.Count > 0 || DateTime.UtcNow >= deadline)
+            {
+                return (task, error);
+            }
+
+            await Task.Delay(WaitStep, ct);
+        }
+    }
+
     /// <summary>A task for the user who started it (or an administrator).</summary>
     public static async Task<(TaskState? Task, IResult? Error)> GetAsync(TaskRepository tasks, NodeHeartbeat heartbeat, Caller caller, string id, int first, CancellationToken ct)
     {

@@ -326,4 +326,36 @@ public sealed class PublishingApiTests(PublishingNode server) : IClassFixture<Pu
         var random = new Random(42);
         return new string(Enumerable.Range(0, length).Select(_ => (char)random.Next(33, 127)).ToArray());
     }
+
+    [Fact]
+    public async Task Todays_clients_find_me_doubled_slashes_and_tasks_polled_with_wait()
+    {
+        var me = await JsonAsync(await Admin.GetAsync("__api__/me"));
+        Assert.Equal("admin", me.GetProperty("username").GetString());
+        Assert.Equal(HttpStatusCode.Unauthorized, (await server.Node.Http.GetAsync("__api__/me")).StatusCode);
+
+        var (id, guid) = await server.CreateApplicationAsync(Admin, "doubled-slashes");
+        var upload = await Admin.PostAsync($"__api__/applications/{id}/upload", Gzip(TestBundles.StaticSite("found with two slashes")));
+        var bundle = long.Parse((await JsonAsync(upload)).GetProperty("id").GetString()!);
+        var taskId = (await JsonAsync(await Admin.PostAsJsonAsync($"__api__/applications/{id}/deploy", new { bundle }))).GetProperty("task_id").GetString();
+
+        // Each poll with wait answers once there is a line past `first` or the task is done; a client follows it to the end.
+        var first = 0;
+        System.Text.Json.JsonElement task = default;
+        for (var polls = 0; polls < 100; polls++)
+        {
+            task = await JsonAsync(await Admin.GetAsync($"__api__/v1/tasks/{taskId}?first={first}&wait=5"));
+            Assert.True(task.GetProperty("finished").GetBoolean() || task.GetProperty("output").GetArrayLength() > 0, task.ToString());
+            first = task.GetProperty("last").GetInt32();
+            if (task.GetProperty("finished").GetBoolean())
+            {
+                break;
+            }
+        }
+
+        Assert.Equal(0, task.GetProperty("code").GetInt32());
+        var doubled = await Admin.GetStringAsync($"{server.Node.BaseUrl.ToString().TrimEnd('/')}//content/{guid}/");
+        Assert.Contains("found with two slashes", doubled);
+        Assert.Equal(guid, (await JsonAsync(await Admin.GetAsync($"{server.Node.BaseUrl.ToString().TrimEnd('/')}//__api__/v1/content/{guid}"))).GetProperty("guid").GetString());
+    }
 }
