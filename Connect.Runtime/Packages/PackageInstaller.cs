@@ -127,7 +127,16 @@ internal sealed partial class PackageInstaller(
                 }
 
                 File.SetUnixFileMode(library, Readable);
-                Directory.Move(library, entry); // the entry appears whole, or not at all
+                try
+                {
+                    Directory.Move(library, entry); // the entry appears whole, or not at all
+                }
+                catch (IOException) when (Directory.Exists(entry))
+                {
+                    // Built meanwhile elsewhere (this node's lock went with a database connection that broke): that one is used.
+                    return new InstallOutcome(entry, null, repository.Url, started.Elapsed);
+                }
+
                 LogBuilt(package.Name, package.Version!, repository.Url, started.Elapsed.TotalSeconds);
                 return new InstallOutcome(entry, null, repository.Url, started.Elapsed);
             }

@@ -97,13 +97,21 @@ public sealed class PostgresDatabase : ConnectDatabase
     }
 
     // Session-level advisory locks outlive a pooled connection's Close, so release explicitly.
+    // A connection that broke meanwhile has let go of its locks with its session: nothing to release then, and the work
+    // done under the lock (a package built, a migration applied) is not to be reported as failed for it.
     private sealed class Releaser(DbConnection connection, long key) : IAsyncDisposable
     {
         public async ValueTask DisposeAsync()
         {
-            await using var command = connection.CreateCommand();
-            command.CommandText = $"SELECT pg_advisory_unlock({key})";
-            await command.ExecuteNonQueryAsync();
+            try
+            {
+                await using var command = connection.CreateCommand();
+                command.CommandText = $"SELECT pg_advisory_unlock({key})";
+                await command.ExecuteNonQueryAsync();
+            }
+            catch (Exception e) when (DatabaseErrors.IsConnectionProblem(e))
+            {
+            }
         }
     }
 }
