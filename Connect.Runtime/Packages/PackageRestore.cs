@@ -1,3 +1,5 @@
+using System.Text;
+using CliWrap.Buffered;
 using Connect.Runtime.R;
 using Connect.Shared.Configuration;
 using Connect.Shared.Content;
@@ -10,7 +12,8 @@ namespace Connect.Runtime.Packages;
 /// that version, else the shared cache's, built now when no node has built it yet. The result is the bundle's
 /// <see cref="BundleLibrary"/>; a failure names the package and leaves whatever was live untouched.
 /// </summary>
-internal sealed class PackageRestore(ConnectOptions options, PackageCache cache, PackageRepositories repositories, PackageInstaller installer, RInstallation r)
+internal sealed class PackageRestore(ConnectOptions options, PackageCache cache, PackageRepositories repositories, PackageInstaller installer, RInstallation r,
+    Sandbox.ContentSandbox sandbox)
 {
     /// <summary>Restores the packages of <paramref name="bundleDirectory"/>, one log line each; null when done, else what failed.</summary>
     public async Task<string?> RestoreAsync(ContentItem content, long bundleId, string bundleDirectory, Func<string, Task> log, CancellationToken cancellationToken)
@@ -30,7 +33,7 @@ internal sealed class PackageRestore(ConnectOptions options, PackageCache cache,
         SystemLibrary system;
         try
         {
-            system = await r.SystemLibraryAsync(cancellationToken);
+            system = await SystemLibraryAsync(cancellationToken);
         }
         catch (InvalidOperationException e)
         {
@@ -158,7 +161,7 @@ internal sealed class PackageRestore(ConnectOptions options, PackageCache cache,
             return [];
         }
 
-        var system = await r.SystemLibraryAsync(cancellationToken);
+        var system = await SystemLibraryAsync(cancellationToken);
         return fromSystem.Where(name => !system.Installed.ContainsKey(name)).Order(StringComparer.Ordinal).ToList();
     }
 
@@ -199,4 +202,21 @@ internal sealed class PackageRestore(ConnectOptions options, PackageCache cache,
 
     /// <summary>Whether bundle <paramref name="bundleId"/> runs with packages from the cache (a spare R process cannot serve it).</summary>
     public bool UsesCache(long bundleId) => BundleLibrary.Read(cache, bundleId)?.Packages.Any(p => p.Entry is not null) == true;
+
+    /// <summary>This R's version, platform and the packages its own library holds, listed by R in the sandbox.</summary>
+    private async Task<SystemLibrary> SystemLibraryAsync(CancellationToken cancellationToken)
+    {
+        var rscript = r.Rscript ?? throw new InvalidOperationException($"R is not installed ({r.Describe()})");
+        // Sandboxed like content: nothing that runs R on this node sees the node's secrets.
+        await using var sandboxed = await sandbox.PrepareAsync(rscript, ["--vanilla", "-e", SystemLibrary.Script],
+            Sandbox.SandboxView.Empty, null, null, new Dictionary<string, string>(), cancellationToken, network: false);
+        var command = sandboxed.Command;
+        var result = await await Sandbox.ForkThread.RunAsync(() => command.ExecuteBufferedAsync(Encoding.UTF8, cancellationToken).Task);
+        if (result.ExitCode != 0)
+        {
+            throw new InvalidOperationException($"listing R packages failed: {result.StandardError.Trim()}");
+        }
+
+        return SystemLibrary.Parse(result.StandardOutput);
+    }
 }

@@ -6,6 +6,7 @@ using Connect.Runtime.Sandbox;
 using Connect.Shared.Cluster;
 using Connect.Shared.Configuration;
 using Connect.Shared.Content;
+using Connect.Shared.Files;
 
 namespace Connect.Runtime.Processes;
 
@@ -24,7 +25,7 @@ internal sealed partial class WorkerLauncher(
     /// <summary>A worker that holds its place (log file, uid) but has no process yet; see <see cref="Launch"/>.</summary>
     public Worker Create(ContentItem content, Bundle bundle)
     {
-        var logDir = Path.Combine(options.DataDir, "logs", content.Guid);
+        var logDir = DataLayout.ContentLogs(options.DataDir, content.Guid);
         var id = Guid.NewGuid().ToString("N")[..12];
         RunAsAccount? user;
         try
@@ -59,7 +60,7 @@ internal sealed partial class WorkerLauncher(
         }
 
         var bundleDirectory = Path.Combine(options.DataDir, bundle.Path);
-        var home = ContentHome(options, content.Guid);
+        var home = DataLayout.ContentHome(options.DataDir, content.Guid);
         RunAsAccount? user;
         try
         {
@@ -94,9 +95,6 @@ internal sealed partial class WorkerLauncher(
                 memoryLimit: content.Overrides.MemoryLimit);
         });
     }
-
-    /// <summary>The one folder a content item's R processes may write, kept across deploys: their <c>HOME</c>.</summary>
-    public static string ContentHome(ConnectOptions options, string guid) => Path.Combine(options.DataDir, "home", guid);
 
     /// <summary>The line a worker prints once its server listens: the worker is ready when it appears.</summary>
     internal const string ReadyLine = "[connect] listening on " + WorkerSocket.InsidePath;

@@ -30,7 +30,7 @@ internal sealed partial class BundleStore(ConnectOptions options, BundleReposito
     public int SweepStaging()
     {
         var removed = 0;
-        foreach (var area in new[] { "bundles", "apps" })
+        foreach (var area in new[] { DataLayout.Bundles, DataLayout.Apps })
         {
             var root = Path.Combine(options.DataDir, area);
             if (!Directory.Exists(root))
@@ -69,13 +69,13 @@ internal sealed partial class BundleStore(ConnectOptions options, BundleReposito
 
     public string FullPath(string relative) => Path.Combine(options.DataDir, relative);
 
-    public string ArchivePath(Bundle bundle) => Path.Combine(options.DataDir, "bundles", bundle.ContentId.ToString(), $"{bundle.Id}.tar.gz");
+    public string ArchivePath(Bundle bundle) => DataLayout.Archive(options.DataDir, bundle.ContentId, bundle.Id);
 
     public async Task<UploadResult> UploadAsync(ContentItem content, Stream body, CancellationToken cancellationToken)
     {
         var limit = options.Applications.MaxBundleSize;
-        var archiveDir = Path.Combine(options.DataDir, "bundles", content.Id.ToString());
-        var appsDir = Path.Combine(options.DataDir, "apps", content.Id.ToString());
+        var archiveDir = Path.Combine(options.DataDir, DataLayout.Bundles, content.Id.ToString());
+        var appsDir = Path.Combine(options.DataDir, DataLayout.Apps, content.Id.ToString());
         Directory.CreateDirectory(archiveDir);
         Directory.CreateDirectory(appsDir);
         var staging = $"{StagingPrefix}{Guid.NewGuid():N}";
@@ -164,7 +164,7 @@ internal sealed partial class BundleStore(ConnectOptions options, BundleReposito
         DeleteLibrary(bundle);
         // Only ever a folder under apps/{content id}/: a row's path never gets to name anything else.
         var folder = Path.GetFullPath(FullPath(bundle.Path));
-        var apps = Path.GetFullPath(Path.Combine(options.DataDir, "apps", bundle.ContentId.ToString())) + Path.DirectorySeparatorChar;
+        var apps = Path.GetFullPath(Path.Combine(options.DataDir, DataLayout.Apps, bundle.ContentId.ToString())) + Path.DirectorySeparatorChar;
         if (folder.StartsWith(apps, StringComparison.Ordinal))
         {
             NoFollowTree.Delete(folder);
@@ -174,7 +174,7 @@ internal sealed partial class BundleStore(ConnectOptions options, BundleReposito
     /// <summary>The record of which packages a bundle runs with; its cache entries stay, as other bundles may use them.</summary>
     private void DeleteLibrary(Bundle bundle)
     {
-        var library = Connect.Shared.Packages.BundleLibrary.PathOf(Path.Combine(options.DataDir, "packages"), bundle.Id);
+        var library = Connect.Shared.Packages.BundleLibrary.PathOf(Path.Combine(options.DataDir, DataLayout.Packages), bundle.Id);
         if (File.Exists(library))
         {
             File.Delete(library);
@@ -190,8 +190,8 @@ internal sealed partial class BundleStore(ConnectOptions options, BundleReposito
 
         // home/{guid} and the outputs were written by content, possibly still running on another node: every step of the
         // walk opens the next folder without following a link, so a link swapped in mid-way is removed, not followed.
-        foreach (var path in new[] { "bundles", "apps", "output" }.Select(folder => Path.Combine(options.DataDir, folder, content.Id.ToString()))
-                     .Append(Processes.WorkerLauncher.ContentHome(options, content.Guid)))
+        foreach (var path in new[] { DataLayout.Bundles, DataLayout.Apps, DataLayout.Output }.Select(folder => Path.Combine(options.DataDir, folder, content.Id.ToString()))
+                     .Append(DataLayout.ContentHome(options.DataDir, content.Guid)))
         {
             NoFollowTree.Delete(path);
         }

@@ -189,9 +189,10 @@ internal sealed partial class Deployer(
     /// <summary>Renders into a folder of its own (relative to the data directory); a failed render leaves no folder.</summary>
     private async Task<(string? Output, string? Error)> RenderAsync(string taskId, ContentItem content, Bundle bundle, Func<string, Task> log, CancellationToken cancellationToken)
     {
-        var output = Path.Combine("output", bundle.ContentId.ToString(), $"{bundle.Id}-{taskId}");
+        var output = DataLayout.RenderOutput(bundle.ContentId, $"{bundle.Id}-{taskId}");
         await log($"Rendering {bundle.PrimaryFile}");
-        var exitCode = await renderer.RenderAsync(content, bundle, store.FullPath(output), log, cancellationToken);
+        var library = await packages.FoldersForAsync(content, bundle.Id, store.FullPath(bundle.Path), log, cancellationToken);
+        var exitCode = await renderer.RenderAsync(content, bundle, library, store.FullPath(output), log, cancellationToken);
         if (exitCode == 0)
         {
             return (output, null);

@@ -6,7 +6,7 @@ using Connect.Shared.Configuration;
 namespace Connect.Runtime.R;
 
 /// <summary>The R this node runs content with: <c>R.Executable</c>, else the first <c>R</c> on PATH.</summary>
-internal sealed class RInstallation(ConnectOptions options, Sandbox.ContentSandbox sandbox)
+internal sealed class RInstallation(ConnectOptions options)
 {
     private readonly Lazy<string?> _rscript = new(() => FindRscript(options.R.Executable));
 
@@ -44,23 +44,6 @@ internal sealed class RInstallation(ConnectOptions options, Sandbox.ContentSandb
     /// <summary>The version in <c>Rscript --version</c>'s words: "Rscript (R) version 4.2.2 Patched (2022-11-10 r83330)".</summary>
     internal static string? ParseVersion(string text) =>
         System.Text.RegularExpressions.Regex.Match(text, @"version ([0-9]+\.[0-9]+\.[0-9]+)") is { Success: true } match ? match.Groups[1].Value : null;
-
-    /// <summary>This R's version, platform and the packages its own library holds.</summary>
-    public async Task<Packages.SystemLibrary> SystemLibraryAsync(CancellationToken cancellationToken)
-    {
-        var rscript = Rscript ?? throw new InvalidOperationException($"R is not installed ({Describe()})");
-        // Sandboxed like content: nothing that runs R on this node sees the node's secrets.
-        await using var sandboxed = await sandbox.PrepareAsync(rscript, ["--vanilla", "-e", Packages.SystemLibrary.Script],
-            Sandbox.SandboxView.Empty, null, null, new Dictionary<string, string>(), cancellationToken, network: false);
-        var command = sandboxed.Command;
-        var result = await await Sandbox.ForkThread.RunAsync(() => command.ExecuteBufferedAsync(Encoding.UTF8, cancellationToken).Task);
-        if (result.ExitCode != 0)
-        {
-            throw new InvalidOperationException($"listing R packages failed: {result.StandardError.Trim()}");
-        }
-
-        return Packages.SystemLibrary.Parse(result.StandardOutput);
-    }
 
     private static string? FindRscript(string? rExecutable)
     {

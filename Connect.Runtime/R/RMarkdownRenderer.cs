@@ -1,20 +1,22 @@
 using CliWrap.EventStream;
-using Connect.Runtime.Processes;
 using Connect.Runtime.Sandbox;
 using Connect.Shared.Configuration;
 using Connect.Shared.Content;
+using Connect.Shared.Files;
 
 namespace Connect.Runtime.R;
 
 /// <summary>Renders an R Markdown document with <c>rmarkdown::render</c> in a sandboxed R process.</summary>
-internal sealed class RMarkdownRenderer(RInstallation r, ContentSandbox sandbox, ContentEnvironment environment, Packages.PackageRestore packages, ConnectOptions options)
+internal sealed class RMarkdownRenderer(RInstallation r, ContentSandbox sandbox, ContentEnvironment environment, ConnectOptions options)
 {
     /// <summary>
     /// Renders the bundle's primary document into <paramref name="outputDirectory"/>, passing every line
     /// R prints to <paramref name="log"/>. The bundle folder is read-only to R; intermediate files go to
     /// the sandbox's private <c>/tmp</c>, which disappears with the process.
     /// </summary>
-    public async Task<int> RenderAsync(ContentItem content, Bundle bundle, string outputDirectory, Func<string, Task> log, CancellationToken cancellationToken)
+    /// <param name="library">The bundle's package cache entries, put ahead of the system library (see <c>Packages.PackageRestore</c>).</param>
+    public async Task<int> RenderAsync(ContentItem content, Bundle bundle, IReadOnlyList<string> library, string outputDirectory, Func<string, Task> log,
+        CancellationToken cancellationToken)
     {
         var rscript = r.Rscript ?? throw new InvalidOperationException($"R is not installed ({r.Describe()})");
         const string script = """
@@ -24,8 +26,7 @@ internal sealed class RMarkdownRenderer(RInstallation r, ContentSandbox sandbox,
                               knit_root_dir = getwd(), envir = new.env(), quiet = FALSE)
             """;
         var bundleDirectory = Path.Combine(options.DataDir, bundle.Path);
-        var home = WorkerLauncher.ContentHome(options, content.Guid);
-        var library = await packages.FoldersForAsync(content, bundle.Id, bundleDirectory, log, cancellationToken);
+        var home = DataLayout.ContentHome(options.DataDir, content.Guid);
         await using var sandboxed = await sandbox.PrepareAsync(rscript, ["--vanilla", "-e", script, bundle.PrimaryFile!, outputDirectory, "/tmp/render"],
             new SandboxView(bundleDirectory, [bundleDirectory], [outputDirectory, home], home, Library: library),
             sandbox.UserFor(content), content.Guid, await environment.ValuesAsync(content.Id, cancellationToken), cancellationToken,

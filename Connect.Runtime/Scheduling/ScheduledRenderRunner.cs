@@ -21,6 +21,7 @@ internal sealed partial class ScheduledRenderRunner(
     ContentRepository contents,
     BundleRepository bundles,
     RMarkdownRenderer renderer,
+    Packages.PackageRestore packages,
     ContentLookup lookup,
     ConnectDatabase database,
     ConnectOptions options,
@@ -147,15 +148,16 @@ internal sealed partial class ScheduledRenderRunner(
             }
 
             bundleId = bundle.Id;
-            logPath = Path.Combine("logs", content.Guid, $"job-{job.Id}-{job.Token}.log");
-            output = Path.Combine("output", content.Id.ToString(), $"{bundle.Id}-job{job.Id}-{job.Token}");
+            logPath = DataLayout.RunLog(content.Guid, $"job-{job.Id}-{job.Token}.log");
+            output = DataLayout.RenderOutput(content.Id, $"{bundle.Id}-job{job.Id}-{job.Token}");
             var fullLog = Path.Combine(options.DataDir, logPath);
             Directory.CreateDirectory(Path.GetDirectoryName(fullLog)!);
             int exitCode;
             await using (var log = new StreamWriter(fullLog, append: false, Encoding.UTF8) { AutoFlush = true })
             {
                 await log.WriteLineAsync($"[connect] scheduled render of {bundle.PrimaryFile} on node {node.Name} (job {job.Id}, claim {job.Token})");
-                exitCode = await renderer.RenderAsync(content, bundle, Path.Combine(options.DataDir, output), line => log.WriteLineAsync(line), lost.Token);
+                var library = await packages.FoldersForAsync(content, bundle.Id, Path.Combine(options.DataDir, bundle.Path), line => log.WriteLineAsync(line), lost.Token);
+                exitCode = await renderer.RenderAsync(content, bundle, library, Path.Combine(options.DataDir, output), line => log.WriteLineAsync(line), lost.Token);
             }
 
             var error = exitCode == 0 ? null : $"rendering {bundle.PrimaryFile} failed: R exited with code {exitCode}";

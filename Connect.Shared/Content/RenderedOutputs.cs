@@ -20,7 +20,7 @@ public sealed class RenderedOutputs(ConnectDatabase database)
     /// <summary>Removes the unneeded output folders under <paramref name="dataDir"/>; gives their paths relative to it.</summary>
     public async Task<IReadOnlyList<string>> SweepAsync(string dataDir, DateTimeOffset now, CancellationToken cancellationToken = default)
     {
-        var root = Path.Combine(dataDir, "output");
+        var root = Path.Combine(dataDir, Files.DataLayout.Output);
         if (!Directory.Exists(root))
         {
             return [];

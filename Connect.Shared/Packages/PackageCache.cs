@@ -26,7 +26,7 @@ public sealed class PackageCache(ConnectOptions options)
     public const string SourceFile = ".connect-repository";
 
     /// <summary>Everything the node keeps for packages: the cache and the libraries of bundles.</summary>
-    public string Root => Path.Combine(options.DataDir, "packages");
+    public string Root => Path.Combine(options.DataDir, DataLayout.Packages);
 
     public string CacheRoot => Path.Combine(Root, "cache");
 
