@@ -1,5 +1,6 @@
 using System.Net;
 using Connect.Runtime.Authentication;
+using Connect.Runtime.Hosting;
 using Connect.Runtime.Proxy;
 using Connect.Runtime.Publishing;
 using Connect.Shared.Configuration;
@@ -37,23 +38,23 @@ internal static class ContentEndpoint
                 // who may not see it gets the same answer as for an item that does not exist.
                 return caller is null
                     ? SignInNeeded(context)
-                    : Page(HttpStatusCode.NotFound, "Content not found", $"There is no content {guid} on this server.");
+                    : ErrorPages.Page(HttpStatusCode.NotFound, "Content not found", $"There is no content {guid} on this server.");
             }
 
             context.Items[Metrics.MetricsSetup.ContentGuidItem] = content.Guid;
             if (context.IsWebSocketUpgrade() && !SameOrigin(context, options))
             {
-                return Page(HttpStatusCode.Forbidden, "Cross-site WebSocket refused", "A page of another site may not open this content's WebSocket.");
+                return ErrorPages.Page(HttpStatusCode.Forbidden, "Cross-site WebSocket refused", "A page of another site may not open this content's WebSocket.");
             }
 
             if (bundle is null)
             {
-                return Page(HttpStatusCode.NotFound, "Not deployed yet", $"'{content.Title ?? content.Name}' has no deployed bundle yet.");
+                return ErrorPages.Page(HttpStatusCode.NotFound, "Not deployed yet", $"'{content.Title ?? content.Name}' has no deployed bundle yet.");
             }
 
             if (bundle.AppMode == AppModes.RmdStatic && content.OutputPath is null)
             {
-                return Page(HttpStatusCode.NotFound, "Not rendered yet", $"'{content.Title ?? content.Name}' has no rendered output yet.");
+                return ErrorPages.Page(HttpStatusCode.NotFound, "Not rendered yet", $"'{content.Title ?? content.Name}' has no rendered output yet.");
             }
 
             if (FileRoot(content, bundle, store) is not ({ } root, { } index))
@@ -67,7 +68,7 @@ internal static class ContentEndpoint
                 return SendFile(context, file, content.AccessType == AccessTypes.All);
             }
 
-            return Page(HttpStatusCode.NotFound, "Not found", $"/{relative} is not part of this content.");
+            return ErrorPages.Page(HttpStatusCode.NotFound, "Not found", $"/{relative} is not part of this content.");
         });
     }
 
@@ -190,23 +191,5 @@ internal static class ContentEndpoint
 
         var file = Path.GetFullPath(Path.Combine(root, string.Join('/', segments)));
         return File.Exists(file) ? RealPath.ResolveInside(file, root) : null;
-    }
-
-    /// <summary>A small HTML page for viewers; rsconnect shows the body text of HTML errors too.</summary>
-    internal static IResult Page(HttpStatusCode status, string title, string message, IReadOnlyList<string>? details = null, int? retryAfterSeconds = null)
-    {
-        var pre = details is { Count: > 0 } ? $"<pre>{WebUtility.HtmlEncode(string.Join('\n', details))}</pre>" : "";
-        var html = $"<!DOCTYPE html><html><head><title>{WebUtility.HtmlEncode(title)}</title></head><body><h1>{WebUtility.HtmlEncode(title)}</h1><p>{WebUtility.HtmlEncode(message)}</p>{pre}</body></html>";
-        var page = Results.Content(html, "text/html; charset=utf-8", statusCode: (int)status);
-        return retryAfterSeconds is { } seconds ? new WithHeader(page, "Retry-After", seconds.ToString()) : page;
-    }
-
-    private sealed class WithHeader(IResult inner, string name, string value) : IResult
-    {
-        public Task ExecuteAsync(HttpContext httpContext)
-        {
-            httpContext.Response.Headers[name] = value;
-            return inner.ExecuteAsync(httpContext);
-        }
     }
 }

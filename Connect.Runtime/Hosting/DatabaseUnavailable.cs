@@ -1,6 +1,5 @@
 using System.Net;
 using Connect.Runtime.Authentication;
-using Connect.Runtime.Content;
 using Connect.Shared.Data;
 
 namespace Connect.Runtime.Hosting;
@@ -29,7 +28,7 @@ internal static partial class DatabaseUnavailable
                 }
                 else
                 {
-                    await ContentEndpoint.Page(HttpStatusCode.ServiceUnavailable, "Temporarily unavailable", message).ExecuteAsync(context);
+                    await ErrorPages.Page(HttpStatusCode.ServiceUnavailable, "Temporarily unavailable", message).ExecuteAsync(context);
                 }
             }
             catch (Operations.MaintenancePausedException e) when (!context.Response.HasStarted && !context.RequestAborted.IsCancellationRequested)
@@ -48,7 +47,7 @@ internal static partial class DatabaseUnavailable
                 }
                 else
                 {
-                    await ContentEndpoint.Page(HttpStatusCode.InsufficientStorage, "Out of disk space", message).ExecuteAsync(context);
+                    await ErrorPages.Page(HttpStatusCode.InsufficientStorage, "Out of disk space", message).ExecuteAsync(context);
                 }
             }
         });

@@ -1,7 +1,7 @@
 using System.Net;
+using Connect.Runtime.Hosting;
 using Connect.Runtime.Content;
 using Connect.Runtime.Processes;
-using Connect.Runtime.R;
 using Connect.Shared.Content;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Connections.Features;
@@ -36,7 +36,7 @@ internal sealed partial class ContentProxy(
         using var place = context.IsWebSocketUpgrade() ? clients.TryEnter(content.Guid, context) : null;
         if (place is null && context.IsWebSocketUpgrade())
         {
-            return ContentEndpoint.Page(HttpStatusCode.TooManyRequests, "Too many open connections",
+            return ErrorPages.Page(HttpStatusCode.TooManyRequests, "Too many open connections",
                 $"You already hold {clients.Limit} open connections to '{Name(content)}' on this server (Scheduler.MaxConnsPerClient). Close a tab and try again.",
                 retryAfterSeconds: 5);
         }
@@ -101,7 +101,7 @@ internal sealed partial class ContentProxy(
             if (error != ForwarderError.None && !context.Response.HasStarted)
             {
                 LogForwardFailed(content.Guid, worker.Id, error);
-                return ContentEndpoint.Page(HttpStatusCode.BadGateway, "The content stopped answering",
+                return ErrorPages.Page(HttpStatusCode.BadGateway, "The content stopped answering",
                     $"The R process serving '{Name(content)}' did not answer ({error}). Reload the page to start a new one.");
             }
         }
@@ -116,16 +116,16 @@ internal sealed partial class ContentProxy(
             case WorkerRefusal.Busy:
                 meters.CapacityRefused(content.Guid);
                 var settings = WorkerSettings.For(content, pool.SchedulerOptions);
-                return ContentEndpoint.Page(HttpStatusCode.ServiceUnavailable, "Too busy right now",
+                return ErrorPages.Page(HttpStatusCode.ServiceUnavailable, "Too busy right now",
                     $"All {settings.MaxProcesses} processes of '{Name(content)}' on this server are serving their limit of "
                     + $"{settings.MaxConnsPerProcess} connections. Please try again in a moment.", retryAfterSeconds: 5);
 
             case WorkerRefusal.Stopping:
-                return ContentEndpoint.Page(HttpStatusCode.ServiceUnavailable, "This server is stopping",
+                return ErrorPages.Page(HttpStatusCode.ServiceUnavailable, "This server is stopping",
                     $"'{Name(content)}' is not started again on a server that is stopping. Try again in a moment.", retryAfterSeconds: 2);
 
             case WorkerRefusal.InitTimeout:
-                return ContentEndpoint.Page(HttpStatusCode.BadGateway, "The content did not start in time",
+                return ErrorPages.Page(HttpStatusCode.BadGateway, "The content did not start in time",
                     $"The R process of '{Name(content)}' did not start listening within {result.InitTimeout.TotalSeconds:0.#} seconds "
                     + "(Scheduler.InitTimeout) and was stopped.", result.FailedWorker?.LastLogLines());
 
@@ -138,7 +138,7 @@ internal sealed partial class ContentProxy(
                     message += $" These R packages it needs are not installed on this server: {string.Join(", ", missing)}.";
                 }
 
-                return ContentEndpoint.Page(HttpStatusCode.BadGateway, "The content failed to start", message + " The end of its log:", worker.LastLogLines());
+                return ErrorPages.Page(HttpStatusCode.BadGateway, "The content failed to start", message + " The end of its log:", worker.LastLogLines());
         }
     }
 
