@@ -14,7 +14,7 @@ internal sealed record ApplicationJson(
 {
     public static ApplicationJson From(ContentItem c, string baseUrl) => new(
         c.Id, c.Guid, c.Name, c.Title, ContentUrls.Content(baseUrl, c), c.OwnerId, c.OwnerUsername,
-        c.AppMode, c.ActiveBundleId, c.CreatedAt, c.UpdatedAt);
+        c.AppMode, c.ActiveBundleId, c.CreatedAt, c.LastDeployed);
 }
 
 /// <summary>
@@ -49,7 +49,8 @@ internal sealed record ContentJson(
 
     public bool RunAsCurrentUser => false;
 
-    public string? DashboardUrl => null;
+    /// <summary>Where a person goes to see the item; its content URL until the browser dashboard has pages of its own (clients join onto it).</summary>
+    public string DashboardUrl => ContentUrl;
 
     [System.Text.Json.Serialization.JsonIgnore(Condition = System.Text.Json.Serialization.JsonIgnoreCondition.WhenWritingNull)]
     public OwnerJson? Owner { get; init; }
@@ -60,7 +61,7 @@ internal sealed record ContentJson(
 
     public static ContentJson From(ContentItem c, string baseUrl, string appRole, bool includeOwner = false, IReadOnlyList<Tag>? tags = null) => new(
         c.Guid, c.Id, c.Name, c.Title, c.Description, c.AppMode, c.OwnerGuid ?? "", c.OwnerUsername, c.ActiveBundleId?.ToString(),
-        ContentUrls.Content(baseUrl, c), c.CreatedAt, c.UpdatedAt,
+        ContentUrls.Content(baseUrl, c), c.CreatedAt, c.LastDeployed,
         c.Overrides.MinProcesses, c.Overrides.MaxProcesses, c.Overrides.MaxConnsPerProcess, c.Overrides.LoadFactor,
         c.Overrides.IdleTimeout?.TotalSeconds, c.Overrides.InitTimeout?.TotalSeconds, c.Overrides.MemoryLimit, c.RunAs, c.AccessType, appRole)
     {

@@ -43,7 +43,9 @@ internal static class ContentApi
                 return ApiErrors.CannotPublish(caller);
             }
 
-            var created = await contents.CreateAsync(caller.Id, body?.Name ?? "", body?.Title, body?.Description, ct);
+            // Without a name the item gets one, as the product does (its SDKs create content by title alone).
+            var name = body?.Name is { Length: > 0 } given ? given : $"untitled-{Guid.NewGuid():N}"[..17];
+            var created = await contents.CreateAsync(caller.Id, name, body?.Title, body?.Description, ct);
             return created.Content is null
                 ? ApiErrors.NotCreated(created)
                 : Results.Json(ContentJson.From(created.Content, ContentUrls.BaseUrl(context, options), "owner"), statusCode: StatusCodes.Status201Created);

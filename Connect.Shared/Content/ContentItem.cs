@@ -55,6 +55,12 @@ public sealed record ContentItem(
 
     /// <summary>The system user its R processes run as, set by an administrator; null: a uid of its own.</summary>
     public string? RunAs { get; init; }
+
+    /// <summary>When a bundle of it last went live; null before its first deploy.</summary>
+    public DateTimeOffset? DeployedAt { get; init; }
+
+    /// <summary>What clients show as "last deployed": the last deploy, else its creation.</summary>
+    public DateTimeOffset LastDeployed => DeployedAt ?? CreatedAt;
 }
 
 /// <summary>Per-content process limits set through the v1 API.</summary>

@@ -13,7 +13,7 @@ public sealed class ContentRepository(ConnectDatabase database)
         SELECT c.id, c.guid, c.name, c.title, c.description, c.owner_id, u.username AS owner_username, u.guid AS owner_guid, c.app_mode,
                c.active_bundle_id, c.output_path, c.created_at, c.updated_at, c.access_type,
                c.min_processes, c.max_processes, c.max_conns_per_process, c.load_factor, c.idle_timeout_ms, c.init_timeout_ms,
-               c.memory_limit, c.run_as
+               c.memory_limit, c.run_as, c.deployed_at
         FROM content c JOIN users u ON u.id = c.owner_id
         """;
 
@@ -143,7 +143,7 @@ public sealed class ContentRepository(ConnectDatabase database)
     {
         await using var connection = await database.OpenAsync(cancellationToken);
         await connection.ExecuteAsync(
-            database.Sql("UPDATE content SET active_bundle_id = @bundleId, app_mode = @appMode, output_path = @outputPath, updated_at = {{NOW}} WHERE id = @id"),
+            database.Sql("UPDATE content SET active_bundle_id = @bundleId, app_mode = @appMode, output_path = @outputPath, updated_at = {{NOW}}, deployed_at = {{NOW}} WHERE id = @id"),
             new { id, bundleId = bundle.Id, appMode = bundle.AppMode, outputPath });
     }
 
@@ -154,7 +154,7 @@ public sealed class ContentRepository(ConnectDatabase database)
     public async Task<bool> ActivateBundleAsync(DbConnection connection, DbTransaction transaction, long id, Bundle bundle, string? outputPath, long seq)
     {
         return await connection.ExecuteAsync(database.Sql("""
-            UPDATE content SET active_bundle_id = @bundleId, app_mode = @appMode, output_path = @outputPath, active_seq = @seq, updated_at = {{NOW}}
+            UPDATE content SET active_bundle_id = @bundleId, app_mode = @appMode, output_path = @outputPath, active_seq = @seq, updated_at = {{NOW}}, deployed_at = {{NOW}}
             WHERE id = @id AND active_seq < @seq
             """), new { id, bundleId = bundle.Id, appMode = bundle.AppMode, outputPath, seq }, transaction) == 1;
     }
@@ -252,6 +252,7 @@ public sealed class ContentRepository(ConnectDatabase database)
         AccessType = r.AccessType,
         RunAs = r.RunAs,
         OwnerGuid = r.OwnerGuid,
+        DeployedAt = r.DeployedAt is { } deployed ? DateTimeOffset.FromUnixTimeMilliseconds(deployed) : null,
     };
 
     private sealed class Row
@@ -277,6 +278,7 @@ public sealed class ContentRepository(ConnectDatabase database)
         public long? InitTimeoutMs { get; init; }
         public long? MemoryLimit { get; init; }
         public string? RunAs { get; init; }
+        public long? DeployedAt { get; init; }
         public string AccessType { get; init; } = AccessTypes.Acl;
     }
 }

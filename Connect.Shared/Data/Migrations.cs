@@ -242,6 +242,11 @@ public static class Migrations
             ALTER TABLE content ADD COLUMN memory_limit BIGINT;
             ALTER TABLE content ADD COLUMN run_as TEXT;
             """),
+        // updated_at moves with every change (a title, an access type); clients show "last deployed" from this one.
+        new(8, "when each item was last deployed", """
+            ALTER TABLE content ADD COLUMN deployed_at BIGINT;
+            UPDATE content SET deployed_at = updated_at WHERE active_bundle_id IS NOT NULL;
+            """),
     ];
 
     public static int Latest => All[^1].Version;

@@ -358,4 +358,26 @@ public sealed class PublishingApiTests(PublishingNode server) : IClassFixture<Pu
         Assert.Contains("found with two slashes", doubled);
         Assert.Equal(guid, (await JsonAsync(await Admin.GetAsync($"{server.Node.BaseUrl.ToString().TrimEnd('/')}//__api__/v1/content/{guid}"))).GetProperty("guid").GetString());
     }
+
+    [Fact]
+    public async Task Content_made_without_a_name_gets_one_and_only_a_deploy_moves_its_last_deployed_time()
+    {
+        var created = await Admin.PostAsJsonAsync("__api__/v1/content", new { title = "Made by title alone" });
+        var item = await JsonAsync(created);
+        Assert.Equal(HttpStatusCode.Created, created.StatusCode);
+        Assert.StartsWith("untitled-", item.GetProperty("name").GetString());
+        Assert.Equal(item.GetProperty("content_url").GetString(), item.GetProperty("dashboard_url").GetString());
+        var guid = item.GetProperty("guid").GetString();
+        var id = item.GetProperty("id").GetInt64();
+        var firstSeen = item.GetProperty("last_deployed_time").GetDateTimeOffset();
+
+        await Wait.UntilAsync(() => DateTimeOffset.UtcNow > firstSeen.AddMilliseconds(20), "the clock to move on");
+        var patched = await JsonAsync(await Admin.PatchAsJsonAsync($"__api__/v1/content/{guid}", new { title = "Renamed" }));
+        Assert.Equal("Renamed", patched.GetProperty("title").GetString());
+        Assert.Equal(firstSeen, patched.GetProperty("last_deployed_time").GetDateTimeOffset());
+
+        await server.DeployAsync(Admin, id, TestBundles.StaticSite("deployed"));
+        var deployed = await JsonAsync(await Admin.GetAsync($"__api__/v1/content/{guid}"));
+        Assert.True(deployed.GetProperty("last_deployed_time").GetDateTimeOffset() > firstSeen);
+    }
 }
