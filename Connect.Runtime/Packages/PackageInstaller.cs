@@ -31,8 +31,8 @@ internal sealed partial class PackageInstaller(
     private readonly SemaphoreSlim _builds = new(options.Server.CompilationConcurrency);
 
     /// <summary>
-    /// The cache entry of <paramref name="package"/>: one already built from any of <paramref name="candidates"/>, else
-    /// one built now from the first that has it. <paramref name="dependencies"/> are the cache entries of what it needs
+    /// The cache entry of <paramref name="package"/> from the first of <paramref name="candidates"/> that has it: built
+    /// already, or built now. <paramref name="dependencies"/> are the cache entries of what it needs
     /// (all of them, its dependencies' dependencies too): it is built against those, and only found again with them.
     /// </summary>
     public async Task<InstallOutcome> EnsureAsync(SystemLibrary system, ManifestPackage package, IReadOnlyList<PackageRepository> candidates,

@@ -86,11 +86,13 @@ internal sealed partial class WorkerLauncher(
         var view = new SandboxView(bundleDirectory, [bundleDirectory], [home], home, worker.SocketFolder);
         _ = RunAsync(worker, async ct =>
         {
+            // Packages built again here (a cleared cache, a new R) finish even when this worker gives up at InitTimeout,
+            // so the next start finds them rather than starting the same build over.
             var library = await packages.FoldersForAsync(content, bundle.Id, bundleDirectory, line =>
             {
                 worker.AddLogLine("[connect] " + line);
                 return Task.CompletedTask;
-            }, ct);
+            }, CancellationToken.None);
             return await sandbox.PrepareAsync(rscript, ["--vanilla", "-e", EntryPoint(bundle)], view with { Library = library }, user, content.Guid, environment, ct,
                 memoryLimit: content.Overrides.MemoryLimit);
         });

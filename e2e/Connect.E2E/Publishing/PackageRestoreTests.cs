@@ -95,9 +95,18 @@ public sealed class PackageRestoreTests : IDisposable
         var deleted = await DeleteCacheAsync(admin, version, dryRun: false);
         await WaitForTaskAsync(admin, deleted.GetProperty("task_id").GetString()!);
         Assert.False(Directory.Exists(Path.Combine(node.DataDir, "packages", "cache", $"R-{version}")));
+
+        // The item's next worker builds its packages again as it starts, and serves with them.
+        var id = (await admin.GetFromJsonAsync<JsonElement>($"__api__/v1/content/{content["old-api"]}")).GetProperty("id").GetInt64();
+        (await admin.PostAsync($"__api__/applications/{id}/terminate", null)).EnsureSuccessStatusCode();
+        var restarted = await admin.GetFromJsonAsync<JsonElement>($"content/{content["old-api"]}/version");
+        Assert.Equal("1.0.0", restarted.GetProperty("version")[0].GetString());
+        Assert.Equal(2, repository.Downloads(TestPackageRepository.Package("conntest", "1.0.0")));
+
+        // build deploys the live bundle again, its packages restored (from the cache the start refilled).
         var build = await admin.PostAsJsonAsync($"__api__/v1/content/{content["old-api"]}/build", new { });
         var rebuilt = await WaitForTaskAsync(admin, (await NodePublishing.Json(build)).GetProperty("task_id").GetString()!);
-        Assert.Contains($"conntest 1.0.0: installed from {repository.Url}", rebuilt);
+        Assert.Contains("conntest 1.0.0: package cache", rebuilt);
     }
 
     [Fact]
