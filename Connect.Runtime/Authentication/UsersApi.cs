@@ -20,10 +20,30 @@ internal static class UsersApi
                 .RequireAuthorization();
         }
 
-        v1.MapGet("/users", async (int? page_number, int? page_size, UserRepository users, CancellationToken ct) =>
+        // The reference's filters: prefix (of the user name or e-mail, any case), user_role and account_status, each
+        // a '|'-separated list of what to keep.
+        v1.MapGet("/users", async (int? page_number, int? page_size, string? prefix, string? user_role, string? account_status, UserRepository users,
+            CancellationToken ct) =>
         {
             var (paging, error) = Paging.From(page_number, page_size);
-            return error ?? paging.Of(await users.ListAsync(ct), UserJson.From);
+            if (error is not null)
+            {
+                return error;
+            }
+
+            var roles = Choices(user_role);
+            var statuses = Choices(account_status);
+            var unknown = roles.Where(r => ParseRole(r) is null).Concat(statuses.Where(a => a is not ("locked" or "licensed" or "inactive"))).ToList();
+            if (unknown.Count > 0)
+            {
+                return ApiErrors.BadRequest($"unknown user_role or account_status: {string.Join(", ", unknown)} (roles: administrator, publisher, viewer; statuses: locked, licensed, inactive)");
+            }
+
+            var found = (await users.ListAsync(ct)).Where(u =>
+                (prefix is not { Length: > 0 } || u.Username.StartsWith(prefix, StringComparison.OrdinalIgnoreCase) || (u.Email?.StartsWith(prefix, StringComparison.OrdinalIgnoreCase) ?? false))
+                && (roles.Count == 0 || roles.Any(r => ParseRole(r) == u.Role))
+                && (statuses.Count == 0 || statuses.Contains(u.Locked ? "locked" : "licensed")));
+            return paging.Of(found.ToList(), UserJson.From);
         });
 
         // By GUID, as the reference names users, or by the numeric id the legacy API gives.
@@ -280,4 +300,7 @@ internal static class UsersApi
     internal sealed record CreateGroupRequest(string? Name);
 
     internal sealed record MemberRequest(string? UserGuid);
+
+    private static List<string> Choices(string? list) =>
+        (list ?? "").Split('|', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).Select(c => c.ToLowerInvariant()).ToList();
 }

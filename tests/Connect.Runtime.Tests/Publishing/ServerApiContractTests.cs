@@ -263,4 +263,19 @@ public sealed class ServerApiContractTests(PublishingNode server) : IClassFixtur
         var byGuid = await JsonAsync(await server.Admin.GetAsync($"__api__/v1/users/{user.GetProperty("guid").GetString()}"));
         Assert.Equal(user.GetProperty("username").GetString(), byGuid.GetProperty("username").GetString());
     }
+
+    [Fact]
+    public async Task Users_are_found_by_prefix_role_and_account_status_as_the_reference_filters_them()
+    {
+        (await server.UserAsync("prefixed-pub", "publisher")).Dispose();
+        (await server.UserAsync("prefixed-view", "viewer")).Dispose();
+
+        static async Task<List<string>> NamesAsync(HttpResponseMessage response) =>
+            (await JsonAsync(response)).GetProperty("results").EnumerateArray().Select(u => u.GetProperty("username").GetString()!).Order().ToList();
+
+        Assert.Equal(["prefixed-pub", "prefixed-view"], await NamesAsync(await server.Admin.GetAsync("__api__/v1/users?prefix=PREFIXED")));
+        Assert.Equal(["prefixed-pub"], await NamesAsync(await server.Admin.GetAsync("__api__/v1/users?prefix=prefixed&user_role=publisher%7Cadministrator")));
+        Assert.Empty(await NamesAsync(await server.Admin.GetAsync("__api__/v1/users?prefix=prefixed&account_status=locked")));
+        Assert.Equal(HttpStatusCode.BadRequest, (await server.Admin.GetAsync("__api__/v1/users?user_role=emperor")).StatusCode);
+    }
 }
