@@ -55,6 +55,10 @@ internal sealed record ContentJson(
     [System.Text.Json.Serialization.JsonIgnore(Condition = System.Text.Json.Serialization.JsonIgnoreCondition.WhenWritingNull)]
     public OwnerJson? Owner { get; init; }
 
+    /// <summary>Asked for with <c>include=vanity_url</c>: the item's vanity URL, when it has one.</summary>
+    [System.Text.Json.Serialization.JsonIgnore(Condition = System.Text.Json.Serialization.JsonIgnoreCondition.WhenWritingNull)]
+    public string? VanityUrl { get; init; }
+
     /// <summary>Asked for with <c>include=tags</c>: the item's tags.</summary>
     [System.Text.Json.Serialization.JsonIgnore(Condition = System.Text.Json.Serialization.JsonIgnoreCondition.WhenWritingNull)]
     public IReadOnlyList<object>? Tags { get; init; }

@@ -15,14 +15,14 @@ internal static class ContentApi
     {
         var v1 = app.MapGroup("/__api__/v1").RequireAuthorization();
 
-        // The reference's filters: name (exact), owner_guid; include=owner,tags adds those objects to each item.
+        // The reference's filters: name (exact), owner_guid; include=owner,tags,vanity_url adds those to each item.
         v1.MapGet("/content", async (string? name, string? owner_guid, string? include, HttpContext context, ClaimsPrincipal principal, ContentRepository contents,
-            TagRepository tags, ConnectOptions options, CancellationToken ct) =>
+            TagRepository tags, VanityRepository vanities, ConnectOptions options, CancellationToken ct) =>
         {
             var included = (include ?? "").Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
-            if (included.FirstOrDefault(i => i is not ("owner" or "tags")) is { } unknown)
+            if (included.FirstOrDefault(i => i is not ("owner" or "tags" or "vanity_url")) is { } unknown)
             {
-                return ApiErrors.BadRequest($"include may name owner and tags, not '{unknown}'");
+                return ApiErrors.BadRequest($"include may name owner, tags and vanity_url, not '{unknown}'");
             }
 
             var caller = Caller.From(principal);
@@ -30,9 +30,13 @@ internal static class ContentApi
                 .Where(c => (name is null || c.Name == name) && (owner_guid is null || c.OwnerGuid == owner_guid));
             var roles = await contents.RolesOfAsync(caller.Id, ct);
             var tagged = included.Contains("tags") ? await tags.OfContentAsync(ct) : null;
+            var vanityOf = included.Contains("vanity_url") ? (await vanities.ListAsync(ct)).ToDictionary(v => v.ContentId, v => v.Path) : null;
             var baseUrl = ContentUrls.BaseUrl(context, options);
             return Results.Json(items.Select(c => ContentJson.From(c, baseUrl, ContentAccess.AppRole(caller, c, roles.GetValueOrDefault(c.Id)),
-                included.Contains("owner"), tagged is null ? null : tagged.GetValueOrDefault(c.Id) ?? [])));
+                included.Contains("owner"), tagged is null ? null : tagged.GetValueOrDefault(c.Id) ?? []) with
+            {
+                VanityUrl = vanityOf?.GetValueOrDefault(c.Id) is { } path ? baseUrl + path : null,
+            }));
         });
 
         v1.MapPost("/content", async (CreateContentRequest? body, HttpContext context, ClaimsPrincipal principal, ContentRepository contents, ConnectOptions options, CancellationToken ct) =>

@@ -37,6 +37,8 @@ public sealed class VanityAndTagsApiTests(PublishingNode server) : IClassFixture
 
         var listed = await JsonAsync(await Admin.GetAsync("__api__/v1/vanities"));
         Assert.Contains(listed.EnumerateArray(), v => v.GetProperty("content_guid").GetString() == guid && v.GetProperty("path").GetString() == "/sales/q3/");
+        var withVanity = (await JsonAsync(await Admin.GetAsync("__api__/v1/content?include=vanity_url,owner"))).EnumerateArray().Single(c => c.GetProperty("guid").GetString() == guid);
+        Assert.EndsWith("/sales/q3/", withVanity.GetProperty("vanity_url").GetString());
 
         Assert.Equal(HttpStatusCode.NoContent, (await Admin.DeleteAsync($"__api__/v1/content/{guid}/vanity")).StatusCode);
         Assert.Equal(HttpStatusCode.NotFound, (await Admin.GetAsync("sales/q3/")).StatusCode);
