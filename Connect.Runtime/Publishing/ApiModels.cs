@@ -49,6 +49,11 @@ internal sealed record ContentJson(
 
     public bool RunAsCurrentUser => false;
 
+    /// <summary>The product can lock an item against changes; this server has no such lock (clients read the field).</summary>
+    public bool Locked => false;
+
+    public string LockedMessage => "";
+
     /// <summary>Where a person goes to see the item; its content URL until the browser dashboard has pages of its own (clients join onto it).</summary>
     public string DashboardUrl => ContentUrl;
 

@@ -133,6 +133,7 @@ public sealed class ServerApiContractTests(PublishingNode server) : IClassFixtur
             ["r_version"] = [JsonValueKind.String, JsonValueKind.Null], ["run_as"] = [JsonValueKind.String, JsonValueKind.Null],
             ["run_as_current_user"] = [JsonValueKind.False, JsonValueKind.True], ["owner_guid"] = [JsonValueKind.String],
             ["content_url"] = [JsonValueKind.String], ["app_role"] = [JsonValueKind.String], ["id"] = [JsonValueKind.Number],
+            ["dashboard_url"] = [JsonValueKind.String], ["locked"] = [JsonValueKind.False], ["locked_message"] = [JsonValueKind.String],
         };
         foreach (var (field, allowed) in kinds)
         {
