@@ -129,8 +129,8 @@ public sealed class WorkerFailureTests : IDisposable
 
         Assert.Equal(HttpStatusCode.BadGateway, response.StatusCode);
         var page = await response.Content.ReadAsStringAsync();
-        Assert.Contains($"not installed on this server: {name}", page);
-        Assert.Contains("there is no package called", page);
+        Assert.True(page.Contains($"not installed on this server: {name}", StringComparison.Ordinal), page);
+        Assert.True(page.Contains("there is no package called", StringComparison.Ordinal), page); // R's own words, from the end of its log
     }
 
     [Fact]
