@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Installs the Debian packages Connect needs (R and its content packages, pandoc, bubblewrap
+# Installs the Debian packages Connect needs (R, its compilers for the packages deploys build, its content packages, pandoc, bubblewrap
 # for the content sandbox, PostgreSQL, nginx, Chromium for browser tests, rsconnect for
 # publishing tests, Prometheus and graphite-carbon for metrics export tests; their services are
 # not started here) and creates the unprivileged user content runs as (connect-content).
@@ -8,7 +8,7 @@
 set -euo pipefail
 
 packages=(
-  r-base-core r-cran-shiny r-cran-rmarkdown r-cran-plumber r-cran-rsconnect pandoc
+  r-base-core r-base-dev r-cran-shiny r-cran-rmarkdown r-cran-plumber r-cran-rsconnect pandoc
   bubblewrap slirp4netns iproute2 postgresql nginx chromium wrk procps curl jq time faketime prometheus graphite-carbon
 )
 
