@@ -1,5 +1,4 @@
 using System.Diagnostics;
-using CliWrap.EventStream;
 using Connect.Runtime.R;
 using Connect.Runtime.Sandbox;
 using Connect.Shared.Cluster;
@@ -175,24 +174,11 @@ internal sealed partial class PackageInstaller(
             ["-c", "umask 022 && exec \"$0\" \"$@\"", rExecutable, "CMD", "INSTALL", "--no-docs", "--no-html", "--no-demo", "--no-multiarch", $"--library={library}", tarball],
             view, sandbox.UserFor(content), content.Guid, new Dictionary<string, string>(), cancellationToken, memoryLimit: content.Overrides.MemoryLimit);
         var lines = new Queue<string>();
-        var exitCode = -1;
-        var command = sandboxed.Command;
-        await foreach (var e in ForkThread.ListenAsync(() => command.ListenAsync(cancellationToken)))
+        var exitCode = await sandboxed.RunAsync(line =>
         {
-            switch (e)
-            {
-                case StandardOutputCommandEvent output:
-                    Keep(lines, output.Text);
-                    break;
-                case StandardErrorCommandEvent error:
-                    Keep(lines, error.Text);
-                    break;
-                case ExitedCommandEvent exited:
-                    exitCode = exited.ExitCode;
-                    break;
-            }
-        }
-
+            Keep(lines, line);
+            return Task.CompletedTask;
+        }, cancellationToken);
         if (sandboxed.Limits.OverMemory)
         {
             Keep(lines, $"[connect] the install went over its memory limit ({new ByteSize(sandboxed.Limits.MemoryBytes)}) and was stopped");

@@ -84,9 +84,8 @@ internal sealed class PackageRestore(ConnectOptions options, PackageCache cache,
             var where = outcome.Repository is not null ? $"installed from {outcome.Repository} in {outcome.Took.TotalSeconds:0.0} s"
                 : outcome.Waited ? "package cache (built by another deploy while this one waited)" : "package cache";
             await log($"  {package}: {where}");
-            var sourceFile = Path.Combine(outcome.Entry!, PackageCache.SourceFile);
             library.Add(new LibraryPackage(package.Name, package.Version, PackageOrigin.Cache, package.Source,
-                File.Exists(sourceFile) ? File.ReadAllText(sourceFile) : null, Path.GetRelativePath(cache.Root, outcome.Entry!)));
+                PackageCache.RepositoryOf(outcome.Entry!), Path.GetRelativePath(cache.Root, outcome.Entry!)));
             entries[package.Name] = outcome.Entry!;
         }
 

@@ -15,7 +15,8 @@ internal sealed record UploadResult(Bundle? Bundle, int Status, string? Error)
 /// extracted into <c>apps/{content}/{bundle}/</c>. An upload is written under a temporary name and only
 /// becomes a bundle (a database row and its final folders) once it has been checked whole.
 /// </summary>
-internal sealed partial class BundleStore(ConnectOptions options, BundleRepository bundles, Shared.Cluster.NodeIdentity node, ILogger<BundleStore> logger)
+internal sealed partial class BundleStore(ConnectOptions options, BundleRepository bundles, Shared.Packages.PackageCache packages, Shared.Cluster.NodeIdentity node,
+    ILogger<BundleStore> logger)
 {
     /// <summary>
     /// Uploads in progress on this node are named after it (by a hash: node names may hold any character),
@@ -174,7 +175,7 @@ internal sealed partial class BundleStore(ConnectOptions options, BundleReposito
     /// <summary>The record of which packages a bundle runs with; its cache entries stay, as other bundles may use them.</summary>
     private void DeleteLibrary(Bundle bundle)
     {
-        var library = Connect.Shared.Packages.BundleLibrary.PathOf(Path.Combine(options.DataDir, DataLayout.Packages), bundle.Id);
+        var library = Shared.Packages.BundleLibrary.PathOf(packages, bundle.Id);
         if (File.Exists(library))
         {
             File.Delete(library);

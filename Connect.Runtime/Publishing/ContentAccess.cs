@@ -21,12 +21,9 @@ internal static class ContentAccess
     public static Task<string?> RoleAsync(ContentRepository contents, Caller caller, ContentItem content, CancellationToken cancellationToken) =>
         ContentRules.RoleAsync(contents.RoleOfAsync, caller, content, cancellationToken);
 
-    /// <inheritdoc cref="ContentRules.AppRole"/>
-    public static string AppRole(Caller caller, ContentItem content, string? listedRole) => ContentRules.AppRole(caller, content, listedRole);
-
-    /// <summary>The caller's <see cref="AppRole"/> on one item, asking the permission list only when the caller is not its owner.</summary>
+    /// <summary>The caller's <see cref="ContentRules.AppRole"/> on one item, asking the permission list only when the caller is not its owner.</summary>
     public static async Task<string> AppRoleAsync(ContentRepository contents, Caller caller, ContentItem content, CancellationToken cancellationToken) =>
-        AppRole(caller, content, content.OwnerId == caller.Id ? null : await contents.RoleOfAsync(content.Id, caller.Id, cancellationToken));
+        ContentRules.AppRole(caller, content, content.OwnerId == caller.Id ? null : await contents.RoleOfAsync(content.Id, caller.Id, cancellationToken));
 
     /// <summary><see cref="ContentRules.DecideAsync"/>, its refusal as the API answers it (naming the item as <paramref name="what"/>).</summary>
     public static async Task<(ContentItem?, IResult?)> CheckAsync(

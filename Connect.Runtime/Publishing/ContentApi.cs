@@ -32,7 +32,7 @@ internal static class ContentApi
             var tagged = included.Contains("tags") ? await tags.OfContentAsync(ct) : null;
             var vanityOf = included.Contains("vanity_url") ? (await vanities.ListAsync(ct)).ToDictionary(v => v.ContentId, v => v.Path) : null;
             var baseUrl = ContentUrls.BaseUrl(context, options);
-            return Results.Json(items.Select(c => ContentJson.From(c, baseUrl, ContentAccess.AppRole(caller, c, roles.GetValueOrDefault(c.Id)),
+            return Results.Json(items.Select(c => ContentJson.From(c, baseUrl, ContentRules.AppRole(caller, c, roles.GetValueOrDefault(c.Id)),
                 included.Contains("owner"), tagged is null ? null : tagged.GetValueOrDefault(c.Id) ?? []) with
             {
                 VanityUrl = vanityOf?.GetValueOrDefault(c.Id) is { } path ? baseUrl + path : null,
@@ -63,7 +63,7 @@ internal static class ContentApi
                 await ContentAccess.AppRoleAsync(contents, caller, content, ct)));
         }).RequireContent(ContentRight.View);
 
-        v1.MapPatch("/content/{guid}", async (RoutedContent routed, PatchContentRequest? body, HttpContext context, ClaimsPrincipal principal, ContentRepository contents, Content.ContentLookup lookup, ConnectOptions options, CancellationToken ct) =>
+        v1.MapPatch("/content/{guid}", async (RoutedContent routed, PatchContentRequest? body, HttpContext context, ContentRepository contents, Content.ContentLookup lookup, ConnectOptions options, CancellationToken ct) =>
         {
             var caller = routed.Caller;
             var content = routed.Item;
@@ -122,7 +122,7 @@ internal static class ContentApi
 
             await contents.UpdateAsync(content.Id, body.Title, body.Description, ct);
             return Results.Json(ContentJson.From((await contents.GetAsync(content.Id, ct))!, ContentUrls.BaseUrl(context, options),
-                await ContentAccess.AppRoleAsync(contents, Caller.From(principal), content, ct)));
+                await ContentAccess.AppRoleAsync(contents, caller, content, ct)));
         }).RequireContent(ContentRight.Change);
 
         v1.MapDelete("/content/{guid}", async (RoutedContent routed, ContentRemoval removal, CancellationToken ct) =>

@@ -1,4 +1,3 @@
-using CliWrap.EventStream;
 using Connect.Runtime.Sandbox;
 using Connect.Shared.Configuration;
 using Connect.Shared.Content;
@@ -31,25 +30,6 @@ internal sealed class RMarkdownRenderer(RInstallation r, ContentSandbox sandbox,
             new SandboxView(bundleDirectory, [bundleDirectory], [outputDirectory, home], home, Library: library),
             sandbox.UserFor(content), content.Guid, await environment.ValuesAsync(content.Id, cancellationToken), cancellationToken,
             memoryLimit: content.Overrides.MemoryLimit);
-        var command = sandboxed.Command;
-
-        var exitCode = -1;
-        await foreach (var e in Sandbox.ForkThread.ListenAsync(() => command.ListenAsync(cancellationToken)))
-        {
-            switch (e)
-            {
-                case StandardOutputCommandEvent output:
-                    await log(output.Text);
-                    break;
-                case StandardErrorCommandEvent error:
-                    await log(error.Text);
-                    break;
-                case ExitedCommandEvent exited:
-                    exitCode = exited.ExitCode;
-                    break;
-            }
-        }
-
-        return exitCode;
+        return await sandboxed.RunAsync(log, cancellationToken);
     }
 }

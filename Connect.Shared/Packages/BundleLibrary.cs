@@ -30,10 +30,7 @@ public sealed record BundleLibrary(string RVersion, string Platform, bool Manage
     public IReadOnlyList<string> Folders(PackageCache cache) =>
         Packages.Where(p => p.Entry is not null).Select(p => Path.Combine(cache.Root, p.Entry!)).ToList();
 
-    public static string PathOf(PackageCache cache, long bundleId) => PathOf(cache.Root, bundleId);
-
-    /// <summary>Where the library of bundle <paramref name="bundleId"/> is kept, under <paramref name="packagesRoot"/> (<see cref="PackageCache.Root"/>).</summary>
-    public static string PathOf(string packagesRoot, long bundleId) => Path.Combine(packagesRoot, "bundles", $"{bundleId}.json");
+    public static string PathOf(PackageCache cache, long bundleId) => Path.Combine(cache.Root, "bundles", $"{bundleId}.json");
 
     /// <summary>The library of bundle <paramref name="bundleId"/>, or null when it has none.</summary>
     public static BundleLibrary? Read(PackageCache cache, long bundleId)

@@ -89,7 +89,7 @@ public sealed class PackageCache(ConnectOptions options)
                 var relative = Path.GetRelativePath(runtime, entry).Split('/');
                 if (relative.Length == 4 && !relative[3].StartsWith('.') && File.Exists(Path.Combine(entry, relative[1], "DESCRIPTION")))
                 {
-                    entries.Add(new CacheEntry($"{Path.GetFileName(runtime)}/{relative[0]}", relative[1], relative[2], ReadSource(entry), entry));
+                    entries.Add(new CacheEntry($"{Path.GetFileName(runtime)}/{relative[0]}", relative[1], relative[2], RepositoryOf(entry), entry));
                 }
             }
         }
@@ -107,7 +107,8 @@ public sealed class PackageCache(ConnectOptions options)
     public static long SizeOf(string folder) =>
         NoFollowTree.Walk(folder, _ => false, (_, _) => { }).Sum(e => e.Info is FileInfo { LinkTarget: null } file ? file.Length : 0);
 
-    private static string? ReadSource(string entry)
+    /// <summary>The repository an entry was built from (its <see cref="SourceFile"/>), or null.</summary>
+    public static string? RepositoryOf(string entry)
     {
         try
         {
