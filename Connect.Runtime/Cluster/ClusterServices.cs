@@ -17,6 +17,7 @@ internal static class ClusterServices
         services.AddSingleton(_ => ConnectDatabase.Create(options));
         services.AddSingleton<SchemaMigrator>();
         services.AddSingleton<SchemaState>();
+        services.AddSingleton<DatabaseHealth>();
         services.AddSingleton<NodeRegistry>();
         services.AddSingleton(identity);
         services.AddSingleton<NodeHeartbeat>();

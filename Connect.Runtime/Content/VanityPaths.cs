@@ -7,9 +7,9 @@ namespace Connect.Runtime.Content;
 /// Every vanity path of the cluster, read at most once a second (a path set on any node is served by every node
 /// within that second) and kept through a database outage like the rest of what serves content.
 /// </summary>
-internal sealed class VanityMap(VanityRepository vanities, TimeProvider clock)
+internal sealed class VanityMap(VanityRepository vanities, TimeProvider clock, DatabaseHealth health)
 {
-    private readonly StaleOnErrorCache<int, IReadOnlyList<Vanity>> _all = new(ContentLookup.Freshness, clock);
+    private readonly LastAnswerCache<int, IReadOnlyList<Vanity>> _all = new(ContentLookup.Freshness, clock, health);
 
     /// <summary>The vanity <paramref name="path"/> falls under, if any (paths never nest, so there is at most one).</summary>
     public async Task<Vanity?> FindAsync(string path, CancellationToken cancellationToken)
@@ -17,7 +17,7 @@ internal sealed class VanityMap(VanityRepository vanities, TimeProvider clock)
         IReadOnlyList<Vanity> all;
         try
         {
-            all = await _all.GetAsync(0, () => vanities.ListAsync(cancellationToken));
+            all = await _all.GetAsync(0, deadline => vanities.ListAsync(deadline), cancellationToken);
         }
         catch (Exception e) when (DatabaseErrors.IsConnectionProblem(e))
         {

@@ -51,7 +51,7 @@ internal sealed partial class WorkerPool(IWorkerLauncher launcher, IContentVaria
 
     // Read afresh for every start, but the last known values start a worker while the database is away: a worker
     // that idled out just before an outage must come back with its variables, or its content stops being served.
-    private readonly StaleOnErrorCache<long, IReadOnlyDictionary<string, string>> _environments = new(TimeSpan.Zero, clock);
+    private readonly LastAnswerCache<long, IReadOnlyDictionary<string, string>> _environments = new(TimeSpan.Zero, clock);
     private bool _stopping;
 
     public SchedulerOptions SchedulerOptions => options.Scheduler;
@@ -164,7 +164,7 @@ internal sealed partial class WorkerPool(IWorkerLauncher launcher, IContentVaria
         _ = StopIfNotReadyAsync(worker, WorkerSettings.For(content, options.Scheduler).InitTimeout);
         try
         {
-            var variables = await _environments.GetAsync(content.Id, () => environment.ValuesAsync(content.Id, CancellationToken.None));
+            var variables = await _environments.GetAsync(content.Id, deadline => environment.ValuesAsync(content.Id, deadline));
             launcher.Launch(worker, content, bundle, variables);
         }
         catch (Exception e)

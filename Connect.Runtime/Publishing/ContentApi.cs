@@ -261,11 +261,11 @@ internal static class ContentApi
             }).RequireContent(ContentRight.Change);
         }
 
-        v1.MapGet("/tasks/{id}", async (string id, int? first, double? wait, ClaimsPrincipal principal, TaskRepository tasks, Connect.Shared.Cluster.NodeHeartbeat heartbeat,
+        v1.MapGet("/tasks/{id}", async (string id, int? first, double? wait, ClaimsPrincipal principal, TaskRepository tasks, Connect.Shared.Data.DatabaseHealth health,
             CancellationToken ct) =>
         {
             var waitFor = wait is > 0 && double.IsFinite(wait.Value) ? TimeSpan.FromSeconds(Math.Min(wait.Value, TaskAccess.MaxWait.TotalSeconds)) : TimeSpan.Zero;
-            var (task, error) = await TaskAccess.GetAsync(tasks, heartbeat, Caller.From(principal), id, first ?? 0, waitFor, ct);
+            var (task, error) = await TaskAccess.GetAsync(tasks, health, Caller.From(principal), id, first ?? 0, waitFor, ct);
             return error ?? Results.Json(TaskJson.From(task!));
         });
 

@@ -5,6 +5,7 @@ using Connect.Runtime.Hosting;
 using Connect.Shared.Cluster;
 using Connect.Shared.Configuration;
 using Connect.Shared.Content;
+using Connect.Shared.Data;
 using Connect.Shared.Tasks;
 using Connect.Shared.Users;
 using Microsoft.AspNetCore.Authentication;
@@ -124,9 +125,9 @@ internal static class LegacyPublishingApi
             return Results.Json(new { stopped = pool.StopContent(content.Id) });
         }).RequireContent(ContentRight.Change);
 
-        api.MapGet("/tasks/{id}", async (string id, HttpContext context, ClaimsPrincipal principal, TaskRepository tasks, NodeHeartbeat heartbeat, CancellationToken ct) =>
+        api.MapGet("/tasks/{id}", async (string id, HttpContext context, ClaimsPrincipal principal, TaskRepository tasks, DatabaseHealth health, CancellationToken ct) =>
         {
-            var (task, error) = await TaskAccess.GetAsync(tasks, heartbeat, Caller.From(principal), id, QueryInt(context, "first_status") ?? 0, ct);
+            var (task, error) = await TaskAccess.GetAsync(tasks, health, Caller.From(principal), id, QueryInt(context, "first_status") ?? 0, ct);
             return error ?? Results.Json(LegacyTaskJson.From(task!));
         });
     }
@@ -196,13 +197,13 @@ internal static class TaskAccess
     /// <paramref name="first"/> on or has finished, else once <paramref name="wait"/> (at most <see cref="MaxWait"/>) has
     /// passed: a client polling with <c>wait</c> makes a call per line or so, not one per tick.
     /// </summary>
-    public static async Task<(TaskState? Task, IResult? Error)> GetAsync(TaskRepository tasks, NodeHeartbeat heartbeat, Caller caller, string id, int first,
+    public static async Task<(TaskState? Task, IResult? Error)> GetAsync(TaskRepository tasks, DatabaseHealth health, Caller caller, string id, int first,
         TimeSpan wait, CancellationToken ct)
     {
         var deadline = DateTime.UtcNow + (wait < MaxWait ? wait : MaxWait);
         while (true)
         {
-            var (task, error) = await GetAsync(tasks, heartbeat, caller, id, first, ct);
+            var (task, error) = await GetAsync(tasks, health, caller, id, first, ct);
             if (error is not null || task!.Finished || task.Output.Count > 0 || DateTime.UtcNow >= deadline)
             {
                 return (task, error);
@@ -212,10 +213,30 @@ internal static class TaskAccess
         }
     }
 
-    /// <summary>A task for the user who started it (or an administrator).</summary>
-    public static async Task<(TaskState? Task, IResult? Error)> GetAsync(TaskRepository tasks, NodeHeartbeat heartbeat, Caller caller, string id, int first, CancellationToken ct)
+    /// <summary>How long a poll waits for the database before it answers that the task is still running.</summary>
+    public static readonly TimeSpan ReadDeadline = TimeSpan.FromSeconds(3);
+
+    /// <summary>
+    /// A task for the user who started it (or an administrator). While the database cannot answer, the task's state
+    /// cannot be known, and a deploy goes on (and may well go live) without it: the poll is answered "not finished, no
+    /// new output" so the client keeps polling until it can be told the truth, instead of reporting a failure.
+    /// </summary>
+    public static async Task<(TaskState? Task, IResult? Error)> GetAsync(TaskRepository tasks, DatabaseHealth health, Caller caller, string id, int first, CancellationToken ct)
     {
-        var task = await tasks.GetAsync(id, first, ct, judgeAbandonment: !heartbeat.RecentlyCutOff(OutageGrace));
+        TaskState? task;
+        using (var deadline = CancellationTokenSource.CreateLinkedTokenSource(ct))
+        {
+            deadline.CancelAfter(ReadDeadline);
+            try
+            {
+                task = await tasks.GetAsync(id, first, deadline.Token, judgeAbandonment: !health.RecentlyCutOff(OutageGrace)).WaitAsync(deadline.Token);
+            }
+            catch (Exception e) when (!ct.IsCancellationRequested && (e is OperationCanceledException or TimeoutException || DatabaseErrors.IsConnectionProblem(e)))
+            {
+                return (TaskState.NotKnownYet(id, first), null);
+            }
+        }
+
         if (task is null)
         {
             return (null, ApiErrors.NotFound($"task {id} does not exist"));

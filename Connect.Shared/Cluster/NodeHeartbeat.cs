@@ -6,31 +6,22 @@ namespace Connect.Shared.Cluster;
 /// <summary>
 /// Keeps this node's row in the nodes table alive: registers on start, heartbeats every
 /// <see cref="NodeRegistry.HeartbeatInterval"/>, marks the node stopped on a clean shutdown.
-/// A failed heartbeat (database away) is logged and retried; it never stops the node by itself.
+/// A failed heartbeat (database away) is logged and retried; it never stops the node by itself. Each heartbeat has a
+/// deadline, so a database that hangs instead of refusing is seen as away within it (<see cref="DatabaseHealth"/>).
 /// </summary>
 public sealed partial class NodeHeartbeat(
-    NodeRegistry registry, NodeIdentity identity, Configuration.ConnectOptions options, TimeProvider clock, ILogger<NodeHeartbeat> logger)
+    NodeRegistry registry, NodeIdentity identity, Configuration.ConnectOptions options, Data.DatabaseHealth health, TimeProvider clock,
+    ILogger<NodeHeartbeat> logger)
     : BackgroundService
 {
+    /// <summary>A heartbeat not answered within this counts as failed.</summary>
+    public static readonly TimeSpan Deadline = TimeSpan.FromSeconds(3);
+
     private static readonly TimeSpan SkewWarningEvery = TimeSpan.FromMinutes(1);
     private DateTimeOffset _lastSkewWarning = DateTimeOffset.MinValue;
 
     /// <summary>This node's clock minus the database's, as of the last heartbeat.</summary>
     public TimeSpan? ClockOffset { get; private set; }
-
-    /// <summary>Since when heartbeats have been failing (the database cannot be reached), or null while they succeed.</summary>
-    public DateTimeOffset? DatabaseUnreachableSince { get; private set; }
-
-    /// <summary>When heartbeats last succeeded again after failing.</summary>
-    public DateTimeOffset? DatabaseBackAt { get; private set; }
-
-    /// <summary>
-    /// True while this node cannot reach the database, and for <paramref name="grace"/> after it can again. Every
-    /// node's heartbeats stop during a database outage, so until the nodes have had time to heartbeat again, a
-    /// stale heartbeat says nothing about whether its node is alive.
-    /// </summary>
-    public bool RecentlyCutOff(TimeSpan grace) =>
-        DatabaseUnreachableSince is not null || DatabaseBackAt is { } back && clock.GetUtcNow() - back < grace;
 
     public override async Task StartAsync(CancellationToken cancellationToken)
     {
@@ -58,10 +49,15 @@ public sealed partial class NodeHeartbeat(
         using var timer = new PeriodicTimer(NodeRegistry.HeartbeatInterval, clock);
         while (await timer.WaitForNextTickAsync(stoppingToken))
         {
+            using var waiting = health.Waiting();
+            using var deadline = CancellationTokenSource.CreateLinkedTokenSource(stoppingToken);
+            deadline.CancelAfter(Deadline);
             try
             {
-                var offset = await registry.HeartbeatAsync(identity, stoppingToken);
-                if (offset is null)
+                // WaitAsync too: a driver waiting on a frozen server may take a while to notice the token.
+                var beat = await registry.HeartbeatAsync(identity, deadline.Token).WaitAsync(deadline.Token);
+                health.Answered();
+                if (beat is null)
                 {
                     // Someone removed or took over our row (an operator, or a second node started with
                     // the same Node.Name): register again so the cluster view stays truthful.
@@ -70,24 +66,25 @@ public sealed partial class NodeHeartbeat(
                     continue;
                 }
 
-                ClockOffset = offset;
-                if (DatabaseUnreachableSince is not null)
+                if (beat.ClockOffset is not { } offset)
                 {
-                    DatabaseBackAt = clock.GetUtcNow();
-                    DatabaseUnreachableSince = null;
+                    continue;
                 }
 
+                ClockOffset = offset;
                 var now = clock.GetUtcNow();
-                if (offset.Value.Duration() > options.Node.MaxClockSkew && now - _lastSkewWarning >= SkewWarningEvery)
+                if (offset.Duration() > options.Node.MaxClockSkew && now - _lastSkewWarning >= SkewWarningEvery)
                 {
                     _lastSkewWarning = now;
-                    LogClockSkew(identity.Name, offset.Value.TotalMilliseconds, options.Node.MaxClockSkew.TotalMilliseconds);
+                    LogClockSkew(identity.Name, offset.TotalMilliseconds, options.Node.MaxClockSkew.TotalMilliseconds);
                 }
             }
-            catch (Exception e) when (e is not OperationCanceledException)
+            catch (Exception e) when (!stoppingToken.IsCancellationRequested)
             {
-                DatabaseUnreachableSince ??= clock.GetUtcNow();
-                LogHeartbeatFailed(identity.Name, e.Message);
+                health.Failed();
+                LogHeartbeatFailed(identity.Name, e is OperationCanceledException or TimeoutException
+                    ? $"the database did not answer within {Deadline.TotalSeconds:0} s"
+                    : e.Message);
             }
         }
     }

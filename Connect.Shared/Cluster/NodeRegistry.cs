@@ -58,17 +58,30 @@ public sealed class NodeRegistry(Data.ConnectDatabase database, TimeProvider clo
     }
 
     /// <summary>
-    /// Refreshes the node's row and returns this node's clock offset from the database (null when the
-    /// row is gone or another instance took the name over).
+    /// A clock reading whose round trip took longer than this is not used: the database may have read its clock
+    /// anywhere in that time (a stalled server reads it when it wakes), so the offset would be off by up to the delay.
     /// </summary>
-    public async Task<TimeSpan?> HeartbeatAsync(NodeIdentity node, CancellationToken cancellationToken = default)
+    public static readonly TimeSpan QuickRoundTrip = TimeSpan.FromMilliseconds(250);
+
+    /// <summary>
+    /// Refreshes the node's row. Returns null when the row is gone or another instance took the name over; else this
+    /// node's clock offset from the database's, when a quick round trip measured it (the row then keeps the offset it
+    /// had).
+    /// </summary>
+    public async Task<NodeBeat?> HeartbeatAsync(NodeIdentity node, CancellationToken cancellationToken = default)
     {
         await using var connection = await database.OpenAsync(cancellationToken);
-        var nodeClock = NodeClockNow();
-        var databaseClock = await connection.ExecuteScalarAsync<long?>(
-            database.Sql("UPDATE nodes SET heartbeat_at = {{NOW}}, node_clock_at = @NodeClock WHERE name = @Name AND instance_id = @InstanceId AND stopped_at IS NULL RETURNING heartbeat_at"),
-            new { node.Name, node.InstanceId, NodeClock = nodeClock });
-        return databaseClock is { } at ? TimeSpan.FromMilliseconds(nodeClock - at) : null;
+        var before = NodeClockNow();
+        var databaseClock = await connection.ExecuteScalarAsync<long>(new CommandDefinition(database.Sql("SELECT {{NOW}}"), cancellationToken: cancellationToken));
+        var after = NodeClockNow();
+        long? offsetMs = after - before <= QuickRoundTrip.TotalMilliseconds ? (before + after) / 2 - databaseClock : null;
+        var held = await connection.ExecuteScalarAsync<long?>(new CommandDefinition(
+            database.Sql("""
+                UPDATE nodes SET heartbeat_at = {{NOW}}, node_clock_at = {{NOW}} + COALESCE(@OffsetMs, node_clock_at - heartbeat_at)
+                WHERE name = @Name AND instance_id = @InstanceId AND stopped_at IS NULL RETURNING heartbeat_at
+                """),
+            new { node.Name, node.InstanceId, OffsetMs = offsetMs }, cancellationToken: cancellationToken));
+        return held is null ? null : new NodeBeat(offsetMs is { } ms ? TimeSpan.FromMilliseconds(ms) : null);
     }
 
     public async Task DeregisterAsync(NodeIdentity node, CancellationToken cancellationToken = default)
@@ -117,3 +130,6 @@ public sealed class NodeRegistry(Data.ConnectDatabase database, TimeProvider clo
         }
     }
 }
+
+/// <summary>A heartbeat that found its row: the clock offset it measured, or null when the round trip was too slow to tell.</summary>
+public sealed record NodeBeat(TimeSpan? ClockOffset);

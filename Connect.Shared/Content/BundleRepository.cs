@@ -35,7 +35,7 @@ public sealed class BundleRepository(ConnectDatabase database)
     public async Task<Bundle?> GetAsync(long id, CancellationToken cancellationToken = default)
     {
         await using var connection = await database.OpenAsync(cancellationToken);
-        return Map(await connection.QuerySingleOrDefaultAsync<Row>(SelectBundle + " WHERE id = @id", new { id }));
+        return Map(await connection.QuerySingleOrDefaultAsync<Row>(new CommandDefinition(SelectBundle + " WHERE id = @id", new { id }, cancellationToken: cancellationToken)));
     }
 
     public async Task<IReadOnlyList<Bundle>> ListAsync(long contentId, CancellationToken cancellationToken = default)

@@ -45,13 +45,13 @@ public sealed class ContentRepository(ConnectDatabase database)
     public async Task<ContentItem?> GetAsync(long id, CancellationToken cancellationToken = default)
     {
         await using var connection = await database.OpenAsync(cancellationToken);
-        return Map(await connection.QuerySingleOrDefaultAsync<Row>(SelectContent + " WHERE c.id = @id", new { id }));
+        return Map(await connection.QuerySingleOrDefaultAsync<Row>(new CommandDefinition(SelectContent + " WHERE c.id = @id", new { id }, cancellationToken: cancellationToken)));
     }
 
     public async Task<ContentItem?> GetAsync(string guid, CancellationToken cancellationToken = default)
     {
         await using var connection = await database.OpenAsync(cancellationToken);
-        return Map(await connection.QuerySingleOrDefaultAsync<Row>(SelectContent + " WHERE c.guid = @guid", new { guid }));
+        return Map(await connection.QuerySingleOrDefaultAsync<Row>(new CommandDefinition(SelectContent + " WHERE c.guid = @guid", new { guid }, cancellationToken: cancellationToken)));
     }
 
     public async Task SetAccessTypeAsync(long id, string accessType, CancellationToken cancellationToken = default)

@@ -5,6 +5,7 @@ using Microsoft.AspNetCore.Authentication;
 using Microsoft.AspNetCore.Authentication.Cookies;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
 
 namespace Connect.Shared.Security;
 
@@ -40,6 +41,7 @@ public static class Sessions
     /// <summary>Adds the session cookie; <paramref name="loginPath"/> is where browsers are sent to sign in.</summary>
     public static AuthenticationBuilder AddSessionCookie(this AuthenticationBuilder builder, string loginPath, Action<CookieAuthenticationOptions>? configure = null)
     {
+        builder.Services.TryAddSingleton<DatabaseHealth>();
         builder.Services.AddSingleton<UserCache>();
         return builder.AddCookie(Scheme, o =>
         {
@@ -83,18 +85,18 @@ public static class Sessions
 /// Users and API keys as the database had them less than <see cref="Freshness"/> ago: a busy client
 /// costs one lookup a second, and a revoked key or a locked user is refused by every node within it.
 /// </summary>
-public sealed class UserCache(UserRepository users, ApiKeyRepository keys, TimeProvider clock)
+public sealed class UserCache(UserRepository users, ApiKeyRepository keys, TimeProvider clock, DatabaseHealth health)
 {
     public static readonly TimeSpan Freshness = TimeSpan.FromMilliseconds(500);
 
     // While the database is away nothing can be locked or revoked, so what was known still holds.
-    private readonly StaleOnErrorCache<long, User?> _users = new(Freshness, clock);
-    private readonly StaleOnErrorCache<string, User?> _keys = new(Freshness, clock);
+    private readonly LastAnswerCache<long, User?> _users = new(Freshness, clock, health);
+    private readonly LastAnswerCache<string, User?> _keys = new(Freshness, clock, health);
 
     public Task<User?> UserAsync(long id, CancellationToken cancellationToken) =>
-        _users.GetAsync(id, () => users.FindAsync(id, cancellationToken));
+        _users.GetAsync(id, deadline => users.FindAsync(id, deadline), cancellationToken);
 
     /// <summary>The active user a key belongs to, or null (unknown, revoked, locked).</summary>
     public Task<User?> KeyOwnerAsync(string key, CancellationToken cancellationToken) =>
-        _keys.GetAsync(ApiKeyRepository.Hash(key), () => keys.FindUserAsync(key, cancellationToken));
+        _keys.GetAsync(ApiKeyRepository.Hash(key), deadline => keys.FindUserAsync(key, deadline), cancellationToken);
 }

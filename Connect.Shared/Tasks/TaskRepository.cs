@@ -18,7 +18,11 @@ public sealed record TaskState(
     bool Finished,
     int? Code,
     string? Error,
-    string? Result);
+    string? Result)
+{
+    /// <summary>A task whose state cannot be read now (the database is away): not finished, nothing new from <paramref name="first"/>.</summary>
+    public static TaskState NotKnownYet(string id, int first) => new(id, null, null, "", "", [], first, first, false, null, null, null);
+}
 
 /// <summary>One task of a content item as a history lists it (its output is read separately).</summary>
 public sealed record TaskSummary(

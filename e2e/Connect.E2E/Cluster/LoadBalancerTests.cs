@@ -125,7 +125,7 @@ public sealed class LoadBalancerTests : IAsyncLifetime
         Assert.Equal(HttpStatusCode.Unauthorized, (await B.Http.SendAsync(apiWithCookie)).StatusCode);
 
         // A key revoked on A is refused by B once B's half-second cache of keys lapses. The deadline is not that half
-        // second (one request on a loaded CI machine can take longer; StaleOnErrorCacheTests times the lapse), but
+        // second (one request on a loaded CI machine can take longer; LastAnswerCacheTests times the lapse), but
         // it is far below what a cache that never asked the database again would need.
         using var samOnA = A.ClientWithKey(key);
         using var samOnB = B.ClientWithKey(key);

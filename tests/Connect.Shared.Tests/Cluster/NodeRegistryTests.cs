@@ -51,7 +51,7 @@ public sealed class NodeRegistryTests
         await registry.RegisterAsync(node);
         var measured = await registry.HeartbeatAsync(node);
 
-        Assert.InRange(measured!.Value.TotalMilliseconds, 6000, 8000);
+        Assert.InRange(measured!.ClockOffset!.Value.TotalMilliseconds, 6000, 8000);
         var offset = Assert.Single(await registry.ListAsync()).ClockOffset;
         Assert.InRange(offset.TotalMilliseconds, 6000, 8000);
     }
