@@ -150,20 +150,11 @@ internal sealed partial class Deployer(
     /// </summary>
     private async Task<CompletionOutcome> RecordAsync(HeldTask task, TaskOutput output, ContentItem content, string successLine, Func<System.Data.Common.DbConnection, System.Data.Common.DbTransaction, Task<string?>> apply)
     {
-        var deadline = DateTime.UtcNow + RecordFor;
-        for (var delay = TimeSpan.FromMilliseconds(250); ; delay = TimeSpan.FromTicks(Math.Min(delay.Ticks * 2, TimeSpan.FromSeconds(5).Ticks)))
+        return await Connect.Shared.Data.DatabaseWait.ForAsync(async attempt =>
         {
-            try
-            {
-                await output.FlushAsync();
-                return await tasks.CompleteAsync(task, successLine, apply);
-            }
-            catch (Exception e) when (Connect.Shared.Data.DatabaseErrors.IsConnectionProblem(e) && DateTime.UtcNow < deadline)
-            {
-                LogRecordRetry(e, content.Guid, task.Id);
-                await Task.Delay(delay);
-            }
-        }
+            await output.FlushAsync(attempt);
+            return await tasks.CompleteAsync(task, successLine, apply, attempt);
+        }, RecordFor, CancellationToken.None, e => LogRecordRetry(e, content.Guid, task.Id));
     }
 
     private void Finished(CompletionOutcome outcome, HeldTask task, ContentItem content, string? output)

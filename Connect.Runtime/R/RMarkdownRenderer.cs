@@ -1,6 +1,7 @@
 using Connect.Runtime.Sandbox;
 using Connect.Shared.Configuration;
 using Connect.Shared.Content;
+using Connect.Shared.Data;
 using Connect.Shared.Files;
 
 namespace Connect.Runtime.R;
@@ -8,6 +9,9 @@ namespace Connect.Runtime.R;
 /// <summary>Renders an R Markdown document with <c>rmarkdown::render</c> in a sandboxed R process.</summary>
 internal sealed class RMarkdownRenderer(RInstallation r, ContentSandbox sandbox, ContentEnvironment environment, ConnectOptions options)
 {
+    /// <summary>How long a render waits for the database to read its item's variables (a deploy fails after that).</summary>
+    private static readonly TimeSpan VariablesPatience = TimeSpan.FromMinutes(2);
+
     /// <summary>
     /// Renders the bundle's primary document into <paramref name="outputDirectory"/>, passing every line
     /// R prints to <paramref name="log"/>. The bundle folder is read-only to R; intermediate files go to
@@ -28,7 +32,7 @@ internal sealed class RMarkdownRenderer(RInstallation r, ContentSandbox sandbox,
         var home = DataLayout.ContentHome(options.DataDir, content.Guid);
         await using var sandboxed = await sandbox.PrepareAsync(rscript, ["--vanilla", "-e", script, bundle.PrimaryFile!, outputDirectory, "/tmp/render"],
             new SandboxView(bundleDirectory, [bundleDirectory], [outputDirectory, home], home, Library: library),
-            sandbox.UserFor(content), content.Guid, await environment.ValuesAsync(content.Id, cancellationToken), cancellationToken,
+            sandbox.UserFor(content), content.Guid, await DatabaseWait.ForAsync(t => environment.ValuesAsync(content.Id, t), VariablesPatience, cancellationToken), cancellationToken,
             memoryLimit: content.Overrides.MemoryLimit);
         return await sandboxed.RunAsync(log, cancellationToken);
     }

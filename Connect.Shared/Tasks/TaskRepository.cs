@@ -106,7 +106,11 @@ public sealed class TaskRepository(ConnectDatabase database)
         if (held == 0)
         {
             await transaction.RollbackAsync(cancellationToken);
-            return CompletionOutcome.ClaimLost;
+            // An earlier attempt of this holder may have committed with its answer lost on the way back (the database
+            // stalled, the attempt's deadline passed): only the holder's success finishes a task with code 0.
+            var applied = await connection.ExecuteScalarAsync<long>(new CommandDefinition(
+                "SELECT COUNT(*) FROM tasks WHERE id = @Id AND instance_id = @InstanceId AND finished = 1 AND code = 0", task, cancellationToken: cancellationToken));
+            return applied > 0 ? CompletionOutcome.Applied : CompletionOutcome.ClaimLost;
         }
 
         var refusal = await apply(connection, transaction);

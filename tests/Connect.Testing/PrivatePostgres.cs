@@ -49,6 +49,15 @@ public sealed class PrivatePostgres : IAsyncDisposable
 
     private string DataPath => Path.Combine(_folder, "pg");
 
+    /// <summary>One value read straight from the server (what the test sees there, not what a node says).</summary>
+    public async Task<T?> ScalarAsync<T>(string sql)
+    {
+        await using var connection = new Npgsql.NpgsqlConnection($"Host=127.0.0.1;Port={Port};Username=postgres;Database=postgres;Pooling=false");
+        await connection.OpenAsync();
+        await using var command = new Npgsql.NpgsqlCommand(sql, connection);
+        return (T?)await command.ExecuteScalarAsync();
+    }
+
     /// <summary>Stops every process of the server (SIGSTOP): connections stay open and nothing answers.</summary>
     public void Freeze() => Signal("-STOP", Processes().Reverse());
 

@@ -2,6 +2,7 @@ using System.Diagnostics;
 using System.Net;
 using System.Net.Http.Json;
 using System.Text.Json;
+using Connect.E2E.Infrastructure;
 using Connect.Testing;
 
 namespace Connect.E2E.Robustness;
@@ -97,5 +98,37 @@ public sealed class DatabaseStallTests : IDisposable
         // Nothing false was said: a stalled round trip is not clock skew.
         Assert.Equal(skewLines, node.Output.Split('\n').Count(l => l.Contains("Clock skew")));
         Assert.DoesNotContain("Unhandled exception", node.Output);
+    }
+
+    [Fact]
+    public async Task Rsconnect_deploying_while_the_database_is_frozen_reports_what_goes_live()
+    {
+        await using var postgres = await PrivatePostgres.StartAsync(_folder);
+        await using var node = NodeProcess.Start(_folder, "node", postgres.ConfigLines);
+        await node.WaitUntilServingAsync();
+        var report = Directory.CreateDirectory(_folder.File("report")).FullName;
+        await File.WriteAllTextAsync(Path.Combine(report, "report.Rmd"),
+            "---\ntitle: \"Through the freeze\"\noutput: html_document\n---\n\n```{r, echo = FALSE}\nSys.sleep(4)\n```\n\nRendered through the freeze.\n");
+
+        var deploying = Rsconnect.For(node, _folder).DeployAsync(report, "frozen-report", "report.Rmd");
+        await Wait.UntilAsync(async () => await postgres.ScalarAsync<long>("SELECT COUNT(*) FROM tasks WHERE kind = 'deploy'") > 0 || deploying.IsCompleted,
+            "the deploy to start").ShowingOutputOf(node);
+        postgres.Freeze();
+        try
+        {
+            // The render finishes while the database is frozen; rsconnect polls throughout.
+            await Task.WhenAny(deploying, Task.Delay(TimeSpan.FromSeconds(20)));
+        }
+        finally
+        {
+            postgres.Thaw();
+        }
+
+        // rsconnect says it succeeded (DeployAsync fails the test with its output otherwise), and so it is.
+        await deploying.WaitAsync(TimeSpan.FromMinutes(3));
+        using var admin = node.ClientWithKey(node.AdminKey);
+        var guid = (await admin.ContentByNameAsync())["frozen-report"];
+        Assert.Contains("Rendered through the freeze.", await admin.GetStringAsync($"content/{guid}/"));
+        Assert.Equal(0L, await postgres.ScalarAsync<long>("SELECT COUNT(*) FROM tasks WHERE kind = 'deploy' AND (finished = 0 OR code <> 0)"));
     }
 }
