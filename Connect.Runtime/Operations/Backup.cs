@@ -74,7 +74,8 @@ internal sealed class Backup(ConnectOptions options, ConnectDatabase database, T
         }
 
         using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-        var heartbeat = KeepAsync(pause, holder, stop);
+        var lapsed = new PauseLapse();
+        var heartbeat = KeepAsync(pause, holder, stop, lapsed);
         try
         {
             await progress.WriteLineAsync($"paused deploys, renders, uploads and deletions on every node ({holder}); viewers are still served");
@@ -82,13 +83,29 @@ internal sealed class Backup(ConnectOptions options, ConnectDatabase database, T
             var databaseFile = await CopyDatabaseAsync(output, stop.Token);
             await progress.WriteLineAsync($"database: {database.Description} copied ({databaseFile.Size:N0} bytes)");
             var files = await CopyDataDirectoryAsync(output, stop.Token);
-            await CheckBundlesAsync(files, stop.Token);
+            await CheckBundlesAsync(files, Path.Combine(output, BackupManifest.DatabaseFolder, databaseFile.Path), stop.Token);
+            // The last word before the manifest makes the backup whole: the pause must have held until now. A process
+            // stalled between two heartbeats (a hard NFS stall, SIGSTOP) finds out here, not in a restore.
+            if (!await pause.HeartbeatAsync(holder, stop.Token))
+            {
+                lapsed.Reason ??= "it was found lapsed when the copy was done";
+            }
+
+            if (lapsed.Reason is { } reason)
+            {
+                throw lapsed.Refusal(reason);
+            }
+
             var manifest = new BackupManifest(1, DateTimeOffset.UtcNow, NodeVersion.Current, version,
                 database.Provider.ToString().ToLowerInvariant(), databaseFile, files, since is null ? null : Path.GetFullPath(since));
             await manifest.WriteAsync(output, stop.Token);
             await progress.WriteLineAsync(
                 $"backup complete in {clock.Elapsed.TotalSeconds:0.0} s: {output} ({files.Count:N0} files, {files.Sum(f => f.Size) + databaseFile.Size:N0} bytes)");
             return manifest;
+        }
+        catch (OperationCanceledException) when (lapsed.Reason is { } reason && !cancellationToken.IsCancellationRequested)
+        {
+            throw lapsed.Refusal(reason);
         }
         finally
         {
@@ -99,8 +116,11 @@ internal sealed class Backup(ConnectOptions options, ConnectDatabase database, T
         }
     }
 
-    /// <summary>Keeps the pause alive; should it lapse (the database away too long), the backup is stopped.</summary>
-    private static async Task KeepAsync(MaintenancePause pause, string holder, CancellationTokenSource stop)
+    /// <summary>
+    /// Keeps the pause alive; should it lapse (this process or the database stalled past the pause's lifetime, and the
+    /// nodes went on meanwhile), the backup is stopped and says why.
+    /// </summary>
+    private static async Task KeepAsync(MaintenancePause pause, string holder, CancellationTokenSource stop, PauseLapse lapsed)
     {
         using var timer = new PeriodicTimer(MaintenancePause.HeartbeatInterval);
         try
@@ -109,6 +129,7 @@ internal sealed class Backup(ConnectOptions options, ConnectDatabase database, T
             {
                 if (!await pause.HeartbeatAsync(holder, stop.Token))
                 {
+                    lapsed.Reason ??= $"its heartbeat was not renewed within {MaintenancePause.Lifetime.TotalSeconds:0} s (this process or the database stalled)";
                     await stop.CancelAsync();
                 }
             }
@@ -118,8 +139,19 @@ internal sealed class Backup(ConnectOptions options, ConnectDatabase database, T
         }
         catch (Exception e) when (DatabaseErrors.IsConnectionProblem(e))
         {
+            lapsed.Reason ??= $"the database could not be reached to renew it ({e.Message})";
             await stop.CancelAsync();
         }
+    }
+
+    /// <summary>Why the pause stopped holding, once it has.</summary>
+    private sealed class PauseLapse
+    {
+        public string? Reason { get; set; }
+
+        public BackupRefused Refusal(string reason) => new(
+            $"the maintenance pause lapsed: {reason}. Deploys, renders or deletions may have run meanwhile, so the copy may not match " +
+            "the database; the backup was not completed (no manifest was written). Run it again.");
     }
 
     private async Task WaitForInFlightAsync(MaintenancePause pause, CancellationToken cancellationToken)
@@ -255,6 +287,20 @@ internal sealed class Backup(ConnectOptions options, ConnectDatabase database, T
         return await BackupManifest.HashAsync(path, cancellationToken) == earlier.Sha256 ? earlier : null;
     }
 
+    /// <summary>The bundle folders a copied database names: the SQLite copy read as it is, or the rows of a PostgreSQL dump.</summary>
+    internal async Task<IReadOnlyList<string>> BundlePathsInAsync(string databaseCopy, CancellationToken cancellationToken)
+    {
+        if (database.Provider == DatabaseProvider.Postgres)
+        {
+            return [.. (await PostgresTools.ColumnFromDumpAsync(databaseCopy, "bundles", "path", cancellationToken)).OfType<string>()];
+        }
+
+        await using var connection = new SqliteConnection(
+            new SqliteConnectionStringBuilder { DataSource = databaseCopy, Mode = SqliteOpenMode.ReadOnly, Pooling = false }.ToString());
+        await connection.OpenAsync(cancellationToken);
+        return [.. await connection.QueryAsync<string>(new CommandDefinition("SELECT path FROM bundles", cancellationToken: cancellationToken))];
+    }
+
     [System.Runtime.InteropServices.DllImport("libc")]
     private static extern int umask(int mask);
 
@@ -276,12 +322,14 @@ internal sealed class Backup(ConnectOptions options, ConnectDatabase database, T
             .ToDictionary(f => f.Path, f => f with { Source = f.Source ?? since }, StringComparer.Ordinal);
     }
 
-    /// <summary>Every bundle the database knows must be in the copy (the pause makes it so; this says it did).</summary>
-    private async Task CheckBundlesAsync(List<BackupFile> files, CancellationToken cancellationToken)
+    /// <summary>
+    /// Every bundle the copied database names must be in the copied data directory (the pause makes it so; this says it
+    /// did). The copy is what a restore gets, so it is the copy that is read: the live database may have moved on.
+    /// </summary>
+    private async Task CheckBundlesAsync(List<BackupFile> files, string databaseCopy, CancellationToken cancellationToken)
     {
         var folders = files.Where(f => f.Folder).Select(f => f.Path).ToHashSet(StringComparer.Ordinal);
-        await using var connection = await database.OpenAsync(cancellationToken);
-        var missing = (await connection.QueryAsync<string>("SELECT path FROM bundles"))
+        var missing = (await BundlePathsInAsync(databaseCopy, cancellationToken))
             .Where(path => !folders.Contains(path.TrimEnd('/')))
             .ToList();
         if (missing.Count > 0)

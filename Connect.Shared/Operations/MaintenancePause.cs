@@ -45,11 +45,17 @@ public sealed class MaintenancePause(ConnectDatabase database)
         return current;
     }
 
-    /// <summary>Keeps the pause alive; false when it is no longer this holder's (it lapsed and was taken).</summary>
+    /// <summary>
+    /// Keeps the pause alive; false when it no longer holds: taken by someone else, or lapsed (its holder stalled past
+    /// <see cref="Lifetime"/>, and nodes went on meanwhile), even if nobody has taken it since. A lapsed pause is never
+    /// revived: what ran while it had lapsed cannot be undone by renewing it.
+    /// </summary>
     public async Task<bool> HeartbeatAsync(string holder, CancellationToken cancellationToken = default)
     {
         await using var connection = await database.OpenAsync(cancellationToken);
-        return await connection.ExecuteAsync(database.Sql("UPDATE maintenance SET heartbeat_at = {{NOW}} WHERE holder = @holder"), new { holder }) == 1;
+        return await connection.ExecuteAsync(new CommandDefinition(
+            database.Sql($"UPDATE maintenance SET heartbeat_at = {{{{NOW}}}} WHERE holder = @holder AND {LiveSql}"), new { holder },
+            cancellationToken: cancellationToken)) == 1;
     }
 
     public async Task EndAsync(string holder, CancellationToken cancellationToken = default)

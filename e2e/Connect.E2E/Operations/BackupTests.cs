@@ -14,6 +14,42 @@ public sealed class BackupTests : IDisposable
 
     public void Dispose() => _folder.Dispose();
 
+    [Fact]
+    public async Task A_backup_stalled_past_its_pause_fails_naming_the_lapse_and_writes_no_manifest()
+    {
+        await using var database = await TestDatabase.CreateAsync(DatabaseProvider.Postgres);
+        await using var node = NodeProcess.Start(_folder, "node", database.ConfigLines);
+        await node.WaitUntilServingAsync();
+        var doomed = await node.DeployAsync("doomed", TestBundles.StaticSite("<p>deleted during the stall</p>"));
+        await node.DeployAsync("kept", TestBundles.StaticSite("<p>kept</p>"));
+        using var admin = node.ClientWithKey(node.AdminKey, timeout: TimeSpan.FromMinutes(2));
+        var output = _folder.File("stalled-backup");
+
+        await using var backup = new DotnetProcess(RepositoryPaths.ConnectDll, ["backup", "--out", output, "--config", node.ConfigPath], _folder.Path);
+        await backup.WaitForOutputAsync("paused deploys");
+        // A hard NFS stall, or an operator's ^Z: the backup process stops for longer than its pause lives.
+        backup.Freeze();
+        try
+        {
+            // The delete waits for the pause, then (the pause lapsed) goes ahead.
+            var deleted = await admin.DeleteAsync($"__api__/v1/content/{doomed}");
+            Assert.True(deleted.IsSuccessStatusCode, await deleted.Content.ReadAsStringAsync());
+        }
+        finally
+        {
+            backup.Thaw();
+        }
+
+        Assert.NotEqual(0, await backup.WaitForExitAsync(TimeSpan.FromMinutes(2)));
+        Assert.Contains("the maintenance pause lapsed", backup.Output);
+        Assert.Contains("Run it again", backup.Output);
+        Assert.DoesNotContain("backup complete", backup.Output);
+        Assert.False(File.Exists(Path.Combine(output, "manifest.json")), "a stalled backup wrote a manifest: restore would accept it");
+        // The server itself is unharmed: the next backup works.
+        var (code, again) = await node.RunCommandAsync("backup", "--out", _folder.File("next-backup"));
+        Assert.True(code == 0, again);
+    }
+
     [Theory]
     [InlineData(DatabaseProvider.Sqlite)]
     [InlineData(DatabaseProvider.Postgres)]

@@ -41,6 +41,25 @@ public sealed class MaintenancePauseTests
     [Theory]
     [InlineData(DatabaseProvider.Sqlite)]
     [InlineData(DatabaseProvider.Postgres)]
+    public async Task A_holder_that_stalled_past_the_lifetime_is_told_its_pause_lapsed_even_if_nobody_took_it(DatabaseProvider provider)
+    {
+        await using var test = await MigratedDatabase.CreateAsync(provider);
+        var pause = new MaintenancePause(test.Database);
+        Assert.Null(await pause.BeginAsync("backup one", "nightly"));
+
+        // Its process was stopped for longer than the lifetime: nodes went on meanwhile; the row is still there.
+        await using (var connection = await test.Database.OpenAsync())
+        {
+            await connection.ExecuteAsync(test.Database.Sql("UPDATE maintenance SET heartbeat_at = {{NOW}} - 16000"));
+        }
+
+        Assert.False(await pause.HeartbeatAsync("backup one"));
+        Assert.Null(await pause.ActiveAsync());
+    }
+
+    [Theory]
+    [InlineData(DatabaseProvider.Sqlite)]
+    [InlineData(DatabaseProvider.Postgres)]
     public async Task Nothing_is_claimed_while_paused_and_running_work_is_counted(DatabaseProvider provider)
     {
         await using var test = await MigratedDatabase.CreateAsync(provider);
