@@ -159,7 +159,14 @@ internal sealed partial class SpareWorkers(
         worker.Forceful.Token.Register(spare.Forceful.Cancel);
         var started = $"[connect] started from a spare R process that had loaded shiny (pid {spare.Pid})";
         worker.AddLogLine(started);
-        File.AppendAllLines(worker.LogPath, [started]);
+        try
+        {
+            File.AppendAllLines(worker.LogPath, [started]);
+        }
+        catch (IOException)
+        {
+            // The line is among the worker's own; a log that stopped being writable says so at its next line.
+        }
         LogAssigned(worker.ContentGuid, worker.Id, spare.Pid ?? 0);
         // Exactly the variables a worker started for the app gets, its home being the spare's.
         var variables = sandbox.Variables(new SandboxView(Spare.InsideApp, [], [], Spare.InsideHome), sandbox.Account, worker.ContentGuid, environment);
@@ -240,7 +247,7 @@ internal sealed partial class SpareWorkers(
     {
         var exitCode = -1;
         var early = new List<string>();
-        StreamWriter? log = null;
+        WorkerLog? log = null;
         SandboxedCommand? sandboxed = null;
         try
         {
@@ -262,7 +269,7 @@ internal sealed partial class SpareWorkers(
                         var text = e is StandardOutputCommandEvent o ? o.Text : ((StandardErrorCommandEvent)e).Text;
                         if (spare.Worker is { } target)
                         {
-                            log ??= WorkerLauncher.OpenLog(target);
+                            log ??= new WorkerLog(target);
                             await WorkerLauncher.OutputAsync(target, log, text, e is StandardErrorCommandEvent, meters, clock);
                         }
                         else if (text == WaitingLine)
@@ -314,7 +321,7 @@ internal sealed partial class SpareWorkers(
             {
                 if (spare.Worker is { } ended)
                 {
-                    log ??= WorkerLauncher.OpenLog(ended);
+                    log ??= new WorkerLog(ended);
                     await WorkerLauncher.Ended(ended, log, sandboxed.Limits);
                 }
 
@@ -325,7 +332,7 @@ internal sealed partial class SpareWorkers(
         if (spare.Worker is { } worker)
         {
             // As for a worker started fresh, even one that wrote nothing after it was given its app.
-            log ??= WorkerLauncher.OpenLog(worker);
+            log ??= new WorkerLog(worker);
             await WorkerLauncher.ExitedAsync(worker, log, exitCode);
         }
 

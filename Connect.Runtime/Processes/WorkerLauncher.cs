@@ -65,6 +65,7 @@ internal sealed partial class WorkerLauncher(
         try
         {
             Directory.CreateDirectory(Path.GetDirectoryName(worker.LogPath)!);
+            WorkerLog.Begin(worker, $"[connect] worker {worker.Id} of {content.Guid} starting on node {node.Name}");
             user = sandbox.UserFor(content);
             // A spare runs as the RunAs user with the system library: only an item that runs as that user, with no
             // packages of its own, may become one.
@@ -129,7 +130,7 @@ internal sealed partial class WorkerLauncher(
     private async Task RunAsync(Worker worker, Func<CancellationToken, Task<SandboxedCommand>> prepare)
     {
         var exitCode = -1;
-        await using var log = OpenLog(worker);
+        await using var log = new WorkerLog(worker);
         SandboxedCommand? sandboxed = null;
         try
         {
@@ -163,20 +164,30 @@ internal sealed partial class WorkerLauncher(
         {
             worker.AddLogLine($"[connect] the R process could not be run: {e.Message}");
         }
-
-        if (sandboxed is not null)
+        finally
         {
-            await Ended(worker, log, sandboxed.Limits);
-            await sandboxed.DisposeAsync();
-        }
+            // Whatever happened above, the worker ends here: one left "starting" or "stopping" with no process would
+            // hold its place in the pool (and a stopping node would wait for it) for good.
+            try
+            {
+                if (sandboxed is not null)
+                {
+                    await Ended(worker, log, sandboxed.Limits);
+                    await sandboxed.DisposeAsync();
+                }
 
-        WorkerSocket.Remove(worker.SocketFolder);
-        LogExited(worker.ContentGuid, worker.Id, worker.Pid ?? 0, exitCode);
-        await ExitedAsync(worker, log, exitCode);
+                WorkerSocket.Remove(worker.SocketFolder);
+            }
+            finally
+            {
+                LogExited(worker.ContentGuid, worker.Id, worker.Pid ?? 0, exitCode);
+                await ExitedAsync(worker, log, exitCode);
+            }
+        }
     }
 
     /// <summary>Says in the worker's log, and in the process list, when it was stopped for going over its memory limit.</summary>
-    internal static async Task Ended(Worker worker, StreamWriter log, LimitedProcess limits)
+    internal static async Task Ended(Worker worker, WorkerLog log, LimitedProcess limits)
     {
         if (limits.OverMemory)
         {
@@ -186,18 +197,15 @@ internal sealed partial class WorkerLauncher(
         }
     }
 
-    /// <summary>A worker's log file in the data directory, appended to line by line as R writes.</summary>
-    internal static StreamWriter OpenLog(Worker worker) => new(worker.LogPath, append: true, Encoding.UTF8) { AutoFlush = true };
-
     /// <summary>The end of a worker: its exit code as the last line of its log, then the worker marked exited.</summary>
-    internal static async Task ExitedAsync(Worker worker, StreamWriter log, int exitCode)
+    internal static async Task ExitedAsync(Worker worker, WorkerLog log, int exitCode)
     {
         await log.WriteLineAsync($"[connect] worker {worker.Id} exited with code {exitCode}");
         worker.MarkExited(exitCode);
     }
 
     /// <summary>A line of a worker's output: kept, logged, and the ready line (on standard error) marks the worker ready.</summary>
-    internal static async Task OutputAsync(Worker worker, StreamWriter log, string text, bool fromStandardError, Metrics.NodeMeters meters, TimeProvider clock)
+    internal static async Task OutputAsync(Worker worker, WorkerLog log, string text, bool fromStandardError, Metrics.NodeMeters meters, TimeProvider clock)
     {
         worker.AddLogLine(text);
         await log.WriteLineAsync(text);

@@ -2,6 +2,7 @@ using System.Diagnostics;
 using System.Net;
 using CliWrap;
 using CliWrap.Buffered;
+using Connect.E2E.Infrastructure;
 using Connect.Testing;
 
 namespace Connect.E2E.Runtime;
@@ -36,6 +37,46 @@ public sealed class WorkerFailureTests : IDisposable
         Assert.Equal(HttpStatusCode.OK, second.StatusCode);
         var replacement = Assert.Single(await node.WorkersOfAsync(guid));
         Assert.NotEqual(pid, replacement.GetProperty("pid").GetInt32());
+    }
+
+    [Fact]
+    public async Task A_worker_start_on_a_full_disk_fails_at_once_naming_the_disk_and_leaves_nothing_behind()
+    {
+        await using var node = NodeProcess.Start(_folder, "node", "[Node]\nDrainPeriod = 1s\n");
+        await node.WaitUntilServingAsync();
+        var guid = await node.DeployAsync("full-disk", TestBundles.PlumberApi(EchoApi));
+        // The item's log folder on a file system that is full.
+        var logs = Directory.CreateDirectory(Path.Combine(node.DataDir, "logs", guid)).FullName;
+        var mounted = await HostCommand.RunAsync("mount", "-t", "tmpfs", "-o", "size=64k", "tmpfs", logs);
+        Assert.True(mounted.Code == 0, mounted.Output);
+        try
+        {
+            await using (var filler = File.Create(Path.Combine(logs, "filler")))
+            {
+                await Assert.ThrowsAsync<IOException>(async () =>
+                {
+                    while (true)
+                    {
+                        await filler.WriteAsync(new byte[4096]);
+                        await filler.FlushAsync();
+                    }
+                });
+            }
+
+            // At once (the node's client gives up after 10 s; the start would otherwise wait out its 60 s init timeout).
+            var response = await node.Http.GetAsync($"content/{guid}/pid");
+
+            Assert.Equal(HttpStatusCode.BadGateway, response.StatusCode);
+            Assert.Contains("the disk of the data directory is full", await response.Content.ReadAsStringAsync());
+            Assert.Empty(await node.WorkersOfAsync(guid));
+            node.Terminate();
+            // Drain (1 s), close frames (up to 2 s), workers (up to 5 s): nothing waits on a worker that never ran.
+            Assert.Equal(0, await node.WaitForExitAsync(TimeSpan.FromSeconds(20)));
+        }
+        finally
+        {
+            await HostCommand.RunAsync("umount", "-l", logs);
+        }
     }
 
     [Fact]
