@@ -31,6 +31,7 @@ internal static class PublishingServices
         services.AddSingleton<StaticFiles>();
         services.AddSingleton<RenderedOutputs>();
         services.AddHostedService<OutputSweep>();
+        services.AddHostedService<Operations.RetentionSweep>();
         return services;
     }
 }

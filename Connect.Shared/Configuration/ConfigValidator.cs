@@ -134,6 +134,26 @@ internal static class ConfigValidator
             yield return Error("Applications.MaxBundleFiles", "must be at least 1");
         }
 
+        if (o.Applications.BundleRetentionLimit < 0)
+        {
+            yield return Error("Applications.BundleRetentionLimit", $"{o.Applications.BundleRetentionLimit} must be 0 or more (0 = keep every bundle)");
+        }
+
+        if (o.Applications.BundleReapFrequency < TimeSpan.FromSeconds(1))
+        {
+            yield return Error("Applications.BundleReapFrequency", "must be at least 1s");
+        }
+
+        if (o.Applications.HistoryRetention < TimeSpan.FromMinutes(1))
+        {
+            yield return Error("Applications.HistoryRetention", "must be at least 1m (finished tasks are polled for their result)");
+        }
+
+        if (o.Applications.HistoryRetentionLimit < 0)
+        {
+            yield return Error("Applications.HistoryRetentionLimit", $"{o.Applications.HistoryRetentionLimit} must be 0 or more (0 = no bound by count)");
+        }
+
         if (o.Applications.MaxBundleSize.Bytes <= 0)
         {
             yield return Error("Applications.MaxBundleSize", "must be greater than zero");

@@ -155,6 +155,21 @@ public sealed class ApplicationsOptions
     public int MaxBundleFiles { get; set; } = 20_000;
 
     /// <summary>
+    /// Bundles kept per item, the live one among them (0: all, as before). Older ones go with their files once nothing
+    /// uses them and the item's last deploy is older than <see cref="BundleReapFrequency"/>.
+    /// </summary>
+    public int BundleRetentionLimit { get; set; }
+
+    /// <summary>How often old bundles are looked for (and how long after a deploy the bundle it replaced may still be in use).</summary>
+    public TimeSpan BundleReapFrequency { get; set; } = TimeSpan.FromHours(24);
+
+    /// <summary>How long finished tasks (deploys, renders, with their output) and finished scheduled renders (with their logs) are kept.</summary>
+    public TimeSpan HistoryRetention { get; set; } = TimeSpan.FromDays(30);
+
+    /// <summary>Finished tasks, and finished scheduled renders, kept per item at most, however recent (0: no such bound).</summary>
+    public int HistoryRetentionLimit { get; set; } = 100;
+
+    /// <summary>
     /// The unprivileged system user R processes run as when they belong to no item (the package check), and every
     /// item's processes when <see cref="RunAsRange"/> is <c>none</c>.
     /// </summary>

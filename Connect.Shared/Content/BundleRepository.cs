@@ -38,6 +38,28 @@ public sealed class BundleRepository(ConnectDatabase database)
         return Map(await connection.QuerySingleOrDefaultAsync<Row>(new CommandDefinition(SelectBundle + " WHERE id = @id", new { id }, cancellationToken: cancellationToken)));
     }
 
+    /// <summary>
+    /// Bundles past the newest <paramref name="keep"/> of their item that nothing uses: never the live one, never one of an
+    /// item with a deploy or render under way, or whose last deploy is more recent than <paramref name="settledFor"/> (a
+    /// Shiny session on the bundle that was live before may still be open on some node), never one a scheduled render is
+    /// queued for or runs.
+    /// </summary>
+    public async Task<IReadOnlyList<Bundle>> PrunableAsync(int keep, TimeSpan settledFor, CancellationToken cancellationToken = default)
+    {
+        await using var connection = await database.OpenAsync(cancellationToken);
+        var rows = await connection.QueryAsync<Row>(new CommandDefinition(database.Sql("""
+            SELECT b.id, b.content_id, b.path, b.size, b.app_mode, b.primary_file, b.packages, b.created_at FROM bundles b
+            JOIN content c ON c.id = b.content_id
+            WHERE (c.active_bundle_id IS NULL OR b.id <> c.active_bundle_id)
+              AND c.deployed_at IS NOT NULL AND c.deployed_at < {{NOW}} - @settledMs
+              AND NOT EXISTS (SELECT 1 FROM tasks t WHERE t.content_id = c.id AND t.finished = 0)
+              AND NOT EXISTS (SELECT 1 FROM jobs j WHERE j.bundle_id = b.id AND j.status IN ('queued', 'running'))
+              AND (SELECT COUNT(*) FROM bundles n WHERE n.content_id = b.content_id AND n.id > b.id) >= @keep
+            ORDER BY b.id
+            """), new { keep, settledMs = (long)settledFor.TotalMilliseconds }, cancellationToken: cancellationToken));
+        return rows.Select(r => Map(r)!).ToList();
+    }
+
     public async Task<IReadOnlyList<Bundle>> ListAsync(long contentId, CancellationToken cancellationToken = default)
     {
         await using var connection = await database.OpenAsync(cancellationToken);

@@ -21,6 +21,32 @@ public sealed record JobListing(JobRecord Job, string ContentGuid, string Conten
 /// </summary>
 public sealed class JobRepository(ConnectDatabase database)
 {
+    /// <summary>
+    /// Deletes finished scheduled renders (succeeded or failed) that finished more than <paramref name="age"/> ago, or that
+    /// are past the newest <paramref name="keepPerContent"/> finished ones of their item (0: no such bound); queued and
+    /// running ones stay. Returns the logs (relative to the data directory) of those that went, for their files to go too.
+    /// </summary>
+    public async Task<IReadOnlyList<string>> PruneAsync(TimeSpan age, int keepPerContent, CancellationToken cancellationToken = default)
+    {
+        await using var connection = await database.OpenAsync(cancellationToken);
+        var doomed = (await connection.QueryAsync<(long Id, string? LogPath)>(new CommandDefinition(database.Sql("""
+            SELECT id, log_path FROM jobs WHERE status IN ('succeeded', 'failed') AND (finished_at < {{NOW}} - @ageMs OR (@keep > 0 AND id IN (
+                SELECT id FROM (SELECT id, ROW_NUMBER() OVER (PARTITION BY content_id ORDER BY finished_at DESC, id DESC) AS n
+                                FROM jobs WHERE status IN ('succeeded', 'failed')) ranked
+                WHERE n > @keep)))
+            """), new { ageMs = (long)age.TotalMilliseconds, keep = keepPerContent }, cancellationToken: cancellationToken))).ToList();
+        // PostgreSQL takes the ids as one array; Dapper spells them out for SQLite.
+        var delete = database.Provider == Configuration.DatabaseProvider.Postgres
+            ? "DELETE FROM jobs WHERE id = ANY(@ids) AND status IN ('succeeded', 'failed')"
+            : "DELETE FROM jobs WHERE id IN @ids AND status IN ('succeeded', 'failed')";
+        foreach (var chunk in doomed.Chunk(500))
+        {
+            await connection.ExecuteAsync(new CommandDefinition(delete, new { ids = chunk.Select(j => j.Id).ToArray() }, cancellationToken: cancellationToken));
+        }
+
+        return [.. doomed.Select(j => j.LogPath).OfType<string>()];
+    }
+
     public async Task<ClaimedJob?> ClaimAsync(string node, TimeSpan abandonAfter, CancellationToken cancellationToken = default)
     {
         await using var connection = await database.OpenAsync(cancellationToken);

@@ -61,6 +61,28 @@ public sealed class TaskRepository(ConnectDatabase database)
     /// <summary>A task whose heartbeat is older than this is failed by the next poll.</summary>
     public static readonly TimeSpan AbandonedAfter = TimeSpan.FromSeconds(10);
 
+    /// <summary>
+    /// Deletes finished tasks (and their output) that finished more than <paramref name="age"/> ago, or that are past the
+    /// newest <paramref name="keepPerContent"/> finished ones of their item (0: no such bound). Running tasks stay.
+    /// Returns how many went.
+    /// </summary>
+    public async Task<int> PruneAsync(TimeSpan age, int keepPerContent, CancellationToken cancellationToken = default)
+    {
+        var doomed = database.Sql("""
+            SELECT id FROM tasks WHERE finished = 1 AND (finished_at < {{NOW}} - @ageMs OR (@keep > 0 AND id IN (
+                SELECT id FROM (SELECT id, ROW_NUMBER() OVER (PARTITION BY content_id ORDER BY created_at DESC, id DESC) AS n
+                                FROM tasks WHERE finished = 1) ranked
+                WHERE n > @keep)))
+            """);
+        var parameters = new { ageMs = (long)age.TotalMilliseconds, keep = keepPerContent };
+        await using var connection = await database.OpenAsync(cancellationToken);
+        await using var transaction = await database.BeginWriteTransactionAsync(connection, cancellationToken);
+        await connection.ExecuteAsync(new CommandDefinition($"DELETE FROM task_output WHERE task_id IN ({doomed})", parameters, transaction, cancellationToken: cancellationToken));
+        var deleted = await connection.ExecuteAsync(new CommandDefinition($"DELETE FROM tasks WHERE id IN ({doomed})", parameters, transaction, cancellationToken: cancellationToken));
+        await transaction.CommitAsync(cancellationToken);
+        return deleted;
+    }
+
     public async Task<string> CreateAsync(string kind, string node, long? contentId, long? userId, CancellationToken cancellationToken = default) =>
         (await CreateHeldAsync(kind, node, Guid.NewGuid().ToString("N"), contentId, userId, cancellationToken)).Id;
 
