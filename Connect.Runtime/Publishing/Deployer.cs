@@ -26,6 +26,22 @@ internal sealed partial class Deployer(
     /// <summary>How long a finished deploy keeps trying to record its result while the database is away.</summary>
     private static readonly TimeSpan RecordFor = TimeSpan.FromMinutes(2);
 
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<string, Hold> _holds = new();
+
+    /// <summary>What the work on a held task and its heartbeat tell each other, so each thing is said once and truly.</summary>
+    private sealed class Hold
+    {
+        private int _claimLostSaid;
+
+        /// <summary>
+        /// Set just before the task's result is written: a heartbeat that finds the task finished from then on is seeing
+        /// that write (which may well have made the work live), not a claim lost to someone else.
+        /// </summary>
+        public volatile bool Finishing;
+
+        public bool FirstToSayClaimLost() => Interlocked.Exchange(ref _claimLostSaid, 1) == 0;
+    }
+
     public async Task<string> StartAsync(ContentItem content, Bundle bundle, long userId)
     {
         await maintenance.WaitAsync(CancellationToken.None);
@@ -50,6 +66,7 @@ internal sealed partial class Deployer(
     private async Task HoldAsync(HeldTask task, ContentItem content, CancellationToken stopping, Func<TaskOutput, CancellationToken, Task> work)
     {
         var output = new TaskOutput(tasks, task.Id);
+        var hold = _holds[task.Id] = new Hold();
         using var held = CancellationTokenSource.CreateLinkedTokenSource(stopping);
         using var heartbeat = new PeriodicTimer(TaskRepository.HeartbeatInterval);
         var beating = Task.Run(async () =>
@@ -58,9 +75,13 @@ internal sealed partial class Deployer(
             {
                 try
                 {
-                    if (!await tasks.HeartbeatAsync(task, held.Token))
+                    if (!await tasks.HeartbeatAsync(task, held.Token) && !hold.Finishing)
                     {
-                        LogClaimLost(content.Guid, task.Id);
+                        if (hold.FirstToSayClaimLost())
+                        {
+                            LogClaimLost(content.Guid, task.Id);
+                        }
+
                         await held.CancelAsync();
                     }
                 }
@@ -79,20 +100,25 @@ internal sealed partial class Deployer(
         {
             await work(output, held.Token);
         }
-        catch (Exception e) when (held.IsCancellationRequested)
+        catch (Exception) when (held.IsCancellationRequested)
         {
-            await FailAsync(task, output, content, stopping.IsCancellationRequested ? "the node stopped during the deploy; nothing of it went live" : e.Message);
+            // Otherwise its claim was lost: the heartbeat said so, once, and whoever judged the task abandoned failed it.
+            if (stopping.IsCancellationRequested)
+            {
+                await FailAsync(task, output, content, $"the node stopped during the {task.Kind}; nothing of it went live");
+            }
         }
         catch (Exception e)
         {
             LogCrashed(e, task.Id);
-            await FailAsync(task, output, content, $"the deploy failed unexpectedly: {e.Message}");
+            await FailAsync(task, output, content, $"the {task.Kind} failed unexpectedly: {e.Message}");
         }
         finally
         {
             await held.CancelAsync();
             heartbeat.Dispose();
             await beating;
+            _holds.TryRemove(task.Id, out _);
         }
     }
 
@@ -150,6 +176,7 @@ internal sealed partial class Deployer(
     /// </summary>
     private async Task<CompletionOutcome> RecordAsync(HeldTask task, TaskOutput output, ContentItem content, string successLine, Func<System.Data.Common.DbConnection, System.Data.Common.DbTransaction, Task<string?>> apply)
     {
+        Finishing(task);
         return await Connect.Shared.Data.DatabaseWait.ForAsync(async attempt =>
         {
             await output.FlushAsync(attempt);
@@ -171,7 +198,7 @@ internal sealed partial class Deployer(
             NoFollowTree.Delete(store.FullPath(output)); // content wrote it: links in it are removed, never followed
         }
 
-        if (outcome == CompletionOutcome.ClaimLost)
+        if (outcome == CompletionOutcome.ClaimLost && (!_holds.TryGetValue(task.Id, out var hold) || hold.FirstToSayClaimLost()))
         {
             LogClaimLost(content.Guid, task.Id);
         }
@@ -193,9 +220,19 @@ internal sealed partial class Deployer(
         return (null, $"rendering {bundle.PrimaryFile} failed: R exited with code {exitCode} (its messages are above)");
     }
 
+    /// <summary>From here on, a heartbeat that finds the task finished is seeing this holder's own result being written.</summary>
+    private void Finishing(HeldTask task)
+    {
+        if (_holds.TryGetValue(task.Id, out var hold))
+        {
+            hold.Finishing = true;
+        }
+    }
+
     private async Task FailAsync(HeldTask task, TaskOutput output, ContentItem content, string error)
     {
-        LogFailed(content.Guid, task.Id, error);
+        Finishing(task);
+        LogFailed(task.Kind == "render" ? "Render" : "Deploy", content.Guid, task.Id, error);
         try
         {
             await output.FlushAsync();
@@ -211,8 +248,8 @@ internal sealed partial class Deployer(
     [LoggerMessage(EventId = 300, Level = LogLevel.Information, Message = "Deployed bundle {BundleId} of content {Guid} (task {TaskId})")]
     private partial void LogDeployed(string guid, long bundleId, string taskId);
 
-    [LoggerMessage(EventId = 301, Level = LogLevel.Warning, Message = "Deploy of content {Guid} failed (task {TaskId}): {Error}")]
-    private partial void LogFailed(string guid, string taskId, string error);
+    [LoggerMessage(EventId = 301, Level = LogLevel.Warning, Message = "{What} of content {Guid} failed (task {TaskId}): {Error}")]
+    private partial void LogFailed(string what, string guid, string taskId, string error);
 
     [LoggerMessage(EventId = 302, Level = LogLevel.Warning, Message = "Task {TaskId} of content {Guid} is no longer this node's (it was failed as abandoned); nothing of it goes live")]
     private partial void LogClaimLost(string guid, string taskId);

@@ -32,7 +32,11 @@ public sealed record TaskSummary(
 /// A task held by one node process: only that process (its <see cref="InstanceId"/>) may heartbeat or
 /// finish it. <see cref="Seq"/> orders the deploys of one content item by when they were asked for.
 /// </summary>
-public sealed record HeldTask(string Id, string InstanceId, long Seq);
+public sealed record HeldTask(string Id, string InstanceId, long Seq, string Kind = "deploy")
+{
+    /// <summary>The line a failure of this task ends its output with ("Deploy failed: ...", "Render failed: ...").</summary>
+    public string FailedLine(string reason) => TaskRepository.FailedLine(Kind, reason);
+}
 
 /// <summary>How a held task's completion went.</summary>
 public enum CompletionOutcome
@@ -83,6 +87,9 @@ public sealed class TaskRepository(ConnectDatabase database)
         return deleted;
     }
 
+    /// <summary>A failed task's last line, named for what failed: a render is not a deploy.</summary>
+    public static string FailedLine(string kind, string reason) => $"{(kind == "render" ? "Render" : "Deploy")} failed: {reason}";
+
     public async Task<string> CreateAsync(string kind, string node, long? contentId, long? userId, CancellationToken cancellationToken = default) =>
         (await CreateHeldAsync(kind, node, Guid.NewGuid().ToString("N"), contentId, userId, cancellationToken)).Id;
 
@@ -99,7 +106,7 @@ public sealed class TaskRepository(ConnectDatabase database)
             VALUES (@id, @contentId, @userId, @kind, @node, @instanceId, @seq, {{NOW}}, {{NOW}})
             """), new { id, contentId, userId, kind, node, instanceId, seq }, transaction, cancellationToken: cancellationToken));
         await transaction.CommitAsync(cancellationToken);
-        return new HeldTask(id, instanceId, seq);
+        return new HeldTask(id, instanceId, seq, kind);
     }
 
     /// <summary>Keeps a held task alive; false once it is no longer this holder's (it was failed elsewhere).</summary>
@@ -142,7 +149,7 @@ public sealed class TaskRepository(ConnectDatabase database)
                 "UPDATE tasks SET code = 1, error = @refusal WHERE id = @Id", new { task.Id, refusal }, transaction, cancellationToken: cancellationToken));
         }
 
-        await AppendAsync(connection, transaction, task.Id, [refusal is null ? successLine : $"Deploy failed: {refusal}"], cancellationToken);
+        await AppendAsync(connection, transaction, task.Id, [refusal is null ? successLine : task.FailedLine(refusal)], cancellationToken);
         await transaction.CommitAsync(cancellationToken);
         return refusal is null ? CompletionOutcome.Applied : CompletionOutcome.Refused;
     }
@@ -157,7 +164,7 @@ public sealed class TaskRepository(ConnectDatabase database)
             new { task.Id, task.InstanceId, error }, transaction, cancellationToken: cancellationToken)) == 1;
         if (failed)
         {
-            await AppendAsync(connection, transaction, task.Id, [$"Deploy failed: {error}"], cancellationToken);
+            await AppendAsync(connection, transaction, task.Id, [task.FailedLine(error)], cancellationToken);
         }
 
         await transaction.CommitAsync(cancellationToken);
@@ -240,7 +247,7 @@ public sealed class TaskRepository(ConnectDatabase database)
             // Once, whoever polls first: the holder can no longer finish it, so nothing of it can go live.
             if (await FinishAsync(id, 1, abandoned, cancellationToken: cancellationToken))
             {
-                await AppendAsync(id, [$"Deploy failed: {abandoned}"], cancellationToken);
+                await AppendAsync(id, [FailedLine(row.Kind, abandoned)], cancellationToken);
             }
 
             return await GetAsync(id, first, cancellationToken, judgeAbandonment);

@@ -47,6 +47,10 @@ public sealed class RenderOnDemandTests : IDisposable
         Assert.Equal(1, failed.GetProperty("code").GetInt32());
         Assert.Contains(failed.GetProperty("output").EnumerateArray(), line => line.GetString()!.Contains("asked to fail"));
         Assert.Equal(Stamp(second), Stamp(await node.Http.GetStringAsync($"content/{guid}/")));
+        // A render that failed is called that, in the task and in the node's log; it was no deploy.
+        Assert.StartsWith("Render failed: ", failed.GetProperty("output").EnumerateArray().Last().GetString());
+        Assert.Contains($"Render of content {guid} failed", node.Output);
+        Assert.DoesNotContain("Deploy failed", string.Join('\n', failed.GetProperty("output").EnumerateArray()));
     }
 
     [Fact]
