@@ -14,7 +14,8 @@ DataDir = $work/data
 Listen = 127.0.0.1:$node_port
 ${2:-}
 CFG
-  dotnet Connect.Runtime/bin/Release/net10.0/connect.dll run --config "$work/connect.gcfg" > "$work/node.log" 2>&1 &
+  # CONNECT_DLL: a copy of the build, for a run long enough that the tree may be rebuilt meanwhile.
+  dotnet "${CONNECT_DLL:-Connect.Runtime/bin/Release/net10.0/connect.dll}" run --config "$work/connect.gcfg" > "$work/node.log" 2>&1 &
   node_pid=$!
   for _ in $(seq 1 100); do curl -fs -o /dev/null "http://127.0.0.1:$node_port/__ping__" && break; sleep 0.2; done
   key=$(cat "$work/data/admin-api-key")
