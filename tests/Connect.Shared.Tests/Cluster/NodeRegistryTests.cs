@@ -59,6 +59,42 @@ public sealed class NodeRegistryTests
     [Theory]
     [InlineData(DatabaseProvider.Sqlite)]
     [InlineData(DatabaseProvider.Postgres)]
+    public async Task A_slow_round_trip_measures_no_offset_and_the_row_keeps_the_one_it_had(DatabaseProvider provider)
+    {
+        await using var test = await MigratedAsync(provider);
+        var clock = new SteppingClock(DateTimeOffset.UtcNow + TimeSpan.FromSeconds(7));
+        var registry = new NodeRegistry(test.Database, clock);
+        var node = Node("stalled");
+        await registry.RegisterAsync(node);
+        Assert.NotNull((await registry.HeartbeatAsync(node))!.ClockOffset);
+
+        // The database answers, but 40 s late (it was frozen): what it read of its clock says nothing of ours.
+        clock.Step = TimeSpan.FromSeconds(40);
+        var beat = await registry.HeartbeatAsync(node);
+
+        Assert.NotNull(beat);
+        Assert.Null(beat.ClockOffset);
+        Assert.InRange(Assert.Single(await registry.ListAsync()).ClockOffset.TotalMilliseconds, 6000, 8000);
+    }
+
+    /// <summary>A clock that moves on by <see cref="Step"/> each time it is read: a round trip then takes that long.</summary>
+    private sealed class SteppingClock(DateTimeOffset start) : TimeProvider
+    {
+        private DateTimeOffset _now = start;
+
+        public TimeSpan Step { get; set; }
+
+        public override DateTimeOffset GetUtcNow()
+        {
+            var now = _now;
+            _now += Step;
+            return now;
+        }
+    }
+
+    [Theory]
+    [InlineData(DatabaseProvider.Sqlite)]
+    [InlineData(DatabaseProvider.Postgres)]
     public async Task A_deregistered_node_is_stopped_and_its_heartbeat_no_longer_counts(DatabaseProvider provider)
     {
         await using var test = await MigratedAsync(provider);
