@@ -62,7 +62,7 @@ internal static class ConnectCommand
         var version = new Command("version", "Print this binary's version and the schema version it knows");
         version.SetAction(_ =>
         {
-            stdout.WriteLine($"connect {NodeVersion.Current} (schema {Migrations.Latest})");
+            stdout.WriteLine($"connect {NodeVersion.Current} (schema {Migrations.Latest}; serves the product's API of version {NodeVersion.ProductApi})");
             return ExitCodes.Ok;
         });
         root.Subcommands.Add(version);

@@ -12,6 +12,9 @@ internal sealed record ApplicationJson(
     long Id, string Guid, string Name, string? Title, string Url, long OwnerId, string OwnerUsername,
     string? AppMode, long? BundleId, DateTimeOffset CreatedTime, DateTimeOffset LastDeployedTime)
 {
+    /// <summary>rsconnect's <c>applications()</c> makes a table of it: never null (a null drops the column of that row).</summary>
+    public string BuildStatus => BundleId is null ? "none" : "complete";
+
     public static ApplicationJson From(ContentItem c, string baseUrl) => new(
         c.Id, c.Guid, c.Name, c.Title, ContentUrls.Content(baseUrl, c), c.OwnerId, c.OwnerUsername,
         c.AppMode, c.ActiveBundleId, c.CreatedAt, c.LastDeployed);

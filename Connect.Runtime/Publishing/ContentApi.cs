@@ -241,9 +241,21 @@ internal static class ContentApi
         // PATCH changes the variables given (a null value removes one); PUT replaces them all.
         foreach (var (method, replace) in new[] { (HttpMethods.Patch, false), (HttpMethods.Put, true) })
         {
-            v1.MapMethods("/content/{guid}/environment", [method], async (RoutedContent routed, EnvironmentVariable[]? body, ContentEnvironment environment, CancellationToken ct) =>
+            v1.MapMethods("/content/{guid}/environment", [method], async (RoutedContent routed, HttpContext context, ContentEnvironment environment,
+                Microsoft.Extensions.Options.IOptions<Microsoft.AspNetCore.Http.Json.JsonOptions> json, CancellationToken ct) =>
             {
                 var content = routed.Item;
+
+                // Read as JSON whatever the Content-Type says: clients send these bodies without one.
+                EnvironmentVariable[]? body;
+                try
+                {
+                    body = await System.Text.Json.JsonSerializer.DeserializeAsync<EnvironmentVariable[]>(context.Request.Body, json.Value.SerializerOptions, ct);
+                }
+                catch (System.Text.Json.JsonException)
+                {
+                    body = null;
+                }
 
                 if (body is null || body.Any(v => v is null))
                 {

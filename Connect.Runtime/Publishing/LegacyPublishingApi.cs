@@ -28,7 +28,9 @@ internal static class LegacyPublishingApi
                 ? ApiErrors.Unauthorized("the API key is not valid on this server (unknown, revoked, or its user is locked)")
                 : Results.Json(new
                 {
-                    version = NodeVersion.Current,
+                    version = NodeVersion.ProductApi,
+                    // This server's own version; `version` is the product API it implements, which clients gate on.
+                    connect_version = NodeVersion.Current,
                     hostname = options.Node.Name,
                     authentication = new { name = "api-key", api_keys = true },
                     min_rsconnect_version = options.LoadBalancing.EnforceMinRsconnectVersion ? MinimumClientVersion.Minimum.ToString() : null,

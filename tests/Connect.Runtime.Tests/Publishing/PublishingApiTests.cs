@@ -328,6 +328,38 @@ public sealed class PublishingApiTests(PublishingNode server) : IClassFixture<Pu
     }
 
     [Fact]
+    public async Task Clients_read_the_product_api_version_list_applications_with_a_build_status_and_set_variables_without_a_content_type()
+    {
+        var settings = await JsonAsync(await server.Node.Http.GetAsync("__api__/server_settings"));
+        Assert.Equal("2024.08.0", settings.GetProperty("version").GetString());
+        Assert.False(string.IsNullOrEmpty(settings.GetProperty("connect_version").GetString()));
+
+        // rsconnect's applications() makes a table of these fields: each must be there, and none null.
+        var (_, guid) = await server.CreateApplicationAsync(Admin, "listed-with-a-status");
+        var listed = (await JsonAsync(await Admin.GetAsync("__api__/applications?filter=name:listed-with-a-status"))).GetProperty("applications")[0];
+        foreach (var field in new[] { "id", "name", "url", "build_status", "created_time", "last_deployed_time", "guid" })
+        {
+            Assert.NotEqual(System.Text.Json.JsonValueKind.Null, listed.GetProperty(field).ValueKind);
+        }
+
+        Assert.Equal("none", listed.GetProperty("build_status").GetString());
+
+        // A body sent without a Content-Type is still JSON; a null removes a name, set or not.
+        using var put = new HttpRequestMessage(HttpMethod.Put, $"__api__/v1/content/{guid}/environment")
+        {
+            Content = new ByteArrayContent(Encoding.UTF8.GetBytes("""[{"name": "FIRST", "value": "1"}]""")),
+        };
+        var replaced = await Admin.SendAsync(put);
+        Assert.Equal(["FIRST"], (await JsonAsync(replaced)).EnumerateArray().Select(n => n.GetString()));
+        using var patch = new HttpRequestMessage(HttpMethod.Patch, $"__api__/v1/content/{guid}/environment")
+        {
+            Content = new ByteArrayContent(Encoding.UTF8.GetBytes("""[{"name": "NEVER_SET", "value": null}, {"name": "SECOND", "value": "2"}]""")),
+        };
+        var patched = await Admin.SendAsync(patch);
+        Assert.Equal(["FIRST", "SECOND"], (await JsonAsync(patched)).EnumerateArray().Select(n => n.GetString()).Order());
+    }
+
+    [Fact]
     public async Task Todays_clients_find_me_doubled_slashes_and_tasks_polled_with_wait()
     {
         var me = await JsonAsync(await Admin.GetAsync("__api__/me"));
