@@ -40,9 +40,9 @@ public sealed class BundleRepository(ConnectDatabase database)
 
     /// <summary>
     /// Bundles past the newest <paramref name="keep"/> of their item that nothing uses: never the live one, never one of an
-    /// item with a deploy or render under way, or whose last deploy is more recent than <paramref name="settledFor"/> (a
-    /// Shiny session on the bundle that was live before may still be open on some node), never one a scheduled render is
-    /// queued for or runs.
+    /// item with a deploy or render under way, never one a scheduled render is queued for or runs, and never one that
+    /// stopped being live (or, never live, was uploaded) less than <paramref name="settledFor"/> ago: a Shiny session on
+    /// the bundle that was live before may still be open on some node.
     /// </summary>
     public async Task<IReadOnlyList<Bundle>> PrunableAsync(int keep, TimeSpan settledFor, CancellationToken cancellationToken = default)
     {
@@ -51,7 +51,7 @@ public sealed class BundleRepository(ConnectDatabase database)
             SELECT b.id, b.content_id, b.path, b.size, b.app_mode, b.primary_file, b.packages, b.created_at FROM bundles b
             JOIN content c ON c.id = b.content_id
             WHERE (c.active_bundle_id IS NULL OR b.id <> c.active_bundle_id)
-              AND c.deployed_at IS NOT NULL AND c.deployed_at < {{NOW}} - @settledMs
+              AND COALESCE(b.retired_at, b.created_at) < {{NOW}} - @settledMs
               AND NOT EXISTS (SELECT 1 FROM tasks t WHERE t.content_id = c.id AND t.finished = 0)
               AND NOT EXISTS (SELECT 1 FROM jobs j WHERE j.bundle_id = b.id AND j.status IN ('queued', 'running'))
               AND (SELECT COUNT(*) FROM bundles n WHERE n.content_id = b.content_id AND n.id > b.id) >= @keep

@@ -142,9 +142,25 @@ public sealed class ContentRepository(ConnectDatabase database)
     public async Task ActivateBundleAsync(long id, Bundle bundle, string? outputPath, CancellationToken cancellationToken = default)
     {
         await using var connection = await database.OpenAsync(cancellationToken);
+        await using var transaction = await database.BeginWriteTransactionAsync(connection, cancellationToken);
+        await RetireLiveBundleAsync(connection, transaction, id, bundle.Id);
         await connection.ExecuteAsync(
             database.Sql("UPDATE content SET active_bundle_id = @bundleId, app_mode = @appMode, output_path = @outputPath, updated_at = {{NOW}}, deployed_at = {{NOW}} WHERE id = @id"),
-            new { id, bundleId = bundle.Id, appMode = bundle.AppMode, outputPath });
+            new { id, bundleId = bundle.Id, appMode = bundle.AppMode, outputPath }, transaction);
+        await transaction.CommitAsync(cancellationToken);
+    }
+
+    /// <summary>
+    /// Notes when the item's live bundle stops being live (it is about to be replaced by <paramref name="next"/>), and
+    /// that <paramref name="next"/> is live again if it had been retired (a rollback): old bundles are pruned by that time.
+    /// </summary>
+    private async Task RetireLiveBundleAsync(DbConnection connection, DbTransaction transaction, long id, long next)
+    {
+        await connection.ExecuteAsync(database.Sql("""
+            UPDATE bundles SET retired_at = {{NOW}}
+            WHERE id = (SELECT active_bundle_id FROM content WHERE id = @id) AND id <> @next
+            """), new { id, next }, transaction);
+        await connection.ExecuteAsync("UPDATE bundles SET retired_at = NULL WHERE id = @next", new { next }, transaction);
     }
 
     /// <summary>
@@ -153,6 +169,12 @@ public sealed class ContentRepository(ConnectDatabase database)
     /// </summary>
     public async Task<bool> ActivateBundleAsync(DbConnection connection, DbTransaction transaction, long id, Bundle bundle, string? outputPath, long seq)
     {
+        // Retired only if this deploy goes live; the transaction is its caller's, so a refusal below undoes it too.
+        if (await connection.ExecuteScalarAsync<long>("SELECT COUNT(*) FROM content WHERE id = @id AND active_seq < @seq", new { id, seq }, transaction) > 0)
+        {
+            await RetireLiveBundleAsync(connection, transaction, id, bundle.Id);
+        }
+
         return await connection.ExecuteAsync(database.Sql("""
             UPDATE content SET active_bundle_id = @bundleId, app_mode = @appMode, output_path = @outputPath, active_seq = @seq, updated_at = {{NOW}}, deployed_at = {{NOW}}
             WHERE id = @id AND active_seq < @seq

@@ -247,6 +247,10 @@ public static class Migrations
             ALTER TABLE content ADD COLUMN deployed_at BIGINT;
             UPDATE content SET deployed_at = updated_at WHERE active_bundle_id IS NOT NULL;
             """),
+        // Old bundles are pruned only once they have been out of service long enough for sessions on them to end.
+        new(9, "when each bundle stopped being live", """
+            ALTER TABLE bundles ADD COLUMN retired_at BIGINT;
+            """),
     ];
 
     public static int Latest => All[^1].Version;

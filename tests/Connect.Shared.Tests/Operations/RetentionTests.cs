@@ -112,18 +112,28 @@ public sealed class RetentionTests
             all.Add(await bundles.AddAsync(content.Id, $"apps/{content.Id}/{i}", 1, AppModes.Static, "index.html", []));
         }
 
-        // The second is live (rolled back to): the newest two and the live one stay.
-        await new ContentRepository(test.Database).ActivateBundleAsync(content.Id, all[1], null);
+        // The fifth went live, then the second (a roll back): the fifth is retired from now.
+        var contents = new ContentRepository(test.Database);
+        await contents.ActivateBundleAsync(content.Id, all[4], null);
+        await contents.ActivateBundleAsync(content.Id, all[1], null);
         var day = TimeSpan.FromDays(1);
-        Assert.Empty(await bundles.PrunableAsync(2, day)); // just deployed: the bundle it replaced may still run somewhere
-        await ExecuteAsync(test.Database, "UPDATE content SET deployed_at = {{NOW}} - @ago", new { ago = (long)(day * 2).TotalMilliseconds });
+        Assert.Empty(await bundles.PrunableAsync(2, day)); // all just uploaded: a deploy may be about to use one
+        await ExecuteAsync(test.Database, "UPDATE bundles SET created_at = {{NOW}} - @ago", new { ago = (long)(day * 2).TotalMilliseconds });
 
+        // Past the newest two, but never the live one.
         Assert.Equal([all[0].Id, all[2].Id], (await bundles.PrunableAsync(2, day)).Select(b => b.Id));
+
+        // One live until a moment ago stays: a session on it may still be open somewhere.
+        await contents.ActivateBundleAsync(content.Id, all[2], null);
+        await contents.ActivateBundleAsync(content.Id, all[1], null);
+        Assert.Equal([all[0].Id], (await bundles.PrunableAsync(2, day)).Select(b => b.Id));
 
         // A scheduled render queued for one keeps it; a deploy under way keeps them all.
         await ExecuteAsync(test.Database, "INSERT INTO jobs (content_id, bundle_id, kind, status, due_at, created_at) VALUES (@c, @b, 'scheduled-render', 'queued', {{NOW}}, {{NOW}})",
             new { c = content.Id, b = all[0].Id });
-        Assert.Equal([all[2].Id], (await bundles.PrunableAsync(2, day)).Select(b => b.Id));
+        Assert.Empty(await bundles.PrunableAsync(2, day));
+        await ExecuteAsync(test.Database, "DELETE FROM jobs");
+        Assert.Equal([all[0].Id], (await bundles.PrunableAsync(2, day)).Select(b => b.Id));
         await new TaskRepository(test.Database).CreateAsync("deploy", "node-a", content.Id, null);
         Assert.Empty(await bundles.PrunableAsync(2, day));
     }
