@@ -19,7 +19,42 @@ internal static class TagsApi
     {
         var v1 = app.MapGroup("/__api__/v1").RequireAuthorization();
 
-        v1.MapGet("/tags", async (TagRepository tags, CancellationToken ct) => Results.Json((await tags.ListAsync(ct)).Select(Json)));
+        // name and parent_id narrow the list (an empty parent_id: the tags at the top of the tree).
+        v1.MapGet("/tags", async (string? name, string? parent_id, TagRepository tags, CancellationToken ct) =>
+        {
+            long? parent = null;
+            if (!string.IsNullOrEmpty(parent_id))
+            {
+                if (!long.TryParse(parent_id, out var parentId))
+                {
+                    return ApiErrors.BadRequest($"parent_id '{parent_id}' is not a tag id", ApiErrorCode.InvalidId);
+                }
+
+                parent = parentId;
+            }
+
+            return Results.Json((await tags.ListAsync(ct))
+                .Where(t => (name is null || t.Name == name) && (parent_id is null || t.ParentId == parent))
+                .Select(Json));
+        });
+
+        // The items that carry a tag, of those the caller may see.
+        v1.MapGet("/tags/{id}/content", async (string id, HttpContext context, ClaimsPrincipal principal, TagRepository tags, ContentRepository contents,
+            Shared.Configuration.ConnectOptions options, CancellationToken ct) =>
+        {
+            if (!long.TryParse(id, out var tagId) || await tags.GetAsync(tagId, ct) is null)
+            {
+                return ApiErrors.NotFound($"tag {id} does not exist");
+            }
+
+            var caller = Caller.From(principal);
+            var tagged = await tags.OfContentAsync(ct);
+            var roles = await contents.RolesOfAsync(caller.Id, ct);
+            var baseUrl = ContentUrls.BaseUrl(context, options);
+            return Results.Json((await contents.ListVisibleAsync(caller.IsAdministrator ? null : caller.Id, ct))
+                .Where(c => tagged.GetValueOrDefault(c.Id)?.Any(t => t.Id == tagId) == true)
+                .Select(c => ContentJson.From(c, baseUrl, ContentRules.AppRole(caller, c, roles.GetValueOrDefault(c.Id)))));
+        });
 
         v1.MapGet("/tags/{id}", async (string id, TagRepository tags, CancellationToken ct) =>
             long.TryParse(id, out var number) && await tags.GetAsync(number, ct) is { } tag ? Results.Json(Json(tag)) : ApiErrors.NotFound($"tag {id} does not exist"));

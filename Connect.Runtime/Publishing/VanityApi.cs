@@ -6,7 +6,8 @@ using Connect.Shared.Access;
 
 namespace Connect.Runtime.Publishing;
 
-internal sealed record VanityRequest(string? Path);
+/// <summary><c>force</c>: take the path over from another item that has exactly it.</summary>
+internal sealed record VanityRequest(string? Path, bool? Force = null);
 
 /// <summary>
 /// Vanity paths (<c>/__api__/v1/vanities</c>, <c>/__api__/v1/content/{guid}/vanity</c>). Anyone who may view an item
@@ -37,7 +38,7 @@ internal static class VanityApi
         {
             var content = routed.Item;
 
-            var result = await vanities.SetAsync(content.Id, body?.Path, ct);
+            var result = await vanities.SetAsync(content.Id, body?.Path, body?.Force ?? false, ct);
             map.Forget();
             return result.Vanity is { } vanity ? Results.Json(Json(vanity))
                 : result.Conflict is { } conflict ? ApiErrors.Conflict(conflict, ApiErrorCode.VanityConflict)

@@ -57,9 +57,10 @@ public sealed class VanityRepository(ConnectDatabase database)
 
     /// <summary>
     /// Gives the item <paramref name="path"/> (replacing its previous one). Refused when another item's path is the same,
-    /// lies inside it, or holds it inside: a request could not tell which item it is for.
+    /// lies inside it, or holds it inside: a request could not tell which item it is for. With <paramref name="force"/>,
+    /// another item that has the very same path loses it to this one (a path moved from one item to another).
     /// </summary>
-    public async Task<SetVanityResult> SetAsync(long contentId, string? path, CancellationToken cancellationToken = default)
+    public async Task<SetVanityResult> SetAsync(long contentId, string? path, bool force = false, CancellationToken cancellationToken = default)
     {
         if (Normalize(path, out var problem) is not { } normalized)
         {
@@ -67,7 +68,13 @@ public sealed class VanityRepository(ConnectDatabase database)
         }
 
         await using var connection = await database.OpenAsync(cancellationToken);
-        await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
+        await using var transaction = await database.BeginWriteTransactionAsync(connection, cancellationToken);
+        if (force)
+        {
+            await connection.ExecuteAsync(new CommandDefinition(
+                "DELETE FROM vanities WHERE path = @normalized AND content_id <> @contentId", new { contentId, normalized }, transaction, cancellationToken: cancellationToken));
+        }
+
         var others = await connection.QueryAsync<string>(new CommandDefinition(
             "SELECT path FROM vanities WHERE content_id <> @contentId", new { contentId }, transaction, cancellationToken: cancellationToken));
         if (others.FirstOrDefault(o => o.StartsWith(normalized, StringComparison.Ordinal) || normalized.StartsWith(o, StringComparison.Ordinal)) is { } clash)

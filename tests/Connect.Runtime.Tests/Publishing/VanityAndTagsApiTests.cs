@@ -61,6 +61,13 @@ public sealed class VanityAndTagsApiTests(PublishingNode server) : IClassFixture
         Assert.Equal(52, (await JsonAsync(reserved)).GetProperty("code").GetInt32());
         // The API itself is untouched.
         Assert.Equal(HttpStatusCode.OK, (await Admin.GetAsync("__api__/v1/user")).StatusCode);
+
+        // The same path again: refused, unless forced, which moves it from the first item to the second.
+        Assert.Equal(HttpStatusCode.Conflict, (await Admin.PutAsJsonAsync($"__api__/v1/content/{second}/vanity", new { path = "/team/board/" })).StatusCode);
+        var forced = await Admin.PutAsJsonAsync($"__api__/v1/content/{second}/vanity", new { path = "/team/board/", force = true });
+        Assert.Equal(HttpStatusCode.OK, forced.StatusCode);
+        Assert.Equal(second, (await JsonAsync(forced)).GetProperty("content_guid").GetString());
+        Assert.Equal(HttpStatusCode.NotFound, (await Admin.GetAsync($"__api__/v1/content/{first}/vanity")).StatusCode);
     }
 
     [Fact]
@@ -85,6 +92,17 @@ public sealed class VanityAndTagsApiTests(PublishingNode server) : IClassFixture
         Assert.Equal("Finance", Assert.Single(ofItem.EnumerateArray()).GetProperty("name").GetString());
         var listed = await JsonAsync(await publisher.GetAsync("__api__/v1/content?name=tagged-item&include=tags"));
         Assert.Equal(financeId, Assert.Single(Assert.Single(listed.EnumerateArray()).GetProperty("tags").EnumerateArray()).GetProperty("id").GetString());
+
+        // Tags found by name and by parent (empty: the top of the tree); the items of a tag, as the caller may see them.
+        var departmentId = category.GetProperty("id").GetString();
+        Assert.Equal([financeId], (await JsonAsync(await publisher.GetAsync($"__api__/v1/tags?parent_id={departmentId}"))).EnumerateArray().Select(t => t.GetProperty("id").GetString()));
+        Assert.Contains(departmentId, (await JsonAsync(await publisher.GetAsync("__api__/v1/tags?parent_id="))).EnumerateArray().Select(t => t.GetProperty("id").GetString()));
+        Assert.DoesNotContain(financeId, (await JsonAsync(await publisher.GetAsync("__api__/v1/tags?parent_id="))).EnumerateArray().Select(t => t.GetProperty("id").GetString()));
+        Assert.Equal([departmentId], (await JsonAsync(await publisher.GetAsync("__api__/v1/tags?name=Department"))).EnumerateArray().Select(t => t.GetProperty("id").GetString()));
+        Assert.Equal([guid], (await JsonAsync(await publisher.GetAsync($"__api__/v1/tags/{financeId}/content"))).EnumerateArray().Select(c => c.GetProperty("guid").GetString()));
+        using var viewer = await server.UserAsync("tag-viewer", "viewer");
+        Assert.Empty((await JsonAsync(await viewer.GetAsync($"__api__/v1/tags/{financeId}/content"))).EnumerateArray());
+        Assert.Equal(HttpStatusCode.NotFound, (await publisher.GetAsync("__api__/v1/tags/999999/content")).StatusCode);
 
         Assert.Equal(HttpStatusCode.NoContent, (await publisher.DeleteAsync($"__api__/v1/content/{guid}/tags/{financeId}")).StatusCode);
         Assert.Empty((await JsonAsync(await publisher.GetAsync($"__api__/v1/content/{guid}/tags"))).EnumerateArray());

@@ -53,6 +53,13 @@ public sealed class VanityAndTagRepositoryTests
         Assert.Equal("/sales/report/v2/", (await vanities.SetAsync(report.Id, "/sales/report/v2/")).Vanity!.Path);
         Assert.Equal(2, (await vanities.ListAsync()).Count);
 
+        // Forced, the very same path moves from the other item to this one; a nesting one is still refused.
+        Assert.Equal("/sales/other/", (await vanities.SetAsync(report.Id, "/SALES/OTHER", force: true)).Vanity!.Path);
+        Assert.Null(await vanities.GetAsync(other.Id));
+        Assert.Contains("conflicts with /sales/other/", (await vanities.SetAsync(other.Id, "/sales/other/deeper/", force: true)).Conflict);
+        Assert.Equal("/sales/report/v2/", (await vanities.SetAsync(report.Id, "/sales/report/v2/")).Vanity!.Path);
+        Assert.NotNull((await vanities.SetAsync(other.Id, "/sales/other/")).Vanity);
+
         await contents.DeleteAsync(report.Id);
         Assert.Equal(["/sales/other/"], (await vanities.ListAsync()).Select(v => v.Path));
     }
