@@ -168,6 +168,7 @@ internal static partial class NodeHost
         app.MapPermissionsApi();
         app.MapVanityApi();
         app.MapTagsApi();
+        app.MapServerSettingsApi();
         app.MapPackagesApi();
         app.MapRuntimeCachesApi();
         app.MapUsersApi();

@@ -333,6 +333,10 @@ public sealed class PublishingApiTests(PublishingNode server) : IClassFixture<Pu
         var settings = await JsonAsync(await server.Node.Http.GetAsync("__api__/server_settings"));
         Assert.Equal("2024.08.0", settings.GetProperty("version").GetString());
         Assert.False(string.IsNullOrEmpty(settings.GetProperty("connect_version").GetString()));
+        var r = Assert.Single((await JsonAsync(await Admin.GetAsync("__api__/v1/server_settings/r"))).GetProperty("installations").EnumerateArray());
+        Assert.Matches(@"^\d+\.\d+\.\d+$", r.GetProperty("version").GetString());
+        Assert.Empty((await JsonAsync(await Admin.GetAsync("__api__/v1/server_settings/python"))).GetProperty("installations").EnumerateArray());
+        Assert.Equal(HttpStatusCode.Unauthorized, (await server.Node.Http.GetAsync("__api__/v1/server_settings/r")).StatusCode);
 
         // rsconnect's applications() makes a table of these fields: each must be there, and none null.
         var (_, guid) = await server.CreateApplicationAsync(Admin, "listed-with-a-status");
