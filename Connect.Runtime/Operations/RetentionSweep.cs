@@ -108,12 +108,12 @@ internal sealed partial class RetentionSweep(
     private static bool Sweepable(Exception e) =>
         e is not OperationCanceledException && (DatabaseErrors.IsConnectionProblem(e) || e is IOException or UnauthorizedAccessException);
 
-    [LoggerMessage(EventId = 340, Level = LogLevel.Information, Message = "Removed {Tasks} finished tasks and {Jobs} finished scheduled renders past Applications.HistoryRetention")]
+    [LoggerMessage(EventId = 1200, Level = LogLevel.Information, Message = "Removed {Tasks} finished tasks and {Jobs} finished scheduled renders past Applications.HistoryRetention")]
     private partial void LogHistorySwept(int tasks, int jobs);
 
-    [LoggerMessage(EventId = 341, Level = LogLevel.Information, Message = "Removed {Count} old bundles with their files (Applications.BundleRetentionLimit = {Limit})")]
+    [LoggerMessage(EventId = 1201, Level = LogLevel.Information, Message = "Removed {Count} old bundles with their files (Applications.BundleRetentionLimit = {Limit})")]
     private partial void LogBundlesSwept(int count, int limit);
 
-    [LoggerMessage(EventId = 342, Level = LogLevel.Warning, Message = "Could not sweep {What} this time; the next pass tries again")]
+    [LoggerMessage(EventId = 1202, Level = LogLevel.Warning, Message = "Could not sweep {What} this time; the next pass tries again")]
     private partial void LogSweepFailed(Exception e, string what);
 }

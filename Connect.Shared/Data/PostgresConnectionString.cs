@@ -29,6 +29,13 @@ public static class PostgresConnectionString
             Port = uri.IsDefaultPort || uri.Port < 0 ? 5432 : uri.Port,
             Database = database,
             ApplicationName = "connect",
+            // A database that hangs (frozen, failing over) must neither hold a node's callers for long nor take all of
+            // its connection slots: connecting gives up after 5 s, and one node opens at most 40 connections (PostgreSQL
+            // allows 100 by default). Both can be changed in the URL (?timeout=10&maximum%20pool%20size=60).
+            Timeout = 5,
+            MaxPoolSize = 40,
+            // A connection whose server vanished without a word is found out within a minute, not hours.
+            KeepAlive = 30,
         };
 
         var userInfo = uri.UserInfo.Split(':', 2);
