@@ -22,7 +22,7 @@ internal static class ContentEndpoint
     public static void MapContent(this IEndpointRouteBuilder app)
     {
         app.Map("/content/{guid}/{**path}", async (string guid, string? path, HttpContext context, ContentLookup lookup, BundleStore store, ContentProxy proxy,
-            StaticFiles files, ConnectOptions options, CancellationToken ct) =>
+            StaticFiles files, Usage.UsageRecorder usage, ConnectOptions options, CancellationToken ct) =>
         {
             // Relative links in content only work below "/content/{guid}/", so the bare form redirects there.
             if (string.IsNullOrEmpty(path) && !context.Request.Path.Value!.EndsWith('/'))
@@ -55,6 +55,12 @@ internal static class ContentEndpoint
             if (bundle.AppMode == AppModes.RmdStatic && content.OutputPath is null)
             {
                 return ErrorPages.Page(HttpStatusCode.NotFound, "Not rendered yet", $"'{content.Title ?? content.Name}' has no rendered output yet.");
+            }
+
+            // An API's calls are not views of it.
+            if (bundle.AppMode != AppModes.Api && Usage.UsageRecorder.IsPageView(context.Request, path))
+            {
+                usage.Visit(content.Id, caller?.Id, bundle.Id, "/" + (path ?? ""));
             }
 
             if (FileRoot(content, bundle, store) is not ({ } root, { } index))

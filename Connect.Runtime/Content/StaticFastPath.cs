@@ -24,10 +24,11 @@ internal static class StaticFastPath
         var store = app.Services.GetRequiredService<BundleStore>();
         var files = app.Services.GetRequiredService<StaticFiles>();
         var users = app.Services.GetRequiredService<UserCache>();
+        var usage = app.Services.GetRequiredService<Usage.UsageRecorder>();
         app.Use(async (context, next) =>
         {
             var file = HttpMethods.IsGet(context.Request.Method) || HttpMethods.IsHead(context.Request.Method)
-                ? await TryFindAsync(context, lookup, store, files, users)
+                ? await TryFindAsync(context, lookup, store, files, users, usage)
                 : null;
             if (file is null)
             {
@@ -41,9 +42,16 @@ internal static class StaticFastPath
     }
 
     private static async Task<(string Guid, StaticFile File, bool IsPublic)?> TryFindAsync(
-        HttpContext context, ContentLookup lookup, BundleStore store, StaticFiles files, UserCache users)
+        HttpContext context, ContentLookup lookup, BundleStore store, StaticFiles files, UserCache users, Usage.UsageRecorder usage)
     {
         if (context.IsWebSocketUpgrade() || Split(context.Request.Path.Value) is not ({ } guid, { } relative))
+        {
+            return null;
+        }
+
+        // A signed-in viewer's page view goes the whole way, where the session names who viewed it.
+        var pageView = Usage.UsageRecorder.IsPageView(context.Request, relative);
+        if (pageView && context.Request.Cookies.ContainsKey(Sessions.CookieName))
         {
             return null;
         }
@@ -57,12 +65,23 @@ internal static class StaticFastPath
             }
 
             var isPublic = content.AccessType == AccessTypes.All;
-            if (!isPublic && !await KeyMayViewAsync(context, lookup, users, content))
+            var viewer = await KeyViewerAsync(context, lookup, users, content);
+            if (!isPublic && viewer is null)
             {
                 return null;
             }
 
-            return files.Find(root, relative.Length == 0 ? index : relative) is { } file ? (content.Guid, file, isPublic) : null;
+            if (files.Find(root, relative.Length == 0 ? index : relative) is not { } file)
+            {
+                return null;
+            }
+
+            if (pageView)
+            {
+                usage.Visit(content.Id, viewer, bundle.Id, "/" + relative);
+            }
+
+            return (content.Guid, file, isPublic);
         }
         catch (Exception e) when (e is not OperationCanceledException)
         {
@@ -71,16 +90,16 @@ internal static class StaticFastPath
         }
     }
 
-    /// <summary>Whether the request carries an API key whose owner may view the item (the same cached check the sign-in makes).</summary>
-    private static async Task<bool> KeyMayViewAsync(HttpContext context, ContentLookup lookup, UserCache users, ContentItem content)
+    /// <summary>The owner of the request's API key when they may view the item (the same cached check the sign-in makes), else null.</summary>
+    private static async Task<long?> KeyViewerAsync(HttpContext context, ContentLookup lookup, UserCache users, ContentItem content)
     {
         if (ApiKeyAuthenticationHandler.KeyOf(context.Request) is not { } key
             || await users.KeyOwnerAsync(key, context.RequestAborted) is not { } user)
         {
-            return false;
+            return null;
         }
 
-        return await ContentAccess.CanViewAsync(lookup, new Caller(user.Id, user.Username, user.Role), content, context.RequestAborted);
+        return await ContentAccess.CanViewAsync(lookup, new Caller(user.Id, user.Username, user.Role), content, context.RequestAborted) ? user.Id : null;
     }
 
     /// <summary><c>/content/{guid}/{relative}</c> split (relative may be empty: the index); null for any other path, the bare form included.</summary>

@@ -10,6 +10,7 @@ using Connect.Runtime.Proxy;
 using Connect.Runtime.Publishing;
 using Connect.Runtime.R;
 using Connect.Runtime.Scheduling;
+using Connect.Runtime.Usage;
 using Connect.Shared.Scheduling;
 using Connect.Shared.Cluster;
 using Connect.Shared.Configuration;
@@ -138,6 +139,7 @@ internal static partial class NodeHost
         builder.Services.AddPackages();
         builder.Services.AddScheduling();
         builder.Services.AddNodeMetrics(options);
+        builder.Services.AddUsage();
         builder.Services.ConfigureHttpJsonOptions(o => o.SerializerOptions.PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower);
         builder.Services.AddConnectAuthentication(options);
         builder.Services.AddJsonBadRequests();
@@ -169,6 +171,7 @@ internal static partial class NodeHost
         app.MapVanityApi();
         app.MapTagsApi();
         app.MapServerSettingsApi();
+        app.MapUsageApi();
         app.MapPackagesApi();
         app.MapRuntimeCachesApi();
         app.MapUsersApi();

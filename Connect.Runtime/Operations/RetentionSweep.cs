@@ -12,13 +12,14 @@ namespace Connect.Runtime.Operations;
 
 /// <summary>
 /// Keeps what a server accumulates over years bounded: finished tasks (with their output) and finished scheduled
-/// renders (with their logs) past <c>Applications.HistoryRetention</c> or <c>HistoryRetentionLimit</c>, and bundles past
+/// renders (with their logs) past <c>Applications.HistoryRetention</c> or <c>HistoryRetentionLimit</c>, usage records
+/// past <c>Applications.UsageRetention</c>, and bundles past
 /// <c>Applications.BundleRetentionLimit</c> (see <see cref="BundleRepository.PrunableAsync"/> for what is never taken).
 /// Every node sweeps; each deletion is safe to repeat, and what is needed is read from the database. A backup's pause
 /// is waited out: it is copying what a sweep would remove.
 /// </summary>
 internal sealed partial class RetentionSweep(
-    TaskRepository tasks, JobRepository jobs, BundleRepository bundles, BundleStore store, WorkerPool pool, MaintenancePause pause,
+    TaskRepository tasks, JobRepository jobs, Shared.Usage.UsageRepository usage, BundleRepository bundles, BundleStore store, WorkerPool pool, MaintenancePause pause,
     ConnectOptions options, TimeProvider clock, ILogger<RetentionSweep> logger) : BackgroundService
 {
     private static readonly TimeSpan HistoryInterval = TimeSpan.FromHours(1);
@@ -67,6 +68,8 @@ internal sealed partial class RetentionSweep(
             {
                 LogHistorySwept(taskCount, jobLogs.Count);
             }
+
+            await usage.PruneAsync(a.UsageRetention, cancellationToken);
         }
         catch (Exception e) when (Sweepable(e))
         {

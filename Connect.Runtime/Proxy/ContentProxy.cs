@@ -15,7 +15,8 @@ namespace Connect.Runtime.Proxy;
 /// and a browser keeps it through a cookie, so Shiny's session-bound requests find their session.
 /// </summary>
 internal sealed partial class ContentProxy(
-    IHttpForwarder forwarder, WorkerPool pool, OpenWebSockets webSockets, ClientConnections clients, Metrics.NodeMeters meters, Packages.PackageRestore packages, Publishing.BundleStore store, ILogger<ContentProxy> logger)
+    IHttpForwarder forwarder, WorkerPool pool, OpenWebSockets webSockets, ClientConnections clients, Metrics.NodeMeters meters, Packages.PackageRestore packages,
+    Publishing.BundleStore store, Usage.UsageRecorder usage, TimeProvider clock, ILogger<ContentProxy> logger)
     : IDisposable
 {
     public const string AffinityCookie = "connect_worker";
@@ -77,6 +78,8 @@ internal sealed partial class ContentProxy(
 
             ForwarderError error;
             using var webSocket = webSockets.Track(context);
+            // A Shiny session is its WebSocket: from its opening to its end (whichever side ends it).
+            var sessionStarted = context.IsWebSocketUpgrade() && bundle.AppMode is AppModes.Shiny or AppModes.RmdShiny ? clock.GetUtcNow() : (DateTimeOffset?)null;
             try
             {
                 var endpoint = WorkerEndpoint.Of(worker);
@@ -86,6 +89,10 @@ internal sealed partial class ContentProxy(
             finally
             {
                 context.Response.Body = body;
+                if (sessionStarted is { } started && context.Response.StatusCode == StatusCodes.Status101SwitchingProtocols)
+                {
+                    usage.ShinySession(content.Id, Shared.Access.Caller.TryFrom(context.User)?.Id, started);
+                }
             }
 
             if (buffer is not null && error == ForwarderError.None)

@@ -149,6 +149,11 @@ internal static class ConfigValidator
             yield return Error("Applications.HistoryRetention", "must be at least 1m (finished tasks are polled for their result)");
         }
 
+        if (o.Applications.UsageRetention < TimeSpan.FromHours(1))
+        {
+            yield return Error("Applications.UsageRetention", "must be at least 1h");
+        }
+
         if (o.Applications.HistoryRetentionLimit < 0)
         {
             yield return Error("Applications.HistoryRetentionLimit", $"{o.Applications.HistoryRetentionLimit} must be 0 or more (0 = no bound by count)");

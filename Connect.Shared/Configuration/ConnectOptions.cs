@@ -169,6 +169,9 @@ public sealed class ApplicationsOptions
     /// <summary>Finished tasks, and finished scheduled renders, kept per item at most, however recent (0: no such bound).</summary>
     public int HistoryRetentionLimit { get; set; } = 100;
 
+    /// <summary>How long usage records (page views, Shiny sessions) are kept.</summary>
+    public TimeSpan UsageRetention { get; set; } = TimeSpan.FromDays(365);
+
     /// <summary>
     /// The unprivileged system user R processes run as when they belong to no item (the package check), and every
     /// item's processes when <see cref="RunAsRange"/> is <c>none</c>.

@@ -251,6 +251,29 @@ public static class Migrations
         new(9, "when each bundle stopped being live", """
             ALTER TABLE bundles ADD COLUMN retired_at BIGINT;
             """),
+        // Usage as the product's instrumentation API reports it: each page view of an item, each Shiny session.
+        new(10, "content visits and Shiny sessions", """
+            CREATE TABLE content_visits (
+                id {{ID}},
+                content_id BIGINT NOT NULL REFERENCES content (id) ON DELETE CASCADE,
+                user_id BIGINT REFERENCES users (id) ON DELETE SET NULL,
+                bundle_id BIGINT,
+                path TEXT NOT NULL,
+                visited_at BIGINT NOT NULL
+            );
+
+            CREATE INDEX content_visits_visited ON content_visits (visited_at);
+
+            CREATE TABLE shiny_sessions (
+                id {{ID}},
+                content_id BIGINT NOT NULL REFERENCES content (id) ON DELETE CASCADE,
+                user_id BIGINT REFERENCES users (id) ON DELETE SET NULL,
+                started_at BIGINT NOT NULL,
+                ended_at BIGINT NOT NULL
+            );
+
+            CREATE INDEX shiny_sessions_started ON shiny_sessions (started_at);
+            """),
     ];
 
     public static int Latest => All[^1].Version;

@@ -1,0 +1,88 @@
+using Connect.Shared.Data;
+using Dapper;
+
+namespace Connect.Shared.Usage;
+
+/// <summary>One page view of an item: who (null: anonymous), which bundle was live, which path.</summary>
+public sealed record ContentVisit(long ContentId, long? UserId, long? BundleId, string Path, DateTimeOffset At);
+
+/// <summary>One Shiny session of an item, from its WebSocket's opening to its end.</summary>
+public sealed record ShinySession(long ContentId, long? UserId, DateTimeOffset Started, DateTimeOffset Ended);
+
+/// <summary>A visit as listed: with the item's and the user's GUIDs, and its id (the paging cursor).</summary>
+public sealed record ContentVisitRow(long Id, string ContentGuid, string? UserGuid, long? BundleId, string Path, DateTimeOffset At);
+
+public sealed record ShinySessionRow(long Id, string ContentGuid, string? UserGuid, DateTimeOffset Started, DateTimeOffset Ended);
+
+/// <summary>What a usage list is narrowed to: one item, a time range, records after a cursor; at most <see cref="Limit"/>.</summary>
+public sealed record UsageFilter(string? ContentGuid, DateTimeOffset? From, DateTimeOffset? To, long After, int Limit);
+
+/// <summary>Usage records: written in batches by each node's recorder, read by the instrumentation API and the dashboard.</summary>
+public sealed class UsageRepository(ConnectDatabase database)
+{
+    public async Task AddAsync(IReadOnlyList<ContentVisit> visits, IReadOnlyList<ShinySession> sessions, CancellationToken cancellationToken = default)
+    {
+        await using var connection = await database.OpenAsync(cancellationToken);
+        await using var transaction = await database.BeginWriteTransactionAsync(connection, cancellationToken);
+        // An item deleted meanwhile has no row left to point at: its records go with it, as they would have.
+        await connection.ExecuteAsync(new CommandDefinition("""
+            INSERT INTO content_visits (content_id, user_id, bundle_id, path, visited_at)
+            SELECT @ContentId, (SELECT id FROM users WHERE id = @UserId), @BundleId, @Path, @At
+            WHERE EXISTS (SELECT 1 FROM content WHERE id = @ContentId)
+            """, visits.Select(v => new { v.ContentId, v.UserId, v.BundleId, v.Path, At = v.At.ToUnixTimeMilliseconds() }), transaction,
+            cancellationToken: cancellationToken));
+        await connection.ExecuteAsync(new CommandDefinition("""
+            INSERT INTO shiny_sessions (content_id, user_id, started_at, ended_at)
+            SELECT @ContentId, (SELECT id FROM users WHERE id = @UserId), @Started, @Ended
+            WHERE EXISTS (SELECT 1 FROM content WHERE id = @ContentId)
+            """, sessions.Select(s => new { s.ContentId, s.UserId, Started = s.Started.ToUnixTimeMilliseconds(), Ended = s.Ended.ToUnixTimeMilliseconds() }),
+            transaction, cancellationToken: cancellationToken));
+        await transaction.CommitAsync(cancellationToken);
+    }
+
+    /// <summary>Deletes visits and sessions older than <paramref name="age"/>; returns how many went.</summary>
+    public async Task<int> PruneAsync(TimeSpan age, CancellationToken cancellationToken = default)
+    {
+        var ageMs = (long)age.TotalMilliseconds;
+        await using var connection = await database.OpenAsync(cancellationToken);
+        return await connection.ExecuteAsync(new CommandDefinition(database.Sql("DELETE FROM content_visits WHERE visited_at < {{NOW}} - @ageMs"), new { ageMs },
+                cancellationToken: cancellationToken))
+            + await connection.ExecuteAsync(new CommandDefinition(database.Sql("DELETE FROM shiny_sessions WHERE ended_at < {{NOW}} - @ageMs"), new { ageMs },
+                cancellationToken: cancellationToken));
+    }
+
+    public async Task<IReadOnlyList<ContentVisitRow>> VisitsAsync(UsageFilter filter, CancellationToken cancellationToken = default)
+    {
+        await using var connection = await database.OpenAsync(cancellationToken);
+        var rows = await connection.QueryAsync<(long Id, string ContentGuid, string? UserGuid, long? BundleId, string Path, long At)>(new CommandDefinition($"""
+            SELECT v.id, c.guid, u.guid, v.bundle_id, v.path, v.visited_at FROM content_visits v
+            JOIN content c ON c.id = v.content_id LEFT JOIN users u ON u.id = v.user_id
+            WHERE {Where("v", "visited_at")} ORDER BY v.id LIMIT @Limit
+            """, Parameters(filter), cancellationToken: cancellationToken));
+        return [.. rows.Select(r => new ContentVisitRow(r.Id, r.ContentGuid, r.UserGuid, r.BundleId, r.Path, DateTimeOffset.FromUnixTimeMilliseconds(r.At)))];
+    }
+
+    public async Task<IReadOnlyList<ShinySessionRow>> ShinySessionsAsync(UsageFilter filter, CancellationToken cancellationToken = default)
+    {
+        await using var connection = await database.OpenAsync(cancellationToken);
+        var rows = await connection.QueryAsync<(long Id, string ContentGuid, string? UserGuid, long Started, long Ended)>(new CommandDefinition($"""
+            SELECT s.id, c.guid, u.guid, s.started_at, s.ended_at FROM shiny_sessions s
+            JOIN content c ON c.id = s.content_id LEFT JOIN users u ON u.id = s.user_id
+            WHERE {Where("s", "started_at")} ORDER BY s.id LIMIT @Limit
+            """, Parameters(filter), cancellationToken: cancellationToken));
+        return [.. rows.Select(r => new ShinySessionRow(r.Id, r.ContentGuid, r.UserGuid,
+            DateTimeOffset.FromUnixTimeMilliseconds(r.Started), DateTimeOffset.FromUnixTimeMilliseconds(r.Ended)))];
+    }
+
+    private static string Where(string alias, string time) =>
+        $"{alias}.id > @After AND (@ContentGuid IS NULL OR c.guid = @ContentGuid) AND (@From IS NULL OR {alias}.{time} >= @From) AND (@To IS NULL OR {alias}.{time} < @To)";
+
+    private static object Parameters(UsageFilter f) => new
+    {
+        f.After,
+        f.ContentGuid,
+        From = f.From?.ToUnixTimeMilliseconds(),
+        To = f.To?.ToUnixTimeMilliseconds(),
+        f.Limit,
+    };
+}
