@@ -162,6 +162,7 @@ internal static partial class NodeHost
         app.UseAuthorization();
         app.UseRateLimiter();
         app.UseDrainingShutdown(options.Node.DrainPeriod);
+        app.UseAuditTrail();
         app.MapPing();
         app.MapPrometheus(options);
         app.MapSignIn();

@@ -38,6 +38,43 @@ internal static class UsageApi
             }));
         });
 
+        // The audit log: oldest first unless ascOrder=false; next/previous are the ids of the page's ends.
+        app.MapGet("/__api__/v1/audit_logs", async (HttpContext context, UsageRepository usage, CancellationToken ct) =>
+        {
+            var query = context.Request.Query;
+            var limit = 20;
+            long? next = null, previous = null;
+            if (query["limit"].ToString() is { Length: > 0 } l && (!int.TryParse(l, out limit) || limit is < 1 or > MaxLimit)
+                || query["next"].ToString() is { Length: > 0 } n && !(long.TryParse(n, out var after) && (next = after) >= 0)
+                || query["previous"].ToString() is { Length: > 0 } p && !(long.TryParse(p, out var before) && (previous = before) >= 0))
+            {
+                return Refusal();
+            }
+
+            var ascending = !string.Equals(query["ascOrder"].ToString(), "false", StringComparison.OrdinalIgnoreCase);
+            var rows = await usage.AuditAsync(ascending ? next : previous, ascending ? previous : next, limit, ascending, ct);
+            return Results.Json(new
+            {
+                paging = new
+                {
+                    cursors = new
+                    {
+                        previous = rows.Count > 0 ? rows[0].Id.ToString(CultureInfo.InvariantCulture) : null,
+                        next = rows.Count == limit ? rows[^1].Id.ToString(CultureInfo.InvariantCulture) : null,
+                    },
+                },
+                results = rows.Select(r => new
+                {
+                    id = r.Id.ToString(CultureInfo.InvariantCulture),
+                    time = r.At,
+                    user_id = r.UserId?.ToString(CultureInfo.InvariantCulture),
+                    user_description = r.UserDescription,
+                    action = r.Action,
+                    event_description = r.EventDescription,
+                }),
+            });
+        }).RequireAuthorization(AuthenticationSetup.Administrators);
+
         instrumentation.MapGet("/shiny/usage", async (HttpContext context, UsageRepository usage, CancellationToken ct) =>
         {
             if (Filter(context.Request.Query) is not { } filter)

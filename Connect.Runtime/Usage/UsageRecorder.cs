@@ -5,7 +5,7 @@ using Connect.Shared.Usage;
 namespace Connect.Runtime.Usage;
 
 /// <summary>
-/// Takes usage records (page views, Shiny sessions) from the request path without ever waiting on the database: they are
+/// Takes usage and audit records (page views, Shiny sessions, changes made through the API) from the request path without ever waiting on the database: they are
 /// queued in memory and written in batches every <see cref="FlushEvery"/>. While the database is away they wait (at most
 /// <see cref="MaxQueued"/> of each kind; past that, new ones are counted and dropped, and the count is logged); on a
 /// clean stop what is queued is written.
@@ -19,6 +19,7 @@ internal sealed partial class UsageRecorder(UsageRepository usage, TimeProvider 
 
     private readonly ConcurrentQueue<ContentVisit> _visits = new();
     private readonly ConcurrentQueue<ShinySession> _sessions = new();
+    private readonly ConcurrentQueue<AuditEntry> _audit = new();
     private long _dropped;
 
     /// <summary>
@@ -47,6 +48,18 @@ internal sealed partial class UsageRecorder(UsageRepository usage, TimeProvider 
         if (_sessions.Count < MaxQueued)
         {
             _sessions.Enqueue(new ShinySession(contentId, userId, started, clock.GetUtcNow()));
+        }
+        else
+        {
+            Interlocked.Increment(ref _dropped);
+        }
+    }
+
+    public void Audit(long? userId, string userDescription, string action, string eventDescription)
+    {
+        if (_audit.Count < MaxQueued)
+        {
+            _audit.Enqueue(new AuditEntry(userId, userDescription, action, eventDescription, clock.GetUtcNow()));
         }
         else
         {
@@ -83,13 +96,14 @@ internal sealed partial class UsageRecorder(UsageRepository usage, TimeProvider 
             LogDropped(dropped);
         }
 
-        while (!_visits.IsEmpty || !_sessions.IsEmpty)
+        while (!_visits.IsEmpty || !_sessions.IsEmpty || !_audit.IsEmpty)
         {
             var visits = _visits.Take(Batch).ToList();
             var sessions = _sessions.Take(Batch).ToList();
+            var audit = _audit.Take(Batch).ToList();
             try
             {
-                await usage.AddAsync(visits, sessions, cancellationToken);
+                await usage.AddAsync(visits, sessions, audit, cancellationToken);
             }
             catch (Exception e) when (DatabaseErrors.IsConnectionProblem(e) || e is OperationCanceledException && !cancellationToken.IsCancellationRequested)
             {
@@ -104,6 +118,11 @@ internal sealed partial class UsageRecorder(UsageRepository usage, TimeProvider 
             for (var i = 0; i < sessions.Count; i++)
             {
                 _sessions.TryDequeue(out _);
+            }
+
+            for (var i = 0; i < audit.Count; i++)
+            {
+                _audit.TryDequeue(out _);
             }
         }
     }

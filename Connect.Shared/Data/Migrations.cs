@@ -274,6 +274,17 @@ public static class Migrations
 
             CREATE INDEX shiny_sessions_started ON shiny_sessions (started_at);
             """),
+        // Who changed what through the API, as the product's audit log lists it.
+        new(11, "audit log", """
+            CREATE TABLE audit_log (
+                id {{ID}},
+                user_id BIGINT,
+                user_description TEXT NOT NULL,
+                action TEXT NOT NULL,
+                event_description TEXT NOT NULL,
+                logged_at BIGINT NOT NULL
+            );
+            """),
     ];
 
     public static int Latest => All[^1].Version;

@@ -9,6 +9,11 @@ public sealed record ContentVisit(long ContentId, long? UserId, long? BundleId, 
 /// <summary>One Shiny session of an item, from its WebSocket's opening to its end.</summary>
 public sealed record ShinySession(long ContentId, long? UserId, DateTimeOffset Started, DateTimeOffset Ended);
 
+/// <summary>One change made through the API: who (an id kept even after the user is gone), what, when.</summary>
+public sealed record AuditEntry(long? UserId, string UserDescription, string Action, string EventDescription, DateTimeOffset At);
+
+public sealed record AuditEntryRow(long Id, long? UserId, string UserDescription, string Action, string EventDescription, DateTimeOffset At);
+
 /// <summary>A visit as listed: with the item's and the user's GUIDs, and its id (the paging cursor).</summary>
 public sealed record ContentVisitRow(long Id, string ContentGuid, string? UserGuid, long? BundleId, string Path, DateTimeOffset At);
 
@@ -20,7 +25,11 @@ public sealed record UsageFilter(string? ContentGuid, DateTimeOffset? From, Date
 /// <summary>Usage records: written in batches by each node's recorder, read by the instrumentation API and the dashboard.</summary>
 public sealed class UsageRepository(ConnectDatabase database)
 {
-    public async Task AddAsync(IReadOnlyList<ContentVisit> visits, IReadOnlyList<ShinySession> sessions, CancellationToken cancellationToken = default)
+    public async Task AddAsync(IReadOnlyList<ContentVisit> visits, IReadOnlyList<ShinySession> sessions, CancellationToken cancellationToken = default) =>
+        await AddAsync(visits, sessions, [], cancellationToken);
+
+    public async Task AddAsync(IReadOnlyList<ContentVisit> visits, IReadOnlyList<ShinySession> sessions, IReadOnlyList<AuditEntry> audit,
+        CancellationToken cancellationToken = default)
     {
         await using var connection = await database.OpenAsync(cancellationToken);
         await using var transaction = await database.BeginWriteTransactionAsync(connection, cancellationToken);
@@ -37,7 +46,24 @@ public sealed class UsageRepository(ConnectDatabase database)
             WHERE EXISTS (SELECT 1 FROM content WHERE id = @ContentId)
             """, sessions.Select(s => new { s.ContentId, s.UserId, Started = s.Started.ToUnixTimeMilliseconds(), Ended = s.Ended.ToUnixTimeMilliseconds() }),
             transaction, cancellationToken: cancellationToken));
+        await connection.ExecuteAsync(new CommandDefinition("""
+            INSERT INTO audit_log (user_id, user_description, action, event_description, logged_at)
+            VALUES (@UserId, @UserDescription, @Action, @EventDescription, @At)
+            """, audit.Select(a => new { a.UserId, a.UserDescription, a.Action, a.EventDescription, At = a.At.ToUnixTimeMilliseconds() }), transaction,
+            cancellationToken: cancellationToken));
         await transaction.CommitAsync(cancellationToken);
+    }
+
+    /// <summary>The audit log from the cursor <paramref name="after"/> on, oldest first (or newest first, before it).</summary>
+    public async Task<IReadOnlyList<AuditEntryRow>> AuditAsync(long? after, long? before, int limit, bool ascending, CancellationToken cancellationToken = default)
+    {
+        await using var connection = await database.OpenAsync(cancellationToken);
+        var rows = await connection.QueryAsync<(long Id, long? UserId, string UserDescription, string Action, string EventDescription, long At)>(new CommandDefinition($"""
+            SELECT id, user_id, user_description, action, event_description, logged_at FROM audit_log
+            WHERE (@after IS NULL OR id > @after) AND (@before IS NULL OR id < @before)
+            ORDER BY id {(ascending ? "ASC" : "DESC")} LIMIT @limit
+            """, new { after, before, limit }, cancellationToken: cancellationToken));
+        return [.. rows.Select(r => new AuditEntryRow(r.Id, r.UserId, r.UserDescription, r.Action, r.EventDescription, DateTimeOffset.FromUnixTimeMilliseconds(r.At)))];
     }
 
     /// <summary>Deletes visits and sessions older than <paramref name="age"/>; returns how many went.</summary>

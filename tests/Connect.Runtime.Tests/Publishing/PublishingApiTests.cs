@@ -364,6 +364,31 @@ public sealed class PublishingApiTests(PublishingNode server) : IClassFixture<Pu
     }
 
     [Fact]
+    public async Task Every_change_made_through_the_api_is_in_the_audit_log_with_who_and_what_for_administrators_only()
+    {
+        // A publisher of this test's own makes the changes, so its entries are told apart from other tests'.
+        using var writer = await server.UserAsync("audit-writer", "publisher");
+        var created = await JsonAsync(await writer.PostAsJsonAsync("__api__/v1/content", new { name = "audited-item" }));
+        var guid = created.GetProperty("guid").GetString();
+        (await writer.PatchAsJsonAsync($"__api__/v1/content/{guid}/environment", new[] { new { name = "AUDITED", value = "yes" } })).EnsureSuccessStatusCode();
+        (await writer.DeleteAsync($"__api__/v1/content/{guid}")).EnsureSuccessStatusCode();
+        // Refused changes are not changes.
+        Assert.Equal(HttpStatusCode.NotFound, (await writer.DeleteAsync($"__api__/v1/content/{guid}")).StatusCode);
+
+        List<System.Text.Json.JsonElement> mine = [];
+        await Wait.UntilAsync(async () =>
+        {
+            var log = await JsonAsync(await Admin.GetAsync("__api__/v1/audit_logs?limit=500"));
+            mine = [.. log.GetProperty("results").EnumerateArray().Where(e => e.GetProperty("user_description").GetString() == "audit-writer")];
+            return mine.Count >= 3;
+        }, "the changes to reach the audit log");
+
+        Assert.Equal(["add_content", "update_environment", "remove_content"], mine.Select(e => e.GetProperty("action").GetString()));
+        Assert.Equal($"DELETE /__api__/v1/content/{guid}", mine[2].GetProperty("event_description").GetString());
+        Assert.Equal(HttpStatusCode.Forbidden, (await writer.GetAsync("__api__/v1/audit_logs")).StatusCode);
+    }
+
+    [Fact]
     public async Task Todays_clients_find_me_doubled_slashes_and_tasks_polled_with_wait()
     {
         var me = await JsonAsync(await Admin.GetAsync("__api__/me"));
