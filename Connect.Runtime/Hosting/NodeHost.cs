@@ -70,9 +70,13 @@ internal static partial class NodeHost
                 return await RefuseAsync(logger, stderr, metricsProblem);
             }
 
-            await AdminBootstrap.EnsureAdminAsync(
-                app.Services.GetRequiredService<UserRepository>(), app.Services.GetRequiredService<ApiKeyRepository>(),
-                options.DataDir, logger, CancellationToken.None);
+            // With Bootstrap.Enabled the first administrator is made by whoever holds the bootstrap secret, not here.
+            if (!options.Bootstrap.Enabled)
+            {
+                await AdminBootstrap.EnsureAdminAsync(
+                    app.Services.GetRequiredService<UserRepository>(), app.Services.GetRequiredService<ApiKeyRepository>(),
+                    options.DataDir, logger, CancellationToken.None);
+            }
             try
             {
                 await DataProtectionSetup.EnsureKeyRingAsync(app.Services, CancellationToken.None);
@@ -173,6 +177,7 @@ internal static partial class NodeHost
         app.MapTagsApi();
         app.MapServerSettingsApi();
         app.MapUsageApi();
+        app.MapBootstrapApi();
         app.MapPackagesApi();
         app.MapRuntimeCachesApi();
         app.MapUsersApi();

@@ -72,6 +72,11 @@ internal static class ConfigValidator
             yield return Error("Scheduler.SpareProcesses", "needs Applications.RunAsRange = none: a spare R process starts before it knows its item, so it cannot run as the item's own user");
         }
 
+        if (o.Bootstrap.Enabled && BootstrapSecret.Read(o.Bootstrap.SecretKeyFile, out var secretProblem) is null)
+        {
+            yield return Error("Bootstrap.SecretKeyFile", secretProblem!);
+        }
+
         if (string.IsNullOrWhiteSpace(o.Admin.AllowedHosts))
         {
             yield return Error("Admin.AllowedHosts", "must name at least one host (or * for any)");

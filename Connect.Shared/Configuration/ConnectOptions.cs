@@ -21,6 +21,7 @@ public sealed class ConnectOptions
     public SchedulerOptions Scheduler { get; init; } = new();
     public ROptions R { get; init; } = new();
     public AdminOptions Admin { get; init; } = new();
+    public BootstrapOptions Bootstrap { get; init; } = new();
 
     /// <summary>
     /// <c>[RPackageRepository "NAME"]</c> sections: each <c>URL</c> replaces the repository of that name in the manifests
@@ -252,6 +253,19 @@ public sealed class RPackageRepositoryOptions
 {
     /// <summary>A CRAN-like repository: packages at <c>{URL}/src/contrib/</c>, older versions under <c>Archive/{name}/</c>.</summary>
     public string? URL { get; set; }
+}
+
+/// <summary>
+/// <c>[Bootstrap]</c>: a fresh server (no users) gives its first administrator's API key to whoever presents a JSON Web
+/// Token signed with the secret in <see cref="SecretKeyFile"/> (<c>POST /__api__/v1/bootstrap</c>, as
+/// <c>rsconnect bootstrap</c> does), instead of creating <c>admin</c> by itself on the first start.
+/// </summary>
+public sealed class BootstrapOptions
+{
+    public bool Enabled { get; set; }
+
+    /// <summary>A file holding the signing secret, base64-encoded (at least 32 bytes once decoded), readable by the node alone.</summary>
+    public string? SecretKeyFile { get; set; }
 }
 
 public sealed class AdminOptions
