@@ -4,9 +4,15 @@ namespace Connect.Runtime.Hosting;
 
 internal static class NodeVersion
 {
-    public static string Current { get; } =
-        typeof(NodeVersion).Assembly.GetCustomAttribute<AssemblyInformationalVersionAttribute>()?.InformationalVersion.Split('+')[0]
-        ?? "0.0.0";
+    /// <summary>
+    /// This build's version with the commit it was built from (<c>0.1.0+1a2b3c4d5e6f</c>, which the SDK records from git),
+    /// so two builds a schema apart never both say "0.1.0" and a half-done upgrade shows as mixed versions.
+    /// </summary>
+    public static string Current { get; } = Short(
+        typeof(NodeVersion).Assembly.GetCustomAttribute<AssemblyInformationalVersionAttribute>()?.InformationalVersion ?? "0.0.0");
+
+    private static string Short(string version) =>
+        version.Split('+', 2) is [var number, var commit] && commit.Length > 12 ? $"{number}+{commit[..12]}" : version;
 
     /// <summary>
     /// The version of the modelled product whose server API this server implements, reported as

@@ -40,7 +40,7 @@ internal static partial class MetricsSetup
                             otlp.Protocol = options.OpenTelemetry.Protocol == "grpc" ? OtlpExportProtocol.Grpc : OtlpExportProtocol.HttpProtobuf;
                             if (options.OpenTelemetry.Endpoint is { } endpoint)
                             {
-                                otlp.Endpoint = new Uri(endpoint);
+                                otlp.Endpoint = OtlpEndpoint(endpoint, otlp.Protocol);
                             }
                         });
                     }
@@ -127,5 +127,16 @@ internal static partial class MetricsSetup
             await next();
         }));
         app.MapPrometheusScrapingEndpoint("/metrics").AllowAnonymous();
+    }
+
+    /// <summary>
+    /// Where metrics are posted. Over HTTP a collector takes them at <c>/v1/metrics</c>, and the SDK adds that path only
+    /// to an endpoint given in its environment variable, not to one set here: a base address such as
+    /// <c>http://collector:4318</c> gets it added, a full signal URL is kept as it is. gRPC needs no path.
+    /// </summary>
+    internal static Uri OtlpEndpoint(string endpoint, OtlpExportProtocol protocol)
+    {
+        var uri = new Uri(endpoint);
+        return protocol == OtlpExportProtocol.HttpProtobuf && uri.AbsolutePath is "" or "/" ? new Uri(uri, "v1/metrics") : uri;
     }
 }

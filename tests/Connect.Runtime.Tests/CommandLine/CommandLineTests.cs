@@ -34,6 +34,16 @@ public sealed class CommandLineTests : IDisposable
     }
 
     [Fact]
+    public async Task The_version_names_the_build_the_schema_and_the_product_api()
+    {
+        var (exitCode, output) = await RunAsync("version");
+
+        Assert.Equal(0, exitCode);
+        // The commit tells builds apart (the tests run from a git checkout, where the SDK records it).
+        Assert.Matches(@"^connect \d+\.\d+\.\d+\+[0-9a-f]{12} \(schema \d+; serves the product's API of version \d{4}\.\d{2}\.\d+\)", output.Trim());
+    }
+
+    [Fact]
     public async Task An_unknown_verb_is_a_usage_error()
     {
         var (exitCode, output) = await RunAsync("fly");
