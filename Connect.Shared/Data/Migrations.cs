@@ -263,6 +263,7 @@ public static class Migrations
             );
 
             CREATE INDEX content_visits_visited ON content_visits (visited_at);
+            CREATE INDEX content_visits_content ON content_visits (content_id, visited_at);
 
             CREATE TABLE shiny_sessions (
                 id {{ID}},
@@ -273,6 +274,7 @@ public static class Migrations
             );
 
             CREATE INDEX shiny_sessions_started ON shiny_sessions (started_at);
+            CREATE INDEX shiny_sessions_content ON shiny_sessions (content_id, started_at);
             """),
         // Who changed what through the API, as the product's audit log lists it.
         new(11, "audit log", """
