@@ -40,7 +40,8 @@ internal sealed partial class RetentionSweep(
                 }
 
                 await SweepHistoryAsync(stoppingToken);
-                if (options.Applications.BundleRetentionLimit > 0 && clock.GetUtcNow() - lastBundleSweep >= options.Applications.BundleReapFrequency)
+                // Half a tick of slack: a timer's tick may come a hair early, and that must not put the sweep off a whole period.
+                if (options.Applications.BundleRetentionLimit > 0 && clock.GetUtcNow() - lastBundleSweep >= options.Applications.BundleReapFrequency - Interval / 2)
                 {
                     lastBundleSweep = clock.GetUtcNow();
                     await SweepBundlesAsync(stoppingToken);
