@@ -30,7 +30,7 @@ public sealed class DatabaseMove(SqliteDatabase source, PostgresDatabase target,
     [
         "users", "api_keys", "user_groups", "group_members", "content", "content_environment", "bundles",
         "content_permissions", "tasks", "task_output", "schedules", "jobs", "data_protection_keys",
-        "vanities", "tags", "content_tags",
+        "vanities", "tags", "content_tags", "content_visits", "shiny_sessions", "audit_log",
     ];
 
     /// <summary>
