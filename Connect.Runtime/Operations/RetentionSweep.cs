@@ -12,7 +12,8 @@ namespace Connect.Runtime.Operations;
 
 /// <summary>
 /// Keeps what a server accumulates over years bounded: finished tasks (with their output) and finished scheduled
-/// renders (with their logs) past <c>Applications.HistoryRetention</c> or <c>HistoryRetentionLimit</c>, usage records
+/// renders (with their logs) past <c>Applications.HistoryRetention</c> or <c>HistoryRetentionLimit</c>, workers' logs past
+/// <c>HistoryRetention</c>, usage records
 /// past <c>Applications.UsageRetention</c>, and bundles past
 /// <c>Applications.BundleRetentionLimit</c> (see <see cref="BundleRepository.PrunableAsync"/> for what is never taken).
 /// Every node sweeps; each deletion is safe to repeat, and what is needed is read from the database. A backup's pause
@@ -71,10 +72,45 @@ internal sealed partial class RetentionSweep(
             }
 
             await usage.PruneAsync(a.UsageRetention, cancellationToken);
+            SweepWorkerLogs(clock.GetUtcNow() - a.HistoryRetention);
         }
         catch (Exception e) when (Sweepable(e))
         {
             LogSweepFailed(e, "finished tasks and scheduled renders");
+        }
+    }
+
+    /// <summary>
+    /// Worker logs (<c>logs/{guid}/{node}-{time}-{id}.log</c>, one per worker start) last written before
+    /// <paramref name="cutoff"/>; never one of a worker running here. A render's log goes with its job (above). The logs
+    /// folder is the node's own (content never sees it), so its files are plain to delete.
+    /// </summary>
+    private void SweepWorkerLogs(DateTimeOffset cutoff)
+    {
+        var logs = Path.Combine(options.DataDir, DataLayout.Logs);
+        if (!Directory.Exists(logs))
+        {
+            return;
+        }
+
+        var running = pool.Workers.Select(w => Path.GetFullPath(w.LogPath)).ToHashSet(StringComparer.Ordinal);
+        var removed = 0;
+        foreach (var folder in Directory.EnumerateDirectories(logs))
+        {
+            foreach (var file in Directory.EnumerateFiles(folder, "*.log"))
+            {
+                if (!Path.GetFileName(file).StartsWith("job-", StringComparison.Ordinal) && !running.Contains(Path.GetFullPath(file))
+                    && File.GetLastWriteTimeUtc(file) < cutoff.UtcDateTime)
+                {
+                    File.Delete(file);
+                    removed++;
+                }
+            }
+        }
+
+        if (removed > 0)
+        {
+            LogWorkerLogsSwept(removed);
         }
     }
 
@@ -117,6 +153,9 @@ internal sealed partial class RetentionSweep(
 
     [LoggerMessage(EventId = 1201, Level = LogLevel.Information, Message = "Removed {Count} old bundles with their files (Applications.BundleRetentionLimit = {Limit})")]
     private partial void LogBundlesSwept(int count, int limit);
+
+    [LoggerMessage(EventId = 1203, Level = LogLevel.Information, Message = "Removed {Count} worker logs past Applications.HistoryRetention")]
+    private partial void LogWorkerLogsSwept(int count);
 
     [LoggerMessage(EventId = 1202, Level = LogLevel.Warning, Message = "Could not sweep {What} this time; the next pass tries again")]
     private partial void LogSweepFailed(Exception e, string what);

@@ -49,4 +49,28 @@ public sealed class RetentionTests : IDisposable
 
         Assert.Contains("Removed 2 old bundles", node.Output);
     }
+
+    [Fact]
+    public async Task Worker_logs_past_the_history_retention_go_and_recent_ones_and_render_logs_stay()
+    {
+        await using var node = NodeProcess.Start(_folder, "node", "[Applications]\nBundleReapFrequency = 2s\nHistoryRetention = 1h\n");
+        await node.WaitUntilServingAsync();
+        var guid = await node.DeployAsync("site", TestBundles.StaticSite("with logs"));
+        var logs = Directory.CreateDirectory(Path.Combine(node.DataDir, "logs", guid)).FullName;
+        var old = Path.Combine(logs, "node-20250101T000000-aaaaaa.log");
+        var recent = Path.Combine(logs, "node-20261206T000000-bbbbbb.log");
+        var render = Path.Combine(logs, "job-7-1.log");
+        foreach (var file in new[] { old, recent, render })
+        {
+            await File.WriteAllTextAsync(file, "a line\n");
+        }
+
+        File.SetLastWriteTimeUtc(old, DateTime.UtcNow.AddHours(-2));
+        File.SetLastWriteTimeUtc(render, DateTime.UtcNow.AddHours(-2));
+
+        await Wait.UntilAsync(() => !File.Exists(old), "the old worker log to be removed").ShowingOutputOf(node);
+        Assert.True(File.Exists(recent), "a recent worker log was removed");
+        Assert.True(File.Exists(render), "a render's log goes with its job, not by its age");
+        Assert.Contains("Removed 1 worker logs", node.Output);
+    }
 }
