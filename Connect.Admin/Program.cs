@@ -47,6 +47,7 @@ builder.Services.AddSingleton<BundleRepository>();
 builder.Services.AddSingleton<TaskRepository>();
 builder.Services.AddSingleton<ScheduleRepository>();
 builder.Services.AddSingleton<JobRepository>();
+builder.Services.AddSingleton<Connect.Shared.Usage.UsageRepository>();
 builder.Services.AddSingleton<IContentCatalog, ContentCatalog>();
 builder.Services.AddSingleton<Connect.Shared.Packages.PackageCache>();
 builder.Services.AddSingleton<IPackageCacheView, PackageCacheView>();

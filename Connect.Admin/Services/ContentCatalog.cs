@@ -14,7 +14,8 @@ public sealed record ContentDetails(
     IReadOnlyList<TaskSummary> Deploys,
     IReadOnlyList<Schedule> Schedules,
     IReadOnlyList<JobRecord> Runs,
-    BundleLibrary? Packages = null);
+    BundleLibrary? Packages = null,
+    IReadOnlyList<Connect.Shared.Usage.UsageDay>? Usage = null);
 
 /// <summary>The console's read of published content, and the one change it makes to it: runtime settings.</summary>
 public interface IContentCatalog
@@ -43,8 +44,13 @@ internal sealed class ContentCatalog(
     TaskRepository tasks,
     ScheduleRepository schedules,
     JobRepository jobs,
-    PackageCache packages) : IContentCatalog
+    PackageCache packages,
+    Connect.Shared.Usage.UsageRepository usage,
+    TimeProvider clock) : IContentCatalog
 {
+    /// <summary>How far back the page shows an item's use, day by day.</summary>
+    public static readonly TimeSpan UsageShown = TimeSpan.FromDays(30);
+
     public const int ListLimit = 5000;
 
     /// <summary>The tail of a run log shown in the page; R's output of a long render can be large.</summary>
@@ -68,7 +74,8 @@ internal sealed class ContentCatalog(
             await tasks.ListForContentAsync(item.Id, DeploysShown, cancellationToken),
             await schedules.ListAsync(item.Id, cancellationToken),
             (await jobs.ListAsync(item.Id, cancellationToken)).OrderByDescending(j => j.Id).ToList(),
-            item.ActiveBundleId is { } active ? ReadLibrary(active) : null);
+            item.ActiveBundleId is { } active ? ReadLibrary(active) : null,
+            await usage.DailyAsync(item.Id, clock.GetUtcNow() - UsageShown, cancellationToken));
     }
 
     private BundleLibrary? ReadLibrary(long bundleId)

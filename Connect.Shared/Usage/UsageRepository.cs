@@ -14,6 +14,9 @@ public sealed record AuditEntry(long? UserId, string UserDescription, string Act
 
 public sealed record AuditEntryRow(long Id, long? UserId, string UserDescription, string Action, string EventDescription, DateTimeOffset At);
 
+/// <summary>An item's use on one day (UTC): its page views and the Shiny sessions that began that day.</summary>
+public sealed record UsageDay(DateOnly Day, long Views, long Sessions);
+
 /// <summary>A visit as listed: with the item's and the user's GUIDs, and its id (the paging cursor).</summary>
 public sealed record ContentVisitRow(long Id, string ContentGuid, string? UserGuid, long? BundleId, string Path, DateTimeOffset At);
 
@@ -64,6 +67,22 @@ public sealed class UsageRepository(ConnectDatabase database)
             ORDER BY id {(ascending ? "ASC" : "DESC")} LIMIT @limit
             """, new { after, before, limit }, cancellationToken: cancellationToken));
         return [.. rows.Select(r => new AuditEntryRow(r.Id, r.UserId, r.UserDescription, r.Action, r.EventDescription, DateTimeOffset.FromUnixTimeMilliseconds(r.At)))];
+    }
+
+    /// <summary>An item's use per day (UTC) since <paramref name="since"/>, newest first; days without any are left out.</summary>
+    public async Task<IReadOnlyList<UsageDay>> DailyAsync(long contentId, DateTimeOffset since, CancellationToken cancellationToken = default)
+    {
+        const long Day = 86_400_000;
+        await using var connection = await database.OpenAsync(cancellationToken);
+        var parameters = new { contentId, since = since.ToUnixTimeMilliseconds() };
+        var views = (await connection.QueryAsync<(long Day, long Count)>(new CommandDefinition(
+            $"SELECT visited_at / {Day}, COUNT(*) FROM content_visits WHERE content_id = @contentId AND visited_at >= @since GROUP BY visited_at / {Day}",
+            parameters, cancellationToken: cancellationToken))).ToDictionary(r => r.Day, r => r.Count);
+        var sessions = (await connection.QueryAsync<(long Day, long Count)>(new CommandDefinition(
+            $"SELECT started_at / {Day}, COUNT(*) FROM shiny_sessions WHERE content_id = @contentId AND started_at >= @since GROUP BY started_at / {Day}",
+            parameters, cancellationToken: cancellationToken))).ToDictionary(r => r.Day, r => r.Count);
+        return [.. views.Keys.Union(sessions.Keys).OrderDescending().Select(day => new UsageDay(
+            DateOnly.FromDateTime(DateTimeOffset.FromUnixTimeMilliseconds(day * Day).UtcDateTime), views.GetValueOrDefault(day), sessions.GetValueOrDefault(day)))];
     }
 
     /// <summary>Deletes visits and sessions older than <paramref name="age"/>; returns how many went.</summary>

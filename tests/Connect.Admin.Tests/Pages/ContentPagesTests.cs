@@ -104,6 +104,22 @@ public sealed class ContentPagesTests : AdminTestContext
     }
 
     [Fact]
+    public void An_items_use_is_shown_day_by_day()
+    {
+        _catalog.Details["g-app"] = new ContentDetails(Item("g-app", "dashboard"), [], [], [], [],
+            Usage: [new(new DateOnly(2026, 12, 6), 42, 7), new(new DateOnly(2026, 12, 5), 3, 0)]);
+        _catalog.Details["g-quiet"] = new ContentDetails(Item("g-quiet", "quiet"), [], [], [], []);
+        _feed.Publish(new ClusterSnapshot("PostgreSQL db", 4, 4, [Node("node-a")]));
+
+        var page = Render<ContentDetail>(p => p.Add(c => c.Guid, "g-app"));
+        var rows = page.FindAll("[data-testid=usage] tbody tr").Select(r => string.Join("|", r.QuerySelectorAll("td").Select(c => c.TextContent.Trim()))).ToList();
+        Assert.Equal(["2026-12-06|42|7", "2026-12-05|3|0"], rows);
+
+        var quiet = Render<ContentDetail>(p => p.Add(c => c.Guid, "g-quiet"));
+        Assert.Contains("No views or sessions in the last 30 days", quiet.Find("[data-testid=usage]").TextContent);
+    }
+
+    [Fact]
     public void Runtime_settings_are_saved_within_the_limits_and_refused_beyond_them()
     {
         _options.Scheduler.MaxProcessesLimit = 4;

@@ -41,6 +41,12 @@ public sealed class UsageRepositoryTests
         var session = Assert.Single(await usage.ShinySessionsAsync(new UsageFilter(app.Guid, null, null, 0, 10)));
         Assert.Equal((noon, noon.AddMinutes(5), kim.Guid), (session.Started, session.Ended, session.UserGuid));
 
+        // Per day, newest first: the report's two views fell on one day; the app had a view and a session.
+        var days = await usage.DailyAsync(report.Id, noon.AddDays(-1));
+        Assert.Equal([new UsageDay(new DateOnly(2026, 12, 6), 2, 0)], days);
+        Assert.Equal([new UsageDay(new DateOnly(2026, 12, 6), 1, 1)], await usage.DailyAsync(app.Id, noon.AddDays(-1)));
+        Assert.Empty(await usage.DailyAsync(report.Id, noon.AddDays(1)));
+
         await contents.DeleteAsync(app.Id);
         Assert.Equal(2, (await usage.VisitsAsync(new UsageFilter(null, null, null, 0, 10))).Count);
         Assert.Empty(await usage.ShinySessionsAsync(new UsageFilter(null, null, null, 0, 10)));
