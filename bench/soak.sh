@@ -24,7 +24,9 @@ cp -r bench/ShinySessions/bin/Release/net10.0 "$work/sessions-bin"
 export CONNECT_DLL="$work/node-bin/connect.dll"
 
 . bench/lib/node.sh
-start_node 5970 "[Applications]
+start_node 5970 "[Prometheus]
+Enabled = true
+[Applications]
 BundleRetentionLimit = 3
 BundleReapFrequency = 5m
 HistoryRetention = 10m
@@ -54,10 +56,12 @@ sample() { # elapsed seconds -> one CSV line
   fds=$(ls "/proc/$node_pid/fd" | wc -l)
   counts=$(sqlite3 "$work/data/db/connect.db" "SELECT (SELECT COUNT(*) FROM tasks) || ',' || (SELECT COUNT(*) FROM task_output) || ',' || (SELECT COUNT(*) FROM jobs) || ',' || (SELECT COUNT(*) FROM bundles)")
   size=$(du -sb "$work/data" | cut -f1)
-  echo "$1,$rss,$fds,$threads,$counts,$size"
+  # The managed heap after the last collection: RSS can grow while the GC is merely lazy; this cannot.
+  heap=$(curl -fs "http://127.0.0.1:$node_port/metrics" | awk '/^dotnet_gc_last_collection_heap_size_bytes/ { s += $NF } END { printf "%d", s }')
+  echo "$1,$rss,$fds,$threads,$counts,$size,${heap:-0}"
 }
 
-echo "seconds,rss_kib,fds,threads,tasks,task_output,jobs,bundles,data_bytes" > /tmp/soak.csv
+echo "seconds,rss_kib,fds,threads,tasks,task_output,jobs,bundles,data_bytes,gc_heap_bytes" > /tmp/soak.csv
 sample 0 >> /tmp/soak.csv
 static_urls=$(for _ in $(seq 1 20); do printf -- "-o /dev/null %s/content/%s/ " "$node_url" "$site"; done)
 api_urls=$(for _ in $(seq 1 10); do printf -- "-o /dev/null %s/content/%s/echo?msg=soak " "$node_url" "$api_guid"; done)
@@ -93,10 +97,12 @@ done
 sample "$seconds" >> /tmp/soak.csv
 
 echo "soak: $seconds s, about $requests content requests, $failures failed steps"
-echo "first and last samples (seconds, RSS KiB, descriptors, threads, tasks, task_output, jobs, bundles, data bytes):"
+echo "first and last samples (seconds, RSS KiB, descriptors, threads, tasks, task_output, jobs, bundles, data bytes, GC heap bytes):"
 sed -n 2p /tmp/soak.csv
 tail -n 1 /tmp/soak.csv
 # RSS trend over the second half: least-squares slope in MiB per hour.
 awk -F, -v half=$((seconds / 2)) 'NR > 1 && $1 >= half { n++; x += $1; y += $2; xx += $1 * $1; xy += $1 * $2 }
   END { if (n > 1) printf "RSS trend over the second half: %.1f MiB/h (%d samples)\n", (n * xy - x * y) / (n * xx - x * x) * 3600 / 1024, n }' /tmp/soak.csv
 awk -F, 'NR > 1 { if (min == "" || $2 < min) min = $2; if ($2 > max) max = $2 } END { printf "RSS range: %.0f-%.0f MiB\n", min / 1024, max / 1024 }' /tmp/soak.csv
+awk -F, -v half=$((seconds / 2)) 'NR > 1 && $1 >= half && $10 > 0 { n++; x += $1; y += $10; xx += $1 * $1; xy += $1 * $10 }
+  END { if (n > 1) printf "GC heap trend over the second half: %.1f MiB/h (%d samples)\n", (n * xy - x * y) / (n * xx - x * x) * 3600 / 1048576, n }' /tmp/soak.csv

@@ -33,6 +33,8 @@ internal static partial class MetricsSetup
                 .WithMetrics(metrics =>
                 {
                     metrics.AddMeter(NodeMeters.MeterName);
+                    // The runtime's own (GC heap, allocations, thread pool, working set): what tells a leak from a lazy GC.
+                    metrics.AddMeter("System.Runtime");
                     if (options.OpenTelemetry.Enabled)
                     {
                         metrics.AddOtlpExporter(otlp =>
