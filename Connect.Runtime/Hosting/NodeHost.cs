@@ -1,4 +1,6 @@
 using System.Text.Json;
+using Connect.Runtime.Api;
+using Connect.Runtime.Api.Legacy;
 using Connect.Runtime.Authentication;
 using Connect.Runtime.Cluster;
 using Connect.Runtime.CommandLine;
@@ -144,6 +146,7 @@ internal static partial class NodeHost
         builder.Services.AddScheduling();
         builder.Services.AddNodeMetrics(options);
         builder.Services.AddUsage();
+        builder.Services.AddConnectApi();
         builder.Services.ConfigureHttpJsonOptions(o => o.SerializerOptions.PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower);
         builder.Services.AddConnectAuthentication(options);
         builder.Services.AddJsonBadRequests();
@@ -170,21 +173,7 @@ internal static partial class NodeHost
         app.MapPing();
         app.MapPrometheus(options);
         app.MapSignIn();
-        app.MapLegacyPublishingApi();
-        app.MapContentApi();
-        app.MapPermissionsApi();
-        app.MapVanityApi();
-        app.MapTagsApi();
-        app.MapServerSettingsApi();
-        app.MapUsageApi();
-        app.MapBootstrapApi();
-        app.MapPackagesApi();
-        app.MapRuntimeCachesApi();
-        app.MapUsersApi();
-        app.MapProcessApi();
-        app.MapNodesApi();
-        app.MapScheduleApi();
-        app.MapJobsApi();
+        app.MapConnectApi();
         app.MapContent();
         app.MapLandingPage();
         return app;

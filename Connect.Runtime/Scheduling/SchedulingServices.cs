@@ -9,7 +9,6 @@ internal static class SchedulingServices
     {
         services.AddSingleton<ScheduleRepository>();
         services.AddSingleton<JobRepository>();
-        services.AddSingleton<JobSources>();
         services.AddHostedService<ScheduledRenderRunner>();
         return services;
     }

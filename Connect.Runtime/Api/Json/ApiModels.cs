@@ -2,8 +2,9 @@ using Connect.Shared.Configuration;
 using Connect.Shared.Content;
 using Connect.Shared.Tasks;
 using Connect.Shared.Users;
+using Connect.Runtime.Publishing;
 
-namespace Connect.Runtime.Publishing;
+namespace Connect.Runtime.Api.Json;
 
 // The JSON shapes of the publishing APIs. Property names become snake_case on the wire.
 
@@ -78,7 +79,7 @@ internal sealed record ContentJson(
         c.Overrides.IdleTimeout?.TotalSeconds, c.Overrides.InitTimeout?.TotalSeconds, c.Overrides.MemoryLimit, c.RunAs, c.AccessType, appRole)
     {
         Owner = includeOwner ? new OwnerJson(c.OwnerGuid ?? "", c.OwnerUsername, null, null) : null,
-        Tags = tags?.Select(TagsApi.Json).ToList(),
+        Tags = tags?.Select(TagJson.From).ToList(),
     };
 }
 

@@ -11,8 +11,11 @@ using Connect.Shared.Users;
 using Microsoft.AspNetCore.Authentication;
 using Microsoft.AspNetCore.Http.Features;
 using Connect.Shared.Access;
+using Connect.Runtime.Publishing;
+using Connect.Runtime.Api.Json;
+using Connect.Runtime.Api;
 
-namespace Connect.Runtime.Publishing;
+namespace Connect.Runtime.Api.Legacy;
 
 /// <summary>
 /// The publishing API that rsconnect 0.8.x speaks (<c>/__api__/applications</c>, <c>/__api__/tasks</c>, ...).
@@ -101,7 +104,7 @@ internal static class LegacyPublishingApi
             var caller = routed.Caller;
             var content = routed.Item;
 
-            var (bundle, uploadError) = await UploadAsync(context, caller, content, store, ct);
+            var (bundle, uploadError) = await BundleRequests.UploadAsync(context, caller, content, store, ct);
             return uploadError ?? Results.Json(BundleJson.From(bundle!, content));
         }).RequireContent(ContentRight.Change).WaitsForMaintenance();
 
@@ -110,7 +113,7 @@ internal static class LegacyPublishingApi
             var caller = routed.Caller;
             var content = routed.Item;
 
-            var (bundle, bundleError) = await FindBundleAsync(bundles, content, body?.Bundle, ct);
+            var (bundle, bundleError) = await BundleRequests.FindBundleAsync(bundles, content, body?.Bundle, ct);
             return bundleError ?? Results.Json(new { task_id = await deployer.StartAsync(content, bundle!, caller.Id) });
         }).RequireContent(ContentRight.Change);
 
@@ -134,118 +137,6 @@ internal static class LegacyPublishingApi
         });
     }
 
-    /// <summary>Stores the request body as a new bundle of <paramref name="content"/>.</summary>
-    public static async Task<(Bundle? Bundle, IResult? Error)> UploadAsync(HttpContext context, Caller caller, ContentItem content, BundleStore store, CancellationToken ct)
-    {
-        if (!caller.CanPublish)
-        {
-            return (null, ApiErrors.CannotPublish(caller));
-        }
-
-        // The bundle limit is ours (Applications.MaxBundleSize), checked while streaming; lift Kestrel's default.
-        if (context.Features.Get<IHttpMaxRequestBodySizeFeature>() is { IsReadOnly: false } limit)
-        {
-            limit.MaxRequestBodySize = null;
-        }
-
-        // A backup copies bundles: the upload routes wait for it (WaitsForMaintenance) before they get here.
-        var result = await store.UploadAsync(content, context.Request.Body, ct);
-        return result.Bundle is null ? (null, ApiErrors.Result(result.Status, result.Error!)) : (result.Bundle, null);
-    }
-
-    public static async Task<(Bundle? Bundle, IResult? Error)> FindBundleAsync(BundleRepository bundles, ContentItem content, long? bundleId, CancellationToken ct)
-    {
-        Bundle? bundle;
-        if (bundleId is { } id)
-        {
-            bundle = await bundles.GetAsync(id, ct);
-            if (bundle is null || bundle.ContentId != content.Id)
-            {
-                return (null, ApiErrors.NotFound($"bundle {id} does not exist for this content"));
-            }
-        }
-        else
-        {
-            bundle = (await bundles.ListAsync(content.Id, ct)).LastOrDefault();
-            if (bundle is null)
-            {
-                return (null, ApiErrors.BadRequest("this content has no bundle to deploy; upload one first"));
-            }
-        }
-
-        return (bundle, null);
-    }
-
     private static int? QueryInt(HttpContext context, string name) =>
         int.TryParse(context.Request.Query[name].ToString(), out var value) ? value : null;
-}
-
-internal static class TaskAccess
-{
-    /// <summary>
-    /// Holders re-heartbeat their tasks within a few seconds of the database coming back; until then a task
-    /// is not judged abandoned by this node (a database outage longer than the abandon timeout would otherwise
-    /// fail every deploy in flight, though their nodes finish them).
-    /// </summary>
-    private static readonly TimeSpan OutageGrace = TaskRepository.HeartbeatInterval * 3;
-
-    /// <summary>The longest a poll's <c>wait</c> holds it.</summary>
-    public static readonly TimeSpan MaxWait = TimeSpan.FromSeconds(10);
-
-    private static readonly TimeSpan WaitStep = TimeSpan.FromMilliseconds(200);
-
-    /// <summary>
-    /// A task for the user who started it (or an administrator), answered as soon as it has output from line
-    /// <paramref name="first"/> on or has finished, else once <paramref name="wait"/> (at most <see cref="MaxWait"/>) has
-    /// passed: a client polling with <c>wait</c> makes a call per line or so, not one per tick.
-    /// </summary>
-    public static async Task<(TaskState? Task, IResult? Error)> GetAsync(TaskRepository tasks, DatabaseHealth health, Caller caller, string id, int first,
-        TimeSpan wait, CancellationToken ct)
-    {
-        var deadline = DateTime.UtcNow + (wait < MaxWait ? wait : MaxWait);
-        while (true)
-        {
-            var (task, error) = await GetAsync(tasks, health, caller, id, first, ct);
-            if (error is not null || task!.Finished || task.Output.Count > 0 || DateTime.UtcNow >= deadline)
-            {
-                return (task, error);
-            }
-
-            await Task.Delay(WaitStep, ct);
-        }
-    }
-
-    /// <summary>How long a poll waits for the database before it answers that the task is still running.</summary>
-    public static readonly TimeSpan ReadDeadline = TimeSpan.FromSeconds(3);
-
-    /// <summary>
-    /// A task for the user who started it (or an administrator). While the database cannot answer, the task's state
-    /// cannot be known, and a deploy goes on (and may well go live) without it: the poll is answered "not finished, no
-    /// new output" so the client keeps polling until it can be told the truth, instead of reporting a failure.
-    /// </summary>
-    public static async Task<(TaskState? Task, IResult? Error)> GetAsync(TaskRepository tasks, DatabaseHealth health, Caller caller, string id, int first, CancellationToken ct)
-    {
-        TaskState? task;
-        using (var deadline = CancellationTokenSource.CreateLinkedTokenSource(ct))
-        {
-            deadline.CancelAfter(ReadDeadline);
-            try
-            {
-                task = await tasks.GetAsync(id, first, deadline.Token, judgeAbandonment: !health.RecentlyCutOff(OutageGrace)).WaitAsync(deadline.Token);
-            }
-            catch (Exception e) when (!ct.IsCancellationRequested && (e is OperationCanceledException or TimeoutException || DatabaseErrors.IsConnectionProblem(e)))
-            {
-                return (TaskState.NotKnownYet(id, first), null);
-            }
-        }
-
-        if (task is null)
-        {
-            return (null, ApiErrors.NotFound($"task {id} does not exist"));
-        }
-
-        return TaskRules.CanSee(caller, task)
-            ? (task, null)
-            : (null, ApiErrors.Forbidden($"task {id} was started by another user", ApiErrorCode.AccessDenied));
-    }
 }

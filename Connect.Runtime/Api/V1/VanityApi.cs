@@ -3,8 +3,10 @@ using Connect.Runtime.Authentication;
 using Connect.Runtime.Content;
 using Connect.Shared.Content;
 using Connect.Shared.Access;
+using Connect.Runtime.Publishing;
+using Connect.Runtime.Api.Json;
 
-namespace Connect.Runtime.Publishing;
+namespace Connect.Runtime.Api.V1;
 
 /// <summary><c>force</c>: take the path over from another item that has exactly it.</summary>
 internal sealed record VanityRequest(string? Path, bool? Force = null);

@@ -1,8 +1,10 @@
 using System.Text.RegularExpressions;
 using Connect.Runtime.Authentication;
 using Connect.Shared.Configuration;
+using Connect.Runtime.Publishing;
+using Connect.Runtime.Api.Json;
 
-namespace Connect.Runtime.Publishing;
+namespace Connect.Runtime.Api.Legacy;
 
 /// <summary>
 /// <c>LoadBalancing.EnforceMinRsconnectVersion</c>: rsconnect before 0.8.3 drops cookies, so behind a

@@ -5,8 +5,11 @@ using Connect.Shared.Configuration;
 using Connect.Shared.Content;
 using Connect.Shared.Tasks;
 using Connect.Shared.Access;
+using Connect.Runtime.Publishing;
+using Connect.Runtime.Api.Json;
+using Connect.Runtime.Api;
 
-namespace Connect.Runtime.Publishing;
+namespace Connect.Runtime.Api.V1;
 
 /// <summary>The v1 server API for content, bundles, deploys and tasks: the same model as the legacy API.</summary>
 internal static class ContentApi
@@ -139,7 +142,7 @@ internal static class ContentApi
             var caller = routed.Caller;
             var content = routed.Item;
 
-            var (bundle, uploadError) = await LegacyPublishingApi.UploadAsync(context, caller, content, store, ct);
+            var (bundle, uploadError) = await BundleRequests.UploadAsync(context, caller, content, store, ct);
             return uploadError ?? Results.Json(BundleJson.From(bundle!, content), statusCode: StatusCodes.Status201Created);
         }).RequireContent(ContentRight.Change).WaitsForMaintenance();
 
@@ -158,7 +161,7 @@ internal static class ContentApi
         }).RequireContent(ContentRight.Change);
 
         // An old bundle goes with its files; the live one, one a worker still runs, or one a deploy may be using stays.
-        v1.MapDelete("/content/{guid}/bundles/{id:long}", async (RoutedContent routed, long id, BundleRepository bundles, BundleStore store, TaskRepository tasks, Scheduling.JobSources jobs, TimeProvider clock, CancellationToken ct) =>
+        v1.MapDelete("/content/{guid}/bundles/{id:long}", async (RoutedContent routed, long id, BundleRepository bundles, BundleStore store, TaskRepository tasks, JobSources jobs, TimeProvider clock, CancellationToken ct) =>
         {
             var content = routed.Item;
 
@@ -173,7 +176,7 @@ internal static class ContentApi
             }
 
             var recent = clock.GetUtcNow() - TimeSpan.FromHours(1);
-            if ((await jobs.ListAsync(content, ct)).Any(j => j.Status == Scheduling.JobJson.Active && j.BundleId == id.ToString())
+            if ((await jobs.ListAsync(content, ct)).Any(j => j.Status == JobJson.Active && j.BundleId == id.ToString())
                 || (await tasks.ListForContentAsync(content.Id, 20, ct)).Any(t => !t.Finished && t.CreatedAt > recent))
             {
                 return ApiErrors.BadRequest($"bundle {id} may be in use (a worker runs it, or a deploy of this content is under way); try again later",
@@ -214,7 +217,7 @@ internal static class ContentApi
                 bundleId = parsed;
             }
 
-            var (bundle, bundleError) = await LegacyPublishingApi.FindBundleAsync(bundles, content, bundleId, ct);
+            var (bundle, bundleError) = await BundleRequests.FindBundleAsync(bundles, content, bundleId, ct);
             return bundleError ?? Results.Json(new { task_id = await deployer.StartAsync(content, bundle!, caller.Id) }, statusCode: StatusCodes.Status202Accepted);
         }
 

@@ -1,4 +1,6 @@
-namespace Connect.Runtime.Publishing;
+using Connect.Runtime.Publishing;
+using Connect.Runtime.Api.Json;
+namespace Connect.Runtime.Api.Legacy;
 
 /// <summary>
 /// rsconnect 0.8.x sends its calls to the URL given to <c>addServer</c> exactly as typed. Users often

@@ -5,8 +5,10 @@ using Connect.Shared.Configuration;
 using Connect.Shared.Content;
 using Connect.Shared.Scheduling;
 using Connect.Shared.Access;
+using Connect.Runtime.Scheduling;
+using Connect.Runtime.Api.Json;
 
-namespace Connect.Runtime.Scheduling;
+namespace Connect.Runtime.Api.V1;
 
 internal sealed record CreateScheduleRequest(string? Interval, string? Cron, string? TimeZone, DateTimeOffset? Start);
 

@@ -2,8 +2,10 @@ using Connect.Shared.Configuration;
 using Connect.Shared.Users;
 using Microsoft.IdentityModel.JsonWebTokens;
 using Microsoft.IdentityModel.Tokens;
+using Connect.Runtime.Authentication;
+using Connect.Runtime.Api.Json;
 
-namespace Connect.Runtime.Authentication;
+namespace Connect.Runtime.Api.V1;
 
 /// <summary>
 /// <c>POST /__api__/v1/bootstrap</c> (and the older <c>/v1/experimental/bootstrap</c>): with <c>Bootstrap.Enabled</c>, a

@@ -3,8 +3,10 @@ using System.Text.Json;
 using Connect.Runtime.Authentication;
 using Connect.Shared.Content;
 using Connect.Shared.Access;
+using Connect.Runtime.Publishing;
+using Connect.Runtime.Api.Json;
 
-namespace Connect.Runtime.Publishing;
+namespace Connect.Runtime.Api.V1;
 
 /// <summary>
 /// One R package a bundle's manifest declares, with the version it was published with; for a bundle deployed with

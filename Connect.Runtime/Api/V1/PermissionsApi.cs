@@ -3,8 +3,10 @@ using Connect.Runtime.Authentication;
 using Connect.Shared.Content;
 using Connect.Shared.Users;
 using Connect.Shared.Access;
+using Connect.Runtime.Publishing;
+using Connect.Runtime.Api.Json;
 
-namespace Connect.Runtime.Publishing;
+namespace Connect.Runtime.Api.V1;
 
 /// <summary><c>/__api__/v1/content/{guid}/permissions</c>: who besides its owner may view or change an <c>acl</c> item.</summary>
 internal static class PermissionsApi

@@ -1,6 +1,8 @@
 using Connect.Runtime.R;
+using Connect.Runtime.Publishing;
+using Connect.Runtime.Api.Json;
 
-namespace Connect.Runtime.Publishing;
+namespace Connect.Runtime.Api.V1;
 
 /// <summary>
 /// <c>/__api__/v1/server_settings/{r,python,quarto}</c>: the interpreters content can run with, as clients show them

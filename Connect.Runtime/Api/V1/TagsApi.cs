@@ -2,8 +2,10 @@ using System.Security.Claims;
 using Connect.Runtime.Authentication;
 using Connect.Shared.Content;
 using Connect.Shared.Access;
+using Connect.Runtime.Publishing;
+using Connect.Runtime.Api.Json;
 
-namespace Connect.Runtime.Publishing;
+namespace Connect.Runtime.Api.V1;
 
 internal sealed record CreateTagRequest(string? Name, string? ParentId);
 
@@ -35,7 +37,7 @@ internal static class TagsApi
 
             return Results.Json((await tags.ListAsync(ct))
                 .Where(t => (name is null || t.Name == name) && (parent_id is null || t.ParentId == parent))
-                .Select(Json));
+                .Select(TagJson.From));
         });
 
         // The items that carry a tag, of those the caller may see.
@@ -57,7 +59,7 @@ internal static class TagsApi
         });
 
         v1.MapGet("/tags/{id}", async (string id, TagRepository tags, CancellationToken ct) =>
-            long.TryParse(id, out var number) && await tags.GetAsync(number, ct) is { } tag ? Results.Json(Json(tag)) : ApiErrors.NotFound($"tag {id} does not exist"));
+            long.TryParse(id, out var number) && await tags.GetAsync(number, ct) is { } tag ? Results.Json(TagJson.From(tag)) : ApiErrors.NotFound($"tag {id} does not exist"));
 
         v1.MapPost("/tags", async (CreateTagRequest? body, TagRepository tags, CancellationToken ct) =>
         {
@@ -78,7 +80,7 @@ internal static class TagsApi
             }
 
             var created = await tags.CreateAsync(body.Name!, parent, ct);
-            return created.Tag is { } tag ? Results.Json(Json(tag), statusCode: StatusCodes.Status201Created)
+            return created.Tag is { } tag ? Results.Json(TagJson.From(tag), statusCode: StatusCodes.Status201Created)
                 : created.MissingParent ? ApiErrors.NotFound(created.Error!)
                 : ApiErrors.BadRequest(created.Error!, ApiErrorCode.DuplicateTagName);
         }).RequireAuthorization(AuthenticationSetup.Administrators);
@@ -90,7 +92,7 @@ internal static class TagsApi
         v1.MapGet("/content/{guid}/tags", async (RoutedContent routed, TagRepository tags, CancellationToken ct) =>
         {
             var content = routed.Item;
-            return Results.Json((await tags.OfContentAsync(content.Id, ct)).Select(Json));
+            return Results.Json((await tags.OfContentAsync(content.Id, ct)).Select(TagJson.From));
         }).RequireContent(ContentRight.View);
 
         v1.MapPost("/content/{guid}/tags", async (RoutedContent routed, ContentTagRequest? body, TagRepository tags, CancellationToken ct) =>
@@ -103,7 +105,7 @@ internal static class TagsApi
             }
 
             await tags.AddToContentAsync(content.Id, tagId, ct);
-            return Results.Json(Json(tag), statusCode: StatusCodes.Status201Created);
+            return Results.Json(TagJson.From(tag), statusCode: StatusCodes.Status201Created);
         }).RequireContent(ContentRight.Change);
 
         v1.MapDelete("/content/{guid}/tags/{id}", async (RoutedContent routed, string guid, string id, TagRepository tags, CancellationToken ct) =>
@@ -114,13 +116,4 @@ internal static class TagsApi
                 : ApiErrors.NotFound($"content {guid} does not have tag {id}"));
         }).RequireContent(ContentRight.Change);
     }
-
-    internal static object Json(Tag t) => new
-    {
-        id = t.Id.ToString(),
-        name = t.Name,
-        parent_id = t.ParentId?.ToString(),
-        created_time = t.CreatedAt,
-        updated_time = t.UpdatedAt,
-    };
 }

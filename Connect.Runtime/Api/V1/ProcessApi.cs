@@ -1,7 +1,9 @@
 using Connect.Runtime.Authentication;
 using Connect.Shared.Cluster;
+using Connect.Runtime.Processes;
+using Connect.Runtime.Api.Json;
 
-namespace Connect.Runtime.Processes;
+namespace Connect.Runtime.Api.V1;
 
 /// <summary><c>GET /__api__/v1/server/processes</c>: this node's workers, for administrators.</summary>
 internal static class ProcessApi

@@ -8,8 +8,11 @@ using Connect.Shared.Content;
 using Connect.Shared.Metrics;
 using Connect.Shared.Scheduling;
 using Connect.Shared.Access;
+using Connect.Runtime.Scheduling;
+using Connect.Runtime.Api.Json;
+using Connect.Runtime.Api;
 
-namespace Connect.Runtime.Scheduling;
+namespace Connect.Runtime.Api.V1;
 
 /// <summary>
 /// <c>/__api__/v1/content/{guid}/jobs</c>: an item's R processes as the reference's jobs. Running workers on every running
@@ -80,72 +83,4 @@ internal static class JobsApi
     }
 
     internal static string RenderKey(long id) => RenderKeyPrefix + id;
-}
-
-/// <summary>One job in the reference's shape, with our own fields for renders (null for workers).</summary>
-internal sealed record JobJson(
-    string Id, string Key, string? Pid, string AppId, string AppGuid, string? BundleId, DateTimeOffset? StartTime, DateTimeOffset? EndTime,
-    DateTimeOffset? LastHeartbeatTime, string Tag, int? ExitCode, int Status, string? Hostname,
-    string State, string? Kind, long? ScheduleId, string? Node, long? ClaimToken, DateTimeOffset? DueTime, string? Error)
-{
-    public const int Active = 0;
-    public const int Finished = 1;
-
-    public string? Ppid => Pid;
-
-    public string? RemoteId => null;
-
-    public string VariantId => "0";
-
-    public double Timeout => 0;
-
-    public string? QueueName => null;
-
-    public DateTimeOffset? QueuedTime => DueTime;
-
-    public string? Cluster => null;
-
-    public string? Image => null;
-
-    public string? RunAs => null;
-
-    public string ContentId => AppId;
-
-    public string ContentGuid => AppGuid;
-}
-
-/// <summary>Where an item's jobs come from: this node's pool, the other running nodes' published workers, and the render rows.</summary>
-internal sealed class JobSources(WorkerPool pool, NodeIdentity node, NodeRegistry registry, NodeStatusRepository status, JobRepository jobs)
-{
-    public async Task<IReadOnlyList<JobJson>> ListAsync(ContentItem content, CancellationToken cancellationToken)
-    {
-        var tag = content.AppMode switch
-        {
-            AppModes.Api => "run_api",
-            AppModes.RmdShiny => "render_shiny",
-            _ => "run_app",
-        };
-        var list = pool.Workers.Where(w => w.ContentId == content.Id && w.IsAlive)
-            .Select(w => Worker(content, tag, node.Name, w.Id, w.Pid, w.BundleId, w.StartedAt, DateTimeOffset.UtcNow)).ToList();
-
-        var running = (await registry.ListAsync(cancellationToken)).Where(n => n.Status == NodeStatus.Running && n.Name != node.Name).Select(n => n.Name).ToHashSet();
-        foreach (var row in (await status.ListAsync(withHistory: false, cancellationToken)).Where(r => running.Contains(r.Node)))
-        {
-            list.AddRange(row.Live.Workers.Where(w => w.ContentGuid == content.Guid && w.State.ToLowerInvariant() is "starting" or "ready")
-                .Select(w => Worker(content, tag, row.Node, w.Id, w.Pid, w.BundleId, w.StartedAt, row.LiveAt)));
-        }
-
-        list.AddRange((await jobs.ListAsync(content.Id, cancellationToken)).Select(j => new JobJson(
-            j.Id.ToString(), JobsApi.RenderKey(j.Id), null, content.Id.ToString(), content.Guid, null, j.StartedAt, j.FinishedAt, null,
-            "build_report", j.ExitCode, j.FinishedAt is null ? JobJson.Active : JobJson.Finished, j.Node,
-            j.Status, j.Kind, j.ScheduleId, j.Node, j.ClaimToken, j.DueAt, j.Error)));
-        return list;
-    }
-
-    public async Task<JobJson?> FindAsync(ContentItem content, string key, CancellationToken cancellationToken) =>
-        (await ListAsync(content, cancellationToken)).FirstOrDefault(j => j.Key == key);
-
-    private static JobJson Worker(ContentItem content, string tag, string node, string id, int? pid, long bundleId, DateTimeOffset started, DateTimeOffset heartbeat) =>
-        new(id, id, pid?.ToString(), content.Id.ToString(), content.Guid, bundleId.ToString(), started, null, heartbeat, tag, null, JobJson.Active, node,
-            "running", null, null, node, null, null, null);
 }

@@ -4,8 +4,10 @@ using Connect.Shared.Files;
 using Connect.Shared.Tasks;
 using Connect.Shared.Packages;
 using Connect.Shared.Access;
+using Connect.Runtime.Packages;
+using Connect.Runtime.Api.Json;
 
-namespace Connect.Runtime.Packages;
+namespace Connect.Runtime.Api.V1;
 
 /// <summary>The body of <c>DELETE /v1/system/caches/runtime</c>, as the product's clients send it.</summary>
 internal sealed record DeleteRuntimeCacheRequest(string? Language, string? Version, string? ImageName, bool DryRun);

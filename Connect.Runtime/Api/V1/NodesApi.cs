@@ -1,8 +1,10 @@
 using Connect.Runtime.Authentication;
 using Connect.Shared.Cluster;
 using Connect.Shared.Configuration;
+using Connect.Runtime.Cluster;
+using Connect.Runtime.Api.Json;
 
-namespace Connect.Runtime.Cluster;
+namespace Connect.Runtime.Api.V1;
 
 /// <summary><c>GET /__api__/v1/server/nodes</c>: the cluster as the database sees it.</summary>
 internal static class NodesApi

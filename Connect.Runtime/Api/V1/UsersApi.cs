@@ -2,8 +2,10 @@ using System.Security.Claims;
 using Connect.Runtime.Publishing;
 using Connect.Shared.Users;
 using Connect.Shared.Access;
+using Connect.Runtime.Authentication;
+using Connect.Runtime.Api.Json;
 
-namespace Connect.Runtime.Authentication;
+namespace Connect.Runtime.Api.V1;
 
 /// <summary>The v1 API for the caller, users, groups and API keys.</summary>
 internal static class UsersApi

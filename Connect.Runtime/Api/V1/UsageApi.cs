@@ -1,8 +1,10 @@
 using System.Globalization;
 using Connect.Runtime.Authentication;
 using Connect.Shared.Usage;
+using Connect.Runtime.Usage;
+using Connect.Runtime.Api.Json;
 
-namespace Connect.Runtime.Usage;
+namespace Connect.Runtime.Api.V1;
 
 /// <summary>
 /// The product's instrumentation API, for administrators: <c>/__api__/v1/instrumentation/content/visits</c> (page views)
