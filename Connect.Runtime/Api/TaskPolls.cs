@@ -52,17 +52,13 @@ internal static class TaskAccess
     public static async Task<(TaskState? Task, IResult? Error)> GetAsync(TaskRepository tasks, DatabaseHealth health, Caller caller, string id, int first, CancellationToken ct)
     {
         TaskState? task;
-        using (var deadline = CancellationTokenSource.CreateLinkedTokenSource(ct))
+        try
         {
-            deadline.CancelAfter(ReadDeadline);
-            try
-            {
-                task = await tasks.GetAsync(id, first, deadline.Token, judgeAbandonment: !health.RecentlyCutOff(OutageGrace)).WaitAsync(deadline.Token);
-            }
-            catch (Exception e) when (!ct.IsCancellationRequested && (e is OperationCanceledException or TimeoutException || DatabaseErrors.IsConnectionProblem(e)))
-            {
-                return (TaskState.NotKnownYet(id, first), null);
-            }
+            task = await DatabaseWait.WithinAsync(t => tasks.GetAsync(id, first, t, judgeAbandonment: !health.RecentlyCutOff(OutageGrace)), ReadDeadline, ct);
+        }
+        catch (Exception e) when (!ct.IsCancellationRequested && (e is OperationCanceledException or TimeoutException || DatabaseErrors.IsConnectionProblem(e)))
+        {
+            return (TaskState.NotKnownYet(id, first), null);
         }
 
         if (task is null)

@@ -31,35 +31,21 @@ internal sealed partial class UsageRecorder(UsageRepository usage, TimeProvider 
         && (string.IsNullOrEmpty(path) || path.EndsWith('/') || path.EndsWith(".html", StringComparison.OrdinalIgnoreCase)
             || path.EndsWith(".htm", StringComparison.OrdinalIgnoreCase));
 
-    public void Visit(long contentId, long? userId, long? bundleId, string path)
-    {
-        if (_visits.Count < MaxQueued)
-        {
-            _visits.Enqueue(new ContentVisit(contentId, userId, bundleId, path, clock.GetUtcNow()));
-        }
-        else
-        {
-            Interlocked.Increment(ref _dropped);
-        }
-    }
+    public void Visit(long contentId, long? userId, long? bundleId, string path) =>
+        Enqueue(_visits, new ContentVisit(contentId, userId, bundleId, path, clock.GetUtcNow()));
 
-    public void ShinySession(long contentId, long? userId, DateTimeOffset started)
-    {
-        if (_sessions.Count < MaxQueued)
-        {
-            _sessions.Enqueue(new ShinySession(contentId, userId, started, clock.GetUtcNow()));
-        }
-        else
-        {
-            Interlocked.Increment(ref _dropped);
-        }
-    }
+    public void ShinySession(long contentId, long? userId, DateTimeOffset started) =>
+        Enqueue(_sessions, new ShinySession(contentId, userId, started, clock.GetUtcNow()));
 
-    public void Audit(long? userId, string userDescription, string action, string eventDescription)
+    public void Audit(long? userId, string userDescription, string action, string eventDescription) =>
+        Enqueue(_audit, new AuditEntry(userId, userDescription, action, eventDescription, clock.GetUtcNow()));
+
+    /// <summary>Queues a record, or counts it as dropped once <see cref="MaxQueued"/> of its kind wait.</summary>
+    private void Enqueue<T>(ConcurrentQueue<T> queue, T record)
     {
-        if (_audit.Count < MaxQueued)
+        if (queue.Count < MaxQueued)
         {
-            _audit.Enqueue(new AuditEntry(userId, userDescription, action, eventDescription, clock.GetUtcNow()));
+            queue.Enqueue(record);
         }
         else
         {

@@ -50,12 +50,9 @@ public sealed partial class NodeHeartbeat(
         while (await timer.WaitForNextTickAsync(stoppingToken))
         {
             using var waiting = health.Waiting();
-            using var deadline = CancellationTokenSource.CreateLinkedTokenSource(stoppingToken);
-            deadline.CancelAfter(Deadline);
             try
             {
-                // WaitAsync too: a driver waiting on a frozen server may take a while to notice the token.
-                var beat = await registry.HeartbeatAsync(identity, deadline.Token).WaitAsync(deadline.Token);
+                var beat = await Data.DatabaseWait.WithinAsync(t => registry.HeartbeatAsync(identity, t), Deadline, stoppingToken);
                 health.Answered();
                 if (beat is null)
                 {

@@ -14,6 +14,18 @@ public static class DatabaseWait
     private static readonly TimeSpan LongestDelay = TimeSpan.FromSeconds(5);
 
     /// <summary>
+    /// One call that may take at most <paramref name="deadline"/>: its token ends then, and the caller stops waiting then
+    /// too (a driver stuck on a frozen server may not notice its token at once). Past the deadline it throws
+    /// <see cref="OperationCanceledException"/> while <paramref name="cancellationToken"/> is still live.
+    /// </summary>
+    public static async Task<T> WithinAsync<T>(Func<CancellationToken, Task<T>> call, TimeSpan deadline, CancellationToken cancellationToken)
+    {
+        using var attempt = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        attempt.CancelAfter(deadline);
+        return await call(attempt.Token).WaitAsync(attempt.Token);
+    }
+
+    /// <summary>
     /// <paramref name="call"/>'s result, attempted again while the database is away, until <paramref name="patience"/>
     /// has passed (the last failure is thrown then). <paramref name="retrying"/> hears of each failure that is retried.
     /// </summary>
@@ -23,11 +35,9 @@ public static class DatabaseWait
         var giveUpAt = DateTime.UtcNow + patience;
         for (var delay = FirstDelay; ; delay = delay * 2 < LongestDelay ? delay * 2 : LongestDelay)
         {
-            using var attempt = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-            attempt.CancelAfter(AttemptDeadline);
             try
             {
-                return await call(attempt.Token).WaitAsync(attempt.Token);
+                return await WithinAsync(call, AttemptDeadline, cancellationToken);
             }
             catch (Exception e) when (!cancellationToken.IsCancellationRequested && DateTime.UtcNow < giveUpAt
                 && (e is OperationCanceledException || DatabaseErrors.IsConnectionProblem(e)))
