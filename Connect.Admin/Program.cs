@@ -5,6 +5,7 @@ using Connect.Shared.Cluster;
 using Connect.Shared.Configuration;
 using Connect.Shared.Content;
 using Connect.Shared.Data;
+using Connect.Shared.Operations;
 using Connect.Shared.Scheduling;
 using Connect.Shared.Security;
 using Connect.Shared.Tasks;
@@ -20,7 +21,7 @@ if (!config.IsValid)
         Console.Error.WriteLine($"  {error}");
     }
 
-    return 2;
+    return ExitCodes.Usage;
 }
 
 var options = config.Options;
@@ -33,23 +34,8 @@ builder.Logging.AddFilter("Microsoft.AspNetCore", LogLevel.Warning);
 // Requests naming any other host are refused: a DNS name rebound to this machine gets nowhere.
 builder.Configuration["AllowedHosts"] = options.Admin.AllowedHosts;
 
-builder.Services.AddSingleton(options);
-builder.Services.AddSingleton(TimeProvider.System);
-builder.Services.AddSingleton(_ => ConnectDatabase.Create(options));
-builder.Services.AddSingleton<NodeRegistry>();
-builder.Services.AddSingleton<SchemaState>();
-builder.Services.AddSingleton<UserRepository>();
-builder.Services.AddSingleton<ApiKeyRepository>();
-builder.Services.AddSingleton<Connect.Shared.Metrics.NodeStatusRepository>();
-builder.Services.AddSingleton<Connect.Shared.Metrics.NodeCommandRepository>();
-builder.Services.AddSingleton<ContentRepository>();
-builder.Services.AddSingleton<BundleRepository>();
-builder.Services.AddSingleton<TaskRepository>();
-builder.Services.AddSingleton<ScheduleRepository>();
-builder.Services.AddSingleton<JobRepository>();
-builder.Services.AddSingleton<Connect.Shared.Usage.UsageRepository>();
+builder.Services.AddConnectData(options);
 builder.Services.AddSingleton<IContentCatalog, ContentCatalog>();
-builder.Services.AddSingleton<Connect.Shared.Packages.PackageCache>();
 builder.Services.AddSingleton<IPackageCacheView, PackageCacheView>();
 builder.Services.AddSingleton<IClusterSource, DatabaseClusterSource>();
 builder.Services.AddSingleton<ClusterMonitor>();
@@ -78,7 +64,7 @@ catch (InvalidOperationException e)
     // The secret key file is unusable or not the cluster's: no session could be read or made.
     app.Logger.LogCritical("Refusing to start: {Problem}", e.Message);
     await Console.Error.WriteLineAsync($"connect-admin: refusing to start: {e.Message}");
-    return 1;
+    return ExitCodes.Failed;
 }
 catch (Exception e) when (DatabaseErrors.IsConnectionProblem(e))
 {
@@ -111,4 +97,4 @@ app.MapGet("/denied", () => SignIn.Html(HttpStatusCode.Forbidden, "Administrator
 app.MapStaticAssets().AllowAnonymous();
 app.MapRazorComponents<App>().AddInteractiveServerRenderMode();
 app.Run();
-return 0;
+return ExitCodes.Ok;

@@ -1,3 +1,4 @@
+using Connect.Shared.Cluster;
 using Connect.Shared.Metrics;
 
 namespace Connect.Admin.Services;

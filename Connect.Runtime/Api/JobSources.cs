@@ -9,7 +9,7 @@ using Connect.Shared.Scheduling;
 namespace Connect.Runtime.Api;
 
 /// <summary>Where an item's jobs come from: this node's pool, the other running nodes' published workers, and the render rows.</summary>
-internal sealed class JobSources(WorkerPool pool, NodeIdentity node, NodeRegistry registry, NodeStatusRepository status, JobRepository jobs)
+internal sealed class JobSources(WorkerPool pool, NodeIdentity node, NodeRegistry registry, NodeStatusRepository status, JobRepository jobs, TimeProvider clock)
 {
     public async Task<IReadOnlyList<JobJson>> ListAsync(ContentItem content, CancellationToken cancellationToken)
     {
@@ -20,7 +20,7 @@ internal sealed class JobSources(WorkerPool pool, NodeIdentity node, NodeRegistr
             _ => "run_app",
         };
         var list = pool.Workers.Where(w => w.ContentId == content.Id && w.IsAlive)
-            .Select(w => Worker(content, tag, node.Name, w.Id, w.Pid, w.BundleId, w.StartedAt, DateTimeOffset.UtcNow)).ToList();
+            .Select(w => Worker(content, tag, node.Name, w.Id, w.Pid, w.BundleId, w.StartedAt, clock.GetUtcNow())).ToList();
 
         var running = (await registry.ListAsync(cancellationToken)).Where(n => n.Status == NodeStatus.Running && n.Name != node.Name).Select(n => n.Name).ToHashSet();
         foreach (var row in (await status.ListAsync(withHistory: false, cancellationToken)).Where(r => running.Contains(r.Node)))

@@ -26,18 +26,18 @@ internal static class TaskAccess
     /// passed: a client polling with <c>wait</c> makes a call per line or so, not one per tick.
     /// </summary>
     public static async Task<(TaskState? Task, IResult? Error)> GetAsync(TaskRepository tasks, DatabaseHealth health, Caller caller, string id, int first,
-        TimeSpan wait, CancellationToken ct)
+        TimeSpan wait, TimeProvider clock, CancellationToken ct)
     {
-        var deadline = DateTime.UtcNow + (wait < MaxWait ? wait : MaxWait);
+        var deadline = clock.GetUtcNow() + (wait < MaxWait ? wait : MaxWait);
         while (true)
         {
             var (task, error) = await GetAsync(tasks, health, caller, id, first, ct);
-            if (error is not null || task!.Finished || task.Output.Count > 0 || DateTime.UtcNow >= deadline)
+            if (error is not null || task!.Finished || task.Output.Count > 0 || clock.GetUtcNow() >= deadline)
             {
                 return (task, error);
             }
 
-            await Task.Delay(WaitStep, ct);
+            await Task.Delay(WaitStep, clock, ct);
         }
     }
 

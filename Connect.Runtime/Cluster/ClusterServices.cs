@@ -1,3 +1,6 @@
+using Connect.Runtime.Metrics;
+using Connect.Runtime.Processes;
+using Connect.Runtime.Proxy;
 using Connect.Shared.Cluster;
 using Connect.Shared.Configuration;
 using Connect.Shared.Data;
@@ -12,18 +15,31 @@ internal static class ClusterServices
     /// </summary>
     public static IServiceCollection AddNodeCluster(this IServiceCollection services, ConnectOptions options, NodeIdentity identity)
     {
-        services.AddSingleton(options);
-        services.AddSingleton(TimeProvider.System);
-        services.AddSingleton(_ => ConnectDatabase.Create(options));
+        services.AddConnectData(options);
         services.AddSingleton<SchemaMigrator>();
-        services.AddSingleton<SchemaState>();
-        services.AddSingleton<DatabaseHealth>();
-        services.AddSingleton<NodeRegistry>();
         services.AddSingleton(identity);
         services.AddSingleton<NodeHeartbeat>();
         services.AddHostedService(sp => sp.GetRequiredService<NodeHeartbeat>());
         services.AddSingleton<NodeState>();
         services.AddHostedService<SchemaWatch>();
         return services;
+    }
+
+    /// <summary>The node's measuring loop (<see cref="NodeSampler"/>) and the readings it takes of the host and the workers.</summary>
+    public static IServiceCollection AddNodeSampling(this IServiceCollection services)
+    {
+        services.AddSingleton<HostUsage>();
+        services.AddHostedService<NodeSampler>();
+        return services;
+    }
+
+    /// <summary>Points the node's gauges at what they read: the worker pool, the open WebSockets and the host readings.</summary>
+    public static void ObserveNode(IServiceProvider services)
+    {
+        var pool = services.GetRequiredService<WorkerPool>();
+        var webSockets = services.GetRequiredService<OpenWebSockets>();
+        var host = services.GetRequiredService<HostUsage>();
+        services.GetRequiredService<NodeMeters>().Observe(new GaugeSources(
+            () => pool.Workers.Select(w => (w.ContentGuid, w.AppMode)), () => webSockets.Count, () => host.Current, () => host.Workers));
     }
 }

@@ -1,4 +1,4 @@
-using Connect.Runtime.CommandLine;
+using Connect.Shared.Operations;
 using Connect.Shared.Data;
 
 namespace Connect.Runtime.Cluster;
@@ -28,7 +28,7 @@ internal sealed partial class SchemaWatch(SchemaState schema, NodeState state, I
             }
             catch (Exception e) when (DatabaseErrors.IsConnectionProblem(e))
             {
-                LogUnreadable(e.Message);
+                LogUnreadable(e.Message, e);
                 continue;
             }
 
@@ -49,5 +49,5 @@ internal sealed partial class SchemaWatch(SchemaState schema, NodeState state, I
     private partial void LogNewerSchema(string reason);
 
     [LoggerMessage(EventId = 21, Level = LogLevel.Warning, Message = "Could not read the schema version: {Reason}")]
-    private partial void LogUnreadable(string reason);
+    private partial void LogUnreadable(string reason, Exception exception);
 }

@@ -1,3 +1,5 @@
+using Connect.Shared.Cluster;
+using Connect.Shared.Operations;
 using System.CommandLine;
 using Connect.Runtime.Hosting;
 using Connect.Shared.Configuration;

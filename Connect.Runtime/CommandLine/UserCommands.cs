@@ -1,3 +1,4 @@
+using Connect.Shared.Operations;
 using System.CommandLine;
 using Connect.Shared.Configuration;
 using Connect.Shared.Data;

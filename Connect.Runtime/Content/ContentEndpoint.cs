@@ -1,8 +1,8 @@
+using Connect.Shared.Files;
 using System.Net;
 using Connect.Runtime.Authentication;
-using Connect.Runtime.Hosting;
+using Connect.Shared.Web;
 using Connect.Runtime.Proxy;
-using Connect.Runtime.Publishing;
 using Connect.Shared.Configuration;
 using Connect.Shared.Content;
 using Microsoft.AspNetCore.StaticFiles;
@@ -21,7 +21,7 @@ internal static class ContentEndpoint
 
     public static void MapContent(this IEndpointRouteBuilder app)
     {
-        app.Map("/content/{guid}/{**path}", async (string guid, string? path, HttpContext context, ContentLookup lookup, BundleStore store, ContentProxy proxy,
+        app.Map("/content/{guid}/{**path}", async (string guid, string? path, HttpContext context, ContentLookup lookup, ContentProxy proxy,
             StaticFiles files, Usage.UsageRecorder usage, ConnectOptions options, CancellationToken ct) =>
         {
             // Relative links in content only work below "/content/{guid}/", so the bare form redirects there.
@@ -63,9 +63,9 @@ internal static class ContentEndpoint
                 usage.Visit(content.Id, caller?.Id, bundle.Id, "/" + (path ?? ""));
             }
 
-            if (FileRoot(content, bundle, store) is not ({ } root, { } index))
+            if (FileRoot(content, bundle, options.DataDir) is not ({ } root, { } index))
             {
-                return await proxy.ForwardAsync(context, content, bundle);
+                return await proxy.ForwardAsync(context, content, bundle, context.Items[VanityPaths.PublicPrefixItem] as string);
             }
 
             var relative = string.IsNullOrEmpty(path) ? index : path;
@@ -82,11 +82,11 @@ internal static class ContentEndpoint
     /// Where the files of an item that is served from files lie, and its index page; null for content that runs as a
     /// worker (and for a document not rendered yet).
     /// </summary>
-    internal static (string Root, string Index)? FileRoot(ContentItem content, Bundle bundle, BundleStore store) => bundle.AppMode switch
+    internal static (string Root, string Index)? FileRoot(ContentItem content, Bundle bundle, string dataDir) => bundle.AppMode switch
     {
-        AppModes.Static => (store.FullPath(bundle.Path), bundle.PrimaryFile ?? "index.html"),
+        AppModes.Static => (DataLayout.Resolve(dataDir, bundle.Path), bundle.PrimaryFile ?? "index.html"),
         // Only what the render produced: the document's source, helper scripts and data stay private.
-        AppModes.RmdStatic when content.OutputPath is not null => (store.FullPath(content.OutputPath), Path.ChangeExtension(bundle.PrimaryFile!, ".html")),
+        AppModes.RmdStatic when content.OutputPath is not null => (DataLayout.Resolve(dataDir, content.OutputPath), Path.ChangeExtension(bundle.PrimaryFile!, ".html")),
         _ => null,
     };
 

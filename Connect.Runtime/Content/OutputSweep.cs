@@ -50,7 +50,7 @@ internal sealed partial class OutputSweep(RenderedOutputs outputs, MaintenancePa
         }
         catch (Exception e) when (e is not OperationCanceledException && (DatabaseErrors.IsConnectionProblem(e) || e is IOException or UnauthorizedAccessException))
         {
-            LogSweepFailed(e.Message);
+            LogSweepFailed(e.Message, e);
         }
     }
 
@@ -58,5 +58,5 @@ internal sealed partial class OutputSweep(RenderedOutputs outputs, MaintenancePa
     private partial void LogSwept(int count);
 
     [LoggerMessage(EventId = 331, Level = LogLevel.Warning, Message = "Could not sweep rendered outputs this time: {Reason}")]
-    private partial void LogSweepFailed(string reason);
+    private partial void LogSweepFailed(string reason, Exception exception);
 }

@@ -1,6 +1,8 @@
+using Connect.Shared.Files;
+using Connect.Shared.Configuration;
+using Connect.Shared.Web;
 using Connect.Runtime.Authentication;
 using Connect.Runtime.Proxy;
-using Connect.Runtime.Publishing;
 using Connect.Shared.Content;
 using Connect.Shared.Security;
 using Connect.Shared.Access;
@@ -21,14 +23,14 @@ internal static class StaticFastPath
     public static void UseStaticFastPath(this WebApplication app)
     {
         var lookup = app.Services.GetRequiredService<ContentLookup>();
-        var store = app.Services.GetRequiredService<BundleStore>();
+        var dataDir = app.Services.GetRequiredService<ConnectOptions>().DataDir;
         var files = app.Services.GetRequiredService<StaticFiles>();
         var users = app.Services.GetRequiredService<UserCache>();
         var usage = app.Services.GetRequiredService<Usage.UsageRecorder>();
         app.Use(async (context, next) =>
         {
             var file = HttpMethods.IsGet(context.Request.Method) || HttpMethods.IsHead(context.Request.Method)
-                ? await TryFindAsync(context, lookup, store, files, users, usage)
+                ? await TryFindAsync(context, lookup, dataDir, files, users, usage)
                 : null;
             if (file is null)
             {
@@ -42,7 +44,7 @@ internal static class StaticFastPath
     }
 
     private static async Task<(string Guid, StaticFile File, bool IsPublic)?> TryFindAsync(
-        HttpContext context, ContentLookup lookup, BundleStore store, StaticFiles files, UserCache users, Usage.UsageRecorder usage)
+        HttpContext context, ContentLookup lookup, string dataDir, StaticFiles files, UserCache users, Usage.UsageRecorder usage)
     {
         if (context.IsWebSocketUpgrade() || Split(context.Request.Path.Value) is not ({ } guid, { } relative))
         {
@@ -59,7 +61,7 @@ internal static class StaticFastPath
         try
         {
             var (content, bundle) = await lookup.FindAsync(guid, context.RequestAborted);
-            if (content is null || bundle is null || ContentEndpoint.FileRoot(content, bundle, store) is not ({ } root, { } index))
+            if (content is null || bundle is null || ContentEndpoint.FileRoot(content, bundle, dataDir) is not ({ } root, { } index))
             {
                 return null;
             }

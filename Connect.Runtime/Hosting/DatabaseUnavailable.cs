@@ -1,3 +1,5 @@
+using Connect.Shared.Operations;
+using Connect.Shared.Web;
 using System.Net;
 using Connect.Runtime.Authentication;
 using Connect.Shared.Data;
@@ -31,7 +33,7 @@ internal static partial class DatabaseUnavailable
                     await ErrorPages.Page(HttpStatusCode.ServiceUnavailable, "Temporarily unavailable", message).ExecuteAsync(context);
                 }
             }
-            catch (Operations.MaintenancePausedException e) when (!context.Response.HasStarted && !context.RequestAborted.IsCancellationRequested)
+            catch (MaintenancePausedException e) when (!context.Response.HasStarted && !context.RequestAborted.IsCancellationRequested)
             {
                 context.Response.Headers.RetryAfter = "30";
                 await ApiErrors.WriteAsync(context, StatusCodes.Status503ServiceUnavailable, e.Message);

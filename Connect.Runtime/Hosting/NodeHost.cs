@@ -3,9 +3,10 @@ using Connect.Runtime.Api;
 using Connect.Runtime.Api.Legacy;
 using Connect.Runtime.Authentication;
 using Connect.Runtime.Cluster;
-using Connect.Runtime.CommandLine;
+using Connect.Shared.Operations;
 using Connect.Runtime.Content;
 using Connect.Runtime.Metrics;
+using Connect.Runtime.Operations;
 using Connect.Runtime.Packages;
 using Connect.Runtime.Processes;
 using Connect.Runtime.Proxy;
@@ -49,7 +50,7 @@ internal static partial class NodeHost
         try
         {
             var database = app.Services.GetRequiredService<ConnectDatabase>();
-            await StartupChecks.WaitForDatabaseAsync(database, options.Database.WaitAtStart, logger, CancellationToken.None);
+            await StartupChecks.WaitForDatabaseAsync(database, options.Database.WaitAtStart, TimeProvider.System, logger, CancellationToken.None);
             var problem = await app.Services.GetRequiredService<SchemaState>().ReadDatabaseVersionAsync() == 0
                 ? StartupChecks.EmptyDatabaseProblem(database, options.DataDir)
                 : await StartupChecks.DuplicateNameProblemAsync(app.Services.GetRequiredService<NodeRegistry>(), options.Node.Name, CancellationToken.None);
@@ -67,6 +68,7 @@ internal static partial class NodeHost
             }
 
             LogSchema(logger, app.Services.GetRequiredService<ConnectDatabase>().Description, result.Describe());
+            ClusterServices.ObserveNode(app.Services);
             if (await MetricsSetup.OpenStoreAsync(app.Services, options, CancellationToken.None) is { } metricsProblem)
             {
                 return await RefuseAsync(logger, stderr, metricsProblem);
@@ -98,7 +100,7 @@ internal static partial class NodeHost
         catch (Exception e) when (DatabaseErrors.IsConnectionProblem(e))
         {
             var description = app.Services.GetRequiredService<ConnectDatabase>().Description;
-            LogDatabaseUnusable(logger, description, e.Message);
+            LogDatabaseUnusable(logger, description, e.Message, e);
             await stderr.WriteLineAsync($"connect: cannot use the database ({description}): {e.Message}");
             return ExitCodes.Failed;
         }
@@ -140,11 +142,15 @@ internal static partial class NodeHost
             Guid.NewGuid().ToString("N"));
 
         builder.Services.AddNodeCluster(options, identity);
+        builder.Services.AddContentProxy();
+        builder.Services.AddContentServing();
         builder.Services.AddPublishing();
+        builder.Services.AddOperations();
         builder.Services.AddWorkers();
         builder.Services.AddPackages();
         builder.Services.AddScheduling();
         builder.Services.AddNodeMetrics(options);
+        builder.Services.AddNodeSampling();
         builder.Services.AddUsage();
         builder.Services.AddConnectApi();
         builder.Services.ConfigureHttpJsonOptions(o => o.SerializerOptions.PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower);
@@ -200,5 +206,5 @@ internal static partial class NodeHost
     private static partial void LogDataDirOpened(ILogger logger, string dataDir);
 
     [LoggerMessage(EventId = 3, Level = LogLevel.Critical, Message = "Cannot use the database {Database}: {Reason}")]
-    private static partial void LogDatabaseUnusable(ILogger logger, string database, string reason);
+    private static partial void LogDatabaseUnusable(ILogger logger, string database, string reason, Exception exception);
 }

@@ -55,9 +55,9 @@ internal static partial class StartupChecks
     /// Waits for the database to answer, with back-off, up to <c>Database.WaitAtStart</c>: in a cluster
     /// nodes and PostgreSQL are often started together.
     /// </summary>
-    public static async Task WaitForDatabaseAsync(ConnectDatabase database, TimeSpan limit, ILogger logger, CancellationToken cancellationToken)
+    public static async Task WaitForDatabaseAsync(ConnectDatabase database, TimeSpan limit, TimeProvider clock, ILogger logger, CancellationToken cancellationToken)
     {
-        var deadline = DateTime.UtcNow + limit;
+        var deadline = clock.GetUtcNow() + limit;
         for (var delay = TimeSpan.FromMilliseconds(500); ; delay = TimeSpan.FromTicks(Math.Min(delay.Ticks * 2, TimeSpan.FromSeconds(5).Ticks)))
         {
             try
@@ -65,10 +65,10 @@ internal static partial class StartupChecks
                 await using var connection = await database.OpenAsync(cancellationToken);
                 return;
             }
-            catch (Exception e) when (DatabaseErrors.IsConnectionProblem(e) && DateTime.UtcNow + delay < deadline)
+            catch (Exception e) when (DatabaseErrors.IsConnectionProblem(e) && clock.GetUtcNow() + delay < deadline)
             {
                 LogWaiting(logger, database.Description, e.Message, delay.TotalSeconds);
-                await Task.Delay(delay, cancellationToken);
+                await Task.Delay(delay, clock, cancellationToken);
             }
         }
     }

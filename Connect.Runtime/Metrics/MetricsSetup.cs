@@ -1,6 +1,5 @@
+using Connect.Shared.Web;
 using System.Diagnostics;
-using Connect.Runtime.Processes;
-using Connect.Runtime.Proxy;
 using Connect.Shared.Cluster;
 using Connect.Shared.Configuration;
 using Connect.Shared.Metrics;
@@ -15,21 +14,17 @@ internal static partial class MetricsSetup
     /// <summary>Set by the content endpoint on a request for an item that exists, so only real items become series.</summary>
     public const string ContentGuidItem = "connect.content.guid";
 
-    /// <summary>Instruments, the sampler and its store, Graphite, and OpenTelemetry's OTLP and Prometheus exporters as configured.</summary>
+    /// <summary>Instruments, the sampler's store, Graphite, and OpenTelemetry's OTLP and Prometheus exporters as configured.</summary>
     public static IServiceCollection AddNodeMetrics(this IServiceCollection services, ConnectOptions options)
     {
         services.AddSingleton<NodeMeters>();
-        services.AddSingleton<HostUsage>();
         services.AddSingleton<MetricsStoreHolder>();
-        services.AddSingleton<NodeStatusRepository>();
-        services.AddSingleton<NodeCommandRepository>();
         services.AddSingleton<GraphiteSender>();
         services.AddHostedService(sp => sp.GetRequiredService<GraphiteSender>());
-        services.AddHostedService<NodeSampler>();
         if (options.OpenTelemetry.Enabled || options.Prometheus.Enabled)
         {
             services.AddOpenTelemetry()
-                .ConfigureResource(r => r.AddService("connect", serviceInstanceId: options.Node.Name, serviceVersion: Hosting.NodeVersion.Current))
+                .ConfigureResource(r => r.AddService("connect", serviceInstanceId: options.Node.Name, serviceVersion: NodeVersion.Current))
                 .WithMetrics(metrics =>
                 {
                     metrics.AddMeter(NodeMeters.MeterName);
@@ -63,8 +58,6 @@ internal static partial class MetricsSetup
     /// </summary>
     public static async Task<string?> OpenStoreAsync(IServiceProvider services, ConnectOptions options, CancellationToken cancellationToken)
     {
-        services.GetRequiredService<NodeMeters>().Observe(
-            services.GetRequiredService<WorkerPool>(), services.GetRequiredService<OpenWebSockets>(), services.GetRequiredService<HostUsage>());
         if (!options.Metrics.Enabled)
         {
             return null;

@@ -1,9 +1,20 @@
 using System.Diagnostics.Metrics;
-using Connect.Runtime.Processes;
-using Connect.Runtime.Proxy;
 using Connect.Shared.Metrics;
 
 namespace Connect.Runtime.Metrics;
+
+/// <summary>The host's, the node's and each worker's CPU and memory as of the last reading.</summary>
+internal sealed record UsageReading(double HostCpuPercent, long HostMemoryUsedBytes, long HostMemoryTotalBytes, double NodeCpuPercent, long NodeMemoryBytes);
+
+/// <summary>
+/// What the gauges read, handed in by the parts that know (the worker pool, the proxy's WebSockets, the host readings),
+/// so the instruments sit below every part that records into them.
+/// </summary>
+internal sealed record GaugeSources(
+    Func<IEnumerable<(string ContentGuid, string AppMode)>> Workers,
+    Func<int> OpenWebSockets,
+    Func<UsageReading> Host,
+    Func<IReadOnlyList<WorkerLive>> WorkerUsage);
 
 /// <summary>
 /// The node's instruments (<see cref="System.Diagnostics.Metrics"/>), read by OpenTelemetry's exporters (OTLP,
@@ -40,10 +51,10 @@ internal sealed class NodeMeters : IDisposable
     }
 
     /// <summary>Adds the gauges read from the node's parts (made once the parts exist; they record into the counters above).</summary>
-    public void Observe(WorkerPool pool, OpenWebSockets webSockets, HostUsage host)
+    public void Observe(GaugeSources sources)
     {
-        _meter.CreateObservableGauge("process.count", () => pool.Workers
-            .GroupBy(w => (w.ContentGuid, w.AppMode))
+        _meter.CreateObservableGauge("process.count", () => sources.Workers()
+            .GroupBy(w => w)
             .Select(g => new Measurement<int>(g.Count(), new("content.guid", g.Key.ContentGuid), new("process.tag", g.Key.AppMode))),
             description: "Running R processes per content and kind");
         _meter.CreateObservableGauge("content.count", () => Volatile.Read(ref _counts).Content
@@ -52,15 +63,15 @@ internal sealed class NodeMeters : IDisposable
         _meter.CreateObservableGauge("schedule.count", () => Volatile.Read(ref _counts).Runs
             .Select(r => new Measurement<long>(r.Count, new KeyValuePair<string, object?>("schedule.status", r.Status))),
             description: "Scheduled runs by status (every node reports the same figure)");
-        _meter.CreateObservableGauge("connect.websocket.open", () => webSockets.Count, description: "Open WebSockets (Shiny sessions) through this node");
-        _meter.CreateObservableGauge("connect.host.cpu.utilization", () => host.Current.HostCpuPercent / 100, description: "Share of the host's CPU in use (0-1)");
-        _meter.CreateObservableGauge("connect.host.memory.usage", () => host.Current.HostMemoryUsedBytes, "By", "Host memory in use");
-        _meter.CreateObservableGauge("connect.node.cpu.utilization", () => host.Current.NodeCpuPercent / 100, description: "The node process's CPU, in cores (0-n)");
-        _meter.CreateObservableGauge("connect.node.memory.rss", () => host.Current.NodeMemoryBytes, "By", "The node process's resident memory");
-        _meter.CreateObservableGauge("connect.worker.cpu.utilization", () => host.Workers
+        _meter.CreateObservableGauge("connect.websocket.open", () => sources.OpenWebSockets(), description: "Open WebSockets (Shiny sessions) through this node");
+        _meter.CreateObservableGauge("connect.host.cpu.utilization", () => sources.Host().HostCpuPercent / 100, description: "Share of the host's CPU in use (0-1)");
+        _meter.CreateObservableGauge("connect.host.memory.usage", () => sources.Host().HostMemoryUsedBytes, "By", "Host memory in use");
+        _meter.CreateObservableGauge("connect.node.cpu.utilization", () => sources.Host().NodeCpuPercent / 100, description: "The node process's CPU, in cores (0-n)");
+        _meter.CreateObservableGauge("connect.node.memory.rss", () => sources.Host().NodeMemoryBytes, "By", "The node process's resident memory");
+        _meter.CreateObservableGauge("connect.worker.cpu.utilization", () => sources.WorkerUsage()
             .Select(w => new Measurement<double>(w.CpuPercent / 100, new("content.guid", w.ContentGuid), new("process.pid", w.Pid ?? 0))),
             description: "Each R worker's CPU, in cores, over its whole sandbox");
-        _meter.CreateObservableGauge("connect.worker.memory.rss", () => host.Workers
+        _meter.CreateObservableGauge("connect.worker.memory.rss", () => sources.WorkerUsage()
             .Select(w => new Measurement<long>(w.MemoryBytes, new("content.guid", w.ContentGuid), new("process.pid", w.Pid ?? 0))),
             "By", "Each R worker's resident memory, over its whole sandbox");
     }

@@ -1,5 +1,5 @@
 using System.Diagnostics;
-using Connect.Runtime.Hosting;
+using Connect.Shared.Cluster;
 using Connect.Shared.Configuration;
 using Connect.Shared.Data;
 using Connect.Shared.Files;
@@ -19,8 +19,10 @@ internal sealed class BackupRefused(string message) : Exception(message);
 /// database is copied (SQLite's online backup, or <c>pg_dump</c>) and the data directory after it, every file
 /// hashed into the manifest. Nothing of the node-local metrics store or the SQLite file itself is copied twice.
 /// </summary>
-internal sealed class Backup(ConnectOptions options, ConnectDatabase database, TextWriter progress)
+internal sealed class Backup(ConnectOptions options, ConnectDatabase database, TextWriter progress, TimeProvider? time = null)
 {
+    private readonly TimeProvider _time = time ?? TimeProvider.System;
+
     private const UnixFileMode PrivateFolder = UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute;
     private const UnixFileMode PrivateFile = UnixFileMode.UserRead | UnixFileMode.UserWrite;
 
@@ -96,7 +98,7 @@ internal sealed class Backup(ConnectOptions options, ConnectDatabase database, T
                 throw lapsed.Refusal(reason);
             }
 
-            var manifest = new BackupManifest(1, DateTimeOffset.UtcNow, NodeVersion.Current, version,
+            var manifest = new BackupManifest(1, _time.GetUtcNow(), NodeVersion.Current, version,
                 database.Provider.ToString().ToLowerInvariant(), databaseFile, files, since is null ? null : Path.GetFullPath(since));
             await manifest.WriteAsync(output, stop.Token);
             await progress.WriteLineAsync(
@@ -120,9 +122,9 @@ internal sealed class Backup(ConnectOptions options, ConnectDatabase database, T
     /// Keeps the pause alive; should it lapse (this process or the database stalled past the pause's lifetime, and the
     /// nodes went on meanwhile), the backup is stopped and says why.
     /// </summary>
-    private static async Task KeepAsync(MaintenancePause pause, string holder, CancellationTokenSource stop, PauseLapse lapsed)
+    private async Task KeepAsync(MaintenancePause pause, string holder, CancellationTokenSource stop, PauseLapse lapsed)
     {
-        using var timer = new PeriodicTimer(MaintenancePause.HeartbeatInterval);
+        using var timer = new PeriodicTimer(MaintenancePause.HeartbeatInterval, _time);
         try
         {
             while (await timer.WaitForNextTickAsync(stop.Token))
@@ -157,24 +159,24 @@ internal sealed class Backup(ConnectOptions options, ConnectDatabase database, T
     private async Task WaitForInFlightAsync(MaintenancePause pause, CancellationToken cancellationToken)
     {
         // Nodes check for a pause before each piece of work: one that started just before it is counted below.
-        await Task.Delay(MaintenancePause.NoticedWithin, cancellationToken);
-        var deadline = DateTimeOffset.UtcNow + InFlightTimeout;
+        await Task.Delay(MaintenancePause.NoticedWithin, _time, cancellationToken);
+        var deadline = _time.GetUtcNow() + InFlightTimeout;
         var reported = DateTimeOffset.MinValue;
         long running;
         while ((running = await pause.InFlightAsync(cancellationToken)) > 0)
         {
-            if (DateTimeOffset.UtcNow > deadline)
+            if (_time.GetUtcNow() > deadline)
             {
                 throw new BackupRefused($"{running} deploy(s) or render(s) were still running after {InFlightTimeout.TotalMinutes:0} minutes; nothing was backed up.");
             }
 
-            if (DateTimeOffset.UtcNow - reported > TimeSpan.FromSeconds(5))
+            if (_time.GetUtcNow() - reported > TimeSpan.FromSeconds(5))
             {
-                reported = DateTimeOffset.UtcNow;
+                reported = _time.GetUtcNow();
                 await progress.WriteLineAsync($"waiting for {running} running deploy(s) or render(s) to finish");
             }
 
-            await Task.Delay(TimeSpan.FromMilliseconds(500), cancellationToken);
+            await Task.Delay(TimeSpan.FromMilliseconds(500), _time, cancellationToken);
         }
     }
 
@@ -191,7 +193,7 @@ internal sealed class Backup(ConnectOptions options, ConnectDatabase database, T
                 await source.OpenAsync(cancellationToken);
                 await destination.OpenAsync(cancellationToken);
                 source.BackupDatabase(destination);
-                await destination.ExecuteAsync("PRAGMA journal_mode = DELETE");
+                await destination.ExecuteAsync(new CommandDefinition("PRAGMA journal_mode = DELETE", cancellationToken: cancellationToken));
             }
 
             return await Describe(copy, "connect.db", cancellationToken);

@@ -136,7 +136,7 @@ internal sealed partial class SpareWorkers(
         }
         catch (Exception e)
         {
-            LogAssignFailed(worker.ContentGuid, e.Message);
+            LogAssignFailed(worker.ContentGuid, e.Message, e);
             spare.Assignment.TrySetResult("q('no')");
             return false;
         }
@@ -372,7 +372,7 @@ internal sealed partial class SpareWorkers(
     private partial void LogAssigned(string guid, string workerId, int pid);
 
     [LoggerMessage(EventId = 432, Level = LogLevel.Warning, Message = "A spare R process could not be given content {Guid}: {Reason}; R is started for it instead")]
-    private partial void LogAssignFailed(string guid, string reason);
+    private partial void LogAssignFailed(string guid, string reason, Exception exception);
 
     [LoggerMessage(EventId = 433, Level = LogLevel.Warning, Message = "A spare R process exited with code {ExitCode} before it was used ({Output}); {Failures} of {Limit} in a row, after which no more are started")]
     private partial void LogSpareExited(int exitCode, string output, int failures, int limit);

@@ -1,4 +1,3 @@
-using Connect.Runtime.Proxy;
 using Connect.Runtime.R;
 using Connect.Runtime.Sandbox;
 using Connect.Shared.Content;
@@ -33,10 +32,6 @@ internal static class WorkerServices
         services.AddSingleton<IWorkerLauncher>(sp => sp.GetRequiredService<WorkerLauncher>());
         services.AddSingleton<WorkerPool>();
         services.AddHostedService<WorkerSupervisor>();
-        services.AddHttpForwarder();
-        services.AddSingleton<OpenWebSockets>();
-        services.AddSingleton<ClientConnections>();
-        services.AddSingleton<ContentProxy>();
         return services;
     }
 }

@@ -30,7 +30,7 @@ internal sealed partial class WorkerSupervisor(WorkerPool pool, ContentRepositor
             }
             catch (Exception e) when (e is not OperationCanceledException)
             {
-                LogFailed(e.Message);
+                LogFailed(e.Message, e);
             }
         }
     }
@@ -42,5 +42,5 @@ internal sealed partial class WorkerSupervisor(WorkerPool pool, ContentRepositor
     }
 
     [LoggerMessage(EventId = 420, Level = LogLevel.Warning, Message = "Worker supervision pass failed: {Reason}")]
-    private partial void LogFailed(string reason);
+    private partial void LogFailed(string reason, Exception exception);
 }

@@ -1,6 +1,7 @@
+using Connect.Shared.Configuration;
+using Connect.Shared.Files;
 using System.Net;
-using Connect.Runtime.Hosting;
-using Connect.Runtime.Content;
+using Connect.Shared.Web;
 using Connect.Runtime.Processes;
 using Connect.Shared.Content;
 using Microsoft.AspNetCore.Http;
@@ -16,7 +17,7 @@ namespace Connect.Runtime.Proxy;
 /// </summary>
 internal sealed partial class ContentProxy(
     IHttpForwarder forwarder, WorkerPool pool, OpenWebSockets webSockets, ClientConnections clients, Metrics.NodeMeters meters, Packages.PackageRestore packages,
-    Publishing.BundleStore store, Usage.UsageRecorder usage, TimeProvider clock, ILogger<ContentProxy> logger)
+    ConnectOptions options, Usage.UsageRecorder usage, TimeProvider clock, ILogger<ContentProxy> logger)
     : IDisposable
 {
     public const string AffinityCookie = "connect_worker";
@@ -26,9 +27,9 @@ internal sealed partial class ContentProxy(
 
     private readonly HttpMessageInvoker _client = new(WorkerConnections.CreateHandler());
 
-    public async Task<IResult> ForwardAsync(HttpContext context, ContentItem content, Bundle bundle)
+    public async Task<IResult> ForwardAsync(HttpContext context, ContentItem content, Bundle bundle, string? publicPrefix)
     {
-        var prefix = context.Items[VanityPaths.PublicPrefixItem] as string ?? $"{context.Request.PathBase}/content/{content.Guid}";
+        var prefix = publicPrefix ?? $"{context.Request.PathBase}/content/{content.Guid}";
         context.Request.Path.StartsWithSegments($"/content/{content.Guid}", out var rest);
         var connectionItems = context.Features.Get<IConnectionItemsFeature>()?.Items;
         var connectionKey = "connect.worker." + content.Guid;
@@ -153,7 +154,7 @@ internal sealed partial class ContentProxy(
     {
         try
         {
-            return await packages.MissingFromSystemAsync(bundle.Id, store.FullPath(bundle.Path), CancellationToken.None);
+            return await packages.MissingFromSystemAsync(bundle.Id, DataLayout.Resolve(options.DataDir, bundle.Path), CancellationToken.None);
         }
         catch (Exception)
         {

@@ -1,3 +1,4 @@
+using Connect.Shared.Web;
 using Microsoft.AspNetCore.Http.Features;
 
 namespace Connect.Runtime.Proxy;

@@ -68,7 +68,7 @@ internal sealed partial class BundleStore(ConnectOptions options, BundleReposito
     /// <summary>Extracted bundles may be this many times larger than <c>Applications.MaxBundleSize</c>.</summary>
     public const int MaxExpansion = 10;
 
-    public string FullPath(string relative) => Path.Combine(options.DataDir, relative);
+    public string FullPath(string relative) => DataLayout.Resolve(options.DataDir, relative);
 
     public string ArchivePath(Bundle bundle) => DataLayout.Archive(options.DataDir, bundle.ContentId, bundle.Id);
 

@@ -20,7 +20,8 @@ internal sealed partial class Deployer(
     NodeIdentity node,
     Content.ContentLookup lookup,
     DeployQueue queue,
-    Operations.MaintenanceGate maintenance,
+    Shared.Operations.MaintenanceGate maintenance,
+    TimeProvider clock,
     ILogger<Deployer> logger)
 {
     /// <summary>How long a finished deploy keeps trying to record its result while the database is away.</summary>
@@ -65,10 +66,10 @@ internal sealed partial class Deployer(
     /// </summary>
     private async Task HoldAsync(HeldTask task, ContentItem content, CancellationToken stopping, Func<TaskOutput, CancellationToken, Task> work)
     {
-        var output = new TaskOutput(tasks, task.Id);
+        var output = new TaskOutput(tasks, task.Id, clock);
         var hold = _holds[task.Id] = new Hold();
         using var held = CancellationTokenSource.CreateLinkedTokenSource(stopping);
-        using var heartbeat = new PeriodicTimer(TaskRepository.HeartbeatInterval);
+        using var heartbeat = new PeriodicTimer(TaskRepository.HeartbeatInterval, clock);
         var beating = Task.Run(async () =>
         {
             while (await heartbeat.WaitForNextTickAsync(CancellationToken.None) && !held.IsCancellationRequested)

@@ -9,7 +9,7 @@ namespace Connect.Runtime.Publishing;
 /// the next attempt, so an outage neither fails the work (a render goes on printing) nor loses its lines.
 /// <see cref="FlushAsync"/> sends what is left before the task's result is recorded.
 /// </summary>
-internal sealed class TaskOutput(TaskRepository tasks, string taskId)
+internal sealed class TaskOutput(TaskRepository tasks, string taskId, TimeProvider clock)
 {
     /// <summary>Lines kept at most while the database is away; later ones are counted, not kept.</summary>
     private const int MaxPending = 10_000;
@@ -20,7 +20,7 @@ internal sealed class TaskOutput(TaskRepository tasks, string taskId)
     private readonly SemaphoreSlim _sending = new(1, 1);
     private readonly List<string> _pending = [];
     private Task _background = Task.CompletedTask;
-    private DateTime _lastFailure = DateTime.MinValue;
+    private DateTimeOffset _lastFailure = DateTimeOffset.MinValue;
     private int _dropped;
 
     public Task WriteAsync(string line)
@@ -36,7 +36,7 @@ internal sealed class TaskOutput(TaskRepository tasks, string taskId)
                 _dropped++;
             }
 
-            if (_background.IsCompleted && DateTime.UtcNow - _lastFailure >= RetryAfter)
+            if (_background.IsCompleted && clock.GetUtcNow() - _lastFailure >= RetryAfter)
             {
                 _background = SendInBackgroundAsync();
             }
@@ -69,7 +69,7 @@ internal sealed class TaskOutput(TaskRepository tasks, string taskId)
         {
             lock (_lock)
             {
-                _lastFailure = DateTime.UtcNow;
+                _lastFailure = clock.GetUtcNow();
             }
         }
     }

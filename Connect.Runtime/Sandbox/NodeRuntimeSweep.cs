@@ -17,7 +17,7 @@ internal sealed partial class NodeRuntimeSweep(ContentSandbox sandbox, Lazy<Node
             }
             catch (IOException e)
             {
-                LogUnusable(e.Message); // each worker says so too, when it cannot start
+                LogUnusable(e.Message, e); // each worker says so too, when it cannot start
             }
         }
 
@@ -27,5 +27,5 @@ internal sealed partial class NodeRuntimeSweep(ContentSandbox sandbox, Lazy<Node
     public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
 
     [LoggerMessage(EventId = 705, Level = LogLevel.Critical, Message = "R content cannot run on this node: {Problem}")]
-    private partial void LogUnusable(string problem);
+    private partial void LogUnusable(string problem, Exception exception);
 }

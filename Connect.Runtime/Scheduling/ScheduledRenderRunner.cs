@@ -67,7 +67,7 @@ internal sealed partial class ScheduledRenderRunner(
             }
             catch (Exception e) when (e is not OperationCanceledException)
             {
-                LogPassFailed(e.Message);
+                LogPassFailed(e.Message, e);
             }
 
             try
@@ -110,7 +110,7 @@ internal sealed partial class ScheduledRenderRunner(
             }
             catch (Exception e) when (e is not OperationCanceledException)
             {
-                LogListenFailed(e.Message);
+                LogListenFailed(e.Message, e);
                 await Task.Delay(PollInterval, clock, stoppingToken).ContinueWith(_ => { }, TaskScheduler.Default);
             }
             catch (OperationCanceledException)
@@ -218,7 +218,7 @@ internal sealed partial class ScheduledRenderRunner(
                 }
                 catch (Exception e) when (e is not OperationCanceledException)
                 {
-                    LogHeartbeatFailed(job.Id, e.Message);
+                    LogHeartbeatFailed(job.Id, e.Message, e);
                 }
             }
         }
@@ -243,11 +243,11 @@ internal sealed partial class ScheduledRenderRunner(
     private partial void LogInterrupted(long jobId, long token);
 
     [LoggerMessage(EventId = 605, Level = LogLevel.Warning, Message = "Looking for scheduled work failed: {Reason}")]
-    private partial void LogPassFailed(string reason);
+    private partial void LogPassFailed(string reason, Exception exception);
 
     [LoggerMessage(EventId = 606, Level = LogLevel.Warning, Message = "Heartbeat of scheduled render job {JobId} failed: {Reason}")]
-    private partial void LogHeartbeatFailed(long jobId, string reason);
+    private partial void LogHeartbeatFailed(long jobId, string reason, Exception exception);
 
     [LoggerMessage(EventId = 607, Level = LogLevel.Warning, Message = "Listening for new scheduled work failed: {Reason}")]
-    private partial void LogListenFailed(string reason);
+    private partial void LogListenFailed(string reason, Exception exception);
 }

@@ -7,8 +7,6 @@ internal static class SchedulingServices
     /// <summary>Schedules, the job table, and this node's share of the scheduled renders.</summary>
     public static IServiceCollection AddScheduling(this IServiceCollection services)
     {
-        services.AddSingleton<ScheduleRepository>();
-        services.AddSingleton<JobRepository>();
         services.AddHostedService<ScheduledRenderRunner>();
         return services;
     }

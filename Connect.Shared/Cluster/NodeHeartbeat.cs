@@ -40,7 +40,7 @@ public sealed partial class NodeHeartbeat(
         }
         catch (Exception e) when (e is not OperationCanceledException)
         {
-            LogDeregisterFailed(identity.Name, e.Message);
+            LogDeregisterFailed(identity.Name, e.Message, e);
         }
     }
 
@@ -103,5 +103,5 @@ public sealed partial class NodeHeartbeat(
     private partial void LogClockSkew(string name, double offsetMs, double maxMs);
 
     [LoggerMessage(EventId = 204, Level = LogLevel.Warning, Message = "Node {Name} could not deregister: {Reason}")]
-    private partial void LogDeregisterFailed(string name, string reason);
+    private partial void LogDeregisterFailed(string name, string reason, Exception exception);
 }

@@ -46,7 +46,7 @@ public sealed class NodeRegistry(Data.ConnectDatabase database, TimeProvider clo
     public async Task RegisterAsync(NodeIdentity node, CancellationToken cancellationToken = default)
     {
         await using var connection = await database.OpenAsync(cancellationToken);
-        await connection.ExecuteAsync(database.Sql("""
+        await connection.ExecuteAsync(new CommandDefinition(database.Sql("""
             INSERT INTO nodes (name, url, version, schema_version, instance_id, started_at, heartbeat_at, node_clock_at, stopped_at)
             VALUES (@Name, @Url, @Version, @SchemaVersion, @InstanceId, {{NOW}}, {{NOW}}, @NodeClock, NULL)
             ON CONFLICT (name) DO UPDATE SET
@@ -54,7 +54,7 @@ public sealed class NodeRegistry(Data.ConnectDatabase database, TimeProvider clo
                 instance_id = excluded.instance_id, started_at = excluded.started_at,
                 heartbeat_at = excluded.heartbeat_at, node_clock_at = excluded.node_clock_at, stopped_at = NULL
             """),
-            new { node.Name, node.Url, node.Version, node.SchemaVersion, node.InstanceId, NodeClock = NodeClockNow() });
+            new { node.Name, node.Url, node.Version, node.SchemaVersion, node.InstanceId, NodeClock = NodeClockNow() }, cancellationToken: cancellationToken));
     }
 
     /// <summary>
@@ -87,16 +87,16 @@ public sealed class NodeRegistry(Data.ConnectDatabase database, TimeProvider clo
     public async Task DeregisterAsync(NodeIdentity node, CancellationToken cancellationToken = default)
     {
         await using var connection = await database.OpenAsync(cancellationToken);
-        await connection.ExecuteAsync(
+        await connection.ExecuteAsync(new CommandDefinition(
             database.Sql("UPDATE nodes SET stopped_at = {{NOW}} WHERE name = @Name AND instance_id = @InstanceId"),
-            new { node.Name, node.InstanceId });
+            new { node.Name, node.InstanceId }, cancellationToken: cancellationToken));
     }
 
     public async Task<IReadOnlyList<NodeInfo>> ListAsync(CancellationToken cancellationToken = default)
     {
         await using var connection = await database.OpenAsync(cancellationToken);
-        var rows = await connection.QueryAsync<NodeRow>(database.Sql(
-            "SELECT name, url, version, schema_version, started_at, heartbeat_at, node_clock_at, stopped_at, {{NOW}} AS database_now FROM nodes ORDER BY name"));
+        var rows = await connection.QueryAsync<NodeRow>(new CommandDefinition(database.Sql(
+            "SELECT name, url, version, schema_version, started_at, heartbeat_at, node_clock_at, stopped_at, {{NOW}} AS database_now FROM nodes ORDER BY name"), cancellationToken: cancellationToken));
         return rows.Select(r => r.ToInfo()).ToList();
     }
 

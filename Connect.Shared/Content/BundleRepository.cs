@@ -10,11 +10,11 @@ public sealed class BundleRepository(ConnectDatabase database)
     public async Task<Bundle> AddAsync(long contentId, string path, long size, string appMode, string? primaryFile, IReadOnlyList<string> packages, CancellationToken cancellationToken = default)
     {
         await using var connection = await database.OpenAsync(cancellationToken);
-        var id = await connection.ExecuteScalarAsync<long>(database.Sql("""
+        var id = await connection.ExecuteScalarAsync<long>(new CommandDefinition(database.Sql("""
             INSERT INTO bundles (content_id, path, size, app_mode, primary_file, packages, created_at)
             VALUES (@contentId, @path, @size, @appMode, @primaryFile, @packages, {{NOW}})
             RETURNING id
-            """), new { contentId, path, size, appMode, primaryFile, packages = string.Join('\n', packages) });
+            """), new { contentId, path, size, appMode, primaryFile, packages = string.Join('\n', packages) }, cancellationToken: cancellationToken));
         return (await GetAsync(id, cancellationToken))!;
     }
 
@@ -22,7 +22,7 @@ public sealed class BundleRepository(ConnectDatabase database)
     public async Task SetPathAsync(long id, string path, CancellationToken cancellationToken = default)
     {
         await using var connection = await database.OpenAsync(cancellationToken);
-        await connection.ExecuteAsync("UPDATE bundles SET path = @path WHERE id = @id", new { id, path });
+        await connection.ExecuteAsync(new CommandDefinition("UPDATE bundles SET path = @path WHERE id = @id", new { id, path }, cancellationToken: cancellationToken));
     }
 
     /// <summary>Removes a bundle row whose files could not be put in place (it was never deployable).</summary>
@@ -63,7 +63,7 @@ public sealed class BundleRepository(ConnectDatabase database)
     public async Task<IReadOnlyList<Bundle>> ListAsync(long contentId, CancellationToken cancellationToken = default)
     {
         await using var connection = await database.OpenAsync(cancellationToken);
-        var rows = await connection.QueryAsync<Row>(SelectBundle + " WHERE content_id = @contentId ORDER BY id", new { contentId });
+        var rows = await connection.QueryAsync<Row>(new CommandDefinition(SelectBundle + " WHERE content_id = @contentId ORDER BY id", new { contentId }, cancellationToken: cancellationToken));
         return rows.Select(r => Map(r)!).ToList();
     }
 

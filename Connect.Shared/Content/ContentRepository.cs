@@ -31,12 +31,12 @@ public sealed class ContentRepository(ConnectDatabase database)
         }
 
         await using var connection = await database.OpenAsync(cancellationToken);
-        var id = await connection.ExecuteScalarAsync<long?>(database.Sql("""
+        var id = await connection.ExecuteScalarAsync<long?>(new CommandDefinition(database.Sql("""
             INSERT INTO content (guid, name, title, description, owner_id, created_at, updated_at)
             VALUES (@guid, @name, @title, @description, @ownerId, {{NOW}}, {{NOW}})
             ON CONFLICT (owner_id, name) DO NOTHING
             RETURNING id
-            """), new { guid = Guid.NewGuid().ToString(), name, title, description, ownerId });
+            """), new { guid = Guid.NewGuid().ToString(), name, title, description, ownerId }, cancellationToken: cancellationToken));
         return id is null
             ? new CreateContentResult(null, $"you already have content named '{name}'", NameTaken: true)
             : new CreateContentResult(await GetAsync(id.Value, cancellationToken), null);
@@ -125,17 +125,17 @@ public sealed class ContentRepository(ConnectDatabase database)
         const string where = " WHERE (@ownerId IS NULL OR c.owner_id = @ownerId) AND (@name IS NULL OR c.name = @name)";
         var args = new { ownerId, name, offset, count };
         await using var connection = await database.OpenAsync(cancellationToken);
-        var total = await connection.ExecuteScalarAsync<long>("SELECT COUNT(*) FROM content c" + where, args);
-        var rows = await connection.QueryAsync<Row>(SelectContent + where + " ORDER BY c.id LIMIT @count OFFSET @offset", args);
+        var total = await connection.ExecuteScalarAsync<long>(new CommandDefinition("SELECT COUNT(*) FROM content c" + where, args, cancellationToken: cancellationToken));
+        var rows = await connection.QueryAsync<Row>(new CommandDefinition(SelectContent + where + " ORDER BY c.id LIMIT @count OFFSET @offset", args, cancellationToken: cancellationToken));
         return (rows.Select(r => Map(r)!).ToList(), total);
     }
 
     public async Task UpdateAsync(long id, string? title, string? description, CancellationToken cancellationToken = default)
     {
         await using var connection = await database.OpenAsync(cancellationToken);
-        await connection.ExecuteAsync(
+        await connection.ExecuteAsync(new CommandDefinition(
             database.Sql("UPDATE content SET title = COALESCE(@title, title), description = COALESCE(@description, description), updated_at = {{NOW}} WHERE id = @id"),
-            new { id, title, description });
+            new { id, title, description }, cancellationToken: cancellationToken));
     }
 
     /// <summary>Makes a deployed bundle (and its rendered output, if any) the one the content's URL serves.</summary>
@@ -143,10 +143,10 @@ public sealed class ContentRepository(ConnectDatabase database)
     {
         await using var connection = await database.OpenAsync(cancellationToken);
         await using var transaction = await database.BeginWriteTransactionAsync(connection, cancellationToken);
-        await RetireLiveBundleAsync(connection, transaction, id, bundle.Id);
-        await connection.ExecuteAsync(
+        await RetireLiveBundleAsync(connection, transaction, id, bundle.Id, cancellationToken);
+        await connection.ExecuteAsync(new CommandDefinition(
             database.Sql("UPDATE content SET active_bundle_id = @bundleId, app_mode = @appMode, output_path = @outputPath, updated_at = {{NOW}}, deployed_at = {{NOW}} WHERE id = @id"),
-            new { id, bundleId = bundle.Id, appMode = bundle.AppMode, outputPath }, transaction);
+            new { id, bundleId = bundle.Id, appMode = bundle.AppMode, outputPath }, transaction, cancellationToken: cancellationToken));
         await transaction.CommitAsync(cancellationToken);
     }
 
@@ -154,38 +154,38 @@ public sealed class ContentRepository(ConnectDatabase database)
     /// Notes when the item's live bundle stops being live (it is about to be replaced by <paramref name="next"/>), and
     /// that <paramref name="next"/> is live again if it had been retired (a rollback): old bundles are pruned by that time.
     /// </summary>
-    private async Task RetireLiveBundleAsync(DbConnection connection, DbTransaction transaction, long id, long next)
+    private async Task RetireLiveBundleAsync(DbConnection connection, DbTransaction transaction, long id, long next, CancellationToken cancellationToken = default)
     {
-        await connection.ExecuteAsync(database.Sql("""
+        await connection.ExecuteAsync(new CommandDefinition(database.Sql("""
             UPDATE bundles SET retired_at = {{NOW}}
             WHERE id = (SELECT active_bundle_id FROM content WHERE id = @id) AND id <> @next
-            """), new { id, next }, transaction);
-        await connection.ExecuteAsync("UPDATE bundles SET retired_at = NULL WHERE id = @next", new { next }, transaction);
+            """), new { id, next }, transaction, cancellationToken: cancellationToken));
+        await connection.ExecuteAsync(new CommandDefinition("UPDATE bundles SET retired_at = NULL WHERE id = @next", new { next }, transaction, cancellationToken: cancellationToken));
     }
 
     /// <summary>
     /// Makes a deploy's bundle live inside its caller's transaction, unless a deploy that was asked for
     /// later (a higher <paramref name="seq"/>) is live already: an older deploy never replaces a newer one.
     /// </summary>
-    public async Task<bool> ActivateBundleAsync(DbConnection connection, DbTransaction transaction, long id, Bundle bundle, string? outputPath, long seq)
+    public async Task<bool> ActivateBundleAsync(DbConnection connection, DbTransaction transaction, long id, Bundle bundle, string? outputPath, long seq, CancellationToken cancellationToken = default)
     {
         // Retired only if this deploy goes live; the transaction is its caller's, so a refusal below undoes it too.
-        if (await connection.ExecuteScalarAsync<long>("SELECT COUNT(*) FROM content WHERE id = @id AND active_seq < @seq", new { id, seq }, transaction) > 0)
+        if (await connection.ExecuteScalarAsync<long>(new CommandDefinition("SELECT COUNT(*) FROM content WHERE id = @id AND active_seq < @seq", new { id, seq }, transaction, cancellationToken: cancellationToken)) > 0)
         {
-            await RetireLiveBundleAsync(connection, transaction, id, bundle.Id);
+            await RetireLiveBundleAsync(connection, transaction, id, bundle.Id, cancellationToken);
         }
 
-        return await connection.ExecuteAsync(database.Sql("""
+        return await connection.ExecuteAsync(new CommandDefinition(database.Sql("""
             UPDATE content SET active_bundle_id = @bundleId, app_mode = @appMode, output_path = @outputPath, active_seq = @seq, updated_at = {{NOW}}, deployed_at = {{NOW}}
             WHERE id = @id AND active_seq < @seq
-            """), new { id, bundleId = bundle.Id, appMode = bundle.AppMode, outputPath, seq }, transaction) == 1;
+            """), new { id, bundleId = bundle.Id, appMode = bundle.AppMode, outputPath, seq }, transaction, cancellationToken: cancellationToken)) == 1;
     }
 
     /// <summary>Publishes a rendering inside its caller's transaction, only if its bundle is still the active one.</summary>
-    public async Task<bool> SetOutputAsync(DbConnection connection, DbTransaction transaction, long id, long bundleId, string outputPath) =>
-        await connection.ExecuteAsync(
+    public async Task<bool> SetOutputAsync(DbConnection connection, DbTransaction transaction, long id, long bundleId, string outputPath, CancellationToken cancellationToken = default) =>
+        await connection.ExecuteAsync(new CommandDefinition(
             database.Sql("UPDATE content SET output_path = @outputPath, updated_at = {{NOW}} WHERE id = @id AND active_bundle_id = @bundleId"),
-            new { id, bundleId, outputPath }, transaction) == 1;
+            new { id, bundleId, outputPath }, transaction, cancellationToken: cancellationToken)) == 1;
 
     /// <summary>
     /// Publishes a new rendering of the active bundle. False (and nothing changes) when another bundle
@@ -194,15 +194,15 @@ public sealed class ContentRepository(ConnectDatabase database)
     public async Task<bool> SetOutputAsync(long id, long bundleId, string outputPath, CancellationToken cancellationToken = default)
     {
         await using var connection = await database.OpenAsync(cancellationToken);
-        return await connection.ExecuteAsync(
+        return await connection.ExecuteAsync(new CommandDefinition(
             database.Sql("UPDATE content SET output_path = @outputPath, updated_at = {{NOW}} WHERE id = @id AND active_bundle_id = @bundleId"),
-            new { id, bundleId, outputPath }) == 1;
+            new { id, bundleId, outputPath }, cancellationToken: cancellationToken)) == 1;
     }
 
     public async Task<bool> DeleteAsync(long id, CancellationToken cancellationToken = default)
     {
         await using var connection = await database.OpenAsync(cancellationToken);
-        return await connection.ExecuteAsync("DELETE FROM content WHERE id = @id", new { id }) == 1;
+        return await connection.ExecuteAsync(new CommandDefinition("DELETE FROM content WHERE id = @id", new { id }, cancellationToken: cancellationToken)) == 1;
     }
 
     /// <summary>Replaces the item's process limits (null = use the configuration's).</summary>
@@ -217,7 +217,7 @@ public sealed class ContentRepository(ConnectDatabase database)
     public async Task SetOverridesAsync(long id, ProcessOverrides o, CancellationToken cancellationToken = default)
     {
         await using var connection = await database.OpenAsync(cancellationToken);
-        await connection.ExecuteAsync(database.Sql("""
+        await connection.ExecuteAsync(new CommandDefinition(database.Sql("""
             UPDATE content SET min_processes = @MinProcesses, max_processes = @MaxProcesses, max_conns_per_process = @MaxConnsPerProcess,
                 load_factor = @LoadFactor, idle_timeout_ms = @IdleTimeoutMs, init_timeout_ms = @InitTimeoutMs, memory_limit = @MemoryLimit, updated_at = {{NOW}}
             WHERE id = @id
@@ -225,15 +225,15 @@ public sealed class ContentRepository(ConnectDatabase database)
         {
             id, o.MinProcesses, o.MaxProcesses, o.MaxConnsPerProcess, o.LoadFactor, o.MemoryLimit,
             IdleTimeoutMs = (long?)o.IdleTimeout?.TotalMilliseconds, InitTimeoutMs = (long?)o.InitTimeout?.TotalMilliseconds,
-        });
+        }, cancellationToken: cancellationToken));
     }
 
     /// <summary>The environment variables a content item's R processes get.</summary>
     public async Task<IReadOnlyDictionary<string, string>> GetEnvironmentAsync(long id, CancellationToken cancellationToken = default)
     {
         await using var connection = await database.OpenAsync(cancellationToken);
-        var rows = await connection.QueryAsync<(string Name, string Value)>(
-            "SELECT name, value FROM content_environment WHERE content_id = @id", new { id });
+        var rows = await connection.QueryAsync<(string Name, string Value)>(new CommandDefinition(
+            "SELECT name, value FROM content_environment WHERE content_id = @id", new { id }, cancellationToken: cancellationToken));
         return rows.ToDictionary(r => r.Name, r => r.Value, StringComparer.Ordinal);
     }
 
@@ -244,10 +244,10 @@ public sealed class ContentRepository(ConnectDatabase database)
         await using var transaction = await database.BeginWriteTransactionAsync(connection, cancellationToken);
         foreach (var (name, value) in changes)
         {
-            await connection.ExecuteAsync("DELETE FROM content_environment WHERE content_id = @id AND name = @name", new { id, name }, transaction);
+            await connection.ExecuteAsync(new CommandDefinition("DELETE FROM content_environment WHERE content_id = @id AND name = @name", new { id, name }, transaction, cancellationToken: cancellationToken));
             if (value is not null)
             {
-                await connection.ExecuteAsync("INSERT INTO content_environment (content_id, name, value) VALUES (@id, @name, @value)", new { id, name, value }, transaction);
+                await connection.ExecuteAsync(new CommandDefinition("INSERT INTO content_environment (content_id, name, value) VALUES (@id, @name, @value)", new { id, name, value }, transaction, cancellationToken: cancellationToken));
             }
         }
 
@@ -258,7 +258,7 @@ public sealed class ContentRepository(ConnectDatabase database)
     public async Task<IReadOnlyList<ContentItem>> ListRunnableAsync(CancellationToken cancellationToken = default)
     {
         await using var connection = await database.OpenAsync(cancellationToken);
-        var rows = await connection.QueryAsync<Row>(SelectContent + " WHERE c.active_bundle_id IS NOT NULL AND c.app_mode IN ('shiny', 'api', 'rmd-shiny') ORDER BY c.id");
+        var rows = await connection.QueryAsync<Row>(new CommandDefinition(SelectContent + " WHERE c.active_bundle_id IS NOT NULL AND c.app_mode IN ('shiny', 'api', 'rmd-shiny') ORDER BY c.id", cancellationToken: cancellationToken));
         return rows.Select(r => Map(r)!).ToList();
     }
 

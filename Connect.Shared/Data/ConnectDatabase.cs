@@ -68,9 +68,9 @@ public abstract class ConnectDatabase : IAsyncDisposable
         connection.BeginTransactionAsync(cancellationToken);
 
     /// <summary>Whether <paramref name="table"/> exists in this database (a newer migration's table may not yet).</summary>
-    public async Task<bool> TableExistsAsync(DbConnection connection, string table) => Provider == DatabaseProvider.Postgres
-        ? await connection.ExecuteScalarAsync<bool>("SELECT to_regclass(@table) IS NOT NULL", new { table })
-        : await connection.ExecuteScalarAsync<long>("SELECT COUNT(*) FROM sqlite_master WHERE type = 'table' AND name = @table", new { table }) > 0;
+    public async Task<bool> TableExistsAsync(DbConnection connection, string table, CancellationToken cancellationToken = default) => Provider == DatabaseProvider.Postgres
+        ? await connection.ExecuteScalarAsync<bool>(new CommandDefinition("SELECT to_regclass(@table) IS NOT NULL", new { table }, cancellationToken: cancellationToken))
+        : await connection.ExecuteScalarAsync<long>(new CommandDefinition("SELECT COUNT(*) FROM sqlite_master WHERE type = 'table' AND name = @table", new { table }, cancellationToken: cancellationToken)) > 0;
 
     public string Sql(string template) =>
         template.Replace("{{NOW}}", NowMilliseconds, StringComparison.Ordinal)

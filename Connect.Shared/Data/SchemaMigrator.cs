@@ -49,13 +49,13 @@ public sealed partial class SchemaMigrator(ConnectDatabase database, ILogger<Sch
         var binaryVersion = migrations.Count == 0 ? 0 : migrations[^1].Version;
         await using var connection = await database.OpenAsync(cancellationToken);
         await using var schemaLock = await database.AcquireSchemaLockAsync(connection, cancellationToken);
-        await connection.ExecuteAsync(CreateVersionTable);
+        await connection.ExecuteAsync(new CommandDefinition(CreateVersionTable, cancellationToken: cancellationToken));
 
         int? from = null;
         while (true)
         {
             await using var transaction = await database.BeginWriteTransactionAsync(connection, cancellationToken);
-            var current = await connection.ExecuteScalarAsync<int?>("SELECT MAX(version) FROM schema_version", transaction: transaction) ?? 0;
+            var current = await connection.ExecuteScalarAsync<int?>(new CommandDefinition("SELECT MAX(version) FROM schema_version", transaction: transaction, cancellationToken: cancellationToken)) ?? 0;
             from ??= current;
             if (current > binaryVersion)
             {
@@ -71,11 +71,11 @@ public sealed partial class SchemaMigrator(ConnectDatabase database, ILogger<Sch
             }
 
             LogApplying(next.Version, next.Name, database.Description);
-            await connection.ExecuteAsync(database.Sql(next.Sql), transaction: transaction);
-            await connection.ExecuteAsync(
+            await connection.ExecuteAsync(new CommandDefinition(database.Sql(next.Sql), transaction: transaction, cancellationToken: cancellationToken));
+            await connection.ExecuteAsync(new CommandDefinition(
                 database.Sql("INSERT INTO schema_version (version, name, applied_at, applied_by) VALUES (@Version, @Name, {{NOW}}, @AppliedBy)"),
                 new { next.Version, next.Name, AppliedBy = appliedBy },
-                transaction);
+                transaction, cancellationToken: cancellationToken));
             await transaction.CommitAsync(cancellationToken);
         }
     }
@@ -93,6 +93,6 @@ public sealed class SchemaState(ConnectDatabase database)
     public async Task<int> ReadDatabaseVersionAsync(CancellationToken cancellationToken = default)
     {
         await using var connection = await database.OpenAsync(cancellationToken);
-        return await database.TableExistsAsync(connection, "schema_version") ? await connection.ExecuteScalarAsync<int?>("SELECT MAX(version) FROM schema_version") ?? 0 : 0;
+        return await database.TableExistsAsync(connection, "schema_version", cancellationToken) ? await connection.ExecuteScalarAsync<int?>(new CommandDefinition("SELECT MAX(version) FROM schema_version", cancellationToken: cancellationToken)) ?? 0 : 0;
     }
 }

@@ -24,6 +24,9 @@ public static class DataLayout
     /// <summary>The package cache and the libraries of bundles: <c>packages/</c>.</summary>
     public const string Packages = "packages";
 
+    /// <summary>A path the database holds relative to the data directory (a bundle's folder, an item's rendered output).</summary>
+    public static string Resolve(string dataDir, string relative) => Path.Combine(dataDir, relative);
+
     public static string ContentHome(string dataDir, string guid) => Path.Combine(dataDir, Home, guid);
 
     public static string ContentLogs(string dataDir, string guid) => Path.Combine(dataDir, Logs, guid);

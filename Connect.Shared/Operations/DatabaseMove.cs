@@ -85,8 +85,8 @@ public sealed class DatabaseMove(SqliteDatabase source, PostgresDatabase target,
         foreach (var table in Tables)
         {
             // A table a newer migration adds is empty on the side that has not had it yet.
-            var sourceRows = await source.TableExistsAsync(sqlite, table) ? await sqlite.ExecuteScalarAsync<long>($"SELECT COUNT(*) FROM {table}") : 0;
-            var targetRows = targetVersion > 0 && await target.TableExistsAsync(postgres, table) ? await postgres.ExecuteScalarAsync<long>($"SELECT COUNT(*) FROM {table}") : 0;
+            var sourceRows = await source.TableExistsAsync(sqlite, table, cancellationToken) ? await sqlite.ExecuteScalarAsync<long>(new CommandDefinition($"SELECT COUNT(*) FROM {table}", cancellationToken: cancellationToken)) : 0;
+            var targetRows = targetVersion > 0 && await target.TableExistsAsync(postgres, table, cancellationToken) ? await postgres.ExecuteScalarAsync<long>(new CommandDefinition($"SELECT COUNT(*) FROM {table}", cancellationToken: cancellationToken)) : 0;
             plan.Add(new TableMove(table, sourceRows, targetRows, null));
             await progress.WriteLineAsync($"  {table,-22} {sourceRows,10:N0} rows{(targetRows > 0 ? $"  (the target has {targetRows:N0})" : "")}");
         }
@@ -119,16 +119,16 @@ public sealed class DatabaseMove(SqliteDatabase source, PostgresDatabase target,
         await using var postgres = (NpgsqlConnection)await target.OpenAsync(cancellationToken);
         await using var transaction = await postgres.BeginTransactionAsync(cancellationToken);
         // Nothing else may write while the copy runs; a node started meanwhile waits, then finds the data.
-        await postgres.ExecuteAsync($"LOCK TABLE {string.Join(", ", Tables.Concat(NodeStateTables))} IN ACCESS EXCLUSIVE MODE", transaction: transaction);
+        await postgres.ExecuteAsync(new CommandDefinition($"LOCK TABLE {string.Join(", ", Tables.Concat(NodeStateTables))} IN ACCESS EXCLUSIVE MODE", transaction: transaction, cancellationToken: cancellationToken));
         if (replace)
         {
-            await postgres.ExecuteAsync($"TRUNCATE {string.Join(", ", Tables)} RESTART IDENTITY CASCADE", transaction: transaction);
+            await postgres.ExecuteAsync(new CommandDefinition($"TRUNCATE {string.Join(", ", Tables)} RESTART IDENTITY CASCADE", transaction: transaction, cancellationToken: cancellationToken));
         }
 
         var moved = new List<TableMove>();
         foreach (var table in Tables)
         {
-            var columns = await ColumnsAsync(postgres, table, transaction);
+            var columns = await ColumnsAsync(postgres, table, transaction, cancellationToken);
             var copied = await CopyAsync(sqlite, postgres, table, columns, cancellationToken);
             var check = await ChecksumAsync(postgres, table, columns, transaction, cancellationToken);
             if (check.Rows != copied.Rows || check.Value() != copied.Value())
@@ -137,7 +137,7 @@ public sealed class DatabaseMove(SqliteDatabase source, PostgresDatabase target,
                     $"{table}: PostgreSQL has {check.Rows:N0} rows after the copy, SQLite {copied.Rows:N0}, and their checksums differ; nothing was committed.");
             }
 
-            await SetIdentityAsync(sqlite, postgres, table, columns, transaction);
+            await SetIdentityAsync(sqlite, postgres, table, columns, transaction, cancellationToken);
             var sum = copied.Value();
             moved.Add(new TableMove(table, copied.Rows, check.Rows, sum));
             await progress.WriteLineAsync($"  {table,-22} {copied.Rows,10:N0} rows copied, checksum {sum} matches");
@@ -150,11 +150,11 @@ public sealed class DatabaseMove(SqliteDatabase source, PostgresDatabase target,
         return moved;
     }
 
-    private static async Task<List<(string Name, ColumnType Type)>> ColumnsAsync(NpgsqlConnection postgres, string table, NpgsqlTransaction transaction)
+    private static async Task<List<(string Name, ColumnType Type)>> ColumnsAsync(NpgsqlConnection postgres, string table, NpgsqlTransaction transaction, CancellationToken cancellationToken = default)
     {
-        var rows = await postgres.QueryAsync<(string Name, string Type)>(
+        var rows = await postgres.QueryAsync<(string Name, string Type)>(new CommandDefinition(
             "SELECT column_name, data_type FROM information_schema.columns WHERE table_schema = current_schema() AND table_name = @table ORDER BY ordinal_position",
-            new { table }, transaction);
+            new { table }, transaction, cancellationToken: cancellationToken));
         return rows.Select(r => (r.Name, PostgresTypes.TryGetValue(r.Type, out var type)
             ? type
             : throw new DatabaseMoveRefused($"{table}.{r.Name} has the type {r.Type}, which this binary does not know how to copy"))).ToList();
@@ -219,16 +219,16 @@ public sealed class DatabaseMove(SqliteDatabase source, PostgresDatabase target,
     /// Sets the table's identity past every id SQLite ever gave out (its <c>sqlite_sequence</c>, which remembers
     /// deleted rows too), so an id is never given twice, on either side of the move.
     /// </summary>
-    private static async Task SetIdentityAsync(SqliteConnection sqlite, NpgsqlConnection postgres, string table, List<(string Name, ColumnType Type)> columns, NpgsqlTransaction transaction)
+    private static async Task SetIdentityAsync(SqliteConnection sqlite, NpgsqlConnection postgres, string table, List<(string Name, ColumnType Type)> columns, NpgsqlTransaction transaction, CancellationToken cancellationToken = default)
     {
-        if (!columns.Any(c => c.Name == "id") || await postgres.ExecuteScalarAsync<string?>("SELECT pg_get_serial_sequence(@table, 'id')", new { table }, transaction) is not { } sequence)
+        if (!columns.Any(c => c.Name == "id") || await postgres.ExecuteScalarAsync<string?>(new CommandDefinition("SELECT pg_get_serial_sequence(@table, 'id')", new { table }, transaction, cancellationToken: cancellationToken)) is not { } sequence)
         {
             return;
         }
 
-        var given = await sqlite.ExecuteScalarAsync<long?>("SELECT seq FROM sqlite_sequence WHERE name = @table", new { table }) ?? 0;
-        var highest = Math.Max(given, await postgres.ExecuteScalarAsync<long?>($"SELECT MAX(id) FROM {table}", transaction: transaction) ?? 0);
-        await postgres.ExecuteAsync("SELECT setval(@sequence, @next, false)", new { sequence, next = highest + 1 }, transaction);
+        var given = await sqlite.ExecuteScalarAsync<long?>(new CommandDefinition("SELECT seq FROM sqlite_sequence WHERE name = @table", new { table }, cancellationToken: cancellationToken)) ?? 0;
+        var highest = Math.Max(given, await postgres.ExecuteScalarAsync<long?>(new CommandDefinition($"SELECT MAX(id) FROM {table}", transaction: transaction, cancellationToken: cancellationToken)) ?? 0);
+        await postgres.ExecuteAsync(new CommandDefinition("SELECT setval(@sequence, @next, false)", new { sequence, next = highest + 1 }, transaction, cancellationToken: cancellationToken));
     }
 
 }

@@ -35,12 +35,12 @@ public sealed class MaintenancePause(ConnectDatabase database)
     {
         await using var connection = await database.OpenAsync(cancellationToken);
         await using var transaction = await database.BeginWriteTransactionAsync(connection, cancellationToken);
-        await connection.ExecuteAsync(database.Sql($"DELETE FROM maintenance WHERE NOT ({LiveSql})"), transaction: transaction);
-        var inserted = await connection.ExecuteAsync(database.Sql("""
+        await connection.ExecuteAsync(new CommandDefinition(database.Sql($"DELETE FROM maintenance WHERE NOT ({LiveSql})"), transaction: transaction, cancellationToken: cancellationToken));
+        var inserted = await connection.ExecuteAsync(new CommandDefinition(database.Sql("""
             INSERT INTO maintenance (id, holder, reason, started_at, heartbeat_at) VALUES (1, @holder, @reason, {{NOW}}, {{NOW}})
             ON CONFLICT (id) DO NOTHING
-            """), new { holder, reason }, transaction);
-        var current = inserted == 1 ? null : await ReadAsync(connection, transaction);
+            """), new { holder, reason }, transaction, cancellationToken: cancellationToken));
+        var current = inserted == 1 ? null : await ReadAsync(connection, transaction, cancellationToken);
         await transaction.CommitAsync(cancellationToken);
         return current;
     }
@@ -61,28 +61,28 @@ public sealed class MaintenancePause(ConnectDatabase database)
     public async Task EndAsync(string holder, CancellationToken cancellationToken = default)
     {
         await using var connection = await database.OpenAsync(cancellationToken);
-        await connection.ExecuteAsync("DELETE FROM maintenance WHERE holder = @holder", new { holder });
+        await connection.ExecuteAsync(new CommandDefinition("DELETE FROM maintenance WHERE holder = @holder", new { holder }, cancellationToken: cancellationToken));
     }
 
     /// <summary>The live pause, or null.</summary>
     public async Task<PauseHolder?> ActiveAsync(CancellationToken cancellationToken = default)
     {
         await using var connection = await database.OpenAsync(cancellationToken);
-        return await ReadAsync(connection, null);
+        return await ReadAsync(connection, null, cancellationToken);
     }
 
     /// <summary>Deploys and renders that started before the pause and have not finished: the pause waits for them.</summary>
     public async Task<long> InFlightAsync(CancellationToken cancellationToken = default)
     {
         await using var connection = await database.OpenAsync(cancellationToken);
-        return await connection.ExecuteScalarAsync<long>(
-            "SELECT (SELECT COUNT(*) FROM tasks WHERE finished = 0) + (SELECT COUNT(*) FROM jobs WHERE status = 'running')");
+        return await connection.ExecuteScalarAsync<long>(new CommandDefinition(
+            "SELECT (SELECT COUNT(*) FROM tasks WHERE finished = 0) + (SELECT COUNT(*) FROM jobs WHERE status = 'running')", cancellationToken: cancellationToken));
     }
 
-    private async Task<PauseHolder?> ReadAsync(System.Data.Common.DbConnection connection, System.Data.Common.DbTransaction? transaction)
+    private async Task<PauseHolder?> ReadAsync(System.Data.Common.DbConnection connection, System.Data.Common.DbTransaction? transaction, CancellationToken cancellationToken = default)
     {
-        var row = await connection.QuerySingleOrDefaultAsync<(string Holder, string Reason, long StartedAt)?>(
-            database.Sql($"SELECT holder, reason, started_at FROM maintenance WHERE {LiveSql}"), transaction: transaction);
+        var row = await connection.QuerySingleOrDefaultAsync<(string Holder, string Reason, long StartedAt)?>(new CommandDefinition(
+            database.Sql($"SELECT holder, reason, started_at FROM maintenance WHERE {LiveSql}"), transaction: transaction, cancellationToken: cancellationToken));
         return row is { } r ? new PauseHolder(r.Holder, r.Reason, DateTimeOffset.FromUnixTimeMilliseconds(r.StartedAt)) : null;
     }
 }

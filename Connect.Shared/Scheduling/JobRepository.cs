@@ -51,7 +51,7 @@ public sealed class JobRepository(ConnectDatabase database)
     {
         await using var connection = await database.OpenAsync(cancellationToken);
         // Nothing is claimed while a maintenance pause (a backup) holds: the pause is part of the claim's own statement.
-        var row = await connection.QuerySingleOrDefaultAsync<ClaimRow>(database.Sql("""
+        var row = await connection.QuerySingleOrDefaultAsync<ClaimRow>(new CommandDefinition(database.Sql("""
             UPDATE jobs SET status = 'running', node = @node, claim_token = claim_token + 1,
                 heartbeat_at = {{NOW}}, started_at = {{NOW}}, finished_at = NULL, exit_code = NULL, error = NULL
             WHERE id = (
@@ -62,7 +62,7 @@ public sealed class JobRepository(ConnectDatabase database)
                 {{SKIP_LOCKED}})
             AND {{NOT_PAUSED}}
             RETURNING id, content_id, schedule_id, claim_token, due_at
-            """.Replace("{{NOT_PAUSED}}", Operations.MaintenancePause.NotPausedSql, StringComparison.Ordinal)), new { node, abandonMs = (long)abandonAfter.TotalMilliseconds });
+            """.Replace("{{NOT_PAUSED}}", Operations.MaintenancePause.NotPausedSql, StringComparison.Ordinal)), new { node, abandonMs = (long)abandonAfter.TotalMilliseconds }, cancellationToken: cancellationToken));
         return row is null ? null : new ClaimedJob(row.Id, row.ContentId, row.ScheduleId, row.ClaimToken, DateTimeOffset.FromUnixTimeMilliseconds(row.DueAt));
     }
 
@@ -70,9 +70,9 @@ public sealed class JobRepository(ConnectDatabase database)
     public async Task<bool> HeartbeatAsync(ClaimedJob job, CancellationToken cancellationToken = default)
     {
         await using var connection = await database.OpenAsync(cancellationToken);
-        return await connection.ExecuteAsync(
+        return await connection.ExecuteAsync(new CommandDefinition(
             database.Sql("UPDATE jobs SET heartbeat_at = {{NOW}} WHERE id = @Id AND claim_token = @Token AND status = 'running'"),
-            job) == 1;
+            job, cancellationToken: cancellationToken)) == 1;
     }
 
     /// <summary>
@@ -83,7 +83,7 @@ public sealed class JobRepository(ConnectDatabase database)
     {
         await using var connection = await database.OpenAsync(cancellationToken);
         await using var transaction = await database.BeginWriteTransactionAsync(connection, cancellationToken);
-        var held = await connection.ExecuteAsync(database.Sql("""
+        var held = await connection.ExecuteAsync(new CommandDefinition(database.Sql("""
             UPDATE jobs SET status = @status, finished_at = {{NOW}}, exit_code = @exitCode, error = @error,
                 log_path = @logPath, output_path = @outputPath, bundle_id = @bundleId
             WHERE id = @id AND claim_token = @token AND status = 'running'
@@ -91,12 +91,12 @@ public sealed class JobRepository(ConnectDatabase database)
         {
             id = job.Id, token = job.Token, status = error is null ? "succeeded" : "failed",
             exitCode, error, logPath, outputPath, bundleId,
-        }, transaction) == 1;
+        }, transaction, cancellationToken: cancellationToken)) == 1;
         if (held && error is null && outputPath is not null)
         {
-            await connection.ExecuteAsync(
+            await connection.ExecuteAsync(new CommandDefinition(
                 database.Sql("UPDATE content SET output_path = @outputPath, updated_at = {{NOW}} WHERE id = @contentId AND active_bundle_id = @bundleId"),
-                new { outputPath, contentId = job.ContentId, bundleId }, transaction);
+                new { outputPath, contentId = job.ContentId, bundleId }, transaction, cancellationToken: cancellationToken));
         }
 
         await transaction.CommitAsync(cancellationToken);
@@ -106,10 +106,10 @@ public sealed class JobRepository(ConnectDatabase database)
     public async Task<IReadOnlyList<JobRecord>> ListAsync(long contentId, CancellationToken cancellationToken = default)
     {
         await using var connection = await database.OpenAsync(cancellationToken);
-        var rows = await connection.QueryAsync<Row>("""
+        var rows = await connection.QueryAsync<Row>(new CommandDefinition("""
             SELECT id, content_id, schedule_id, kind, status, node, claim_token, due_at, started_at, finished_at, exit_code, error, log_path
             FROM jobs WHERE content_id = @contentId ORDER BY id
-            """, new { contentId });
+            """, new { contentId }, cancellationToken: cancellationToken));
         return rows.Select(r => r.ToRecord()).ToList();
     }
 
@@ -135,10 +135,10 @@ public sealed class JobRepository(ConnectDatabase database)
     public async Task<JobRecord?> GetAsync(long id, CancellationToken cancellationToken = default)
     {
         await using var connection = await database.OpenAsync(cancellationToken);
-        var row = await connection.QuerySingleOrDefaultAsync<Row>("""
+        var row = await connection.QuerySingleOrDefaultAsync<Row>(new CommandDefinition("""
             SELECT id, content_id, schedule_id, kind, status, node, claim_token, due_at, started_at, finished_at, exit_code, error, log_path
             FROM jobs WHERE id = @id
-            """, new { id });
+            """, new { id }, cancellationToken: cancellationToken));
         return row?.ToRecord();
     }
 

@@ -16,10 +16,10 @@ public sealed class ScheduleRepository(ConnectDatabase database)
     public async Task<Schedule> CreateAsync(long contentId, ScheduleExpression expression, DateTimeOffset firstRun, CancellationToken cancellationToken = default)
     {
         await using var connection = await database.OpenAsync(cancellationToken);
-        var id = await connection.ExecuteScalarAsync<long>(database.Sql("""
+        var id = await connection.ExecuteScalarAsync<long>(new CommandDefinition(database.Sql("""
             INSERT INTO schedules (content_id, expression, time_zone, enabled, next_run_at, created_at)
             VALUES (@contentId, @text, @zone, 1, @firstRun, {{NOW}}) RETURNING id
-            """), new { contentId, text = expression.Text, zone = expression.TimeZone, firstRun = firstRun.ToUnixTimeMilliseconds() });
+            """), new { contentId, text = expression.Text, zone = expression.TimeZone, firstRun = firstRun.ToUnixTimeMilliseconds() }, cancellationToken: cancellationToken));
         await database.NotifyAsync(JobsChannel, cancellationToken);
         return (await ListAsync(contentId, cancellationToken)).Single(s => s.Id == id);
     }
@@ -27,23 +27,23 @@ public sealed class ScheduleRepository(ConnectDatabase database)
     public async Task<IReadOnlyList<Schedule>> ListAsync(long contentId, CancellationToken cancellationToken = default)
     {
         await using var connection = await database.OpenAsync(cancellationToken);
-        var rows = await connection.QueryAsync<Row>(
+        var rows = await connection.QueryAsync<Row>(new CommandDefinition(
             "SELECT id, content_id, expression, time_zone, enabled, next_run_at, created_at FROM schedules WHERE content_id = @contentId ORDER BY id",
-            new { contentId });
+            new { contentId }, cancellationToken: cancellationToken));
         return rows.Select(r => r.ToSchedule()).ToList();
     }
 
     public async Task<bool> DeleteAsync(long contentId, long id, CancellationToken cancellationToken = default)
     {
         await using var connection = await database.OpenAsync(cancellationToken);
-        return await connection.ExecuteAsync("DELETE FROM schedules WHERE id = @id AND content_id = @contentId", new { id, contentId }) == 1;
+        return await connection.ExecuteAsync(new CommandDefinition("DELETE FROM schedules WHERE id = @id AND content_id = @contentId", new { id, contentId }, cancellationToken: cancellationToken)) == 1;
     }
 
     /// <summary>The database's clock now.</summary>
     public async Task<DateTimeOffset> DatabaseNowAsync(CancellationToken cancellationToken = default)
     {
         await using var connection = await database.OpenAsync(cancellationToken);
-        return DateTimeOffset.FromUnixTimeMilliseconds(await connection.ExecuteScalarAsync<long>(database.Sql("SELECT {{NOW}}")));
+        return DateTimeOffset.FromUnixTimeMilliseconds(await connection.ExecuteScalarAsync<long>(new CommandDefinition(database.Sql("SELECT {{NOW}}"), cancellationToken: cancellationToken)));
     }
 
     /// <summary>Queues one job for every schedule that is due, moving each schedule to its next run. Returns how many were queued.</summary>
@@ -51,9 +51,9 @@ public sealed class ScheduleRepository(ConnectDatabase database)
     {
         var now = await DatabaseNowAsync(cancellationToken);
         await using var connection = await database.OpenAsync(cancellationToken);
-        var due = (await connection.QueryAsync<Row>(
+        var due = (await connection.QueryAsync<Row>(new CommandDefinition(
             "SELECT id, content_id, expression, time_zone, enabled, next_run_at, created_at FROM schedules WHERE enabled = 1 AND next_run_at <= @now",
-            new { now = now.ToUnixTimeMilliseconds() })).ToList();
+            new { now = now.ToUnixTimeMilliseconds() }, cancellationToken: cancellationToken))).ToList();
         var queued = 0;
         foreach (var schedule in due)
         {
@@ -61,16 +61,16 @@ public sealed class ScheduleRepository(ConnectDatabase database)
             var dueAt = DateTimeOffset.FromUnixTimeMilliseconds(schedule.NextRunAt);
             var next = expression?.NextAfter(now, dueAt);
             await using var transaction = await database.BeginWriteTransactionAsync(connection, cancellationToken);
-            var moved = await connection.ExecuteAsync(
+            var moved = await connection.ExecuteAsync(new CommandDefinition(
                 "UPDATE schedules SET next_run_at = @next, enabled = @enabled WHERE id = @id AND next_run_at = @old",
                 new { id = schedule.Id, old = schedule.NextRunAt, next = (next ?? dueAt).ToUnixTimeMilliseconds(), enabled = next is null ? 0 : 1 },
-                transaction);
+                transaction, cancellationToken: cancellationToken));
             if (moved == 1)
             {
-                await connection.ExecuteAsync(database.Sql("""
+                await connection.ExecuteAsync(new CommandDefinition(database.Sql("""
                     INSERT INTO jobs (content_id, schedule_id, kind, status, due_at, created_at)
                     VALUES (@contentId, @scheduleId, 'scheduled-render', 'queued', @dueAt, {{NOW}})
-                    """), new { contentId = schedule.ContentId, scheduleId = schedule.Id, dueAt = schedule.NextRunAt }, transaction);
+                    """), new { contentId = schedule.ContentId, scheduleId = schedule.Id, dueAt = schedule.NextRunAt }, transaction, cancellationToken: cancellationToken));
                 queued++;
             }
 
@@ -89,11 +89,11 @@ public sealed class ScheduleRepository(ConnectDatabase database)
     public async Task<DateTimeOffset?> NextDueAsync(CancellationToken cancellationToken = default)
     {
         await using var connection = await database.OpenAsync(cancellationToken);
-        var next = await connection.ExecuteScalarAsync<long?>("""
+        var next = await connection.ExecuteScalarAsync<long?>(new CommandDefinition("""
             SELECT MIN(t) FROM (
                 SELECT MIN(next_run_at) AS t FROM schedules WHERE enabled = 1
                 UNION ALL SELECT MIN(due_at) AS t FROM jobs WHERE status = 'queued') AS due
-            """);
+            """, cancellationToken: cancellationToken));
         return next is { } ms ? DateTimeOffset.FromUnixTimeMilliseconds(ms) : null;
     }
 

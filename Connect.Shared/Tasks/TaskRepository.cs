@@ -225,12 +225,12 @@ public sealed class TaskRepository(ConnectDatabase database)
     {
         first = Math.Max(0, first);
         await using var connection = await database.OpenAsync(cancellationToken);
-        var row = await connection.QuerySingleOrDefaultAsync<Row>(database.Sql("""
+        var row = await connection.QuerySingleOrDefaultAsync<Row>(new CommandDefinition(database.Sql("""
             SELECT t.id, t.content_id, t.user_id, t.kind, t.node, t.finished, t.code, t.error, t.result, t.heartbeat_at,
                    n.stopped_at AS node_stopped_at, n.heartbeat_at AS node_heartbeat_at, {{NOW}} AS database_now
             FROM tasks t LEFT JOIN nodes n ON n.name = t.node
             WHERE t.id = @id
-            """), new { id });
+            """), new { id }, cancellationToken: cancellationToken));
         if (row is null)
         {
             return null;
@@ -253,8 +253,8 @@ public sealed class TaskRepository(ConnectDatabase database)
             return await GetAsync(id, first, cancellationToken, judgeAbandonment);
         }
 
-        var lines = (await connection.QueryAsync<string>(
-            "SELECT line FROM task_output WHERE task_id = @id AND line_no >= @first ORDER BY line_no", new { id, first })).ToList();
+        var lines = (await connection.QueryAsync<string>(new CommandDefinition(
+            "SELECT line FROM task_output WHERE task_id = @id AND line_no >= @first ORDER BY line_no", new { id, first }, cancellationToken: cancellationToken))).ToList();
         return new TaskState(row.Id, row.ContentId, row.UserId, row.Kind, row.Node, lines, first, first + lines.Count,
             row.Finished == 1, row.Code, row.Error, row.Result);
     }

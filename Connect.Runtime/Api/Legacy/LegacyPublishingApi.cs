@@ -1,7 +1,6 @@
 using System.Security.Claims;
 using Connect.Runtime.Authentication;
 using Connect.Runtime.Operations;
-using Connect.Runtime.Hosting;
 using Connect.Shared.Cluster;
 using Connect.Shared.Configuration;
 using Connect.Shared.Content;

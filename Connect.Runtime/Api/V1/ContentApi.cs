@@ -1,3 +1,4 @@
+using Connect.Runtime.Content;
 using System.Security.Claims;
 using Connect.Runtime.Authentication;
 using Connect.Runtime.Operations;
@@ -277,10 +278,10 @@ internal static class ContentApi
         }
 
         v1.MapGet("/tasks/{id}", async (string id, int? first, double? wait, ClaimsPrincipal principal, TaskRepository tasks, Connect.Shared.Data.DatabaseHealth health,
-            CancellationToken ct) =>
+            TimeProvider clock, CancellationToken ct) =>
         {
             var waitFor = wait is > 0 && double.IsFinite(wait.Value) ? TimeSpan.FromSeconds(Math.Min(wait.Value, TaskAccess.MaxWait.TotalSeconds)) : TimeSpan.Zero;
-            var (task, error) = await TaskAccess.GetAsync(tasks, health, Caller.From(principal), id, first ?? 0, waitFor, ct);
+            var (task, error) = await TaskAccess.GetAsync(tasks, health, Caller.From(principal), id, first ?? 0, waitFor, clock, ct);
             return error ?? Results.Json(TaskJson.From(task!));
         });
 

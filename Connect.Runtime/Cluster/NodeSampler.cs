@@ -1,3 +1,4 @@
+using Connect.Runtime.Metrics;
 using Connect.Runtime.Processes;
 using Connect.Runtime.Proxy;
 using Connect.Shared.Cluster;
@@ -5,7 +6,7 @@ using Connect.Shared.Configuration;
 using Connect.Shared.Data;
 using Connect.Shared.Metrics;
 
-namespace Connect.Runtime.Metrics;
+namespace Connect.Runtime.Cluster;
 
 /// <summary>
 /// The node's measuring loop. Every second it reads CPU and memory, publishes its live figures and workers for
@@ -122,7 +123,7 @@ internal sealed partial class NodeSampler(
             if (!_publishFailing)
             {
                 _publishFailing = true;
-                LogPublishFailed(e.Message);
+                LogPublishFailed(e.Message, e);
             }
         }
     }
@@ -185,28 +186,8 @@ internal sealed partial class NodeSampler(
     }
 
     [LoggerMessage(EventId = 810, Level = LogLevel.Warning, Message = "Could not publish this node's status for the console: {Reason}")]
-    private partial void LogPublishFailed(string reason);
+    private partial void LogPublishFailed(string reason, Exception exception);
 
     [LoggerMessage(EventId = 811, Level = LogLevel.Error, Message = "Measuring this node failed")]
     private partial void LogTickFailed(Exception e);
-}
-
-/// <summary>The node's metrics store, once its claim on <c>Metrics.DataPath</c> is taken (null while metrics are off).</summary>
-internal sealed class MetricsStoreHolder : IDisposable
-{
-    private MetricsClaim? _claim;
-
-    public MetricsStore? Store { get; private set; }
-
-    public void Open(MetricsClaim claim, string directory)
-    {
-        _claim = claim;
-        Store = new MetricsStore(directory);
-    }
-
-    public void Dispose()
-    {
-        Store?.Dispose();
-        _claim?.Dispose();
-    }
 }

@@ -1,8 +1,8 @@
 using System.Reflection;
 
-namespace Connect.Runtime.Hosting;
+namespace Connect.Shared.Cluster;
 
-internal static class NodeVersion
+public static class NodeVersion
 {
     /// <summary>
     /// This build's version with the commit it was built from (<c>0.1.0+1a2b3c4d5e6f</c>, which the SDK records from git),

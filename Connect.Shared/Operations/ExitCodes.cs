@@ -1,7 +1,7 @@
-namespace Connect.Runtime.CommandLine;
+namespace Connect.Shared.Operations;
 
 /// <summary>Process exit codes scripts can rely on.</summary>
-internal static class ExitCodes
+public static class ExitCodes
 {
     public const int Ok = 0;
     public const int Failed = 1;

@@ -1,8 +1,9 @@
+using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Http.Features;
 
-namespace Connect.Runtime.Proxy;
+namespace Connect.Shared.Web;
 
-internal static class WebSocketRequests
+public static class WebSocketRequests
 {
     /// <summary>
     /// A WebSocket handshake. The node does not use ASP.NET Core's WebSocket middleware (YARP passes the

@@ -1,12 +1,13 @@
 using System.Net;
+using Microsoft.AspNetCore.Http;
 
-namespace Connect.Runtime.Hosting;
+namespace Connect.Shared.Web;
 
 /// <summary>The pages viewers get when the node cannot give them what they asked for (content URLs, workers, outages).</summary>
-internal static class ErrorPages
+public static class ErrorPages
 {
     /// <summary>A small HTML page for viewers; rsconnect shows the body text of HTML errors too.</summary>
-    internal static IResult Page(HttpStatusCode status, string title, string message, IReadOnlyList<string>? details = null, int? retryAfterSeconds = null)
+    public static IResult Page(HttpStatusCode status, string title, string message, IReadOnlyList<string>? details = null, int? retryAfterSeconds = null)
     {
         var pre = details is { Count: > 0 } ? $"<pre>{WebUtility.HtmlEncode(string.Join('\n', details))}</pre>" : "";
         var html = $"<!DOCTYPE html><html><head><title>{WebUtility.HtmlEncode(title)}</title></head><body><h1>{WebUtility.HtmlEncode(title)}</h1><p>{WebUtility.HtmlEncode(message)}</p>{pre}</body></html>";

@@ -1,11 +1,9 @@
 using System.Diagnostics;
+using Connect.Runtime.Metrics;
 using Connect.Runtime.Processes;
 using Connect.Shared.Metrics;
 
-namespace Connect.Runtime.Metrics;
-
-/// <summary>The host's, the node's and each worker's CPU and memory as of the last <see cref="Refresh"/>.</summary>
-internal sealed record UsageReading(double HostCpuPercent, long HostMemoryUsedBytes, long HostMemoryTotalBytes, double NodeCpuPercent, long NodeMemoryBytes);
+namespace Connect.Runtime.Cluster;
 
 /// <summary>
 /// Reads CPU and memory from <c>/proc</c> once a second (the sampler calls <see cref="Refresh"/>): CPU is a share

@@ -2,7 +2,7 @@ using Connect.Runtime.Authentication;
 using Connect.Shared.Access;
 using Connect.Shared.Content;
 
-namespace Connect.Runtime.Publishing;
+namespace Connect.Runtime.Content;
 
 /// <summary>
 /// The node's side of <see cref="ContentRules"/>: the rules with the node's role lookups, and their refusals as API errors.
@@ -14,7 +14,7 @@ internal static class ContentAccess
         ContentRules.CanViewAsync(contents.RoleOfAsync, caller, content, cancellationToken);
 
     /// <summary>The same, with roles from the content lookup's short-lived cache (for every viewer request).</summary>
-    public static Task<bool> CanViewAsync(Content.ContentLookup lookup, Caller? caller, ContentItem content, CancellationToken cancellationToken) =>
+    public static Task<bool> CanViewAsync(ContentLookup lookup, Caller? caller, ContentItem content, CancellationToken cancellationToken) =>
         ContentRules.CanViewAsync(lookup.RoleOfAsync, caller, content, cancellationToken);
 
     /// <summary>The caller's role on the item: owner (its owner, a collaborator, an administrator), viewer, or none.</summary>

@@ -1,4 +1,6 @@
-namespace Connect.Runtime.Authentication;
+using Connect.Runtime.Authentication;
+
+namespace Connect.Runtime.Api;
 
 /// <summary>The reference's paging for lists of users and groups: <c>page_number</c> from 1, <c>page_size</c> up to 500.</summary>
 internal readonly record struct Paging(int Page, int Size)

@@ -1,8 +1,9 @@
-using Connect.Runtime.Publishing;
+using Connect.Runtime.Authentication;
+using Connect.Runtime.Content;
 using Connect.Shared.Access;
 using Connect.Shared.Content;
 
-namespace Connect.Runtime.Authentication;
+namespace Connect.Runtime.Api;
 
 /// <summary>
 /// A route's content item, loaded once and checked against the route's <see cref="ContentRouteAccess.RequireContent"/>

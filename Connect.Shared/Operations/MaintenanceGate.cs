@@ -1,9 +1,7 @@
-using Connect.Shared.Operations;
-
-namespace Connect.Runtime.Operations;
+namespace Connect.Shared.Operations;
 
 /// <summary>Thrown when work waited for a maintenance pause longer than <see cref="MaintenanceGate.MaxWait"/>; the request gets a 503.</summary>
-internal sealed class MaintenancePausedException(PauseHolder holder)
+public sealed class MaintenancePausedException(PauseHolder holder)
     : Exception($"the server is paused for maintenance ({holder.Reason}, by {holder.Holder}, since {holder.StartedAt:u}); nothing was changed, try again shortly");
 
 /// <summary>
@@ -12,7 +10,7 @@ internal sealed class MaintenancePausedException(PauseHolder holder)
 /// request simply waits (rsconnect sees a slow call, not an error); only a pause longer than <see cref="MaxWait"/>
 /// turns into a 503.
 /// </summary>
-internal sealed class MaintenanceGate(MaintenancePause pause, TimeProvider clock)
+public sealed class MaintenanceGate(MaintenancePause pause, TimeProvider clock)
 {
     public static readonly TimeSpan MaxWait = TimeSpan.FromMinutes(5);
 
@@ -31,19 +29,4 @@ internal sealed class MaintenanceGate(MaintenancePause pause, TimeProvider clock
             await Task.Delay(CheckEvery, clock, cancellationToken);
         }
     }
-}
-
-internal static class MaintenanceRoutes
-{
-    /// <summary>
-    /// The route's handler runs only once no maintenance pause holds (see <see cref="MaintenanceGate"/>): for routes
-    /// that write to the data directory (uploads, deletes). Added after <c>RequireContent</c>, a refused caller is
-    /// answered at once.
-    /// </summary>
-    public static TBuilder WaitsForMaintenance<TBuilder>(this TBuilder builder) where TBuilder : IEndpointConventionBuilder =>
-        builder.AddEndpointFilter(async (context, next) =>
-        {
-            await context.HttpContext.RequestServices.GetRequiredService<MaintenanceGate>().WaitAsync(context.HttpContext.RequestAborted);
-            return await next(context);
-        });
 }
