@@ -1,6 +1,5 @@
 using System.Text;
 using CliWrap;
-using CliWrap.EventStream;
 using Connect.Runtime.R;
 using Connect.Runtime.Sandbox;
 using Connect.Shared.Configuration;
@@ -258,45 +257,33 @@ internal sealed partial class SpareWorkers(
                 var code = await spare.Assignment.Task.WaitAsync(ct);
                 await input.WriteAsync(Encoding.UTF8.GetBytes(code + "\n"), ct);
             }));
-            await foreach (var e in ForkThread.ListenAsync(() => command.ListenAsync(Encoding.UTF8, Encoding.UTF8, spare.Forceful.Token, spare.Graceful.Token)))
+            exitCode = await ProcessEvents.RunAsync(command, spare.Forceful.Token, spare.Graceful.Token, pid => spare.Pid = pid, async (text, fromStandardError) =>
             {
-                switch (e)
+                if (spare.Worker is { } target)
                 {
-                    case StartedCommandEvent started:
-                        spare.Pid = started.ProcessId;
-                        break;
-                    case StandardOutputCommandEvent or StandardErrorCommandEvent:
-                        var text = e is StandardOutputCommandEvent o ? o.Text : ((StandardErrorCommandEvent)e).Text;
-                        if (spare.Worker is { } target)
-                        {
-                            log ??= new WorkerLog(target);
-                            await WorkerLauncher.OutputAsync(target, log, text, e is StandardErrorCommandEvent, meters, clock);
-                        }
-                        else if (text == WaitingLine)
-                        {
-                            lock (_lock)
-                            {
-                                _failuresInARow = 0;
-                                if (!_stopping)
-                                {
-                                    _waiting.Add(spare);
-                                }
-                            }
-
-                            LogWaiting(spare.Pid ?? 0);
-                        }
-                        else if (early.Count < 20)
-                        {
-                            early.Add(text);
-                        }
-
-                        break;
-                    case ExitedCommandEvent exited:
-                        exitCode = exited.ExitCode;
-                        break;
+                    log ??= new WorkerLog(target);
+                    await WorkerLauncher.OutputAsync(target, log, text, fromStandardError, meters, clock);
                 }
-            }
+                else if (text == WaitingLine)
+                {
+                    lock (_lock)
+                    {
+                        _failuresInARow = 0;
+                        if (!_stopping)
+                        {
+                            _waiting.Add(spare);
+                        }
+                    }
+
+                    LogWaiting(spare.Pid ?? 0);
+                }
+                else if (early.Count < 20)
+                {
+                    early.Add(text);
+                }
+            });
         }
+
         catch (OperationCanceledException)
         {
             // Stopped on purpose.

@@ -1,6 +1,4 @@
 using System.Text;
-using CliWrap;
-using CliWrap.EventStream;
 using Connect.Runtime.R;
 using Connect.Runtime.Sandbox;
 using Connect.Shared.Cluster;
@@ -136,26 +134,15 @@ internal sealed partial class WorkerLauncher(
         {
             sandboxed = await prepare(worker.Forceful.Token);
             var command = sandboxed.Command;
-            await foreach (var e in ForkThread.ListenAsync(() => command.ListenAsync(Encoding.UTF8, Encoding.UTF8, worker.Forceful.Token, worker.Graceful.Token)))
-            {
-                switch (e)
+            exitCode = await ProcessEvents.RunAsync(command, worker.Forceful.Token, worker.Graceful.Token,
+                pid =>
                 {
-                    case StartedCommandEvent started:
-                        worker.Pid = started.ProcessId;
-                        LogStarted(worker.ContentGuid, worker.Id, started.ProcessId);
-                        break;
-                    case StandardOutputCommandEvent output:
-                        await OutputAsync(worker, log, output.Text, fromStandardError: false, meters, clock);
-                        break;
-                    case StandardErrorCommandEvent error:
-                        await OutputAsync(worker, log, error.Text, fromStandardError: true, meters, clock);
-                        break;
-                    case ExitedCommandEvent exited:
-                        exitCode = exited.ExitCode;
-                        break;
-                }
-            }
+                    worker.Pid = pid;
+                    LogStarted(worker.ContentGuid, worker.Id, pid);
+                },
+                (text, fromStandardError) => OutputAsync(worker, log, text, fromStandardError, meters, clock));
         }
+
         catch (OperationCanceledException)
         {
             // Stopped on purpose; CliWrap has signalled or killed the process.

@@ -61,8 +61,16 @@ public sealed partial class ContentDetail : ClusterPage
 
     private async Task SaveAsync()
     {
-        var overrides = new ProcessOverrides(_min, _max, _conns, _load,
-            _idle is { } idle ? TimeSpan.FromSeconds(idle) : null, _init is { } init ? TimeSpan.FromSeconds(init) : null);
+        // Only the fields this form shows change: a memory limit set through the API is kept.
+        var overrides = (_details!.Item.Overrides ?? new ProcessOverrides()) with
+        {
+            MinProcesses = _min,
+            MaxProcesses = _max,
+            MaxConnsPerProcess = _conns,
+            LoadFactor = _load,
+            IdleTimeout = _idle is { } idle ? TimeSpan.FromSeconds(idle) : null,
+            InitTimeout = _init is { } init ? TimeSpan.FromSeconds(init) : null,
+        };
         var problem = await Catalog.SetOverridesAsync(_details!.Item, overrides, CancellationToken.None);
         _settingsSaved = problem is null;
         _settingsMessage = problem ?? "Saved.";

@@ -120,6 +120,22 @@ public sealed class ContentPagesTests : AdminTestContext
     }
 
     [Fact]
+    public void Saving_runtime_settings_keeps_a_memory_limit_the_form_does_not_show()
+    {
+        var item = Item("g-app", "dashboard") with { Overrides = new ProcessOverrides(MaxProcesses: 2, MemoryLimit: 512L << 20) };
+        _catalog.Details["g-app"] = new ContentDetails(item, [], [], [], []);
+        _feed.Publish(new ClusterSnapshot("PostgreSQL db", 4, 4, [Node("node-a")]));
+        var page = Render<ContentDetail>(p => p.Add(c => c.Guid, "g-app"));
+
+        page.FindAll("[data-testid=runtime-settings] input")[1].Change("3");
+        page.Find("[data-testid=save-settings]").Click();
+
+        var saved = Assert.Single(_catalog.Saved);
+        Assert.Equal(3, saved.MaxProcesses);
+        Assert.Equal(512L << 20, saved.MemoryLimit);
+    }
+
+    [Fact]
     public void Runtime_settings_are_saved_within_the_limits_and_refused_beyond_them()
     {
         _options.Scheduler.MaxProcessesLimit = 4;
