@@ -213,17 +213,11 @@ internal static class UsersApi
                 : ApiErrors.Conflict($"a group named '{body.Name}' already exists", ApiErrorCode.GroupNameTaken);
         }).RequireAuthorization(AuthenticationSetup.Publishers);
 
-        v1.MapDelete("/groups/{guid}", async (string guid, ClaimsPrincipal principal, GroupRepository groups, CancellationToken ct) =>
+        v1.MapDelete("/groups/{guid}", async (RoutedGroup routed, GroupRepository groups, CancellationToken ct) =>
         {
-            var (group, error) = await ForChangeAsync(groups, Caller.From(principal), guid, ct);
-            if (error is not null)
-            {
-                return error;
-            }
-
-            await groups.DeleteAsync(group!.Id, ct);
+            await groups.DeleteAsync(routed.Group.Id, ct);
             return Results.NoContent();
-        });
+        }).RequireGroupChange();
 
         v1.MapGet("/groups/{guid}/members", async (string guid, int? page_number, int? page_size, GroupRepository groups, CancellationToken ct) =>
         {
@@ -238,49 +232,21 @@ internal static class UsersApi
                 : ApiErrors.NotFound($"group {guid} does not exist");
         });
 
-        v1.MapPost("/groups/{guid}/members", async (string guid, MemberRequest? body, ClaimsPrincipal principal, GroupRepository groups, UserRepository users, CancellationToken ct) =>
+        v1.MapPost("/groups/{guid}/members", async (RoutedGroup routed, MemberRequest? body, GroupRepository groups, UserRepository users, CancellationToken ct) =>
         {
-            var (group, error) = await ForChangeAsync(groups, Caller.From(principal), guid, ct);
-            if (error is not null)
-            {
-                return error;
-            }
-
             if (body?.UserGuid is not { } userGuid || await users.FindByGuidAsync(userGuid, ct) is not { } user)
             {
                 return ApiErrors.BadRequest("send {\"user_guid\": \"...\"} naming an existing user");
             }
 
-            await groups.AddMemberAsync(group!.Id, user.Id, ct);
+            await groups.AddMemberAsync(routed.Group.Id, user.Id, ct);
             return Results.NoContent();
-        });
+        }).RequireGroupChange();
 
-        v1.MapDelete("/groups/{guid}/members/{userGuid}", async (string guid, string userGuid, ClaimsPrincipal principal, GroupRepository groups, UserRepository users, CancellationToken ct) =>
-        {
-            var (group, error) = await ForChangeAsync(groups, Caller.From(principal), guid, ct);
-            if (error is not null)
-            {
-                return error;
-            }
-
-            return await users.FindByGuidAsync(userGuid, ct) is { } user && await groups.RemoveMemberAsync(group!.Id, user.Id, ct)
+        v1.MapDelete("/groups/{guid}/members/{userGuid}", async (RoutedGroup routed, string userGuid, GroupRepository groups, UserRepository users, CancellationToken ct) =>
+            await users.FindByGuidAsync(userGuid, ct) is { } user && await groups.RemoveMemberAsync(routed.Group.Id, user.Id, ct)
                 ? Results.NoContent()
-                : ApiErrors.NotFound($"user {userGuid} is not a member of group {guid}");
-        });
-    }
-
-    /// <summary>A group is changed by whoever made it, or an administrator.</summary>
-    private static async Task<(UserGroup?, IResult?)> ForChangeAsync(GroupRepository groups, Caller caller, string guid, CancellationToken ct)
-    {
-        var group = await groups.FindByGuidAsync(guid, ct);
-        if (group is null)
-        {
-            return (null, ApiErrors.NotFound($"group {guid} does not exist"));
-        }
-
-        return GroupRules.CanChange(caller, group)
-            ? (group, null)
-            : (null, ApiErrors.Forbidden($"only the group's creator or an administrator may change group {guid}"));
+                : ApiErrors.NotFound($"user {userGuid} is not a member of group {routed.Group.Guid}")).RequireGroupChange();
     }
 
     private static object GroupJson(UserGroup g) => new { guid = g.Guid, id = g.Id, name = g.Name, created_time = g.CreatedAt };

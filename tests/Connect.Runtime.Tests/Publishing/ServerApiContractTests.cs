@@ -22,6 +22,8 @@ public sealed class ServerApiContractTests(PublishingNode server) : IClassFixtur
         var admin = server.Admin;
         var anonymous = server.Node.Http;
         var (_, hidden) = await server.CreateApplicationAsync(admin, "contract-hidden");
+        var made = await admin.PostAsJsonAsync("__api__/v1/groups", new { name = "contract-admins-group" });
+        var adminsGroup = (await JsonAsync(made)).GetProperty("guid").GetString();
         var clients = new Dictionary<string, HttpClient> { ["anonymous"] = anonymous, ["viewer"] = viewer, ["publisher"] = publisher, ["admin"] = admin };
 
         // method, path, body, then the status (and error code, 0 for success) for anonymous, viewer, publisher, admin.
@@ -44,6 +46,10 @@ public sealed class ServerApiContractTests(PublishingNode server) : IClassFixtur
             ("GET", $"v1/content/{hidden}/environment", null, [(401, 24), (404, 4), (404, 4), (200, 0)]),
             ("PATCH", $"v1/content/{hidden}", new { min_processes = "many" }, [(401, 24), (400, 121), (400, 121), (400, 121)]),
             ("GET", $"v1/groups/{Nobody}", null, [(401, 24), (404, 4), (404, 4), (404, 4)]),
+            ("DELETE", $"v1/groups/{Nobody}", null, [(401, 24), (404, 4), (404, 4), (404, 4)]),
+            ("POST", $"v1/groups/{Nobody}/members", new { user_guid = Nobody }, [(401, 24), (404, 4), (404, 4), (404, 4)]),
+            ("POST", $"v1/groups/{adminsGroup}/members", new { user_guid = Nobody }, [(401, 24), (403, 22), (403, 22), (400, 25)]),
+            ("DELETE", $"v1/groups/{adminsGroup}/members/{Nobody}", null, [(401, 24), (403, 22), (403, 22), (404, 4)]),
             ("GET", "v1/groups?page_size=501", null, [(401, 24), (400, 25), (400, 25), (400, 25)]),
             ("GET", $"v1/content/{hidden}/bundles/987654", null, [(401, 24), (404, 4), (404, 4), (404, 4)]),
             ("GET", $"v1/content/{hidden}/jobs/no-such-key", null, [(401, 24), (404, 4), (404, 4), (404, 4)]),
