@@ -42,15 +42,16 @@ builder.Services.AddSingleton<ClusterMonitor>();
 builder.Services.AddSingleton<IClusterFeed>(sp => sp.GetRequiredService<ClusterMonitor>());
 builder.Services.AddHostedService(sp => sp.GetRequiredService<ClusterMonitor>());
 builder.Services.AddSingleton<IWorkerControl, DatabaseWorkerControl>();
+builder.Services.AddSingleton<IAccountKeys, AccountKeys>();
 builder.Services.AddRazorComponents().AddInteractiveServerComponents();
 builder.Services.AddMudServices();
 
 // The same users, session cookie and key ring as the nodes: a session made on a node of this
-// host is good here too. Administrators only; anyone else is sent to sign in, or refused.
+// host is good here too. Every page needs someone signed in; the cluster's pages need an administrator.
 builder.Services.AddConnectDataProtection(options);
 builder.Services.AddAuthentication(Sessions.Scheme).AddSessionCookie("/login", o => o.AccessDeniedPath = "/denied");
 builder.Services.AddAuthorizationBuilder()
-    .SetFallbackPolicy(new Microsoft.AspNetCore.Authorization.AuthorizationPolicyBuilder().RequireRole(nameof(UserRole.Administrator)).Build());
+    .SetFallbackPolicy(new Microsoft.AspNetCore.Authorization.AuthorizationPolicyBuilder().RequireAuthenticatedUser().Build());
 builder.Services.AddCascadingAuthenticationState();
 builder.Services.AddSignInRateLimit();
 
@@ -87,13 +88,25 @@ app.Use(async (context, next) =>
 
     await next();
 });
+// rsconnect, connectapi or a script pointed at the dashboard instead of the server: a JSON error they can show,
+// not a redirect to a sign-in page (which rsconnect reports as "$ operator is invalid for atomic vectors").
+app.MapWhen(context => context.Request.Path.StartsWithSegments("/__api__"), api => api.Run(async context =>
+{
+    context.Response.StatusCode = StatusCodes.Status404NotFound;
+    await context.Response.WriteAsJsonAsync(new
+    {
+        code = 2,
+        error = "this is Connect's dashboard, not its server: point your client at the server's address (Server.Address), not at the dashboard's",
+        payload = (object?)null,
+    });
+}));
 app.UseAuthentication();
 app.UseAuthorization();
 app.UseRateLimiter();
 app.UseAntiforgery();
 app.MapSignIn("/login", "/logout", "/login");
 app.MapGet("/denied", () => SignIn.Html(HttpStatusCode.Forbidden, "Administrators only",
-    """<h1>Administrators only</h1><p>The admin console is for administrators. <a href="/logout">Sign out</a> to sign in as one.</p>""")).AllowAnonymous();
+    """<h1>Administrators only</h1><p>This page is for administrators. <a href="/content">Your content</a> is here; <a href="/logout">sign out</a> to sign in as an administrator.</p>""")).AllowAnonymous();
 app.MapStaticAssets().AllowAnonymous();
 app.MapRazorComponents<App>().AddInteractiveServerRenderMode();
 app.Run();

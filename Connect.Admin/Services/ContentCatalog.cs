@@ -1,3 +1,4 @@
+using Connect.Shared.Access;
 using Connect.Shared.Configuration;
 using Connect.Shared.Content;
 using Connect.Shared.Packages;
@@ -6,7 +7,9 @@ using Connect.Shared.Tasks;
 
 namespace Connect.Admin.Services;
 
-/// <summary>One content item with its history, as the console's content page shows it.</summary>
+/// <summary>One content item with its history, as the dashboard's content page shows it.</summary>
+/// <param name="Role">The caller's role on it (<see cref="ContentRoles.Owner"/> for owners, collaborators and administrators,
+/// else <see cref="ContentRoles.Viewer"/>): a viewer is given the item alone, none of its history.</param>
 /// <param name="Packages">The R packages its live bundle runs with, and where each comes from; null for a bundle without a library.</param>
 public sealed record ContentDetails(
     ContentItem Item,
@@ -15,22 +18,34 @@ public sealed record ContentDetails(
     IReadOnlyList<Schedule> Schedules,
     IReadOnlyList<JobRecord> Runs,
     BundleLibrary? Packages = null,
-    IReadOnlyList<Connect.Shared.Usage.UsageDay>? Usage = null);
+    IReadOnlyList<Connect.Shared.Usage.UsageDay>? Usage = null,
+    string Role = ContentRoles.Owner)
+{
+    /// <summary>Whether the caller may see the item's history and settings, and change them.</summary>
+    public bool MayChange => Role == ContentRoles.Owner;
 
-/// <summary>The console's read of published content, and the one change it makes to it: runtime settings.</summary>
+    /// <summary>What a viewer is given: the item, and nothing of its history.</summary>
+    public static ContentDetails ForViewer(ContentItem item) => new(item, [], [], [], [], Role: ContentRoles.Viewer);
+}
+
+/// <summary>
+/// The dashboard's read of published content for one caller, by the same rules as the node (<see cref="ContentRules"/>),
+/// and the one change it makes to it so far: runtime settings.
+/// </summary>
 public interface IContentCatalog
 {
-    /// <summary>At most <see cref="ContentCatalog.ListLimit"/> items, oldest first.</summary>
-    Task<IReadOnlyList<ContentItem>> ListAsync(CancellationToken cancellationToken);
+    /// <summary>What <paramref name="caller"/> may see (everything, for an administrator), at most <see cref="ContentCatalog.ListLimit"/> items, oldest first.</summary>
+    Task<IReadOnlyList<ContentItem>> ListAsync(Caller caller, CancellationToken cancellationToken);
 
-    Task<ContentDetails?> GetAsync(string guid, CancellationToken cancellationToken);
+    /// <summary>The item with what the caller may see of it; null when it does not exist or she may not see it (the same answer for both).</summary>
+    Task<ContentDetails?> GetAsync(string guid, Caller caller, CancellationToken cancellationToken);
 
-    Task<IReadOnlyList<string>> DeployLogAsync(string taskId, CancellationToken cancellationToken);
+    Task<IReadOnlyList<string>> DeployLogAsync(ContentDetails details, string taskId, CancellationToken cancellationToken);
 
-    Task<string> RunLogAsync(JobRecord run, CancellationToken cancellationToken);
+    Task<string> RunLogAsync(ContentDetails details, JobRecord run, CancellationToken cancellationToken);
 
     /// <summary>Saves the item's process settings, or names what is wrong with them (and saves nothing).</summary>
-    Task<string?> SetOverridesAsync(ContentItem item, ProcessOverrides overrides, CancellationToken cancellationToken);
+    Task<string?> SetOverridesAsync(ContentDetails details, ProcessOverrides overrides, CancellationToken cancellationToken);
 }
 
 /// <summary>
@@ -58,14 +73,22 @@ internal sealed class ContentCatalog(
 
     private const int DeploysShown = 50;
 
-    public async Task<IReadOnlyList<ContentItem>> ListAsync(CancellationToken cancellationToken) =>
-        (await contents.ListAsync(null, null, 0, ListLimit, cancellationToken)).Items;
+    public async Task<IReadOnlyList<ContentItem>> ListAsync(Caller caller, CancellationToken cancellationToken) =>
+        caller.IsAdministrator
+            ? (await contents.ListAsync(null, null, 0, ListLimit, cancellationToken)).Items
+            : (await contents.ListVisibleAsync(caller.Id, cancellationToken)).Take(ListLimit).ToList();
 
-    public async Task<ContentDetails?> GetAsync(string guid, CancellationToken cancellationToken)
+    public async Task<ContentDetails?> GetAsync(string guid, Caller caller, CancellationToken cancellationToken)
     {
-        if (await contents.GetAsync(guid, cancellationToken) is not { } item)
+        if (await contents.GetAsync(guid, cancellationToken) is not { } item
+            || await ContentRules.RoleAsync(contents.RoleOfAsync, caller, item, cancellationToken) is not { } role)
         {
             return null;
+        }
+
+        if (role != ContentRoles.Owner)
+        {
+            return ContentDetails.ForViewer(item);
         }
 
         return new ContentDetails(
@@ -90,11 +113,16 @@ internal sealed class ContentCatalog(
         }
     }
 
-    public async Task<IReadOnlyList<string>> DeployLogAsync(string taskId, CancellationToken cancellationToken) =>
-        (await tasks.GetAsync(taskId, 0, cancellationToken))?.Output ?? [];
+    public async Task<IReadOnlyList<string>> DeployLogAsync(ContentDetails details, string taskId, CancellationToken cancellationToken) =>
+        details.MayChange && details.Deploys.Any(d => d.Id == taskId) ? (await tasks.GetAsync(taskId, 0, cancellationToken))?.Output ?? [] : [];
 
-    public async Task<string> RunLogAsync(JobRecord run, CancellationToken cancellationToken)
+    public async Task<string> RunLogAsync(ContentDetails details, JobRecord run, CancellationToken cancellationToken)
     {
+        if (!details.MayChange || run.ContentId != details.Item.Id)
+        {
+            return "This run has no log.";
+        }
+
         // The path comes from the database; it must still lead into the data directory.
         if (run.LogPath is null || RealPath.ResolveInside(Path.Combine(options.DataDir, run.LogPath), options.DataDir) is not { } path)
         {
@@ -108,14 +136,19 @@ internal sealed class ContentCatalog(
         return skipped > 0 ? $"[the first {skipped:N0} bytes are left out]\n{text}" : text;
     }
 
-    public async Task<string?> SetOverridesAsync(ContentItem item, ProcessOverrides overrides, CancellationToken cancellationToken)
+    public async Task<string?> SetOverridesAsync(ContentDetails details, ProcessOverrides overrides, CancellationToken cancellationToken)
     {
+        if (!details.MayChange)
+        {
+            return "only the item's owner, a collaborator or an administrator may change its settings";
+        }
+
         if (overrides.Problems(options.Scheduler) is { } problem)
         {
             return problem;
         }
 
-        await contents.SetOverridesAsync(item.Id, overrides, cancellationToken);
+        await contents.SetOverridesAsync(details.Item.Id, overrides, cancellationToken);
         return null;
     }
 }

@@ -1,11 +1,12 @@
 using Connect.Admin.Services;
+using Connect.Shared.Access;
 using Connect.Shared.Configuration;
 using Connect.Shared.Content;
 using Connect.Shared.Scheduling;
 
 namespace Connect.Admin.Tests;
 
-/// <summary>Content as the pages read it, set by hand; settings are checked with the real rule.</summary>
+/// <summary>Content as the pages read it, set by hand (what a caller may see is the real catalog's business); settings are checked with the real rule.</summary>
 public sealed class FakeContentCatalog(SchedulerOptions scheduler) : IContentCatalog
 {
     public List<ContentItem> Items { get; } = [];
@@ -16,16 +17,27 @@ public sealed class FakeContentCatalog(SchedulerOptions scheduler) : IContentCat
 
     public List<ProcessOverrides> Saved { get; } = [];
 
-    public Task<IReadOnlyList<ContentItem>> ListAsync(CancellationToken cancellationToken) => Task.FromResult<IReadOnlyList<ContentItem>>(Items);
+    /// <summary>Who the page asked for.</summary>
+    public Caller? AskedBy { get; private set; }
 
-    public Task<ContentDetails?> GetAsync(string guid, CancellationToken cancellationToken) => Task.FromResult(Details.GetValueOrDefault(guid));
+    public Task<IReadOnlyList<ContentItem>> ListAsync(Caller caller, CancellationToken cancellationToken)
+    {
+        AskedBy = caller;
+        return Task.FromResult<IReadOnlyList<ContentItem>>(Items);
+    }
 
-    public Task<IReadOnlyList<string>> DeployLogAsync(string taskId, CancellationToken cancellationToken) =>
+    public Task<ContentDetails?> GetAsync(string guid, Caller caller, CancellationToken cancellationToken)
+    {
+        AskedBy = caller;
+        return Task.FromResult(Details.GetValueOrDefault(guid));
+    }
+
+    public Task<IReadOnlyList<string>> DeployLogAsync(ContentDetails details, string taskId, CancellationToken cancellationToken) =>
         Task.FromResult(DeployLogs.GetValueOrDefault(taskId) ?? []);
 
-    public Task<string> RunLogAsync(JobRecord run, CancellationToken cancellationToken) => Task.FromResult($"log of run {run.Id}");
+    public Task<string> RunLogAsync(ContentDetails details, JobRecord run, CancellationToken cancellationToken) => Task.FromResult($"log of run {run.Id}");
 
-    public Task<string?> SetOverridesAsync(ContentItem item, ProcessOverrides overrides, CancellationToken cancellationToken)
+    public Task<string?> SetOverridesAsync(ContentDetails details, ProcessOverrides overrides, CancellationToken cancellationToken)
     {
         if (overrides.Problems(scheduler) is { } problem)
         {

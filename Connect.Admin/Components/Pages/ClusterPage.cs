@@ -1,5 +1,7 @@
 using Connect.Admin.Services;
+using Connect.Shared.Access;
 using Microsoft.AspNetCore.Components;
+using Microsoft.AspNetCore.Components.Authorization;
 
 namespace Connect.Admin.Components.Pages;
 
@@ -13,6 +15,13 @@ public abstract class ClusterPage : ComponentBase, IDisposable
     public required IClusterFeed Feed { get; set; }
 
     protected ClusterSnapshot? Snapshot { get; private set; }
+
+    /// <summary>Who is signed in (the router cascades it; every page but sign-in needs one).</summary>
+    [CascadingParameter]
+    public Task<AuthenticationState>? Authentication { get; set; }
+
+    /// <summary>The signed-in caller, or null (a page then shows nothing of the server).</summary>
+    protected async Task<Caller?> CallerAsync() => Authentication is null ? null : Caller.TryFrom((await Authentication).User);
 
     protected override void OnInitialized()
     {

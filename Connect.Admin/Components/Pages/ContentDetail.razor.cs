@@ -9,7 +9,8 @@ using Microsoft.AspNetCore.Components;
 namespace Connect.Admin.Components.Pages;
 
 /// <summary>
-/// One content item: where it runs, its runtime settings (editable within the configured limits), its deploys with
+/// One content item. A viewer sees what it is and where to open it; its owner, collaborators and administrators also see
+/// where it runs, its runtime settings (editable within the configured limits), its deploys with
 /// their logs, bundles, schedules and scheduled runs with their logs.
 /// </summary>
 public sealed partial class ContentDetail : ClusterPage
@@ -40,7 +41,7 @@ public sealed partial class ContentDetail : ClusterPage
     {
         try
         {
-            _details = await Catalog.GetAsync(Guid, CancellationToken.None);
+            _details = await CallerAsync() is { } caller ? await Catalog.GetAsync(Guid, caller, CancellationToken.None) : null;
             _loaded = true;
             if (_details?.Item.Overrides is { } o)
             {
@@ -71,7 +72,7 @@ public sealed partial class ContentDetail : ClusterPage
             IdleTimeout = _idle is { } idle ? TimeSpan.FromSeconds(idle) : null,
             InitTimeout = _init is { } init ? TimeSpan.FromSeconds(init) : null,
         };
-        var problem = await Catalog.SetOverridesAsync(_details!.Item, overrides, CancellationToken.None);
+        var problem = await Catalog.SetOverridesAsync(_details, overrides, CancellationToken.None);
         _settingsSaved = problem is null;
         _settingsMessage = problem ?? "Saved.";
         if (_settingsSaved)
@@ -82,10 +83,10 @@ public sealed partial class ContentDetail : ClusterPage
 
     private async Task ShowDeployLogAsync(TaskSummary task)
     {
-        var lines = await Catalog.DeployLogAsync(task.Id, CancellationToken.None);
+        var lines = await Catalog.DeployLogAsync(_details!, task.Id, CancellationToken.None);
         _log = ($"Deploy {task.Id} on {task.Node}", lines.Count == 0 ? "(no output)" : string.Join('\n', lines));
     }
 
     private async Task ShowRunLogAsync(JobRecord run) =>
-        _log = ($"Run {run.Id} on {run.Node}", await Catalog.RunLogAsync(run, CancellationToken.None));
+        _log = ($"Run {run.Id} on {run.Node}", await Catalog.RunLogAsync(_details!, run, CancellationToken.None));
 }

@@ -7,12 +7,16 @@ using Microsoft.AspNetCore.Components;
 
 namespace Connect.Admin.Components.Pages;
 
-/// <summary>Every published item, with where its R workers run right now (from the live cluster feed).</summary>
+/// <summary>
+/// The content the signed-in user may see (everything, for an administrator), with where its R workers run right now
+/// for administrators (from the live cluster feed).
+/// </summary>
 public sealed partial class ContentList : ClusterPage
 {
     private IReadOnlyList<ContentItem>? _items;
     private string? _error;
     private string _search = "";
+    private bool _administrator;
 
     [Inject]
     public required IContentCatalog Catalog { get; set; }
@@ -24,7 +28,14 @@ public sealed partial class ContentList : ClusterPage
     {
         try
         {
-            _items = await Catalog.ListAsync(CancellationToken.None);
+            if (await CallerAsync() is not { } caller)
+            {
+                _error = "you are not signed in";
+                return;
+            }
+
+            _administrator = caller.IsAdministrator;
+            _items = await Catalog.ListAsync(caller, CancellationToken.None);
         }
         catch (Exception e) when (DatabaseErrors.IsConnectionProblem(e))
         {

@@ -23,9 +23,6 @@ public sealed partial class NodeDetail : ClusterPage
     [Inject]
     public required ISnackbar Snackbar { get; set; }
 
-    [CascadingParameter]
-    public Task<AuthenticationState>? Authentication { get; set; }
-
     private static List<WorkerLive> Workers(NodeStatusRow? status) => status?.Live.Workers.OrderBy(w => w.ContentGuid).ToList() ?? [];
 
     private async Task StopAsync(WorkerLive worker)

@@ -160,18 +160,17 @@ internal static class UsersApi
         v1.MapGet("/keys", async (ClaimsPrincipal principal, ApiKeyRepository keys, CancellationToken ct) =>
         {
             var caller = Caller.From(principal);
-            return Results.Json((await keys.ListAsync(caller.IsAdministrator ? null : caller.Id, ct)).Select(KeyJson));
+            return Results.Json((await keys.ListAsync(KeyRules.ListedFor(caller), ct)).Select(KeyJson));
         });
 
         v1.MapPost("/keys", async (CreateKeyRequest? body, ClaimsPrincipal principal, ApiKeyRepository keys, CancellationToken ct) =>
         {
-            var name = body?.Name?.Trim();
-            if (name is not { Length: > 0 and <= 128 })
+            if (KeyRules.NameProblem(body?.Name) is { } problem)
             {
-                return ApiErrors.BadRequest("send {\"name\": \"...\"} (1 to 128 characters) to label the key");
+                return ApiErrors.BadRequest($"send {{\"name\": \"...\"}}: {problem}");
             }
 
-            var created = await keys.CreateKeyAsync(Caller.From(principal).Id, name, ct);
+            var created = await keys.CreateKeyAsync(Caller.From(principal).Id, body!.Name!.Trim(), ct);
             var key = (await keys.GetAsync(created.Id, ct))!;
             return Results.Json(new { id = key.Id.ToString(), name = key.Name, created_time = key.CreatedAt, key = created.Secret }, statusCode: StatusCodes.Status201Created);
         });
@@ -180,7 +179,7 @@ internal static class UsersApi
         {
             var caller = Caller.From(principal);
             var key = await keys.GetAsync(id, ct);
-            if (key is null || key.UserId != caller.Id && !caller.IsAdministrator)
+            if (key is null || !KeyRules.CanRevoke(caller, key))
             {
                 return ApiErrors.NotFound($"API key {id} does not exist");
             }

@@ -116,13 +116,15 @@ public sealed class AdminConsoleTests(BrowserFixture browser) : IClassFixture<Br
     }
 
     [Fact]
-    public async Task Only_administrators_get_in_and_other_host_names_are_refused()
+    public async Task Viewers_get_their_content_only_administrators_the_cluster_and_other_host_names_are_refused()
     {
         await using var node = NodeProcess.Start(_folder, "node", "");
         await node.WaitUntilServingAsync();
         Assert.Equal(0, (await node.RunCommandAsync("users", "add", "vic", "--role", "viewer")).ExitCode);
         await SetPasswordAsync(node, "vic");
         await SetPasswordAsync(node, "admin");
+        await node.CreateContentAsync("open-to-all", "all");
+        var hidden = await node.CreateContentAsync("admins-only", "acl");
         await using var admin = await AdminProcess.StartAsync(_folder, node.ConfigPath);
         var context = await browser.Browser.NewContextAsync();
         var page = await context.NewPageAsync();
@@ -131,9 +133,30 @@ public sealed class AdminConsoleTests(BrowserFixture browser) : IClassFixture<Br
         await page.GotoAsync(new Uri(admin.BaseUrl, "nodes").ToString());
         Assert.Contains("/login", page.Url);
 
-        // A viewer: refused, with a way out.
+        // A viewer: refused the cluster, with a way to her content.
         await SignInAsync(page, admin, "vic", "nodes");
         await Assertions.Expect(page.GetByRole(AriaRole.Heading, new() { Name = "Administrators only" })).ToBeVisibleAsync();
+
+        // Her content: what she may see and nothing else, by the node's rules; an item she may not see is not there.
+        await page.GotoAsync(new Uri(admin.BaseUrl, "content").ToString());
+        await page.WaitForInteractiveAsync();
+        await Assertions.Expect(page.GetByRole(AriaRole.Table)).ToContainTextAsync("open-to-all");
+        await Assertions.Expect(page.GetByRole(AriaRole.Table)).Not.ToContainTextAsync("admins-only");
+        await Assertions.Expect(page.GetByTestId("signed-in-as")).ToHaveTextAsync("vic");
+        await page.GotoAsync(new Uri(admin.BaseUrl, $"content/{hidden}").ToString());
+        await Assertions.Expect(page.GetByTestId("no-item")).ToContainTextAsync("you may not open it");
+
+        // Sign-out is one click.
+        await page.GetByTestId("sign-out").ClickAsync();
+        await page.WaitForURLAsync(url => url.Contains("/login", StringComparison.Ordinal));
+
+        // A client pointed at the dashboard is told so, in JSON.
+        using (var client = new HttpClient())
+        {
+            using var answer = await client.GetAsync(new Uri(admin.BaseUrl, "__api__/server_settings"));
+            Assert.Equal(System.Net.HttpStatusCode.NotFound, answer.StatusCode);
+            Assert.Contains("this is Connect's dashboard, not its server", await answer.Content.ReadAsStringAsync());
+        }
 
         // An administrator: served.
         await context.ClearCookiesAsync();

@@ -1,6 +1,8 @@
 using Bunit;
 using Connect.Admin.Components.Pages;
 using Connect.Admin.Services;
+using Connect.Shared.Access;
+using Connect.Shared.Users;
 using Connect.Shared.Cluster;
 using Connect.Shared.Configuration;
 using Connect.Shared.Content;
@@ -25,6 +27,14 @@ public sealed class ContentPagesTests : AdminTestContext
         Services.AddSingleton<IClusterFeed>(_feed);
         Services.AddSingleton<IContentCatalog>(_catalog);
         Services.AddSingleton(_options);
+    }
+
+    private Caller _caller = null!;
+
+    public override Task InitializeAsync()
+    {
+        _caller = SignIn();
+        return base.InitializeAsync();
     }
 
     private static WorkerLive Worker(string guid) => new(Guid.NewGuid().ToString("N"), guid, 1, 4242, 1, 5, 100L << 20, DateTimeOffset.UnixEpoch, "Ready");
@@ -169,7 +179,42 @@ public sealed class ContentPagesTests : AdminTestContext
     {
         _feed.Publish(new ClusterSnapshot("PostgreSQL db", 4, 4, []));
 
-        Assert.Contains("No content item has the GUID nope", Render<ContentDetail>(p => p.Add(c => c.Guid, "nope")).Markup);
+        Assert.Contains("There is no content item nope, or you may not open it", Render<ContentDetail>(p => p.Add(c => c.Guid, "nope")).Markup);
+    }
+
+    [Fact]
+    public void A_publisher_is_listed_what_the_catalog_gives_her_without_the_cluster_columns()
+    {
+        _caller = SignIn("pat", UserRole.Publisher, id: 7);
+        _catalog.Items.Add(Item("g-mine", "mine"));
+        _feed.Publish(new ClusterSnapshot("SQLite db", 4, 4, [Node("node-a")]) { Status = [Status("node-a", Settings("/m/a"), [Worker("g-mine")])] });
+
+        var page = Render<ContentList>();
+
+        Assert.Equal(_caller, _catalog.AskedBy);
+        Assert.Contains("mine", page.Find("tbody").TextContent);
+        Assert.DoesNotContain("Workers", page.Find("thead").TextContent);
+        Assert.DoesNotContain("node-a", page.Markup);
+    }
+
+    [Fact]
+    public void A_viewer_of_an_item_sees_what_it_is_and_its_url_and_nothing_of_its_history_or_settings()
+    {
+        _caller = SignIn("vic", UserRole.Viewer, id: 9);
+        var item = Item("g-app", "dashboard") with { Description = "Sales by region" };
+        _catalog.Details["g-app"] = ContentDetails.ForViewer(item);
+        _feed.Publish(new ClusterSnapshot("PostgreSQL db", 4, 4, [Node("node-a")]) { Status = [Status("node-a", Settings("/m/a"), [Worker("g-app")])] });
+
+        var page = Render<ContentDetail>(p => p.Add(c => c.Guid, "g-app"));
+
+        Assert.Equal(_caller, _catalog.AskedBy);
+        Assert.Contains("Sales by region", page.Markup);
+        Assert.Equal("https://connect.example.org/content/g-app/", page.Find("[data-testid=open-content]").GetAttribute("href"));
+        Assert.Empty(page.FindAll("[data-testid=runtime-settings]"));
+        Assert.Empty(page.FindAll("[data-testid=save-settings]"));
+        Assert.Empty(page.FindAll("[data-testid=show-deploy-log]"));
+        Assert.DoesNotContain("Deploys", page.Markup);
+        Assert.DoesNotContain("node-a", page.Markup);
     }
 
     [Fact]
