@@ -43,6 +43,8 @@ builder.Services.AddSingleton<IClusterFeed>(sp => sp.GetRequiredService<ClusterM
 builder.Services.AddHostedService(sp => sp.GetRequiredService<ClusterMonitor>());
 builder.Services.AddSingleton<IWorkerControl, DatabaseWorkerControl>();
 builder.Services.AddSingleton<IAccountKeys, AccountKeys>();
+builder.Services.AddSingleton<IContentDesk, ContentDesk>();
+builder.Services.AddSingleton<IPeople, People>();
 builder.Services.AddRazorComponents().AddInteractiveServerComponents();
 builder.Services.AddMudServices();
 
@@ -107,6 +109,7 @@ app.UseAntiforgery();
 app.MapSignIn("/login", "/logout", "/login");
 app.MapGet("/denied", () => SignIn.Html(HttpStatusCode.Forbidden, "Administrators only",
     """<h1>Administrators only</h1><p>This page is for administrators. <a href="/content">Your content</a> is here; <a href="/logout">sign out</a> to sign in as an administrator.</p>""")).AllowAnonymous();
+app.MapBundleDownloads();
 app.MapStaticAssets().AllowAnonymous();
 app.MapRazorComponents<App>().AddInteractiveServerRenderMode();
 app.Run();

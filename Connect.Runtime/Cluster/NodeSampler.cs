@@ -3,6 +3,7 @@ using Connect.Runtime.Processes;
 using Connect.Runtime.Proxy;
 using Connect.Shared.Cluster;
 using Connect.Shared.Configuration;
+using Connect.Shared.Content;
 using Connect.Shared.Data;
 using Connect.Shared.Metrics;
 
@@ -25,6 +26,9 @@ internal sealed partial class NodeSampler(
     GraphiteSender graphite,
     NodeStatusRepository status,
     NodeCommandRepository commands,
+    Publishing.Deployer deployer,
+    ContentRepository contents,
+    BundleRepository bundles,
     ConnectDatabase database,
     TimeProvider clock,
     ILogger<NodeSampler> logger) : BackgroundService
@@ -113,7 +117,7 @@ internal sealed partial class NodeSampler(
 
             foreach (var command in await commands.PendingAsync(node.Name, cancellationToken))
             {
-                await commands.CompleteAsync(command.Id, Carry(command), cancellationToken);
+                await commands.CompleteAsync(command.Id, await CarryAsync(command, cancellationToken), cancellationToken);
             }
 
             _publishFailing = false;
@@ -170,7 +174,7 @@ internal sealed partial class NodeSampler(
         return series.Chunk(size).Select(c => new ChartPoint(c[0].At, c.Average(p => p.Value))).ToList();
     }
 
-    private string Carry(NodeCommand command)
+    private async Task<string> CarryAsync(NodeCommand command, CancellationToken cancellationToken)
     {
         switch (command.Kind)
         {
@@ -180,6 +184,11 @@ internal sealed partial class NodeSampler(
             case NodeCommandRepository.StopContent when long.TryParse(command.Target, out var contentId):
                 _ = pool.StopContentAsync(contentId, $"its content was deleted by {command.RequestedBy}");
                 return "stopping";
+            case NodeCommandRepository.DeployBundle when DeployTarget.Parse(command.Target) is { } target:
+                return await contents.GetAsync(target.ContentId, cancellationToken) is { } content
+                    && await bundles.GetAsync(target.BundleId, cancellationToken) is { } bundle && bundle.ContentId == content.Id
+                    ? $"task {await deployer.StartAsync(content, bundle, target.UserId)}"
+                    : "no such item or bundle";
             default:
                 return $"unknown command '{command.Kind}'";
         }

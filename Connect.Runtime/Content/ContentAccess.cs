@@ -17,6 +17,13 @@ internal static class ContentAccess
     public static Task<bool> CanViewAsync(ContentLookup lookup, Caller? caller, ContentItem content, CancellationToken cancellationToken) =>
         ContentRules.CanViewAsync(lookup.RoleOfAsync, caller, content, cancellationToken);
 
+    /// <summary>
+    /// Whether the caller (null: anonymous) may change the item and read its logs: its owner, a collaborator or an
+    /// administrator; roles from the lookup's short-lived cache.
+    /// </summary>
+    public static async Task<bool> CanChangeAsync(ContentLookup lookup, Caller? caller, ContentItem content, CancellationToken cancellationToken) =>
+        caller is not null && await ContentRules.RoleAsync(lookup.RoleOfAsync, caller, content, cancellationToken) == ContentRoles.Owner;
+
     /// <summary>The caller's role on the item: owner (its owner, a collaborator, an administrator), viewer, or none.</summary>
     public static Task<string?> RoleAsync(ContentRepository contents, Caller caller, ContentItem content, CancellationToken cancellationToken) =>
         ContentRules.RoleAsync(contents.RoleOfAsync, caller, content, cancellationToken);

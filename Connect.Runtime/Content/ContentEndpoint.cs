@@ -38,7 +38,9 @@ internal static class ContentEndpoint
                 // who may not see it gets the same answer as for an item that does not exist.
                 return caller is null
                     ? SignInNeeded(context)
-                    : ErrorPages.Page(HttpStatusCode.NotFound, "Content not found", $"There is no content {guid} on this server.");
+                    : ErrorPages.Page(HttpStatusCode.NotFound, "Content not found",
+                        $"There is no content {guid} here, or you may not open it: ask its owner to share it with you.",
+                        action: ("Sign in as someone else", $"{context.Request.PathBase}{AuthenticationSetup.LoginPath}?url={Uri.EscapeDataString($"{context.Request.PathBase}{context.Request.Path}")}"));
             }
 
             context.Items[Metrics.MetricsSetup.ContentGuidItem] = content.Guid;
@@ -65,7 +67,8 @@ internal static class ContentEndpoint
 
             if (FileRoot(content, bundle, options.DataDir) is not ({ } root, { } index))
             {
-                return await proxy.ForwardAsync(context, content, bundle, context.Items[VanityPaths.PublicPrefixItem] as string);
+                return await proxy.ForwardAsync(context, content, bundle, context.Items[VanityPaths.PublicPrefixItem] as string,
+                    () => ContentAccess.CanChangeAsync(lookup, caller, content, ct));
             }
 
             var relative = string.IsNullOrEmpty(path) ? index : path;

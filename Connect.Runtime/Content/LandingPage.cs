@@ -1,21 +1,25 @@
 using System.Net;
 using Connect.Runtime.Authentication;
+using Connect.Shared.Access;
 using Connect.Shared.Configuration;
 using Connect.Shared.Content;
 using Connect.Shared.Security;
-using Connect.Shared.Access;
+using Microsoft.AspNetCore.Antiforgery;
 
 namespace Connect.Runtime.Content;
 
 /// <summary>
-/// <c>/</c>: the administrator's own page from <c>Server.LandingDir</c> when there is one, else a plain
-/// list of the content the visitor may open, with signing in or out.
+/// <c>/</c>: the administrator's own page from <c>Server.LandingDir</c> when there is one, else the content the
+/// visitor may open as cards (title, type, owner, last deployed, description), searchable, with signing in or out.
 /// </summary>
 internal static class LandingPage
 {
+    /// <summary>How much of a description a card shows.</summary>
+    private const int DescriptionShown = 240;
+
     public static void MapLandingPage(this IEndpointRouteBuilder app)
     {
-        app.MapGet("/", async (HttpContext context, ConnectOptions options, ContentRepository contents, CancellationToken ct) =>
+        app.MapGet("/", async (HttpContext context, string? q, ConnectOptions options, ContentRepository contents, IAntiforgery antiforgery, CancellationToken ct) =>
         {
             if (options.Server.LandingDir is { } landing && ContentEndpoint.ServableFile(Path.GetFullPath(landing), "index.html") is { } page)
             {
@@ -26,12 +30,31 @@ internal static class LandingPage
             var items = caller is null
                 ? await contents.ListOpenToAllAsync(ct)
                 : await contents.ListVisibleAsync(caller.IsAdministrator ? null : caller.Id, ct);
-            var list = string.Join("", items.Where(c => c.ActiveBundleId is not null).Select(c =>
-                $"<li><a href=\"{context.Request.PathBase}/content/{c.Guid}/\">{WebUtility.HtmlEncode(c.Title ?? c.Name)}</a></li>"));
+            var search = q?.Trim() ?? "";
+            var shown = items
+                .Where(c => c.ActiveBundleId is not null)
+                .Where(c => search.Length == 0 || new[] { c.Title, c.Name, c.Description, c.OwnerUsername }.Any(v => v?.Contains(search, StringComparison.OrdinalIgnoreCase) == true))
+                .OrderByDescending(c => c.LastDeployed)
+                .ToList();
+            var cards = string.Join("", shown.Select(c => Card(context, c)));
             var account = caller is null
-                ? $"<p><a href=\"{AuthenticationSetup.LoginPath}\">Sign in</a></p>"
-                : $"<form method=\"post\" action=\"{AuthenticationSetup.LogoutPath}\"><p>Signed in as {WebUtility.HtmlEncode(caller.Username)}. <button type=\"submit\">Sign out</button></p></form>";
-            return SignIn.Html(HttpStatusCode.OK, "Connect", $"<h1>Connect</h1>{account}<h2>Content</h2><ul>{(list.Length == 0 ? "<li>Nothing you may open yet.</li>" : list)}</ul>");
+                ? $"<p class=\"muted\"><a href=\"{AuthenticationSetup.LoginPath}\">Sign in</a> to see what is shared with you.</p>"
+                : $"<form method=\"post\" action=\"{AuthenticationSetup.LogoutPath}\">{SignIn.TokenField(antiforgery.GetAndStoreTokens(context))}<p class=\"muted\">Signed in as {WebUtility.HtmlEncode(caller.Username)}. <button type=\"submit\">Sign out</button></p></form>";
+            var searchForm = $"<form method=\"get\" action=\"{context.Request.PathBase}/\"><label>Search by title, name, description or owner<input name=\"q\" value=\"{WebUtility.HtmlEncode(search)}\" type=\"search\"></label></form>";
+            var empty = search.Length > 0 ? $"Nothing you may open matches '{WebUtility.HtmlEncode(search)}'." : "Nothing you may open yet.";
+            return SignIn.Html(HttpStatusCode.OK, "Connect",
+                $"<div class=\"card\"><h1>Content</h1>{account}{searchForm}</div>"
+                + (cards.Length == 0 ? $"<div class=\"card\"><p>{empty}</p></div>" : $"<div class=\"cards\">{cards}</div>"),
+                inCard: false);
         });
+    }
+
+    private static string Card(HttpContext context, ContentItem c)
+    {
+        var description = c.Description is { Length: > 0 } d
+            ? $"<p>{WebUtility.HtmlEncode(d.Length > DescriptionShown ? d[..DescriptionShown] + "…" : d)}</p>"
+            : "";
+        return $"<div class=\"card\"><h3><a href=\"{context.Request.PathBase}/content/{c.Guid}/\">{WebUtility.HtmlEncode(c.Title ?? c.Name)}</a></h3>"
+            + $"<p class=\"muted\">{WebUtility.HtmlEncode(AppModes.Label(c.AppMode))} · {WebUtility.HtmlEncode(c.OwnerUsername)} · {c.LastDeployed:yyyy-MM-dd}</p>{description}</div>";
     }
 }

@@ -24,7 +24,6 @@ internal static class WorkerServices
         services.AddHostedService<NodeRuntimeSweep>();
         services.AddSingleton<RInstallation>();
         services.AddSingleton<RMarkdownRenderer>();
-        services.AddSingleton<ContentEnvironment>();
         services.AddSingleton<IContentVariables>(sp => sp.GetRequiredService<ContentEnvironment>());
         services.AddSingleton<SpareWorkers>();
         services.AddHostedService(sp => sp.GetRequiredService<SpareWorkers>());

@@ -27,7 +27,9 @@ internal sealed partial class ContentProxy(
 
     private readonly HttpMessageInvoker _client = new(WorkerConnections.CreateHandler());
 
-    public async Task<IResult> ForwardAsync(HttpContext context, ContentItem content, Bundle bundle, string? publicPrefix)
+    /// <param name="mayReadLog">Whether the viewer may read the item's log (its owner, a collaborator, an administrator): a
+    /// start that failed shows its log to them only; R's output names server paths and source lines.</param>
+    public async Task<IResult> ForwardAsync(HttpContext context, ContentItem content, Bundle bundle, string? publicPrefix, Func<Task<bool>> mayReadLog)
     {
         var prefix = publicPrefix ?? $"{context.Request.PathBase}/content/{content.Guid}";
         context.Request.Path.StartsWithSegments($"/content/{content.Guid}", out var rest);
@@ -46,7 +48,7 @@ internal sealed partial class ContentProxy(
         var acquired = await pool.AcquireAsync(content, bundle, preferred, context.RequestAborted);
         if (acquired.Lease is not { } lease)
         {
-            return await RefusalPageAsync(content, bundle, acquired);
+            return await RefusalPageAsync(content, bundle, acquired, mayReadLog);
         }
 
         using (lease)
@@ -117,7 +119,7 @@ internal sealed partial class ContentProxy(
         return Results.Empty;
     }
 
-    private async Task<IResult> RefusalPageAsync(ContentItem content, Bundle bundle, AcquireResult result)
+    private async Task<IResult> RefusalPageAsync(ContentItem content, Bundle bundle, AcquireResult result, Func<Task<bool>> mayReadLog)
     {
         switch (result.Refusal)
         {
@@ -131,6 +133,10 @@ internal sealed partial class ContentProxy(
             case WorkerRefusal.Stopping:
                 return ErrorPages.Page(HttpStatusCode.ServiceUnavailable, "This server is stopping",
                     $"'{Name(content)}' is not started again on a server that is stopping. Try again in a moment.", retryAfterSeconds: 2);
+
+            case WorkerRefusal.InitTimeout or WorkerRefusal.StartFailed when !await mayReadLog():
+                return ErrorPages.Page(HttpStatusCode.BadGateway, "This content could not start",
+                    $"'{Name(content)}' could not start. Its owner can see why in its logs; try again later.");
 
             case WorkerRefusal.InitTimeout:
                 return ErrorPages.Page(HttpStatusCode.BadGateway, "The content did not start in time",

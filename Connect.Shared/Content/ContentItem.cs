@@ -12,6 +12,18 @@ public static class AppModes
     public const string Static = "static";
 
     public static readonly IReadOnlySet<string> All = new HashSet<string>(StringComparer.Ordinal) { Shiny, RmdStatic, RmdShiny, Api, Static };
+
+    /// <summary>What people call an item of <paramref name="appMode"/> (null: not deployed yet).</summary>
+    public static string Label(string? appMode) => appMode switch
+    {
+        null => "not deployed",
+        Shiny => "Shiny application",
+        RmdShiny => "Shiny R Markdown",
+        RmdStatic => "R Markdown",
+        Api => "Plumber API",
+        Static => "static site",
+        _ => appMode,
+    };
 }
 
 /// <summary>Who may view a content item, as the product we model names it.</summary>

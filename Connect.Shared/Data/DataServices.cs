@@ -33,12 +33,15 @@ public static class DataServices
         services.AddSingleton<GroupRepository>();
         services.AddSingleton<ContentRepository>();
         services.AddSingleton<PermissionRepository>();
+        services.AddSingleton<Access.ContentSharing>();
+        services.AddSingleton<ContentEnvironment>();
         services.AddSingleton<VanityRepository>();
         services.AddSingleton<TagRepository>();
         services.AddSingleton<BundleRepository>();
         services.AddSingleton<RenderedOutputs>();
         services.AddSingleton<TaskRepository>();
         services.AddSingleton<ScheduleRepository>();
+        services.AddSingleton<ScheduleBook>();
         services.AddSingleton<JobRepository>();
         services.AddSingleton<UsageRepository>();
         services.AddSingleton<PackageCache>();

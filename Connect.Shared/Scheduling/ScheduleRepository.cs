@@ -39,6 +39,35 @@ public sealed class ScheduleRepository(ConnectDatabase database)
         return await connection.ExecuteAsync(new CommandDefinition("DELETE FROM schedules WHERE id = @id AND content_id = @contentId", new { id, contentId }, cancellationToken: cancellationToken)) == 1;
     }
 
+    public async Task<bool> SetEnabledAsync(long contentId, long id, bool enabled, CancellationToken cancellationToken = default)
+    {
+        await using var connection = await database.OpenAsync(cancellationToken);
+        var changed = await connection.ExecuteAsync(new CommandDefinition(
+            "UPDATE schedules SET enabled = @enabled WHERE id = @id AND content_id = @contentId",
+            new { id, contentId, enabled = enabled ? 1 : 0 }, cancellationToken: cancellationToken)) == 1;
+        if (changed && enabled)
+        {
+            await database.NotifyAsync(JobsChannel, cancellationToken);
+        }
+
+        return changed;
+    }
+
+    /// <summary>Makes an enabled schedule due now, and tells the nodes. False when there is no such enabled schedule.</summary>
+    public async Task<bool> DueNowAsync(long contentId, long id, CancellationToken cancellationToken = default)
+    {
+        await using var connection = await database.OpenAsync(cancellationToken);
+        var changed = await connection.ExecuteAsync(new CommandDefinition(database.Sql(
+            "UPDATE schedules SET next_run_at = {{NOW}} WHERE id = @id AND content_id = @contentId AND enabled = 1"),
+            new { id, contentId }, cancellationToken: cancellationToken)) == 1;
+        if (changed)
+        {
+            await database.NotifyAsync(JobsChannel, cancellationToken);
+        }
+
+        return changed;
+    }
+
     /// <summary>The database's clock now.</summary>
     public async Task<DateTimeOffset> DatabaseNowAsync(CancellationToken cancellationToken = default)
     {

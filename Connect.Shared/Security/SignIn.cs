@@ -108,7 +108,8 @@ public static class SignIn
             "<h1>Form refused</h1><p>This form was not sent from this server's own page. Open the page again and send it from there.</p>");
     }
 
-    private static string TokenField(AntiforgeryTokenSet tokens) =>
+    /// <summary>The hidden field that carries a form's antiforgery token (sign-in, sign-out).</summary>
+    public static string TokenField(AntiforgeryTokenSet tokens) =>
         $"""<input type="hidden" name="{WebUtility.HtmlEncode(tokens.FormFieldName)}" value="{WebUtility.HtmlEncode(tokens.RequestToken)}">""";
 
     /// <summary>Where to go after signing in: a path on this server only, never another site.</summary>
@@ -132,7 +133,6 @@ public static class SignIn
             """);
     }
 
-    public static IResult Html(HttpStatusCode status, string title, string body) => Results.Content(
-        $"<!DOCTYPE html><html><head><meta charset=\"utf-8\"><title>{WebUtility.HtmlEncode(title)}</title></head><body>{body}</body></html>",
-        "text/html; charset=utf-8", statusCode: (int)status);
+    public static IResult Html(HttpStatusCode status, string title, string body, bool inCard = true) => Results.Content(
+        Web.PageStyle.Document(title, body, inCard), "text/html; charset=utf-8", statusCode: (int)status);
 }

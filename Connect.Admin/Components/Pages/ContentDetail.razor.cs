@@ -35,6 +35,22 @@ public sealed partial class ContentDetail : ClusterPage
     public required IContentCatalog Catalog { get; set; }
 
     [Inject]
+    public required IContentDesk Desk { get; set; }
+
+    private string? _bundleMessage;
+    private bool _bundleSaved;
+
+    /// <summary>Rolls back (or forward) to <paramref name="bundle"/>: a node deploys it, and the deploy shows under Logs.</summary>
+    private async Task ActivateAsync(Bundle bundle)
+    {
+        var problem = await CallerAsync() is { } caller
+            ? await Desk.ActivateBundleAsync(_details!, caller, bundle, CancellationToken.None)
+            : "you are not signed in";
+        (_bundleSaved, _bundleMessage) = (problem is null,
+            problem ?? $"Bundle {bundle.Id} is being deployed; it goes live when its deploy (under Logs) succeeds.");
+    }
+
+    [Inject]
     public required ConnectOptions Options { get; set; }
 
     protected override async Task OnParametersSetAsync()
@@ -54,6 +70,18 @@ public sealed partial class ContentDetail : ClusterPage
             _error = e.Message;
         }
     }
+
+    /// <summary>Reads the item again after a panel changed it.</summary>
+    private async Task ReloadAsync()
+    {
+        if (await CallerAsync() is { } caller)
+        {
+            _details = await Catalog.GetAsync(Guid, caller, CancellationToken.None);
+        }
+    }
+
+    /// <summary>Whether the item runs as R workers (and so has runtime settings): static and rendered content does not.</summary>
+    public static bool HasWorkers(ContentItem item) => item.AppMode is AppModes.Shiny or AppModes.RmdShiny or AppModes.Api;
 
     public static string DeployResult(TaskSummary task) =>
         !task.Finished ? "running"

@@ -53,16 +53,7 @@ public sealed partial class ContentList : ClusterPage
     public static string ContentUrl(ConnectOptions options, string guid) =>
         $"{options.Server.Address?.TrimEnd('/')}/content/{guid}/";
 
-    public static string TypeText(string? appMode) => appMode switch
-    {
-        null => "not deployed",
-        AppModes.Shiny => "Shiny application",
-        AppModes.RmdShiny => "Shiny R Markdown",
-        AppModes.RmdStatic => "R Markdown",
-        AppModes.Api => "Plumber API",
-        AppModes.Static => "static site",
-        _ => appMode,
-    };
+    public static string TypeText(string? appMode) => AppModes.Label(appMode);
 
     /// <summary>Workers of one item per running node, as "node-a: 2, node-b: 1" ("none" when it has none).</summary>
     public static string WorkersText(ClusterSnapshot? snapshot, string guid)

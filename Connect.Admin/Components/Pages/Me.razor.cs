@@ -5,7 +5,7 @@ using Microsoft.AspNetCore.Components;
 
 namespace Connect.Admin.Components.Pages;
 
-/// <summary>The signed-in user: who she is, and her API keys (made here, shown once, revoked here).</summary>
+/// <summary>The signed-in user: who she is, her password, and her API keys (made here, shown once, revoked here).</summary>
 public sealed partial class Me : ClusterPage
 {
     private Caller? _caller;
@@ -14,8 +14,23 @@ public sealed partial class Me : ClusterPage
     private string? _secret;
     private string? _problem;
 
+    private string? _current;
+    private string? _replacement;
+    private string? _passwordMessage;
+    private bool _passwordChanged;
+
     [Inject]
     public required IAccountKeys Keys { get; set; }
+
+    [Inject]
+    public required IPeople People { get; set; }
+
+    private async Task ChangePasswordAsync()
+    {
+        var problem = await People.ChangeOwnPasswordAsync(_caller!, _current, _replacement, CancellationToken.None);
+        (_passwordChanged, _passwordMessage) = (problem is null, problem ?? "Your password is changed.");
+        (_current, _replacement) = (null, null);
+    }
 
     protected override async Task OnInitializedAsync()
     {

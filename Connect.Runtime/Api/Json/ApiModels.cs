@@ -149,16 +149,7 @@ internal static class ContentPatch
 
     public static List<string> Problems(PatchContentRequest body)
     {
-        var problems = new List<string>();
-        if (body.Title is { Length: > 1024 })
-        {
-            problems.Add("title may have at most 1024 characters");
-        }
-
-        if (body.Description is { Length: > 64 * 1024 })
-        {
-            problems.Add("description may have at most 65536 characters");
-        }
+        var problems = ContentInfo.Problems(body.Title, body.Description);
 
         if (body.MaxConnsPerProcess is > MaxConnsPerProcessLimit)
         {

@@ -25,41 +25,13 @@ internal static class ScheduleApi
             return Results.Json((await schedules.ListAsync(content.Id, ct)).Select(ToJson));
         }).RequireContent(ContentRight.Change);
 
-        v1.MapPost("/schedules", async (RoutedContent routed, CreateScheduleRequest? body, ScheduleRepository schedules, CancellationToken ct) =>
-        {
-            var content = routed.Item;
-
-            if (content.AppMode != AppModes.RmdStatic)
+        v1.MapPost("/schedules", async (RoutedContent routed, CreateScheduleRequest? body, ScheduleBook book, CancellationToken ct) =>
+            await book.CreateAsync(routed.Item, body?.Interval, body?.Cron, body?.TimeZone, body?.Start, ct) switch
             {
-                return ApiErrors.BadRequest("only a deployed R Markdown document (rmd-static) can be scheduled", ApiErrorCode.UnsupportedAction);
-            }
-
-            var text = (body?.Interval, body?.Cron) switch
-            {
-                ({ } interval, null) => "every " + interval,
-                (null, { } cron) => "cron " + cron,
-                _ => null,
-            };
-            if (text is null)
-            {
-                return ApiErrors.BadRequest("give exactly one of \"interval\" (such as \"1h\") or \"cron\" (such as \"0 6 * * 1-5\"), with an optional \"time_zone\" and \"start\"");
-            }
-
-            var (expression, problem) = ScheduleExpression.Parse(text, body!.TimeZone);
-            if (expression is null)
-            {
-                return ApiErrors.BadRequest(problem!);
-            }
-
-            var now = await schedules.DatabaseNowAsync(ct);
-            var first = body.Start ?? expression.NextAfter(now, now);
-            if (first is null)
-            {
-                return ApiErrors.BadRequest($"'{body.Cron}' never runs");
-            }
-
-            return Results.Json(ToJson(await schedules.CreateAsync(content.Id, expression, first.Value, ct)), statusCode: StatusCodes.Status201Created);
-        }).RequireContent(ContentRight.Change);
+                { Schedule: { } made } => Results.Json(ToJson(made), statusCode: StatusCodes.Status201Created),
+                { Unsupported: true, Problem: var problem } => ApiErrors.BadRequest(problem!, ApiErrorCode.UnsupportedAction),
+                { Problem: var problem } => ApiErrors.BadRequest(problem!),
+            }).RequireContent(ContentRight.Change);
 
         v1.MapDelete("/schedules/{id:long}", async (RoutedContent routed, long id, ScheduleRepository schedules, CancellationToken ct) =>
         {

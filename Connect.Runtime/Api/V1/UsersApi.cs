@@ -103,10 +103,9 @@ internal static class UsersApi
                     return ApiErrors.BadRequest($"user_role must be viewer, publisher or administrator, not '{body.UserRole}'", ApiErrorCode.UnknownRole);
                 }
 
-                if (user.Id == Caller.From(principal).Id && role != UserRole.Administrator)
+                if (UserRules.RoleChangeProblem(Caller.From(principal), user, role) is { } problem)
                 {
-                    // The server keeps an administrator who can undo this: the caller may be its last one.
-                    return ApiErrors.BadRequest("you cannot take the administrator role from yourself; another administrator can", ApiErrorCode.LastAdministrator);
+                    return ApiErrors.BadRequest(problem, ApiErrorCode.LastAdministrator);
                 }
 
                 await users.SetRoleAsync(user.Id, role, ct);
@@ -132,9 +131,9 @@ internal static class UsersApi
                 return ApiErrors.NotFound($"user {guid} does not exist");
             }
 
-            if (user.Id == Caller.From(principal).Id && locked)
+            if (UserRules.LockProblem(Caller.From(principal), user, locked) is { } problem)
             {
-                return ApiErrors.BadRequest("you cannot lock yourself out");
+                return ApiErrors.BadRequest(problem);
             }
 
             await users.SetLockedAsync(user.Id, locked, ct);

@@ -88,6 +88,7 @@ public sealed class AdminConsoleTests(BrowserFixture browser) : IClassFixture<Br
         await Assertions.Expect(console.Locator("[aria-label=Content] tbody tr").Filter(new() { HasText = "doubler" })).ToContainTextAsync("Shiny application");
         await ScreenshotAsync(console, "content-list");
         await console.GetByRole(AriaRole.Link, new() { Name = "doubler" }).ClickAsync();
+        await console.GetByRole(AriaRole.Tab, new() { Name = "Logs" }).ClickAsync();
         await console.GetByTestId("show-deploy-log").First.ClickAsync();
         await Assertions.Expect(console.GetByTestId("log")).ToContainTextAsync($"is now live at /content/{guid}/");
         await ScreenshotAsync(console, "content");

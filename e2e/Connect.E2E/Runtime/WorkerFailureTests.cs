@@ -64,7 +64,9 @@ public sealed class WorkerFailureTests : IDisposable
             }
 
             // At once (the node's client gives up after 10 s; the start would otherwise wait out its 60 s init timeout).
-            var response = await node.Http.GetAsync($"content/{guid}/pid");
+            // (Asked by its owner: a viewer is told only that it could not start.)
+            using var owner = node.ClientWithKey(node.AdminKey);
+            var response = await owner.GetAsync($"content/{guid}/pid");
 
             Assert.Equal(HttpStatusCode.BadGateway, response.StatusCode);
             Assert.Contains("the disk of the data directory is full", await response.Content.ReadAsStringAsync());
@@ -80,20 +82,30 @@ public sealed class WorkerFailureTests : IDisposable
     }
 
     [Fact]
-    public async Task An_app_whose_r_code_fails_at_start_gets_an_error_page_with_rs_error_and_a_log()
+    public async Task An_app_whose_r_code_fails_at_start_shows_rs_error_to_its_owner_only_and_keeps_a_log()
     {
         await using var node = NodeProcess.Start(_folder, "node", "");
         await node.WaitUntilServingAsync();
         var guid = await node.DeployAsync("broken", TestBundles.ShinyApp("stop('boom at start: the warehouse is closed')"));
 
+        // A viewer (here anonymous: the item is open to all) is told it could not start, not R's output.
         var response = await node.Http.GetAsync($"content/{guid}/");
-
         Assert.Equal(HttpStatusCode.BadGateway, response.StatusCode);
-        var page = await response.Content.ReadAsStringAsync();
+        var viewerPage = await response.Content.ReadAsStringAsync();
+        Assert.Contains("could not start. Its owner can see why", viewerPage);
+        Assert.DoesNotContain("boom at start", viewerPage);
+
+        // Its owner (here an administrator) gets R's error and the end of the log.
+        using var owner = node.ClientWithKey(node.AdminKey);
+        var ownerResponse = await owner.GetAsync($"content/{guid}/");
+        Assert.Equal(HttpStatusCode.BadGateway, ownerResponse.StatusCode);
+        var page = await ownerResponse.Content.ReadAsStringAsync();
         Assert.Contains("failed to start", page);
         Assert.Contains("boom at start: the warehouse is closed", page);
-        var log = Assert.Single(Directory.GetFiles(Path.Combine(node.DataDir, "logs", guid)));
-        Assert.Contains("boom at start", await File.ReadAllTextAsync(log));
+        // One log per start (the viewer's and the owner's requests each started one).
+        var logs = Directory.GetFiles(Path.Combine(node.DataDir, "logs", guid));
+        Assert.NotEmpty(logs);
+        Assert.All(logs, log => Assert.Contains("boom at start", File.ReadAllText(log)));
     }
 
     [Fact]
@@ -103,7 +115,8 @@ public sealed class WorkerFailureTests : IDisposable
         await node.WaitUntilServingAsync();
         var guid = await node.DeployAsync("sleepy", TestBundles.ShinyApp("Sys.sleep(120)\n" + TestBundles.EchoApp));
 
-        var response = await node.Http.GetAsync($"content/{guid}/");
+        using var owner = node.ClientWithKey(node.AdminKey);
+        var response = await owner.GetAsync($"content/{guid}/");
 
         Assert.Equal(HttpStatusCode.BadGateway, response.StatusCode);
         Assert.Contains("did not start listening within 2 seconds (Scheduler.InitTimeout)", await response.Content.ReadAsStringAsync());
@@ -166,7 +179,8 @@ public sealed class WorkerFailureTests : IDisposable
             Directory.Delete(installed, recursive: true);
         }
 
-        var response = await node.Http.GetAsync($"content/{guid}/");
+        using var owner = node.ClientWithKey(node.AdminKey);
+        var response = await owner.GetAsync($"content/{guid}/");
 
         Assert.Equal(HttpStatusCode.BadGateway, response.StatusCode);
         var page = await response.Content.ReadAsStringAsync();

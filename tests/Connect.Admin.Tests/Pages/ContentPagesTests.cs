@@ -20,12 +20,14 @@ public sealed class ContentPagesTests : AdminTestContext
     private readonly FakeClusterFeed _feed = new();
     private readonly ConnectOptions _options = new() { Server = { Address = "https://connect.example.org/" } };
     private readonly FakeContentCatalog _catalog;
+    private readonly FakeContentDesk _desk = new();
 
     public ContentPagesTests()
     {
         _catalog = new FakeContentCatalog(_options.Scheduler);
         Services.AddSingleton<IClusterFeed>(_feed);
         Services.AddSingleton<IContentCatalog>(_catalog);
+        Services.AddSingleton<IContentDesk>(_desk);
         Services.AddSingleton(_options);
     }
 

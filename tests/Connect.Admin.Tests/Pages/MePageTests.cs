@@ -10,11 +10,13 @@ namespace Connect.Admin.Tests.Pages;
 public sealed class MePageTests : AdminTestContext
 {
     private readonly FakeKeys _keys = new();
+    private readonly FakePeople _people = new();
 
     public MePageTests()
     {
         Services.AddSingleton<IAccountKeys>(_keys);
-        Services.AddSingleton<Services.IClusterFeed>(new FakeClusterFeed());
+        Services.AddSingleton<IPeople>(_people);
+        Services.AddSingleton<IClusterFeed>(new FakeClusterFeed());
     }
 
     [Fact]
@@ -51,6 +53,25 @@ public sealed class MePageTests : AdminTestContext
 
         Assert.Contains("a key needs a name of 1 to 128 characters", page.Find("[data-testid=key-problem]").TextContent);
         Assert.Empty(_keys.Made);
+    }
+
+    [Fact]
+    public void A_user_changes_her_password_given_her_current_one()
+    {
+        SignIn("pat", UserRole.Publisher, id: 7);
+        _people.Passwords["pat"] = "old password 1";
+        var page = Render<Me>();
+
+        page.Find("[data-testid=current-password]").Input("wrong guess");
+        page.Find("[data-testid=replacement-password]").Input("new password 22");
+        page.Find("[data-testid=save-own-password]").Click();
+        Assert.Contains("the current password is not right", page.Find("[data-testid=password-message]").TextContent);
+
+        page.Find("[data-testid=current-password]").Input("old password 1");
+        page.Find("[data-testid=replacement-password]").Input("new password 22");
+        page.Find("[data-testid=save-own-password]").Click();
+        Assert.Contains("Your password is changed", page.Find("[data-testid=password-message]").TextContent);
+        Assert.Equal("new password 22", _people.Passwords["pat"]);
     }
 
     /// <summary>Keys in memory, with the real rules for names and revoking.</summary>

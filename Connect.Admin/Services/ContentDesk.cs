@@ -1,0 +1,243 @@
+using Connect.Shared.Access;
+using Connect.Shared.Configuration;
+using Connect.Shared.Content;
+using Connect.Shared.Files;
+using Connect.Shared.Scheduling;
+using Connect.Shared.Users;
+
+namespace Connect.Admin.Services;
+
+/// <summary>One entry of an item's permission list, with the name of whom it names.</summary>
+public sealed record SharedWith(ContentPermission Permission, string Name);
+
+/// <summary>A user or group an item can be shared with, as the dashboard's search finds them.</summary>
+public sealed record Principal(string Type, string Guid, string Name, bool CanPublish);
+
+/// <summary>One log file of an item's workers or renders in the shared logs folder.</summary>
+public sealed record LogFile(string Name, long Size, DateTimeOffset ModifiedAt);
+
+/// <summary>
+/// What an item's owner, collaborators and administrators change in the dashboard: its info, access, variables and
+/// schedules, through the same rules as the node's API (<see cref="ContentSharing"/>, <see cref="ContentEnvironment"/>,
+/// <see cref="ScheduleBook"/>, <see cref="ContentInfo"/>); and its worker logs, read from the shared logs folder. Every
+/// call is refused unless the caller may change the item (<see cref="ContentDetails.MayChange"/>). A change answers the
+/// problem with it, or null.
+/// </summary>
+public interface IContentDesk
+{
+    Task<string?> UpdateInfoAsync(ContentDetails details, string? title, string? description, CancellationToken cancellationToken);
+
+    Task<string?> SetAccessTypeAsync(ContentDetails details, string accessType, CancellationToken cancellationToken);
+
+    Task<IReadOnlyList<SharedWith>> SharingAsync(ContentDetails details, CancellationToken cancellationToken);
+
+    /// <summary>Users and groups whose name contains <paramref name="text"/> (at most 20).</summary>
+    Task<IReadOnlyList<Principal>> FindPrincipalsAsync(ContentDetails details, string text, CancellationToken cancellationToken);
+
+    Task<string?> ShareAsync(ContentDetails details, Principal principal, string role, CancellationToken cancellationToken);
+
+    Task<string?> UnshareAsync(ContentDetails details, long permissionId, CancellationToken cancellationToken);
+
+    Task<IReadOnlyList<string>> VariableNamesAsync(ContentDetails details, CancellationToken cancellationToken);
+
+    /// <summary>Sets (or with a null value removes) one variable; its value is never read back.</summary>
+    Task<string?> SetVariableAsync(ContentDetails details, string name, string? value, CancellationToken cancellationToken);
+
+    Task<string?> CreateScheduleAsync(ContentDetails details, string? interval, string? cron, string? timeZone, CancellationToken cancellationToken);
+
+    Task<string?> SetScheduleEnabledAsync(ContentDetails details, long id, bool enabled, CancellationToken cancellationToken);
+
+    Task<string?> RunScheduleNowAsync(ContentDetails details, long id, CancellationToken cancellationToken);
+
+    Task<string?> DeleteScheduleAsync(ContentDetails details, long id, CancellationToken cancellationToken);
+
+    /// <summary>
+    /// Makes one of the item's bundles live again (a rollback): a running node is asked to deploy it, as rsconnect's
+    /// deploy would, and the deploy shows under the item's deploys.
+    /// </summary>
+    Task<string?> ActivateBundleAsync(ContentDetails details, Caller caller, Bundle bundle, CancellationToken cancellationToken);
+
+    /// <summary>The item's log files (workers' output on every node, renders), newest first.</summary>
+    Task<IReadOnlyList<LogFile>> LogFilesAsync(ContentDetails details, CancellationToken cancellationToken);
+
+    /// <summary>The end of one of them.</summary>
+    Task<string> ReadLogAsync(ContentDetails details, string name, CancellationToken cancellationToken);
+}
+
+internal sealed class ContentDesk(
+    ConnectOptions options,
+    ContentRepository contents,
+    ContentSharing sharing,
+    ContentEnvironment environment,
+    ScheduleBook schedules,
+    UserRepository users,
+    GroupRepository groups,
+    Connect.Shared.Cluster.NodeRegistry nodes,
+    Connect.Shared.Cluster.NodeCommandRepository commands) : IContentDesk
+{
+    public const string Refused = "only the item's owner, a collaborator or an administrator may change it";
+
+    /// <summary>How much of a log the page shows: its end.</summary>
+    public const int LogTail = 256 * 1024;
+
+    public async Task<string?> UpdateInfoAsync(ContentDetails details, string? title, string? description, CancellationToken cancellationToken)
+    {
+        if (!details.MayChange)
+        {
+            return Refused;
+        }
+
+        if (ContentInfo.Problems(title, description) is { Count: > 0 } problems)
+        {
+            return string.Join("; ", problems);
+        }
+
+        // Blank keeps what is there: the item then shows its name, as before it had a title.
+        await contents.UpdateAsync(details.Item.Id, Blank(title), Blank(description), cancellationToken);
+        return null;
+    }
+
+    public async Task<string?> SetAccessTypeAsync(ContentDetails details, string accessType, CancellationToken cancellationToken)
+    {
+        if (!details.MayChange)
+        {
+            return Refused;
+        }
+
+        if (!AccessTypes.Known.Contains(accessType))
+        {
+            return $"access must be one of {string.Join(", ", AccessTypes.Known)}";
+        }
+
+        await contents.SetAccessTypeAsync(details.Item.Id, accessType, cancellationToken);
+        return null;
+    }
+
+    public async Task<IReadOnlyList<SharedWith>> SharingAsync(ContentDetails details, CancellationToken cancellationToken)
+    {
+        if (!details.MayChange)
+        {
+            return [];
+        }
+
+        var names = (await users.ListAsync(cancellationToken)).ToDictionary(u => (PrincipalTypes.User, u.Id), u => u.Username);
+        foreach (var group in await groups.ListAsync(cancellationToken))
+        {
+            names[(PrincipalTypes.Group, group.Id)] = group.Name;
+        }
+
+        return (await sharing.ListAsync(details.Item, cancellationToken))
+            .Select(p => new SharedWith(p, names.GetValueOrDefault((p.PrincipalType, p.PrincipalId), p.PrincipalGuid)))
+            .ToList();
+    }
+
+    public async Task<IReadOnlyList<Principal>> FindPrincipalsAsync(ContentDetails details, string text, CancellationToken cancellationToken)
+    {
+        if (!details.MayChange || string.IsNullOrWhiteSpace(text))
+        {
+            return [];
+        }
+
+        var wanted = text.Trim();
+        var found = (await users.ListAsync(cancellationToken))
+            .Where(u => u.Id != details.Item.OwnerId && !u.Locked && u.Username.Contains(wanted, StringComparison.OrdinalIgnoreCase))
+            .Select(u => new Principal(PrincipalTypes.User, u.Guid, u.Username, u.CanPublish))
+            .Concat((await groups.ListAsync(cancellationToken))
+                .Where(g => g.Name.Contains(wanted, StringComparison.OrdinalIgnoreCase))
+                .Select(g => new Principal(PrincipalTypes.Group, g.Guid, g.Name, true)));
+        return found.OrderBy(p => p.Name, StringComparer.OrdinalIgnoreCase).Take(20).ToList();
+    }
+
+    public async Task<string?> ShareAsync(ContentDetails details, Principal principal, string role, CancellationToken cancellationToken) =>
+        !details.MayChange ? Refused : (await sharing.AddAsync(details.Item, principal.Type, principal.Guid, role, cancellationToken)).Problem;
+
+    public async Task<string?> UnshareAsync(ContentDetails details, long permissionId, CancellationToken cancellationToken) =>
+        !details.MayChange ? Refused
+        : await sharing.RemoveAsync(details.Item, permissionId, cancellationToken) ? null
+        : "that entry is no longer on the list";
+
+    public async Task<IReadOnlyList<string>> VariableNamesAsync(ContentDetails details, CancellationToken cancellationToken) =>
+        details.MayChange ? await environment.NamesAsync(details.Item.Id, cancellationToken) : [];
+
+    public async Task<string?> SetVariableAsync(ContentDetails details, string name, string? value, CancellationToken cancellationToken) =>
+        !details.MayChange ? Refused
+        : (await environment.ChangeAsync(details.Item.Id, new Dictionary<string, string?> { [name.Trim()] = value }, replace: false, cancellationToken)).Error;
+
+    public async Task<string?> CreateScheduleAsync(ContentDetails details, string? interval, string? cron, string? timeZone, CancellationToken cancellationToken) =>
+        !details.MayChange ? Refused : (await schedules.CreateAsync(details.Item, interval, cron, timeZone, null, cancellationToken)).Problem;
+
+    public async Task<string?> SetScheduleEnabledAsync(ContentDetails details, long id, bool enabled, CancellationToken cancellationToken) =>
+        !details.MayChange ? Refused
+        : await schedules.SetEnabledAsync(details.Item, id, enabled, cancellationToken) ? null
+        : $"schedule {id} does not exist for this item";
+
+    public async Task<string?> RunScheduleNowAsync(ContentDetails details, long id, CancellationToken cancellationToken) =>
+        !details.MayChange ? Refused
+        : await schedules.RunNowAsync(details.Item, id, cancellationToken) ? null
+        : $"schedule {id} is paused or gone; resume it to run it";
+
+    public async Task<string?> DeleteScheduleAsync(ContentDetails details, long id, CancellationToken cancellationToken) =>
+        !details.MayChange ? Refused
+        : await schedules.DeleteAsync(details.Item, id, cancellationToken) ? null
+        : $"schedule {id} does not exist for this item";
+
+    public async Task<string?> ActivateBundleAsync(ContentDetails details, Caller caller, Bundle bundle, CancellationToken cancellationToken)
+    {
+        if (!details.MayChange)
+        {
+            return Refused;
+        }
+
+        if (bundle.ContentId != details.Item.Id)
+        {
+            return $"bundle {bundle.Id} is not this item's";
+        }
+
+        var running = (await nodes.ListAsync(cancellationToken)).Where(n => n.Status == Connect.Shared.Cluster.NodeStatus.Running).ToList();
+        if (running.Count == 0)
+        {
+            return "no node is running to deploy it; start one and try again";
+        }
+
+        var node = running[Random.Shared.Next(running.Count)];
+        await commands.RequestAsync(node.Name, Connect.Shared.Cluster.NodeCommandRepository.DeployBundle,
+            new Connect.Shared.Cluster.DeployTarget(details.Item.Id, bundle.Id, caller.Id).ToString(), caller.Username, cancellationToken);
+        return null;
+    }
+
+    public Task<IReadOnlyList<LogFile>> LogFilesAsync(ContentDetails details, CancellationToken cancellationToken)
+    {
+        var folder = DataLayout.ContentLogs(options.DataDir, details.Item.Guid);
+        if (!details.MayChange || !Directory.Exists(folder))
+        {
+            return Task.FromResult<IReadOnlyList<LogFile>>([]);
+        }
+
+        IReadOnlyList<LogFile> files = new DirectoryInfo(folder).EnumerateFiles("*.log")
+            .Where(f => !f.Attributes.HasFlag(FileAttributes.ReparsePoint))
+            .OrderByDescending(f => f.LastWriteTimeUtc)
+            .Take(200)
+            .Select(f => new LogFile(f.Name, f.Length, new DateTimeOffset(f.LastWriteTimeUtc, TimeSpan.Zero)))
+            .ToList();
+        return Task.FromResult(files);
+    }
+
+    public async Task<string> ReadLogAsync(ContentDetails details, string name, CancellationToken cancellationToken)
+    {
+        var folder = DataLayout.ContentLogs(options.DataDir, details.Item.Guid);
+        // The name comes from the page; it must be a plain file of this item's logs folder, reached without a link.
+        if (!details.MayChange || name != Path.GetFileName(name) || !name.EndsWith(".log", StringComparison.Ordinal)
+            || RealPath.ResolveInside(Path.Combine(folder, name), folder) is not { } path)
+        {
+            return "There is no such log.";
+        }
+
+        await using var file = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite);
+        var skipped = Math.Max(0, file.Length - LogTail);
+        file.Seek(skipped, SeekOrigin.Begin);
+        var text = await new StreamReader(file).ReadToEndAsync(cancellationToken);
+        return skipped > 0 ? $"[the first {skipped:N0} bytes are left out]\n{text}" : text;
+    }
+
+    private static string? Blank(string? value) => string.IsNullOrWhiteSpace(value) ? null : value.Trim();
+}

@@ -1,0 +1,124 @@
+using Connect.Admin.Services;
+using Connect.Shared.Access;
+using Connect.Shared.Configuration;
+using Connect.Shared.Content;
+using Connect.Shared.Data;
+using Connect.Shared.Operations;
+using Connect.Shared.Packages;
+using Connect.Shared.Scheduling;
+using Connect.Shared.Tasks;
+using Connect.Shared.Usage;
+using Connect.Shared.Users;
+using Connect.Testing;
+using Microsoft.AspNetCore.DataProtection;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging.Abstractions;
+
+namespace Connect.Admin.Tests.Services;
+
+/// <summary>
+/// The dashboard's catalog and desk on a real database, wired as the dashboard wires them (<c>AddConnectData</c>):
+/// each role is given what the node's rules give it, and changes go through the API's rules.
+/// </summary>
+public sealed class DashboardRulesTests : IAsyncLifetime
+{
+    private TestDatabase _test = null!;
+    private ServiceProvider _services = null!;
+    private TempDirectory _data = null!;
+
+    public async Task InitializeAsync()
+    {
+        _test = await TestDatabase.CreateAsync(DatabaseProvider.Sqlite);
+        await new SchemaMigrator(_test.Database, NullLogger<SchemaMigrator>.Instance).MigrateAsync("test");
+        _data = new TempDirectory("connect-dashboard");
+        var options = new ConnectOptions { Server = { DataDir = _data.Path } };
+        var services = new ServiceCollection().AddConnectData(options);
+        services.AddSingleton<ConnectDatabase>(_test.Database);
+        services.AddDataProtection().UseEphemeralDataProtectionProvider();
+        services.AddSingleton<ContentCatalog>();
+        services.AddSingleton<ContentDesk>();
+        _services = services.BuildServiceProvider();
+    }
+
+    public async Task DisposeAsync()
+    {
+        await _services.DisposeAsync();
+        await _test.DisposeAsync();
+        _data.Dispose();
+    }
+
+    private async Task<Caller> UserAsync(string name, UserRole role)
+    {
+        var user = (await _services.GetRequiredService<UserRepository>().AddAsync(name, role)).User!;
+        return new Caller(user.Id, user.Username, role);
+    }
+
+    [Fact]
+    public async Task Each_role_sees_and_changes_what_the_nodes_rules_allow()
+    {
+        var pat = await UserAsync("pat", UserRole.Publisher);
+        var vic = await UserAsync("vic", UserRole.Viewer);
+        var ann = await UserAsync("ann", UserRole.Administrator);
+        var contents = _services.GetRequiredService<ContentRepository>();
+        var report = (await contents.CreateAsync(pat.Id, "report", "Report")).Content!;
+        await contents.CreateAsync(pat.Id, "secret", null);
+        var catalog = _services.GetRequiredService<ContentCatalog>();
+        var desk = _services.GetRequiredService<ContentDesk>();
+
+        // Before sharing: the viewer sees nothing of pat's (acl by default), not even by its GUID.
+        Assert.Empty(await catalog.ListAsync(vic, CancellationToken.None));
+        Assert.Null(await catalog.GetAsync(report.Guid, vic, CancellationToken.None));
+        Assert.Equal(2, (await catalog.ListAsync(ann, CancellationToken.None)).Count);
+
+        // Pat shares the report with vic as a viewer; a viewer cannot be made a collaborator.
+        var owned = (await catalog.GetAsync(report.Guid, pat, CancellationToken.None))!;
+        Assert.True(owned.MayChange);
+        var vicPrincipal = Assert.Single(await desk.FindPrincipalsAsync(owned, "vi", CancellationToken.None));
+        Assert.Equal(ContentSharing.OwnerMustPublish, await desk.ShareAsync(owned, vicPrincipal, ContentRoles.Owner, CancellationToken.None));
+        Assert.Null(await desk.ShareAsync(owned, vicPrincipal, ContentRoles.Viewer, CancellationToken.None));
+        Assert.Equal("vic", Assert.Single(await desk.SharingAsync(owned, CancellationToken.None)).Name);
+
+        // Now vic sees exactly that item, as a viewer: nothing of its history, and every change refused.
+        Assert.Equal(["report"], (await catalog.ListAsync(vic, CancellationToken.None)).Select(i => i.Name));
+        var viewed = (await catalog.GetAsync(report.Guid, vic, CancellationToken.None))!;
+        Assert.False(viewed.MayChange);
+        Assert.Empty(viewed.Deploys);
+        Assert.Equal(ContentDesk.Refused, await desk.SetVariableAsync(viewed, "X", "1", CancellationToken.None));
+        Assert.Equal(ContentDesk.Refused, await desk.SetAccessTypeAsync(viewed, AccessTypes.All, CancellationToken.None));
+        Assert.Empty(await desk.VariableNamesAsync(viewed, CancellationToken.None));
+
+        // Variables: names only, stored encrypted (the node reads them with the same key ring).
+        Assert.Null(await desk.SetVariableAsync(owned, "API_TOKEN", "s3cret", CancellationToken.None));
+        Assert.Equal(["API_TOKEN"], await desk.VariableNamesAsync(owned, CancellationToken.None));
+        Assert.DoesNotContain("s3cret", (await contents.GetEnvironmentAsync(report.Id, CancellationToken.None))["API_TOKEN"]);
+        Assert.Equal("s3cret", (await _services.GetRequiredService<ContentEnvironment>().ValuesAsync(report.Id, CancellationToken.None))["API_TOKEN"]);
+        Assert.StartsWith("refused", await desk.SetVariableAsync(owned, "bad name", "1", CancellationToken.None));
+
+        // Info through the API's bounds.
+        Assert.Null(await desk.UpdateInfoAsync(owned, "Quarterly report", "By region", CancellationToken.None));
+        Assert.Equal("Quarterly report", (await contents.GetAsync(report.Id))!.Title);
+        Assert.Contains("title may have at most", await desk.UpdateInfoAsync(owned, new string('t', 2000), null, CancellationToken.None));
+
+        // Schedules: only an R Markdown document can have one.
+        Assert.Contains("only a deployed R Markdown document", await desk.CreateScheduleAsync(owned, "1h", null, null, CancellationToken.None));
+    }
+
+    [Fact]
+    public async Task A_log_name_from_the_page_cannot_leave_the_items_logs_folder()
+    {
+        var pat = await UserAsync("pat", UserRole.Publisher);
+        var item = (await _services.GetRequiredService<ContentRepository>().CreateAsync(pat.Id, "app", null)).Content!;
+        var details = (await _services.GetRequiredService<ContentCatalog>().GetAsync(item.Guid, pat, CancellationToken.None))!;
+        var desk = _services.GetRequiredService<ContentDesk>();
+        var folder = Connect.Shared.Files.DataLayout.ContentLogs(_data.Path, item.Guid);
+        Directory.CreateDirectory(folder);
+        await File.WriteAllTextAsync(Path.Combine(folder, "node-a-1.log"), "worker output");
+        await File.WriteAllTextAsync(Path.Combine(_data.Path, "outside.log"), "not the item's");
+        File.CreateSymbolicLink(Path.Combine(folder, "link.log"), Path.Combine(_data.Path, "outside.log"));
+
+        Assert.Equal(["node-a-1.log"], (await desk.LogFilesAsync(details, CancellationToken.None)).Select(f => f.Name));
+        Assert.Equal("worker output", await desk.ReadLogAsync(details, "node-a-1.log", CancellationToken.None));
+        Assert.Equal("There is no such log.", await desk.ReadLogAsync(details, "../../outside.log", CancellationToken.None));
+        Assert.Equal("There is no such log.", await desk.ReadLogAsync(details, "link.log", CancellationToken.None));
+    }
+}
