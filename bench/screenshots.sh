@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
-# Takes the README's screenshots of the admin console (docs/screenshots/*.png), run on demand.
+# Takes the README's screenshots of the dashboard (docs/screenshots/*.png), run on demand.
 # They come from the end-to-end console test against two real nodes on a throw-away PostgreSQL,
-# so they show what the test checks: a Shiny worker on node B, its charts, the content pages.
+# so they show what the tests check: a Shiny worker on node B, its charts, the content pages; a publisher's item, panel by panel.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/install-deps.sh
@@ -13,5 +13,5 @@ export CONNECT_TEST_POSTGRES_PASSWORD="$PG_PASSWORD"
 export CONNECT_SCREENSHOTS="$PWD/docs/screenshots"
 mkdir -p "$CONNECT_SCREENSHOTS"
 dotnet build Connect.sln -c Release -nologo -clp:ErrorsOnly
-dotnet test e2e/Connect.E2E -c Release --no-build -nologo --filter "FullyQualifiedName~The_console_follows_a_two_node_cluster_live"
+dotnet test e2e/Connect.E2E -c Release --no-build -nologo --filter "FullyQualifiedName~The_console_follows_a_two_node_cluster_live|FullyQualifiedName~DashboardTests"
 ls -l "$CONNECT_SCREENSHOTS"

@@ -108,7 +108,7 @@ public sealed class AdminConsoleTests(BrowserFixture browser) : IClassFixture<Br
     }
 
     /// <summary>Saves the page for the README when <c>CONNECT_SCREENSHOTS</c> names a folder (bench/screenshots.sh sets it).</summary>
-    private static async Task ScreenshotAsync(IPage page, string name)
+    internal static async Task ScreenshotAsync(IPage page, string name)
     {
         if (Environment.GetEnvironmentVariable("CONNECT_SCREENSHOTS") is { Length: > 0 } folder)
         {
@@ -171,15 +171,15 @@ public sealed class AdminConsoleTests(BrowserFixture browser) : IClassFixture<Br
         Assert.Equal(System.Net.HttpStatusCode.BadRequest, (await http.SendAsync(rebound)).StatusCode);
     }
 
-    private const string Password = "console password 1";
+    internal const string Password = "console password 1";
 
-    private static async Task SetPasswordAsync(NodeProcess node, string user)
+    internal static async Task SetPasswordAsync(NodeProcess node, string user)
     {
         var (exitCode, output) = await node.RunCommandWithInputAsync(Password + "\n", "users", "passwd", user);
         Assert.True(exitCode == 0, output);
     }
 
-    private static async Task SignInAsync(IPage page, AdminProcess admin, string user, string then)
+    internal static async Task SignInAsync(IPage page, AdminProcess admin, string user, string then)
     {
         await page.GotoAsync(new Uri(admin.BaseUrl, $"login?url=/{then}").ToString());
         await page.GetByLabel("User name").FillAsync(user);

@@ -3,8 +3,8 @@ using static Connect.E2E.Infrastructure.RScript;
 
 namespace Connect.E2E.Infrastructure;
 
-/// <summary>The real rsconnect R package, registered against one node with the admin's key.</summary>
-public sealed class Rsconnect(string serverUrl, string apiKey, string home)
+/// <summary>The real rsconnect R package, registered against one node with an account's key (the admin's, unless said).</summary>
+public sealed class Rsconnect(string serverUrl, string apiKey, string home, string account = "admin")
 {
     private bool _registered;
 
@@ -19,13 +19,13 @@ public sealed class Rsconnect(string serverUrl, string apiKey, string home)
     {
         var register = _registered ? "" : $"""
             rsconnect::addServer({Quote(serverUrl)}, name = "local")
-            rsconnect::connectApiUser(account = "admin", server = "local", apiKey = {Quote(apiKey)})
+            rsconnect::connectApiUser(account = {Quote(account)}, server = "local", apiKey = {Quote(apiKey)})
             """;
         var doc = primaryDoc is null ? "" : $", appPrimaryDoc = {Quote(primaryDoc)}";
         var (exitCode, output) = await RunAsync($"""
             {setup}
             {register}
-            stopifnot(isTRUE(rsconnect::deployApp({Quote(directory)}{doc}, appName = {Quote(appName)}, server = "local", account = "admin", launch.browser = FALSE)))
+            stopifnot(isTRUE(rsconnect::deployApp({Quote(directory)}{doc}, appName = {Quote(appName)}, server = "local", account = {Quote(account)}, launch.browser = FALSE)))
             """, home);
         Assert.True(exitCode == 0, output);
         _registered = true;
