@@ -28,6 +28,9 @@ public sealed record ContentDetails(
     public static ContentDetails ForViewer(ContentItem item) => new(item, [], [], [], [], Role: ContentRoles.Viewer);
 }
 
+/// <summary>One row of the content list: the item, its vanity path (null when it has none) and its tags.</summary>
+public sealed record ContentRow(ContentItem Item, string? VanityPath, IReadOnlyList<string> Tags);
+
 /// <summary>
 /// The dashboard's read of published content for one caller, by the same rules as the node (<see cref="ContentRules"/>),
 /// and the one change it makes to it so far: runtime settings.
@@ -35,7 +38,7 @@ public sealed record ContentDetails(
 public interface IContentCatalog
 {
     /// <summary>What <paramref name="caller"/> may see (everything, for an administrator), at most <see cref="ContentCatalog.ListLimit"/> items, oldest first.</summary>
-    Task<IReadOnlyList<ContentItem>> ListAsync(Caller caller, CancellationToken cancellationToken);
+    Task<IReadOnlyList<ContentRow>> ListAsync(Caller caller, CancellationToken cancellationToken);
 
     /// <summary>The item with what the caller may see of it; null when it does not exist or she may not see it (the same answer for both).</summary>
     Task<ContentDetails?> GetAsync(string guid, Caller caller, CancellationToken cancellationToken);
@@ -61,6 +64,8 @@ internal sealed class ContentCatalog(
     JobRepository jobs,
     PackageCache packages,
     Connect.Shared.Usage.UsageRepository usage,
+    VanityRepository vanities,
+    TagRepository tags,
     TimeProvider clock) : IContentCatalog
 {
     /// <summary>How far back the page shows an item's use, day by day.</summary>
@@ -73,10 +78,16 @@ internal sealed class ContentCatalog(
 
     private const int DeploysShown = 50;
 
-    public async Task<IReadOnlyList<ContentItem>> ListAsync(Caller caller, CancellationToken cancellationToken) =>
-        caller.IsAdministrator
+    public async Task<IReadOnlyList<ContentRow>> ListAsync(Caller caller, CancellationToken cancellationToken)
+    {
+        var items = caller.IsAdministrator
             ? (await contents.ListAsync(null, null, 0, ListLimit, cancellationToken)).Items
             : (await contents.ListVisibleAsync(caller.Id, cancellationToken)).Take(ListLimit).ToList();
+        var vanity = (await vanities.ListAsync(cancellationToken)).ToDictionary(v => v.ContentId, v => v.Path);
+        var tagged = await tags.OfContentAsync(cancellationToken);
+        return items.Select(i => new ContentRow(i, vanity.GetValueOrDefault(i.Id),
+            tagged.TryGetValue(i.Id, out var t) ? t.Select(x => x.Name).ToList() : [])).ToList();
+    }
 
     public async Task<ContentDetails?> GetAsync(string guid, Caller caller, CancellationToken cancellationToken)
     {

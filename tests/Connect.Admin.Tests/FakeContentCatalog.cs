@@ -20,10 +20,16 @@ public sealed class FakeContentCatalog(SchedulerOptions scheduler) : IContentCat
     /// <summary>Who the page asked for.</summary>
     public Caller? AskedBy { get; private set; }
 
-    public Task<IReadOnlyList<ContentItem>> ListAsync(Caller caller, CancellationToken cancellationToken)
+    /// <summary>Vanity paths and tags of listed items, by GUID.</summary>
+    public Dictionary<string, string> Vanity { get; } = [];
+
+    public Dictionary<string, string[]> Tags { get; } = [];
+
+    public Task<IReadOnlyList<ContentRow>> ListAsync(Caller caller, CancellationToken cancellationToken)
     {
         AskedBy = caller;
-        return Task.FromResult<IReadOnlyList<ContentItem>>(Items);
+        return Task.FromResult<IReadOnlyList<ContentRow>>(
+            Items.Select(i => new ContentRow(i, Vanity.GetValueOrDefault(i.Guid), Tags.GetValueOrDefault(i.Guid) ?? [])).ToList());
     }
 
     public Task<ContentDetails?> GetAsync(string guid, Caller caller, CancellationToken cancellationToken)

@@ -13,7 +13,11 @@ namespace Connect.Admin.Components.Pages;
 /// </summary>
 public sealed partial class ContentList : ClusterPage
 {
-    private IReadOnlyList<ContentItem>? _items;
+    private const string Any = "";
+
+    private IReadOnlyList<ContentRow>? _rows;
+    private string _type = Any;
+    private string _access = Any;
     private string? _error;
     private string _search = "";
     private bool _administrator;
@@ -35,7 +39,7 @@ public sealed partial class ContentList : ClusterPage
             }
 
             _administrator = caller.IsAdministrator;
-            _items = await Catalog.ListAsync(caller, CancellationToken.None);
+            _rows = await Catalog.ListAsync(caller, CancellationToken.None);
         }
         catch (Exception e) when (DatabaseErrors.IsConnectionProblem(e))
         {
@@ -43,11 +47,29 @@ public sealed partial class ContentList : ClusterPage
         }
     }
 
-    private bool Matches(ContentItem item) =>
-        string.IsNullOrWhiteSpace(_search)
-        || new[] { item.Name, item.Title, item.OwnerUsername, item.Guid }.Any(v => v?.Contains(_search.Trim(), StringComparison.OrdinalIgnoreCase) == true);
+    /// <summary>The rows the search and filters let through, last deployed first.</summary>
+    private IEnumerable<ContentRow> Shown() => (_rows ?? [])
+        .Where(r => _type == Any || r.Item.AppMode == _type)
+        .Where(r => _access == Any || r.Item.AccessType == _access)
+        .Where(r => Matches(r, _search))
+        .OrderByDescending(r => r.Item.LastDeployed);
 
-    private string ContentUrl(ContentItem item) => ContentUrl(Options, item.Guid);
+    public static bool Matches(ContentRow row, string search) =>
+        string.IsNullOrWhiteSpace(search)
+        || new[] { row.Item.Name, row.Item.Title, row.Item.OwnerUsername, row.Item.Guid }.Concat(row.Tags)
+            .Any(v => v?.Contains(search.Trim(), StringComparison.OrdinalIgnoreCase) == true);
+
+    /// <summary>The row's URL: its vanity path when it has one.</summary>
+    private string RowUrl(ContentRow row) => row.VanityPath is { } vanity
+        ? $"{Options.Server.Address?.TrimEnd('/')}{vanity}"
+        : ContentUrl(Options, row.Item.Guid);
+
+    public static string AccessText(string access) => access switch
+    {
+        AccessTypes.All => "anyone",
+        AccessTypes.LoggedIn => "signed-in users",
+        _ => "chosen people",
+    };
 
     /// <summary>The item's URL through <c>Server.Address</c> when the cluster has one, else the path every node serves.</summary>
     public static string ContentUrl(ConnectOptions options, string guid) =>

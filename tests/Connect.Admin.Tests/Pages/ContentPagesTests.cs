@@ -76,7 +76,7 @@ public sealed class ContentPagesTests : AdminTestContext
         Assert.Contains("node-a: 1, node-b: 2", rows[0]);
         Assert.DoesNotContain("node-c", rows[0]);
         Assert.Contains("not deployed", rows[1]);
-        Assert.Contains("none yet", rows[1]);
+        Assert.Contains("never", rows[1]);
 
         // Live: a worker ending on node-a shows without a reload.
         _feed.Publish(_feed.Current! with { Status = [Status("node-b", Settings("/m/b"), [Worker("g-app")])] });
@@ -182,6 +182,31 @@ public sealed class ContentPagesTests : AdminTestContext
         _feed.Publish(new ClusterSnapshot("PostgreSQL db", 4, 4, []));
 
         Assert.Contains("There is no content item nope, or you may not open it", Render<ContentDetail>(p => p.Add(c => c.Guid, "nope")).Markup);
+    }
+
+    [Fact]
+    public void The_list_is_searched_by_tag_filtered_by_type_and_access_last_deployed_first_with_vanity_urls()
+    {
+        var now = DateTimeOffset.UnixEpoch.AddDays(100);
+        _catalog.Items.Add(Item("g-old", "old-report", AppModes.RmdStatic) with { DeployedAt = now.AddDays(-5), AccessType = AccessTypes.All });
+        _catalog.Items.Add(Item("g-new", "new-app") with { DeployedAt = now, AccessType = AccessTypes.Acl });
+        _catalog.Items.Add(Item("g-api", "prices-api", AppModes.Api) with { DeployedAt = now.AddDays(-1), AccessType = AccessTypes.LoggedIn });
+        _catalog.Vanity["g-new"] = "/sales/";
+        _catalog.Tags["g-api"] = ["finance"];
+        _feed.Publish(new ClusterSnapshot("SQLite db", 4, 4, [Node("node-a")]));
+        var page = Render<ContentList>();
+        IReadOnlyList<string> Names() => page.FindAll("[aria-label=Content] tbody tr").Select(r => r.QuerySelector("a")!.TextContent).ToList();
+
+        Assert.Equal(["new-app", "prices-api", "old-report"], Names());
+        Assert.Contains("https://connect.example.org/sales/", page.FindAll("[aria-label=Content] tbody tr")[0].TextContent);
+
+        page.Find("[data-testid=content-search]").Input("finance");
+        Assert.Equal(["prices-api"], Names());
+        page.Find("[data-testid=content-search]").Input("");
+        Assert.Equal(3, Names().Count);
+
+        Assert.True(ContentList.Matches(new ContentRow(_catalog.Items[2], null, ["finance"]), "FIN"));
+        Assert.False(ContentList.Matches(new ContentRow(_catalog.Items[1], "/sales/", []), "finance"));
     }
 
     [Fact]

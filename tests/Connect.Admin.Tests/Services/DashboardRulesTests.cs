@@ -79,7 +79,7 @@ public sealed class DashboardRulesTests : IAsyncLifetime
         Assert.Equal("vic", Assert.Single(await desk.SharingAsync(owned, CancellationToken.None)).Name);
 
         // Now vic sees exactly that item, as a viewer: nothing of its history, and every change refused.
-        Assert.Equal(["report"], (await catalog.ListAsync(vic, CancellationToken.None)).Select(i => i.Name));
+        Assert.Equal(["report"], (await catalog.ListAsync(vic, CancellationToken.None)).Select(r => r.Item.Name));
         var viewed = (await catalog.GetAsync(report.Guid, vic, CancellationToken.None))!;
         Assert.False(viewed.MayChange);
         Assert.Empty(viewed.Deploys);
