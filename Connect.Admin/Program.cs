@@ -8,6 +8,7 @@ using Connect.Shared.Data;
 using Connect.Shared.Operations;
 using Connect.Shared.Scheduling;
 using Connect.Shared.Security;
+using Connect.Shared.Web;
 using Connect.Shared.Tasks;
 using Connect.Shared.Users;
 using MudBlazor.Services;
@@ -76,6 +77,9 @@ catch (Exception e) when (DatabaseErrors.IsConnectionProblem(e))
     app.Logger.LogWarning(e, "The database is not reachable yet; sign-in will work once it is");
 }
 
+// Behind a load balancer that terminates TLS, the scheme and host the browser used come from it (only from the
+// addresses in LoadBalancing.TrustedProxies): the origin check below compares a request's Origin with them.
+app.UseTrustedProxies(options);
 app.Use(async (context, next) =>
 {
     // A page of another site (a content item on a node of this host included) must not drive the

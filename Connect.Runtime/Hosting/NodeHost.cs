@@ -22,6 +22,7 @@ using Connect.Shared.Data;
 using Connect.Shared.Tasks;
 using Connect.Shared.Users;
 using Connect.Shared.Security;
+using Connect.Shared.Web;
 
 namespace Connect.Runtime.Hosting;
 

@@ -47,6 +47,19 @@ internal static class ConfigValidator
             yield return Error("Server.Address", $"'{address}' is not an absolute URL such as https://connect.example.com/");
         }
 
+        if (o.Server.DashboardAddress is { } dashboard
+            && (!Uri.TryCreate(dashboard, UriKind.Absolute, out var dashboardUri) || dashboardUri.Scheme is not ("http" or "https")))
+        {
+            yield return Error("Server.DashboardAddress", $"'{dashboard}' is not an absolute http(s) URL such as https://dashboard.connect.example.com/");
+        }
+        else if (o.Server.DashboardAddress is { } sameAs && o.Server.Address is { } address2
+            && Uri.TryCreate(address2, UriKind.Absolute, out var serverUri) && Uri.TryCreate(sameAs, UriKind.Absolute, out var dashboardAt)
+            && string.Equals(serverUri.GetLeftPart(UriPartial.Authority), dashboardAt.GetLeftPart(UriPartial.Authority), StringComparison.OrdinalIgnoreCase))
+        {
+            // One origin for both would let a hostile item's script act in the dashboard as its viewer.
+            yield return Error("Server.DashboardAddress", $"'{sameAs}' has the same origin as Server.Address; give the dashboard a host name or port of its own");
+        }
+
         foreach (var proxy in TrustedProxies.Split(o.LoadBalancing.TrustedProxies).Where(p => !TrustedProxies.TryParse(p, out _)))
         {
             yield return Error("LoadBalancing.TrustedProxies", $"'{proxy}' is not an IP address or a network such as 10.0.0.0/24");

@@ -53,6 +53,13 @@ public sealed class ServerOptions
 {
     public string DataDir { get; set; } = "./data";
     public string? Address { get; set; }
+
+    /// <summary>
+    /// The dashboard's public address (its own origin, never the content's): what the API's <c>dashboard_url</c> and
+    /// rsconnect's "open after deploy" lead to. Unset: those lead to the content URL.
+    /// </summary>
+    public string? DashboardAddress { get; set; }
+
     public string? LandingDir { get; set; }
 
     /// <summary>The key that encrypts the session and secret key ring in the database; kept out of the data directory and backups.</summary>

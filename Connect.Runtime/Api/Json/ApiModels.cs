@@ -58,8 +58,11 @@ internal sealed record ContentJson(
 
     public string LockedMessage => "";
 
-    /// <summary>Where a person goes to see the item; its content URL until the browser dashboard has pages of its own (clients join onto it).</summary>
-    public string DashboardUrl => ContentUrl;
+    /// <summary>
+    /// Where a person goes to see the item: its page in the dashboard (<c>Server.DashboardAddress</c>), else its content
+    /// URL. Clients open it after a deploy and join paths onto it, so it is never null.
+    /// </summary>
+    public string DashboardUrl { get; init; } = "";
 
     [System.Text.Json.Serialization.JsonIgnore(Condition = System.Text.Json.Serialization.JsonIgnoreCondition.WhenWritingNull)]
     public OwnerJson? Owner { get; init; }
@@ -72,7 +75,7 @@ internal sealed record ContentJson(
     [System.Text.Json.Serialization.JsonIgnore(Condition = System.Text.Json.Serialization.JsonIgnoreCondition.WhenWritingNull)]
     public IReadOnlyList<object>? Tags { get; init; }
 
-    public static ContentJson From(ContentItem c, string baseUrl, string appRole, bool includeOwner = false, IReadOnlyList<Tag>? tags = null) => new(
+    public static ContentJson From(ContentItem c, string baseUrl, string appRole, bool includeOwner = false, IReadOnlyList<Tag>? tags = null, string? dashboardAddress = null) => new(
         c.Guid, c.Id, c.Name, c.Title, c.Description, c.AppMode, c.OwnerGuid ?? "", c.OwnerUsername, c.ActiveBundleId?.ToString(),
         ContentUrls.Content(baseUrl, c), c.CreatedAt, c.LastDeployed,
         c.Overrides.MinProcesses, c.Overrides.MaxProcesses, c.Overrides.MaxConnsPerProcess, c.Overrides.LoadFactor,
@@ -80,6 +83,7 @@ internal sealed record ContentJson(
     {
         Owner = includeOwner ? new OwnerJson(c.OwnerGuid ?? "", c.OwnerUsername, null, null) : null,
         Tags = tags?.Select(TagJson.From).ToList(),
+        DashboardUrl = dashboardAddress is { } dashboard ? $"{dashboard.TrimEnd('/')}/content/{c.Guid}" : ContentUrls.Content(baseUrl, c),
     };
 }
 
@@ -191,4 +195,8 @@ internal static class ContentUrls
         (options.Server.Address ?? $"{context.Request.Scheme}://{context.Request.Host}{context.Request.PathBase}").TrimEnd('/');
 
     public static string Content(string baseUrl, ContentItem content) => $"{baseUrl}/content/{content.Guid}/";
+
+    /// <summary>The item's page in the dashboard when <c>Server.DashboardAddress</c> is set, else its content URL.</summary>
+    public static string Dashboard(ConnectOptions options, string baseUrl, ContentItem content) =>
+        options.Server.DashboardAddress is { } dashboard ? $"{dashboard.TrimEnd('/')}/content/{content.Guid}" : Content(baseUrl, content);
 }

@@ -119,7 +119,7 @@ internal static class LegacyPublishingApi
         api.MapGet("/applications/{id:long}/config", async (RoutedContent routed, HttpContext context, ConnectOptions options, CancellationToken ct) =>
         {
             var content = routed.Item;
-            return Results.Json(new { config_url = ContentUrls.Content(ContentUrls.BaseUrl(context, options), content) });
+            return Results.Json(new { config_url = ContentUrls.Dashboard(options, ContentUrls.BaseUrl(context, options), content) });
         }).RequireContent(ContentRight.Change);
 
         api.MapPost("/applications/{id:long}/terminate", async (RoutedContent routed, Processes.WorkerPool pool, CancellationToken ct) =>

@@ -37,7 +37,7 @@ internal static class ContentApi
             var vanityOf = included.Contains("vanity_url") ? (await vanities.ListAsync(ct)).ToDictionary(v => v.ContentId, v => v.Path) : null;
             var baseUrl = ContentUrls.BaseUrl(context, options);
             return Results.Json(items.Select(c => ContentJson.From(c, baseUrl, ContentRules.AppRole(caller, c, roles.GetValueOrDefault(c.Id)),
-                included.Contains("owner"), tagged is null ? null : tagged.GetValueOrDefault(c.Id) ?? []) with
+                included.Contains("owner"), tagged is null ? null : tagged.GetValueOrDefault(c.Id) ?? [], options.Server.DashboardAddress) with
             {
                 VanityUrl = vanityOf?.GetValueOrDefault(c.Id) is { } path ? baseUrl + path : null,
             }));
@@ -56,7 +56,7 @@ internal static class ContentApi
             var created = await contents.CreateAsync(caller.Id, name, body?.Title, body?.Description, ct);
             return created.Content is null
                 ? ApiErrors.NotCreated(created)
-                : Results.Json(ContentJson.From(created.Content, ContentUrls.BaseUrl(context, options), "owner"), statusCode: StatusCodes.Status201Created);
+                : Results.Json(ContentJson.From(created.Content, ContentUrls.BaseUrl(context, options), "owner", dashboardAddress: options.Server.DashboardAddress), statusCode: StatusCodes.Status201Created);
         });
 
         v1.MapGet("/content/{guid}", async (RoutedContent routed, HttpContext context, ContentRepository contents, ConnectOptions options, CancellationToken ct) =>
@@ -64,7 +64,7 @@ internal static class ContentApi
             var caller = routed.Caller;
             var content = routed.Item;
             return Results.Json(ContentJson.From(content, ContentUrls.BaseUrl(context, options),
-                await ContentAccess.AppRoleAsync(contents, caller, content, ct)));
+                await ContentAccess.AppRoleAsync(contents, caller, content, ct), dashboardAddress: options.Server.DashboardAddress));
         }).RequireContent(ContentRight.View);
 
         v1.MapPatch("/content/{guid}", async (RoutedContent routed, PatchContentRequest? body, HttpContext context, ContentRepository contents, Content.ContentLookup lookup, ConnectOptions options, CancellationToken ct) =>
@@ -126,7 +126,7 @@ internal static class ContentApi
 
             await contents.UpdateAsync(content.Id, body.Title, body.Description, ct);
             return Results.Json(ContentJson.From((await contents.GetAsync(content.Id, ct))!, ContentUrls.BaseUrl(context, options),
-                await ContentAccess.AppRoleAsync(contents, caller, content, ct)));
+                await ContentAccess.AppRoleAsync(contents, caller, content, ct), dashboardAddress: options.Server.DashboardAddress));
         }).RequireContent(ContentRight.Change);
 
         v1.MapDelete("/content/{guid}", async (RoutedContent routed, ContentRemoval removal, CancellationToken ct) =>

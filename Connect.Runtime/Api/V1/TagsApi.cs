@@ -55,7 +55,7 @@ internal static class TagsApi
             var baseUrl = ContentUrls.BaseUrl(context, options);
             return Results.Json((await contents.ListVisibleAsync(caller.IsAdministrator ? null : caller.Id, ct))
                 .Where(c => tagged.GetValueOrDefault(c.Id)?.Any(t => t.Id == tagId) == true)
-                .Select(c => ContentJson.From(c, baseUrl, ContentRules.AppRole(caller, c, roles.GetValueOrDefault(c.Id)))));
+                .Select(c => ContentJson.From(c, baseUrl, ContentRules.AppRole(caller, c, roles.GetValueOrDefault(c.Id)), dashboardAddress: options.Server.DashboardAddress)));
         });
 
         v1.MapGet("/tags/{id}", async (string id, TagRepository tags, CancellationToken ct) =>

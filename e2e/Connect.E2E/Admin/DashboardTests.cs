@@ -172,4 +172,32 @@ public sealed class DashboardTests(BrowserFixture browser) : IClassFixture<Brows
         await Assertions.Expect(page.GetByTestId("users")).ToContainTextAsync("dee");
         Assert.DoesNotContain("/login", page.Url);
     }
+
+    [Fact]
+    public async Task Behind_a_trusted_load_balancer_that_ends_tls_the_dashboard_checks_origins_against_what_the_browser_used()
+    {
+        await using var node = NodeProcess.Start(_folder, "node", "[LoadBalancing]\nTrustedProxies = 127.0.0.1\n");
+        await node.WaitUntilServingAsync();
+        await using var dashboard = await AdminProcess.StartAsync(_folder, node.ConfigPath);
+        using var http = new HttpClient(new HttpClientHandler { AllowAutoRedirect = false }) { BaseAddress = dashboard.BaseUrl };
+
+        async Task<HttpStatusCode> NegotiateAsync(string origin, bool forwarded)
+        {
+            using var request = new HttpRequestMessage(HttpMethod.Post, "_blazor/negotiate?negotiateVersion=1");
+            request.Headers.Add("Origin", origin);
+            if (forwarded)
+            {
+                request.Headers.Add("X-Forwarded-Proto", "https");
+                request.Headers.Add("X-Forwarded-Host", "dashboard.example.com");
+            }
+
+            return (await http.SendAsync(request)).StatusCode;
+        }
+
+        // The browser was on https://dashboard.example.com, as the trusted load balancer says: not refused for its origin
+        // (it is asked to sign in instead). Without the load balancer's word, the same origin is another site.
+        Assert.NotEqual(HttpStatusCode.Forbidden, await NegotiateAsync("https://dashboard.example.com", forwarded: true));
+        Assert.Equal(HttpStatusCode.Forbidden, await NegotiateAsync("https://dashboard.example.com", forwarded: false));
+        Assert.Equal(HttpStatusCode.Forbidden, await NegotiateAsync("https://content.example.com", forwarded: true));
+    }
 }

@@ -170,6 +170,43 @@ public sealed class LoadBalancerTests : IAsyncLifetime
         """;
 
     [Fact]
+    public async Task The_dashboard_is_served_by_the_samples_own_server_on_its_own_origin()
+    {
+        const string password = "a long enough password";
+        var (added, output) = await A.RunCommandWithInputAsync(password + "\n", "users", "add", "pam", "--role", "publisher", "--password-stdin");
+        Assert.True(added == 0, output);
+        await using var dashboard = await AdminProcess.StartAsync(_folder, A.ConfigPath);
+        await using var nginx = await NginxProcess.StartAsync(_folder, [A, B], dashboard);
+        var cookies = new CookieContainer();
+        using var browser = new HttpClient(new HttpClientHandler { CookieContainer = cookies, AllowAutoRedirect = false }) { BaseAddress = nginx.DashboardUrl };
+
+        // Sign in and open her content, through nginx.
+        var signIn = await SignInForm.SignInAsync(browser, "pam", password, "/content", path: "login");
+        Assert.Equal(HttpStatusCode.Redirect, signIn.StatusCode);
+        var content = await browser.GetAsync("content");
+        Assert.Equal(HttpStatusCode.OK, content.StatusCode);
+        Assert.Contains("Content", await content.Content.ReadAsStringAsync());
+
+        // Its circuit is opened from its own origin through nginx; from the content's origin (the nodes' server), it is refused.
+        var own = nginx.DashboardUrl.ToString().TrimEnd('/');
+        var contentOrigin = nginx.BaseUrl.ToString().TrimEnd('/');
+        async Task<HttpStatusCode> NegotiateFromAsync(string origin)
+        {
+            using var request = new HttpRequestMessage(HttpMethod.Post, "_blazor/negotiate?negotiateVersion=1");
+            request.Headers.Add("Origin", origin);
+            return (await browser.SendAsync(request)).StatusCode;
+        }
+
+        Assert.Equal(HttpStatusCode.OK, await NegotiateFromAsync(own));
+        Assert.Equal(HttpStatusCode.Forbidden, await NegotiateFromAsync(contentOrigin));
+
+        // A client pointed at the dashboard is told so.
+        var api = await browser.GetAsync("__api__/server_settings");
+        Assert.Equal(HttpStatusCode.NotFound, api.StatusCode);
+        Assert.Contains("dashboard, not its server", await api.Content.ReadAsStringAsync());
+    }
+
+    [Fact]
     public async Task A_post_whose_node_dies_while_handling_it_is_not_run_again_and_contents_own_errors_pass_through()
     {
         var guid = await A.DeployAsync("recorder", TestBundles.PlumberApi(RecorderApi));

@@ -24,7 +24,13 @@ public sealed class NginxProcess : IAsyncDisposable
 
     public Uri BaseUrl => new($"http://127.0.0.1:{Port}/");
 
-    public static async Task<NginxProcess> StartAsync(TempDirectory temp, params NodeProcess[] nodes)
+    /// <summary>The sample's dashboard server (its own port), in front of the dashboard given at start.</summary>
+    public Uri DashboardUrl { get; private init; } = null!;
+
+    public static Task<NginxProcess> StartAsync(TempDirectory temp, params NodeProcess[] nodes) => StartAsync(temp, nodes, null);
+
+    /// <summary>nginx for <paramref name="nodes"/>, and for <paramref name="dashboard"/> on <see cref="DashboardUrl"/> when given.</summary>
+    public static async Task<NginxProcess> StartAsync(TempDirectory temp, NodeProcess[] nodes, AdminProcess? dashboard)
     {
         var sample = await File.ReadAllTextAsync(Path.Combine(RepositoryPaths.Root, "nginx.conf.sample"));
         var sampleNodes = new[] { "127.0.0.1:3939", "127.0.0.1:3941" };
@@ -36,6 +42,9 @@ public sealed class NginxProcess : IAsyncDisposable
         var folder = Directory.CreateDirectory(temp.File($"nginx-{Guid.NewGuid():N}")).FullName;
         var port = FreePort.Next();
         var config = sample.Replace("listen 8080;", $"listen 127.0.0.1:{port};");
+        var dashboardPort = FreePort.Next();
+        config = config.Replace("listen 8081;", $"listen 127.0.0.1:{dashboardPort};")
+            .Replace("server 127.0.0.1:3940", $"server 127.0.0.1:{dashboard?.BaseUrl.Port ?? FreePort.Next()}");
         for (var i = 0; i < nodes.Length; i++)
         {
             config = config.Replace(sampleNodes[i], $"127.0.0.1:{nodes[i].Port}");
@@ -64,7 +73,7 @@ public sealed class NginxProcess : IAsyncDisposable
         }
 
         var process = Process.Start(info)!;
-        var nginx = new NginxProcess(process, port, folder);
+        var nginx = new NginxProcess(process, port, folder) { DashboardUrl = new Uri($"http://127.0.0.1:{dashboardPort}/") };
         using var http = new HttpClient();
         await Wait.UntilAsync(async () =>
         {

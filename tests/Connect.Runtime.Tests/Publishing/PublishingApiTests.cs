@@ -427,8 +427,8 @@ public sealed class PublishingApiTests(PublishingNode server) : IClassFixture<Pu
         var item = await JsonAsync(created);
         Assert.Equal(HttpStatusCode.Created, created.StatusCode);
         Assert.StartsWith("untitled-", item.GetProperty("name").GetString());
-        Assert.Equal(item.GetProperty("content_url").GetString(), item.GetProperty("dashboard_url").GetString());
         var guid = item.GetProperty("guid").GetString();
+        Assert.Equal($"https://dashboard.example.org/content/{guid}", item.GetProperty("dashboard_url").GetString());
         var id = item.GetProperty("id").GetInt64();
         var firstSeen = item.GetProperty("last_deployed_time").GetDateTimeOffset();
 

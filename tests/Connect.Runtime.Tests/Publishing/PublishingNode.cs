@@ -12,6 +12,9 @@ public sealed class PublishingNode : IAsyncLifetime
 
     private readonly TempDirectory _folder = new("connect-publishing");
 
+    /// <summary>The dashboard's address the node is told (<c>Server.DashboardAddress</c>), so items' <c>dashboard_url</c> lead there.</summary>
+    public const string DashboardAddress = "https://dashboard.example.org/";
+
     public NodeProcess Node { get; private set; } = null!;
 
     public HttpClient Admin { get; private set; } = null!;
@@ -19,6 +22,7 @@ public sealed class PublishingNode : IAsyncLifetime
     public async Task InitializeAsync()
     {
         Node = NodeProcess.Start(_folder, "publisher-node", $"""
+            DashboardAddress = {DashboardAddress}
             [Applications]
             MaxBundleSize = {MaxBundleKiB} KiB
             [LoadBalancing]

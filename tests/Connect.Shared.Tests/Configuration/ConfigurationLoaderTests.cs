@@ -36,6 +36,7 @@ public sealed class ConfigurationLoaderTests : IDisposable
         var o = result.Options;
         Assert.Equal("/var/lib/connect", o.Server.DataDir);
         Assert.Equal("https://connect.example.com/", o.Server.Address);
+        Assert.Equal("https://dashboard.connect.example.com/", o.Server.DashboardAddress);
         Assert.Equal("/var/lib/connect-landing", o.Server.LandingDir);
         Assert.Equal(":3939", o.HTTP.Listen);
         Assert.Equal("node-a", o.Node.Name);
@@ -127,6 +128,8 @@ public sealed class ConfigurationLoaderTests : IDisposable
     [InlineData("[Database]\nProvider = postgres\n[Postgres]\nURL = mysql://x/y\n", "Postgres.URL", "not a URL such as postgres://")]
     [InlineData("[Metrics]\nGraphite = yes\n", "Metrics.GraphiteHost", "must be set")]
     [InlineData("Listen = :1\n", "Listen", "before any [Section]")]
+    [InlineData("[Server]\nDashboardAddress = dashboard.example.com\n", "Server.DashboardAddress", "not an absolute http(s) URL")]
+    [InlineData("[Server]\nAddress = https://connect.example.com/\nDashboardAddress = https://connect.example.com/dashboard/\n", "Server.DashboardAddress", "same origin as Server.Address")]
     public void A_bad_value_is_reported_by_key_name(string text, string key, string problem)
     {
         var result = LoadText(text);

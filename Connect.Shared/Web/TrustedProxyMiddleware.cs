@@ -1,9 +1,10 @@
 using Connect.Shared.Configuration;
+using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.HttpOverrides;
 
-namespace Connect.Runtime.Hosting;
+namespace Connect.Shared.Web;
 
-internal static class TrustedProxyMiddleware
+public static class TrustedProxyMiddleware
 {
     /// <summary>
     /// Believes <c>X-Forwarded-For/Proto/Host</c> only from the load balancers named in
