@@ -46,6 +46,7 @@ builder.Services.AddSingleton<IWorkerControl, DatabaseWorkerControl>();
 builder.Services.AddSingleton<IAccountKeys, AccountKeys>();
 builder.Services.AddSingleton<IContentDesk, ContentDesk>();
 builder.Services.AddSingleton<IPeople, People>();
+builder.Services.AddSingleton<IGroupsDesk, GroupsDesk>();
 builder.Services.AddRazorComponents().AddInteractiveServerComponents();
 builder.Services.AddMudServices();
 

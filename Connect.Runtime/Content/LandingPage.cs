@@ -9,8 +9,10 @@ using Microsoft.AspNetCore.Antiforgery;
 namespace Connect.Runtime.Content;
 
 /// <summary>
-/// <c>/</c>: the administrator's own page from <c>Server.LandingDir</c> when there is one, else the content the
-/// visitor may open as cards (title, type, owner, last deployed, description), searchable, with signing in or out.
+/// <c>/</c>: for a visitor who is not signed in, the administrator's own page from <c>Server.LandingDir</c> when there
+/// is one (with its stylesheets and images, served from the same folder); for everyone else, and when there is none,
+/// the content the visitor may open as cards (title, type, owner, last deployed, description), searchable, with
+/// signing in or out. A signed-in user so always has her way to her content.
 /// </summary>
 internal static class LandingPage
 {
@@ -21,12 +23,12 @@ internal static class LandingPage
     {
         app.MapGet("/", async (HttpContext context, string? q, ConnectOptions options, ContentRepository contents, IAntiforgery antiforgery, CancellationToken ct) =>
         {
-            if (options.Server.LandingDir is { } landing && ContentEndpoint.ServableFile(Path.GetFullPath(landing), "index.html") is { } page)
+            var caller = Caller.TryFrom(context.User);
+            if (caller is null && options.Server.LandingDir is { } landing && ContentEndpoint.ServableFile(Path.GetFullPath(landing), "index.html") is { } page)
             {
                 return Results.File(page, "text/html; charset=utf-8");
             }
 
-            var caller = Caller.TryFrom(context.User);
             var items = caller is null
                 ? await contents.ListOpenToAllAsync(ct)
                 : await contents.ListVisibleAsync(caller.IsAdministrator ? null : caller.Id, ct);
@@ -47,6 +49,29 @@ internal static class LandingPage
                 + (cards.Length == 0 ? $"<div class=\"card\"><p>{empty}</p></div>" : $"<div class=\"cards\">{cards}</div>"),
                 inCard: false);
         });
+    }
+
+    /// <summary>
+    /// The landing folder's own files (its stylesheet, images) at their paths below <c>/</c>, for paths no route of the
+    /// node has: never the node's own prefixes (<c>/__…</c>, <c>/content/</c>), never a hidden file or a link out of it.
+    /// </summary>
+    public static void MapLandingAssets(this IEndpointRouteBuilder app, ConnectOptions options)
+    {
+        if (options.Server.LandingDir is not { } landing)
+        {
+            return;
+        }
+
+        var root = Path.GetFullPath(landing);
+        var types = new Microsoft.AspNetCore.StaticFiles.FileExtensionContentTypeProvider();
+        app.MapMethods("/{file}", ["GET", "HEAD"], (string file) =>
+            !file.StartsWith("__", StringComparison.Ordinal) && ContentEndpoint.ServableFile(root, file) is { } path
+                ? Results.File(path, types.TryGetContentType(path, out var type) ? type : "application/octet-stream")
+                : Results.NotFound());
+        app.MapMethods("/{folder}/{**rest}", ["GET", "HEAD"], (string folder, string rest) =>
+            !folder.StartsWith("__", StringComparison.Ordinal) && folder != "content" && ContentEndpoint.ServableFile(root, $"{folder}/{rest}") is { } path
+                ? Results.File(path, types.TryGetContentType(path, out var type) ? type : "application/octet-stream")
+                : Results.NotFound());
     }
 
     private static string Card(HttpContext context, ContentItem c)

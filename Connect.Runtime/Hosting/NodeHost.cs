@@ -183,6 +183,7 @@ internal static partial class NodeHost
         app.MapConnectApi();
         app.MapContent();
         app.MapLandingPage();
+        app.MapLandingAssets(options);
         return app;
     }
 

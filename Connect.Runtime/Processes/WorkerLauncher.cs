@@ -120,7 +120,7 @@ internal sealed partial class WorkerLauncher(
             AppModes.RmdShiny => $"rmarkdown::run(\"{file}\", shiny_args = list(port = {socket}, launch.browser = FALSE), auto_reload = FALSE)",
             AppModes.Api => $"local({{ socket <- {socket}; utils::assignInNamespace(\"startServer\", function(host, port, app, quiet = FALSE) "
                 + "httpuv::startPipeServer(socket, attr(socket, \"mask\"), app, quiet = quiet), \"httpuv\") }); "
-                + $"plumber::pr_run(plumber::pr(\"{file}\"), port = 1L, docs = FALSE)",
+                + $"plumber::pr_run(plumber::pr(\"{file}\"), port = 1L, docs = TRUE, swaggerCallback = NULL)",
             _ => throw new InvalidOperationException($"{appMode} content does not run as a worker"),
         };
     }

@@ -17,7 +17,7 @@ public sealed partial class MetricCharts : ComponentBase
         ("connections", "Connections to workers", 1),
         ("websockets", "Open WebSockets", 1),
         ("requests.rate", "Content requests per second", 1),
-        ("requests.latency", "Content request time (ms, average)", 1),
+        ("requests.latency", "Content request time (ms, average over requests)", 1),
     ];
 
     [Parameter]
@@ -27,17 +27,38 @@ public sealed partial class MetricCharts : ComponentBase
     public ChartRange Range { get; set; }
 
     /// <summary>
-    /// The series over <see cref="Range"/>: each history (node) averaged per bucket, then summed over the histories
-    /// bucket by bucket. Averaging first matters: a node's several samples in one bucket are one reading, not many.
+    /// The series over <see cref="Range"/> for the whole of <see cref="Histories"/>: summed over the nodes, except the
+    /// request time, which is the nodes' averages weighed by their requests (a quiet node's slow request does not count
+    /// as much as a busy node's thousand).
+    /// </summary>
+    internal List<ChartPoint> Combined(string series) => series == "requests.latency" ? WeighedByRequests(series) : Summed(series);
+
+    /// <summary>
+    /// Each history (node) averaged per bucket, then summed over the histories bucket by bucket. Averaging first
+    /// matters: a node's several samples in one bucket are one reading, not many.
     /// </summary>
     internal List<ChartPoint> Summed(string series) => Histories
-        .SelectMany(h => (h.Series.TryGetValue(series, out var ranges) && ranges.TryGetValue(Range, out var points) ? points : [])
-            .GroupBy(p => Bucket(p.At))
-            .Select(g => new ChartPoint(g.Key, g.Average(p => p.Value))))
+        .SelectMany(h => Bucketed(h, series))
         .GroupBy(p => p.At)
         .OrderBy(g => g.Key)
         .Select(g => new ChartPoint(g.Key, g.Sum(p => p.Value)))
         .ToList();
+
+    private List<ChartPoint> WeighedByRequests(string series) => Histories
+        .SelectMany(h =>
+        {
+            var rates = Bucketed(h, "requests.rate").ToDictionary(p => p.At, p => p.Value);
+            return Bucketed(h, series).Select(p => (p.At, p.Value, Weight: rates.GetValueOrDefault(p.At)));
+        })
+        .GroupBy(p => p.At)
+        .OrderBy(g => g.Key)
+        .Select(g => new ChartPoint(g.Key, g.Sum(p => p.Weight) is > 0 and var total ? g.Sum(p => p.Value * p.Weight) / total : g.Average(p => p.Value)))
+        .ToList();
+
+    private IEnumerable<ChartPoint> Bucketed(NodeHistory history, string series) =>
+        (history.Series.TryGetValue(series, out var ranges) && ranges.TryGetValue(Range, out var points) ? points : [])
+            .GroupBy(p => Bucket(p.At))
+            .Select(g => new ChartPoint(g.Key, g.Average(p => p.Value)));
 
     /// <summary>Nodes sample at their own moments: points are aligned to the range's resolution before summing.</summary>
     private DateTimeOffset Bucket(DateTimeOffset at)
@@ -53,6 +74,30 @@ public sealed partial class MetricCharts : ComponentBase
 
     private static List<ChartSeries<double>> Series(string title, List<ChartPoint> points, double scale) =>
         [new() { Name = title, Data = points.Select(p => p.Value / scale).ToArray() }];
+
+    /// <summary>The axis fitted to the data (a few round ticks up to just above its largest value), no legend repeating the title.</summary>
+    internal static LineChartOptions Options(List<ChartPoint> points, double scale) => new()
+    {
+        ShowLegend = false,
+        YAxisTicks = Tick(points.Count == 0 ? 0 : points.Max(p => p.Value / scale)),
+        MaxNumYAxisTicks = 6,
+        YAxisRequireZeroPoint = true,
+        YAxisToStringFunc = value => value.ToString("0.##"),
+    };
+
+    /// <summary>A round step (1, 2 or 5 times a power of ten) that cuts 0 to <paramref name="max"/> into about four; at least 1.</summary>
+    internal static int Tick(double max)
+    {
+        var raw = max / 4;
+        if (raw <= 1)
+        {
+            return 1;
+        }
+
+        var magnitude = Math.Pow(10, Math.Floor(Math.Log10(raw)));
+        var scaled = raw / magnitude;
+        return (int)((scaled <= 1 ? 1 : scaled <= 2 ? 2 : scaled <= 5 ? 5 : 10) * magnitude);
+    }
 
     private string[] Labels(List<ChartPoint> points) =>
         points.Select((p, i) => i % Math.Max(1, points.Count / 6) == 0 ? p.At.ToString(Range == ChartRange.Month ? "MM-dd" : "HH:mm") : "").ToArray();

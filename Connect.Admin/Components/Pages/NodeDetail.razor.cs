@@ -23,6 +23,22 @@ public sealed partial class NodeDetail : ClusterPage
     [Inject]
     public required ISnackbar Snackbar { get; set; }
 
+    [Inject]
+    public required IContentCatalog Catalog { get; set; }
+
+    /// <summary>Items' titles (else names) by GUID: a worker row names what it runs.</summary>
+    private Dictionary<string, string> _names = [];
+
+    protected override async Task OnInitializedAsync()
+    {
+        if (await CallerAsync() is { } caller)
+        {
+            _names = (await Catalog.ListAsync(caller, CancellationToken.None)).ToDictionary(r => r.Item.Guid, r => r.Item.Title ?? r.Item.Name);
+        }
+    }
+
+    private string ContentName(string guid) => _names.GetValueOrDefault(guid) ?? guid;
+
     private static List<WorkerLive> Workers(NodeStatusRow? status) => status?.Live.Workers.OrderBy(w => w.ContentGuid).ToList() ?? [];
 
     private async Task StopAsync(WorkerLive worker)

@@ -67,7 +67,7 @@ public sealed class AdminConsoleTests(BrowserFixture browser) : IClassFixture<Br
         await viewer.GetByLabel("Number").FillAsync("21");
         await viewer.GetByRole(AriaRole.Button, new() { Name = "Double it" }).ClickAsync();
         await Assertions.Expect(viewer.Locator("#result")).ToHaveTextAsync("Result: 42");
-        var workerRow = console.Locator("[aria-label=Workers] tbody tr").Filter(new() { HasText = guid });
+        var workerRow = console.Locator("[aria-label=Workers] tbody tr").Filter(new() { HasText = "doubler" }); // named by its item, not its GUID
         await Assertions.Expect(workerRow).ToBeVisibleAsync();
         var pid = (await b.WorkersOfAsync(guid)).Single().GetProperty("pid").GetInt32();
         await Assertions.Expect(workerRow).ToContainTextAsync(pid.ToString(System.Globalization.CultureInfo.InvariantCulture));

@@ -18,7 +18,12 @@ public sealed class NodeDetailTests : AdminTestContext
         Services.AddSingleton<IClusterFeed>(_feed);
         Services.AddSingleton<IWorkerControl>(_control);
         Services.AddSingleton(new ConnectOptions());
+        Services.AddSingleton<IContentCatalog>(_catalog);
+        _catalog.Items.Add(FakeContentCatalog.Item("guid-w1", "sales-app") with { Title = "Sales by region" });
+        SignIn();
     }
+
+    private readonly FakeContentCatalog _catalog = new(new SchedulerOptions());
 
     private static WorkerLive Worker(string id, int pid) =>
         new(id, "guid-" + id, 1, pid, 3, 25, 150L << 20, DateTimeOffset.UnixEpoch, "Ready");
@@ -36,6 +41,8 @@ public sealed class NodeDetailTests : AdminTestContext
 
         var worker = page.Find("[aria-label=Workers] tbody tr").TextContent;
         Assert.Contains("4242", worker);
+        Assert.Contains("Sales by region", worker);
+        Assert.DoesNotContain("guid-w1", worker);
         Assert.Contains("150 MiB", worker);
         Assert.Contains("25%", worker);
         Assert.Contains("report", page.Find("[aria-label=Renders] tbody").TextContent);

@@ -37,6 +37,7 @@ public sealed class DashboardRulesTests : IAsyncLifetime
         services.AddDataProtection().UseEphemeralDataProtectionProvider();
         services.AddSingleton<ContentCatalog>();
         services.AddSingleton<ContentDesk>();
+        services.AddSingleton<GroupsDesk>();
         _services = services.BuildServiceProvider();
     }
 
@@ -120,5 +121,36 @@ public sealed class DashboardRulesTests : IAsyncLifetime
         Assert.Equal("worker output", await desk.ReadLogAsync(details, "node-a-1.log", CancellationToken.None));
         Assert.Equal("There is no such log.", await desk.ReadLogAsync(details, "../../outside.log", CancellationToken.None));
         Assert.Equal("There is no such log.", await desk.ReadLogAsync(details, "link.log", CancellationToken.None));
+    }
+
+    [Fact]
+    public async Task A_group_made_in_the_dashboard_and_shared_with_gives_its_members_the_item_and_only_its_maker_changes_it()
+    {
+        var pat = await UserAsync("pat", UserRole.Publisher);
+        var kim = await UserAsync("kim", UserRole.Publisher);
+        var vic = await UserAsync("vic", UserRole.Viewer);
+        var groups = _services.GetRequiredService<GroupsDesk>();
+        var catalog = _services.GetRequiredService<ContentCatalog>();
+
+        Assert.Contains("only publishers and administrators", await groups.CreateAsync(vic, "viewers-club", CancellationToken.None));
+        Assert.Null(await groups.CreateAsync(pat, "sales", CancellationToken.None));
+        Assert.Contains("already exists", await groups.CreateAsync(kim, "sales", CancellationToken.None));
+        var sales = Assert.Single(await groups.ListAsync(CancellationToken.None));
+        Assert.Equal(GroupsDesk.NotYours, await groups.AddMemberAsync(kim, sales, "vic", CancellationToken.None));
+        Assert.Contains("there is no user", await groups.AddMemberAsync(pat, sales, "nobody", CancellationToken.None));
+        Assert.Null(await groups.AddMemberAsync(pat, sales, "vic", CancellationToken.None));
+        Assert.Equal(["vic"], (await groups.MembersAsync(sales, CancellationToken.None)).Select(u => u.Username));
+
+        var report = (await _services.GetRequiredService<ContentRepository>().CreateAsync(pat.Id, "report", null)).Content!;
+        var owned = (await catalog.GetAsync(report.Guid, pat, CancellationToken.None))!;
+        var principal = Assert.Single(await _services.GetRequiredService<ContentDesk>().FindPrincipalsAsync(owned, "sal", CancellationToken.None));
+        Assert.Null(await _services.GetRequiredService<ContentDesk>().ShareAsync(owned, principal, ContentRoles.Viewer, CancellationToken.None));
+        Assert.Equal(["report"], (await catalog.ListAsync(vic, CancellationToken.None)).Select(r => r.Item.Name));
+
+        // Out of the group, out of the item.
+        var member = Assert.Single(await groups.MembersAsync(sales, CancellationToken.None));
+        Assert.Null(await groups.RemoveMemberAsync(pat, sales, member, CancellationToken.None));
+        Assert.Empty(await catalog.ListAsync(vic, CancellationToken.None));
+        Assert.Equal(GroupsDesk.NotYours, await groups.DeleteAsync(kim, sales, CancellationToken.None));
     }
 }

@@ -1,0 +1,39 @@
+using Bunit;
+using Connect.Admin.Components.Pages;
+using Connect.Shared.Metrics;
+
+namespace Connect.Admin.Tests.Pages;
+
+public sealed class MetricChartsTests : AdminTestContext
+{
+    private static readonly DateTimeOffset At = new(2026, 12, 6, 12, 0, 0, TimeSpan.Zero);
+
+    private static NodeHistory History(double latencyMs, double requestsPerSecond, double workers) => new(new Dictionary<string, IReadOnlyDictionary<ChartRange, IReadOnlyList<ChartPoint>>>
+    {
+        ["requests.latency"] = new Dictionary<ChartRange, IReadOnlyList<ChartPoint>> { [ChartRange.Hour] = [new(At, latencyMs)] },
+        ["requests.rate"] = new Dictionary<ChartRange, IReadOnlyList<ChartPoint>> { [ChartRange.Hour] = [new(At, requestsPerSecond)] },
+        ["workers"] = new Dictionary<ChartRange, IReadOnlyList<ChartPoint>> { [ChartRange.Hour] = [new(At, workers)] },
+    });
+
+    [Fact]
+    public void The_clusters_request_time_weighs_each_nodes_average_by_its_requests_and_counts_add_up()
+    {
+        // A quiet node (1 request/s at 10 ms) and a busy one (99 requests/s at 3 ms): 3.07 ms a request, not 13 or 6.5.
+        var charts = Render<MetricCharts>(p => p.Add(c => c.Histories, [History(10, 1, 2), History(3, 99, 1)]).Add(c => c.Range, ChartRange.Hour));
+
+        Assert.Equal(3.07, Assert.Single(charts.Instance.Combined("requests.latency")).Value, precision: 2);
+        Assert.Equal(3, Assert.Single(charts.Instance.Combined("workers")).Value);
+        Assert.Equal(100, Assert.Single(charts.Instance.Combined("requests.rate")).Value);
+    }
+
+    [Theory]
+    [InlineData(0, 1)]
+    [InlineData(3.5, 1)]
+    [InlineData(17, 5)]
+    [InlineData(230, 100)]
+    [InlineData(1900, 500)]
+    public void The_axis_is_cut_into_round_steps_fitted_to_the_data(double max, int step)
+    {
+        Assert.Equal(step, MetricCharts.Tick(max));
+    }
+}
