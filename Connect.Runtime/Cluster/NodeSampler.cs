@@ -83,7 +83,9 @@ internal sealed partial class NodeSampler(
         var latency = requests > 0 ? (totals.Microseconds - _previousTotals.Microseconds) / 1000.0 / requests : 0;
         var reading = usage.Current;
         var live = new NodeLive(now, reading.HostCpuPercent, reading.HostMemoryUsedBytes, reading.HostMemoryTotalBytes,
-            reading.NodeCpuPercent, reading.NodeMemoryBytes, webSockets.Count, rate, usage.Workers);
+            reading.NodeCpuPercent, reading.NodeMemoryBytes, webSockets.Count, rate, usage.Workers,
+            pool.RecentExits.Select(w => new WorkerExit(w.Id, w.ContentGuid, w.StartedAt, w.ExitCode, w.ExitReason,
+                BeforeListening: !w.Ready.IsCompletedSuccessfully, Path.GetFileName(w.LogPath))).ToList());
 
         // Half a tick of slack: the timer's ticks wander by milliseconds, and a tick just short of the interval
         // must not skip a sample.

@@ -28,7 +28,15 @@ public sealed record NodeLive(
     long NodeMemoryBytes,
     int OpenWebSockets,
     double RequestsPerSecond,
-    IReadOnlyList<WorkerLive> Workers);
+    IReadOnlyList<WorkerLive> Workers,
+    IReadOnlyList<WorkerExit>? RecentExits = null);
+
+/// <summary>
+/// An R worker that ended without being asked to (it crashed, or failed to start: <see cref="BeforeListening"/>), as
+/// its node remembers its last few; <see cref="LogFile"/> is its log's name in the item's logs folder.
+/// </summary>
+public sealed record WorkerExit(
+    string Id, string ContentGuid, DateTimeOffset StartedAt, int? ExitCode, string? Reason, bool BeforeListening, string LogFile);
 
 /// <summary>A node's charts: every chart series over each range, as its own store has them.</summary>
 public sealed record NodeHistory(IReadOnlyDictionary<string, IReadOnlyDictionary<ChartRange, IReadOnlyList<ChartPoint>>> Series);

@@ -71,6 +71,21 @@ public sealed partial class ContentDetail : ClusterPage
         }
     }
 
+    /// <summary>The item's workers that ended unasked (crashed, or failed to start) on running nodes, newest first.</summary>
+    public static IReadOnlyList<(string Node, Connect.Shared.Metrics.WorkerExit Exit)> Exits(ClusterSnapshot? snapshot, string guid)
+    {
+        if (snapshot is null)
+        {
+            return [];
+        }
+
+        var running = snapshot.Nodes.Where(n => n.Status == Connect.Shared.Cluster.NodeStatus.Running).Select(n => n.Name).ToHashSet();
+        return snapshot.Status.Where(s => running.Contains(s.Node))
+            .SelectMany(s => (s.Live.RecentExits ?? []).Where(e => e.ContentGuid == guid).Select(e => (s.Node, e)))
+            .OrderByDescending(x => x.e.StartedAt)
+            .ToList();
+    }
+
     /// <summary>Reads the item again after a panel changed it.</summary>
     private async Task ReloadAsync()
     {

@@ -210,6 +210,39 @@ public sealed class ContentPagesTests : AdminTestContext
     }
 
     [Fact]
+    public void A_start_that_failed_on_a_node_is_said_on_the_items_page_and_listed_under_logs()
+    {
+        _catalog.Details["g-app"] = new ContentDetails(Item("g-app", "dashboard"), [], [], [], []);
+        var failed = new WorkerExit("w9", "g-app", DateTimeOffset.UnixEpoch.AddHours(2), 1, null, BeforeListening: true, "node-b-19700101T020000-abc.log");
+        var crashed = new WorkerExit("w8", "g-app", DateTimeOffset.UnixEpoch.AddHours(1), 137, "over its memory limit", BeforeListening: false, "node-b-x.log");
+        var other = new WorkerExit("w7", "g-other", DateTimeOffset.UnixEpoch.AddHours(3), 1, null, BeforeListening: true, "y.log");
+        var status = Status("node-b", Settings("/m/b"));
+        _feed.Publish(new ClusterSnapshot("PostgreSQL db", 4, 4, [Node("node-b")]) { Status = [status with { Live = status.Live with { RecentExits = [crashed, failed, other] } }] });
+
+        var page = Render<ContentDetail>(p => p.Add(c => c.Guid, "g-app"));
+
+        Assert.Contains("failed to start on node-b", page.Find("[data-testid=failed-start]").TextContent);
+        Assert.Contains("node-b-19700101T020000-abc.log", page.Find("[data-testid=failed-start]").TextContent);
+        var rows = page.FindAll("[data-testid=worker-exits] tbody tr").Select(r => r.TextContent).ToList();
+        Assert.Equal(2, rows.Count);
+        Assert.Contains("failed to start", rows[0]);
+        Assert.Contains("crashed (over its memory limit)", rows[1]);
+        Assert.Contains("137", rows[1]);
+    }
+
+    [Fact]
+    public void An_item_whose_workers_never_failed_says_nothing_of_it()
+    {
+        _catalog.Details["g-app"] = new ContentDetails(Item("g-app", "dashboard"), [], [], [], []);
+        _feed.Publish(new ClusterSnapshot("PostgreSQL db", 4, 4, [Node("node-b")]) { Status = [Status("node-b", Settings("/m/b"))] });
+
+        var page = Render<ContentDetail>(p => p.Add(c => c.Guid, "g-app"));
+
+        Assert.Empty(page.FindAll("[data-testid=failed-start]"));
+        Assert.Contains("None lately", page.Find("[data-testid=worker-exits]").TextContent);
+    }
+
+    [Fact]
     public void A_publisher_is_listed_what_the_catalog_gives_her_without_the_cluster_columns()
     {
         _caller = SignIn("pat", UserRole.Publisher, id: 7);
