@@ -53,7 +53,8 @@ internal sealed partial class NodeSampler(
 
     private NodeSettings Settings => new(
         options.MetricsDataPath, options.Database.Provider.ToString().ToLowerInvariant(), options.Applications.ScheduleConcurrency,
-        options.LoadBalancing.EnforceMinRsconnectVersion, options.Metrics.Graphite, options.Prometheus.Enabled, options.OpenTelemetry.Enabled);
+        options.LoadBalancing.EnforceMinRsconnectVersion, options.Metrics.Graphite, options.Prometheus.Enabled, options.OpenTelemetry.Enabled,
+        Environment.MachineName);
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {

@@ -12,7 +12,8 @@ public sealed record NodeSettings(
     bool EnforceMinRsconnectVersion,
     bool Graphite,
     bool Prometheus,
-    bool OpenTelemetry);
+    bool OpenTelemetry,
+    string? Host = null);
 
 /// <summary>One R worker as its node sees it.</summary>
 public sealed record WorkerLive(

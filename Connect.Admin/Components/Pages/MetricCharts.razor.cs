@@ -27,6 +27,13 @@ public sealed partial class MetricCharts : ComponentBase
     public ChartRange Range { get; set; }
 
     /// <summary>
+    /// The host each of <see cref="Histories"/> runs on (null: unknown, counted on its own): the host's own figures
+    /// (<c>host.*</c>) of two nodes on one machine are that machine's, counted once.
+    /// </summary>
+    [Parameter]
+    public IReadOnlyList<string?>? Hosts { get; set; }
+
+    /// <summary>
     /// The series over <see cref="Range"/> for the whole of <see cref="Histories"/>: summed over the nodes, except the
     /// request time, which is the nodes' averages weighed by their requests (a quiet node's slow request does not count
     /// as much as a busy node's thousand).
@@ -37,12 +44,20 @@ public sealed partial class MetricCharts : ComponentBase
     /// Each history (node) averaged per bucket, then summed over the histories bucket by bucket. Averaging first
     /// matters: a node's several samples in one bucket are one reading, not many.
     /// </summary>
-    internal List<ChartPoint> Summed(string series) => Histories
+    internal List<ChartPoint> Summed(string series) => ForSeries(series)
         .SelectMany(h => Bucketed(h, series))
         .GroupBy(p => p.At)
         .OrderBy(g => g.Key)
         .Select(g => new ChartPoint(g.Key, g.Sum(p => p.Value)))
         .ToList();
+
+    /// <summary>The histories whose <paramref name="series"/> count: for a host's figures, one history per host.</summary>
+    private IEnumerable<NodeHistory> ForSeries(string series) =>
+        !series.StartsWith("host.", StringComparison.Ordinal) || Hosts is null
+            ? Histories
+            : Histories.Select((h, i) => (History: h, Host: (i < Hosts.Count ? Hosts[i] : null) ?? $"node #{i}"))
+                .GroupBy(x => x.Host)
+                .Select(g => g.First().History);
 
     private List<ChartPoint> WeighedByRequests(string series) => Histories
         .SelectMany(h =>

@@ -26,6 +26,23 @@ public sealed class MetricChartsTests : AdminTestContext
         Assert.Equal(100, Assert.Single(charts.Instance.Combined("requests.rate")).Value);
     }
 
+    [Fact]
+    public void A_hosts_figures_count_once_however_many_nodes_it_runs()
+    {
+        NodeHistory Host(double cpu) => new(new Dictionary<string, IReadOnlyDictionary<ChartRange, IReadOnlyList<ChartPoint>>>
+        {
+            ["host.cpu"] = new Dictionary<ChartRange, IReadOnlyList<ChartPoint>> { [ChartRange.Hour] = [new(At, cpu)] },
+            ["node.cpu"] = new Dictionary<ChartRange, IReadOnlyList<ChartPoint>> { [ChartRange.Hour] = [new(At, cpu / 10)] },
+        });
+
+        // Two nodes on machine-1 (both see its 40%), one on machine-2 (20%).
+        var charts = Render<MetricCharts>(p => p.Add(c => c.Histories, [Host(40), Host(40), Host(20)])
+            .Add(c => c.Hosts, ["machine-1", "machine-1", "machine-2"]).Add(c => c.Range, ChartRange.Hour));
+
+        Assert.Equal(60, Assert.Single(charts.Instance.Combined("host.cpu")).Value);
+        Assert.Equal(10, Assert.Single(charts.Instance.Combined("node.cpu")).Value, precision: 6);
+    }
+
     [Theory]
     [InlineData(0, 1)]
     [InlineData(3.5, 1)]
