@@ -2,6 +2,7 @@ using Connect.Admin.Services;
 using Connect.Shared.Configuration;
 using Connect.Shared.Content;
 using Connect.Shared.Data;
+using Connect.Shared.Metrics;
 using Connect.Shared.Scheduling;
 using Connect.Shared.Tasks;
 using Microsoft.AspNetCore.Components;
@@ -69,6 +70,21 @@ public sealed partial class ContentDetail : ClusterPage
         {
             _error = e.Message;
         }
+    }
+
+    /// <summary>The item's R processes on running nodes now, with their CPU and memory (live, from every node's report).</summary>
+    public static IReadOnlyList<(string Node, WorkerLive Worker)> Running(ClusterSnapshot? snapshot, string guid)
+    {
+        if (snapshot is null)
+        {
+            return [];
+        }
+
+        var running = snapshot.Nodes.Where(n => n.Status == Connect.Shared.Cluster.NodeStatus.Running).Select(n => n.Name).ToHashSet();
+        return snapshot.Status.Where(s => running.Contains(s.Node))
+            .SelectMany(s => s.Live.Workers.Where(w => w.ContentGuid == guid).Select(w => (s.Node, w)))
+            .OrderBy(x => x.Node, StringComparer.Ordinal).ThenBy(x => x.w.StartedAt)
+            .ToList();
     }
 
     /// <summary>The item's workers that ended unasked (crashed, or failed to start) on running nodes, newest first.</summary>

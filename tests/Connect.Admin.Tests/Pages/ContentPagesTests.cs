@@ -231,6 +231,30 @@ public sealed class ContentPagesTests : AdminTestContext
     }
 
     [Fact]
+    public void The_runtime_tab_lists_the_items_processes_on_every_running_node_with_their_cpu_and_memory()
+    {
+        _catalog.Details["g-app"] = new ContentDetails(Item("g-app", "dashboard"), [], [], [], []);
+        _feed.Publish(new ClusterSnapshot("PostgreSQL db", 4, 4, [Node("node-a"), Node("node-b"), Node("node-c", NodeStatus.Stopped)])
+        {
+            Status =
+            [
+                Status("node-a", Settings("/m/a"), [Worker("g-app"), Worker("g-other")]),
+                Status("node-b", Settings("/m/b"), [Worker("g-app")]),
+                Status("node-c", Settings("/m/c"), [Worker("g-app")]),
+            ],
+        });
+
+        var page = Render<ContentDetail>(p => p.Add(c => c.Guid, "g-app"));
+
+        var rows = page.FindAll("[data-testid=item-workers] tbody tr").Select(r => r.TextContent).ToList();
+        Assert.Equal(2, rows.Count);
+        Assert.Contains("node-a", rows[0]);
+        Assert.Contains("100 MiB", rows[0]);
+        Assert.Contains("node-b", rows[1]);
+        Assert.Contains("Its R processes now: 2, using 10% of a core and 200 MiB in all", page.Markup);
+    }
+
+    [Fact]
     public void An_item_whose_workers_never_failed_says_nothing_of_it()
     {
         _catalog.Details["g-app"] = new ContentDetails(Item("g-app", "dashboard"), [], [], [], []);
