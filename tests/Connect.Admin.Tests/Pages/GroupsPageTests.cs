@@ -1,0 +1,84 @@
+using Bunit;
+using Connect.Admin.Components.Pages;
+using Connect.Admin.Services;
+using Connect.Shared.Access;
+using Connect.Shared.Users;
+using Microsoft.Extensions.DependencyInjection;
+
+namespace Connect.Admin.Tests.Pages;
+
+public sealed class GroupsPageTests : AdminTestContext
+{
+    private readonly FakeGroups _groups = new();
+
+    public GroupsPageTests()
+    {
+        Services.AddSingleton<IGroupsDesk>(_groups);
+        Services.AddSingleton<IClusterFeed>(new FakeClusterFeed());
+    }
+
+    [Fact]
+    public void An_administrator_makes_a_group_adds_and_removes_a_member_and_deletes_it()
+    {
+        SignIn("ann", UserRole.Administrator, id: 1);
+        var page = Render<Groups>();
+        Assert.Contains("No groups yet", page.Find("[data-testid=groups]").TextContent);
+
+        page.Find("[data-testid=new-group]").Input("sales");
+        page.Find("[data-testid=save-group]").Click();
+        Assert.Contains("Group sales is made", page.Find("[data-testid=groups-message]").TextContent);
+
+        page.Find("[data-testid=open-group-sales]").Click();
+        page.Find("[data-testid=new-member]").Input("vic");
+        page.Find("[data-testid=add-member]").Click();
+        Assert.Contains("vic", page.Find("[data-testid=members] tbody").TextContent);
+        page.Find("[data-testid=new-member]").Input("nobody");
+        page.Find("[data-testid=add-member]").Click();
+        Assert.Contains("there is no user 'nobody'", page.Find("[data-testid=groups-message]").TextContent);
+
+        page.Find("[data-testid=remove-member]").Click();
+        Assert.Contains("No members", page.Find("[data-testid=members]").TextContent);
+        page.Find("[data-testid=delete-group-sales]").Click();
+        Assert.Contains("No groups yet", page.Find("[data-testid=groups]").TextContent);
+    }
+
+    /// <summary>Groups in memory with the real rule on who changes one.</summary>
+    private sealed class FakeGroups : IGroupsDesk
+    {
+        private readonly List<UserGroup> _all = [];
+        private readonly Dictionary<long, List<User>> _members = [];
+
+        public Task<IReadOnlyList<UserGroup>> ListAsync(CancellationToken cancellationToken) => Task.FromResult<IReadOnlyList<UserGroup>>(_all.ToList());
+
+        public Task<IReadOnlyList<User>> MembersAsync(UserGroup group, CancellationToken cancellationToken) =>
+            Task.FromResult<IReadOnlyList<User>>(_members.GetValueOrDefault(group.Id)?.ToList() ?? []);
+
+        public Task<string?> CreateAsync(Caller caller, string? name, CancellationToken cancellationToken)
+        {
+            var group = new UserGroup(_all.Count + 1, $"g-{name}", name!, caller.Id, DateTimeOffset.UnixEpoch);
+            _all.Add(group);
+            _members[group.Id] = [];
+            return Task.FromResult<string?>(null);
+        }
+
+        public Task<string?> DeleteAsync(Caller caller, UserGroup group, CancellationToken cancellationToken) =>
+            Task.FromResult(GroupRules.CanChange(caller, group) && _all.Remove(group) ? null : GroupsDesk.NotYours);
+
+        public Task<string?> AddMemberAsync(Caller caller, UserGroup group, string? username, CancellationToken cancellationToken)
+        {
+            if (username != "vic")
+            {
+                return Task.FromResult<string?>($"there is no user '{username}'");
+            }
+
+            _members[group.Id].Add(new User(9, "g-vic", "vic", null, UserRole.Viewer, false, DateTimeOffset.UnixEpoch));
+            return Task.FromResult<string?>(null);
+        }
+
+        public Task<string?> RemoveMemberAsync(Caller caller, UserGroup group, User member, CancellationToken cancellationToken)
+        {
+            _members[group.Id].RemoveAll(u => u.Id == member.Id);
+            return Task.FromResult<string?>(null);
+        }
+    }
+}
