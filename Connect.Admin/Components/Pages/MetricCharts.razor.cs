@@ -33,6 +33,12 @@ public sealed partial class MetricCharts : ComponentBase
     [Parameter]
     public IReadOnlyList<string?>? Hosts { get; set; }
 
+    /// <summary>The node of each of <see cref="Histories"/>: given (and more than one), each node's line is drawn beside the whole's.</summary>
+    [Parameter]
+    public IReadOnlyList<string>? Names { get; set; }
+
+    private bool ByNode => Names is { Count: > 1 } && Names.Count == Histories.Count;
+
     /// <summary>
     /// The series over <see cref="Range"/> for the whole of <see cref="Histories"/>: summed over the nodes, except the
     /// request time, which is the nodes' averages weighed by their requests (a quiet node's slow request does not count
@@ -87,13 +93,28 @@ public sealed partial class MetricCharts : ComponentBase
         return new DateTimeOffset(at.UtcTicks - at.UtcTicks % size.Ticks, TimeSpan.Zero);
     }
 
-    private static List<ChartSeries<double>> Series(string title, List<ChartPoint> points, double scale) =>
-        [new() { Name = title, Data = points.Select(p => p.Value / scale).ToArray() }];
+    /// <summary>The whole's line, and with <see cref="Names"/> each node's beside it, on the whole's buckets.</summary>
+    internal List<ChartSeries<double>> Series(string series, List<ChartPoint> points, double scale)
+    {
+        var all = new ChartSeries<double> { Name = ByNode ? "all nodes" : series, Data = points.Select(p => p.Value / scale).ToArray() };
+        if (!ByNode)
+        {
+            return [all];
+        }
+
+        var lines = Histories.Select((history, i) =>
+        {
+            var values = Bucketed(history, series).ToDictionary(p => p.At, p => p.Value);
+            return new ChartSeries<double> { Name = Names![i], Data = points.Select(p => values.GetValueOrDefault(p.At) / scale).ToArray() };
+        });
+        return [all, .. lines];
+    }
 
     /// <summary>The axis fitted to the data (a few round ticks up to just above its largest value), no legend repeating the title.</summary>
-    internal static LineChartOptions Options(List<ChartPoint> points, double scale) => new()
+    internal LineChartOptions Options(List<ChartPoint> points, double scale) => new()
     {
-        ShowLegend = false,
+        // One line needs no legend (the title says it); nodes beside the whole do.
+        ShowLegend = ByNode,
         YAxisTicks = Tick(points.Count == 0 ? 0 : points.Max(p => p.Value / scale)),
         MaxNumYAxisTicks = 6,
         YAxisRequireZeroPoint = true,

@@ -43,6 +43,19 @@ public sealed class MetricChartsTests : AdminTestContext
         Assert.Equal(10, Assert.Single(charts.Instance.Combined("node.cpu")).Value, precision: 6);
     }
 
+    [Fact]
+    public void On_the_cluster_page_each_nodes_line_is_drawn_beside_the_whole()
+    {
+        var charts = Render<MetricCharts>(p => p.Add(c => c.Histories, [History(10, 1, 2), History(3, 99, 1)])
+            .Add(c => c.Names, ["node-a", "node-b"]).Add(c => c.Range, ChartRange.Hour));
+        var points = charts.Instance.Combined("workers");
+
+        var lines = charts.Instance.Series("workers", points, 1);
+
+        Assert.Equal(["all nodes", "node-a", "node-b"], lines.Select(l => l.Name));
+        Assert.Equal([[3.0], [2.0], [1.0]], lines.Select(l => l.Data.Values.ToArray()));
+    }
+
     [Theory]
     [InlineData(0, 1)]
     [InlineData(3.5, 1)]
