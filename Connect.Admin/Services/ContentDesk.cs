@@ -29,6 +29,17 @@ public interface IContentDesk
 
     Task<string?> SetAccessTypeAsync(ContentDetails details, string accessType, CancellationToken cancellationToken);
 
+    /// <summary>The item's vanity path, or null.</summary>
+    Task<string?> VanityAsync(ContentDetails details, CancellationToken cancellationToken);
+
+    /// <summary>Gives the item a vanity path (blank: takes it away); administrators only, as in the API.</summary>
+    Task<string?> SetVanityAsync(ContentDetails details, Caller caller, string? path, CancellationToken cancellationToken);
+
+    /// <summary>Every tag there is, and the item's.</summary>
+    Task<(IReadOnlyList<Tag> All, IReadOnlyList<Tag> Items)> TagsAsync(ContentDetails details, CancellationToken cancellationToken);
+
+    Task<string?> TagAsync(ContentDetails details, Tag tag, bool on, CancellationToken cancellationToken);
+
     Task<IReadOnlyList<SharedWith>> SharingAsync(ContentDetails details, CancellationToken cancellationToken);
 
     /// <summary>Users and groups whose name contains <paramref name="text"/> (at most 20).</summary>
@@ -72,6 +83,8 @@ internal sealed class ContentDesk(
     ScheduleBook schedules,
     UserRepository users,
     GroupRepository groups,
+    VanityRepository vanities,
+    TagRepository tags,
     Connect.Shared.Cluster.NodeRegistry nodes,
     Connect.Shared.Cluster.NodeCommandRepository commands) : IContentDesk
 {
@@ -111,6 +124,42 @@ internal sealed class ContentDesk(
 
         await contents.SetAccessTypeAsync(details.Item.Id, accessType, cancellationToken);
         return null;
+    }
+
+    public async Task<string?> VanityAsync(ContentDetails details, CancellationToken cancellationToken) =>
+        (await vanities.GetAsync(details.Item.Id, cancellationToken))?.Path;
+
+    public async Task<string?> SetVanityAsync(ContentDetails details, Caller caller, string? path, CancellationToken cancellationToken)
+    {
+        if (!caller.IsAdministrator)
+        {
+            return "only an administrator may give an item a vanity path";
+        }
+
+        if (string.IsNullOrWhiteSpace(path))
+        {
+            await vanities.DeleteAsync(details.Item.Id, cancellationToken);
+            return null;
+        }
+
+        var result = await vanities.SetAsync(details.Item.Id, path.Trim(), force: false, cancellationToken);
+        return result.Invalid ?? result.Conflict;
+    }
+
+    public async Task<(IReadOnlyList<Tag> All, IReadOnlyList<Tag> Items)> TagsAsync(ContentDetails details, CancellationToken cancellationToken) =>
+        (await tags.ListAsync(cancellationToken), await tags.OfContentAsync(details.Item.Id, cancellationToken));
+
+    public async Task<string?> TagAsync(ContentDetails details, Tag tag, bool on, CancellationToken cancellationToken)
+    {
+        if (!details.MayChange)
+        {
+            return Refused;
+        }
+
+        var changed = on
+            ? await tags.AddToContentAsync(details.Item.Id, tag.Id, cancellationToken)
+            : await tags.RemoveFromContentAsync(details.Item.Id, tag.Id, cancellationToken);
+        return changed ? null : on ? $"it has the tag {tag.Name} already" : $"it does not have the tag {tag.Name}";
     }
 
     public async Task<IReadOnlyList<SharedWith>> SharingAsync(ContentDetails details, CancellationToken cancellationToken)

@@ -91,6 +91,43 @@ public sealed class FakeContentDesk : IContentDesk
 
     public Task<string?> DeleteScheduleAsync(ContentDetails details, long id, CancellationToken cancellationToken) => Task.FromResult(Did(details, $"delete {id}"));
 
+    public string? Vanity { get; set; }
+
+    public List<Tag> AllTags { get; } = [];
+
+    public List<Tag> ItemTags { get; } = [];
+
+    public Task<string?> VanityAsync(ContentDetails details, CancellationToken cancellationToken) => Task.FromResult(Vanity);
+
+    public Task<string?> SetVanityAsync(ContentDetails details, Caller caller, string? path, CancellationToken cancellationToken)
+    {
+        if (!caller.IsAdministrator)
+        {
+            return Task.FromResult<string?>("only an administrator may give an item a vanity path");
+        }
+
+        Vanity = string.IsNullOrWhiteSpace(path) ? null : path;
+        return Task.FromResult(Did(details, $"vanity {path}"));
+    }
+
+    public Task<(IReadOnlyList<Tag> All, IReadOnlyList<Tag> Items)> TagsAsync(ContentDetails details, CancellationToken cancellationToken) =>
+        Task.FromResult<(IReadOnlyList<Tag>, IReadOnlyList<Tag>)>((AllTags.ToList(), ItemTags.ToList()));
+
+    public Task<string?> TagAsync(ContentDetails details, Tag tag, bool on, CancellationToken cancellationToken)
+    {
+        var problem = Did(details, $"{(on ? "tag" : "untag")} {tag.Name}");
+        if (problem is null && on)
+        {
+            ItemTags.Add(tag);
+        }
+        else if (problem is null)
+        {
+            ItemTags.RemoveAll(t => t.Id == tag.Id);
+        }
+
+        return Task.FromResult(problem);
+    }
+
     public Task<string?> ActivateBundleAsync(ContentDetails details, Caller caller, Bundle bundle, CancellationToken cancellationToken) =>
         Task.FromResult(Did(details, $"activate {bundle.Id}"));
 

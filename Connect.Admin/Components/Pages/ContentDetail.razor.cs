@@ -17,6 +17,7 @@ namespace Connect.Admin.Components.Pages;
 public sealed partial class ContentDetail : ClusterPage
 {
     private ContentDetails? _details;
+    private Connect.Shared.Access.Caller? _caller;
     private bool _loaded;
     private string? _error;
     private (string Title, string Text)? _log;
@@ -58,7 +59,8 @@ public sealed partial class ContentDetail : ClusterPage
     {
         try
         {
-            _details = await CallerAsync() is { } caller ? await Catalog.GetAsync(Guid, caller, CancellationToken.None) : null;
+            _caller = await CallerAsync();
+            _details = _caller is { } caller ? await Catalog.GetAsync(Guid, caller, CancellationToken.None) : null;
             _loaded = true;
             if (_details?.Item.Overrides is { } o)
             {

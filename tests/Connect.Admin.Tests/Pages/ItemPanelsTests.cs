@@ -1,6 +1,7 @@
 using Bunit;
 using Connect.Admin.Components.Panels;
 using Connect.Admin.Services;
+using Connect.Shared.Access;
 using Connect.Shared.Content;
 using Connect.Shared.Scheduling;
 using Connect.Shared.Users;
@@ -38,6 +39,28 @@ public sealed class ItemPanelsTests : AdminTestContext
         panel.Find("[data-testid=save-info]").Click();
         Assert.Contains("title may have at most 1024 characters", panel.Find("[data-testid=info-message]").TextContent);
         Assert.Single(_desk.Changes);
+    }
+
+    [Fact]
+    public void Info_removes_a_tag_and_only_an_administrator_sets_the_vanity_path()
+    {
+        var finance = new Tag(1, "finance", null, DateTimeOffset.UnixEpoch, DateTimeOffset.UnixEpoch);
+        _desk.AllTags.Add(finance);
+        _desk.ItemTags.Add(finance);
+        _desk.Vanity = "/sales/";
+
+        var publisher = Render<InfoPanel>(p => p.Add(c => c.Details, _owned).Add(c => c.Caller, new Caller(7, "pat", UserRole.Publisher)));
+        Assert.Contains("finance", publisher.Find("[data-testid=item-tags]").TextContent);
+        Assert.Empty(publisher.FindAll("[data-testid=vanity-path]"));
+        Assert.Contains("Vanity path: /sales/", publisher.Markup);
+        publisher.FindComponent<MudBlazor.MudChip<string>>().Find("button").Click();
+        Assert.Contains("untag finance", _desk.Changes);
+        Assert.Contains("No tags", publisher.Find("[data-testid=item-tags]").TextContent);
+
+        var administrator = Render<InfoPanel>(p => p.Add(c => c.Details, _owned).Add(c => c.Caller, new Caller(1, "ann", UserRole.Administrator)));
+        administrator.Find("[data-testid=vanity-path]").Input("/quarterly/");
+        administrator.Find("[data-testid=save-vanity]").Click();
+        Assert.Equal("/quarterly/", _desk.Vanity);
     }
 
     [Fact]

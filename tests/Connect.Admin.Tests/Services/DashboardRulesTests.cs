@@ -100,6 +100,16 @@ public sealed class DashboardRulesTests : IAsyncLifetime
         Assert.Equal("Quarterly report", (await contents.GetAsync(report.Id))!.Title);
         Assert.Contains("title may have at most", await desk.UpdateInfoAsync(owned, new string('t', 2000), null, CancellationToken.None));
 
+        // A vanity path is an administrator's to give, through the API's checks; tags are the owner's.
+        Assert.Contains("only an administrator", await desk.SetVanityAsync(owned, pat, "/report/", CancellationToken.None));
+        Assert.Null(await desk.SetVanityAsync(owned, ann, "/report/", CancellationToken.None));
+        Assert.Equal("/report/", await desk.VanityAsync(owned, CancellationToken.None));
+        Assert.NotNull(await desk.SetVanityAsync(owned, ann, "/__api__/", CancellationToken.None));
+        var tag = (await _services.GetRequiredService<TagRepository>().CreateAsync("finance", null)).Tag!;
+        Assert.Null(await desk.TagAsync(owned, tag, true, CancellationToken.None));
+        Assert.Equal(["finance"], (await desk.TagsAsync(owned, CancellationToken.None)).Items.Select(t => t.Name));
+        Assert.Equal(ContentDesk.Refused, await desk.TagAsync(viewed, tag, false, CancellationToken.None));
+
         // Schedules: only an R Markdown document can have one.
         Assert.Contains("only a deployed R Markdown document", await desk.CreateScheduleAsync(owned, "1h", null, null, CancellationToken.None));
     }
