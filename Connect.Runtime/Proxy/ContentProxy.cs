@@ -141,7 +141,7 @@ internal sealed partial class ContentProxy(
             case WorkerRefusal.InitTimeout:
                 return ErrorPages.Page(HttpStatusCode.BadGateway, "The content did not start in time",
                     $"The R process of '{Name(content)}' did not start listening within {result.InitTimeout.TotalSeconds:0.#} seconds "
-                    + "(Scheduler.InitTimeout) and was stopped.", result.FailedWorker?.LastLogLines());
+                    + "(Scheduler.InitTimeout) and was stopped.", result.FailedWorker?.LastLogLines(), action: LogsLink(content));
 
             default:
                 var worker = result.FailedWorker!;
@@ -152,9 +152,14 @@ internal sealed partial class ContentProxy(
                     message += $" These R packages it needs are not installed on this server: {string.Join(", ", missing)}.";
                 }
 
-                return ErrorPages.Page(HttpStatusCode.BadGateway, "The content failed to start", message + " The end of its log:", worker.LastLogLines());
+                return ErrorPages.Page(HttpStatusCode.BadGateway, "The content failed to start", message + " The end of its log:", worker.LastLogLines(),
+                    action: LogsLink(content));
         }
     }
+
+    /// <summary>Where its owner reads the whole log: the item's page in the dashboard, when the node knows its address.</summary>
+    private (string Text, string Href)? LogsLink(ContentItem content) =>
+        options.Server.DashboardAddress is { } dashboard ? ("Its logs in the dashboard", $"{dashboard.TrimEnd('/')}/content/{content.Guid}") : null;
 
     private async Task<IReadOnlyList<string>> MissingPackagesAsync(Bundle bundle)
     {

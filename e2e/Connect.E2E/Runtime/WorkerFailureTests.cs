@@ -84,7 +84,7 @@ public sealed class WorkerFailureTests : IDisposable
     [Fact]
     public async Task An_app_whose_r_code_fails_at_start_shows_rs_error_to_its_owner_only_and_keeps_a_log()
     {
-        await using var node = NodeProcess.Start(_folder, "node", "");
+        await using var node = NodeProcess.Start(_folder, "node", "DashboardAddress = https://dashboard.example.org/\n");
         await node.WaitUntilServingAsync();
         var guid = await node.DeployAsync("broken", TestBundles.ShinyApp("stop('boom at start: the warehouse is closed')"));
 
@@ -102,6 +102,8 @@ public sealed class WorkerFailureTests : IDisposable
         var page = await ownerResponse.Content.ReadAsStringAsync();
         Assert.Contains("failed to start", page);
         Assert.Contains("boom at start: the warehouse is closed", page);
+        Assert.Contains($"href=\"https://dashboard.example.org/content/{guid}\"", page); // to its Logs in the dashboard
+        Assert.DoesNotContain("dashboard.example.org", viewerPage);
         // One log per start (the viewer's and the owner's requests each started one).
         var logs = Directory.GetFiles(Path.Combine(node.DataDir, "logs", guid));
         Assert.NotEmpty(logs);
