@@ -43,10 +43,16 @@ builder.Services.AddSingleton<ClusterMonitor>();
 builder.Services.AddSingleton<IClusterFeed>(sp => sp.GetRequiredService<ClusterMonitor>());
 builder.Services.AddHostedService(sp => sp.GetRequiredService<ClusterMonitor>());
 builder.Services.AddSingleton<IWorkerControl, DatabaseWorkerControl>();
-builder.Services.AddSingleton<IAccountKeys, AccountKeys>();
-builder.Services.AddSingleton<IContentDesk, ContentDesk>();
-builder.Services.AddSingleton<IPeople, People>();
-builder.Services.AddSingleton<IGroupsDesk, GroupsDesk>();
+// Every service that changes something is registered behind its audit decorator: no change goes unrecorded.
+builder.Services.AddSingleton<IDashboardAudit, DashboardAudit>();
+builder.Services.AddSingleton<AccountKeys>();
+builder.Services.AddSingleton<IAccountKeys, AuditedAccountKeys>();
+builder.Services.AddSingleton<ContentDesk>();
+builder.Services.AddSingleton<IContentDesk, AuditedContentDesk>();
+builder.Services.AddSingleton<People>();
+builder.Services.AddSingleton<IPeople, AuditedPeople>();
+builder.Services.AddSingleton<GroupsDesk>();
+builder.Services.AddSingleton<IGroupsDesk, AuditedGroupsDesk>();
 builder.Services.AddRazorComponents().AddInteractiveServerComponents();
 builder.Services.AddMudServices();
 

@@ -21,6 +21,9 @@ public sealed record ContentDetails(
     IReadOnlyList<Connect.Shared.Usage.UsageDay>? Usage = null,
     string Role = ContentRoles.Owner)
 {
+    /// <summary>Who asked for it: changes made through it are recorded as hers.</summary>
+    public Caller? Caller { get; init; }
+
     /// <summary>Whether the caller may see the item's history and settings, and change them.</summary>
     public bool MayChange => Role == ContentRoles.Owner;
 
@@ -66,15 +69,13 @@ internal sealed class ContentCatalog(
     Connect.Shared.Usage.UsageRepository usage,
     VanityRepository vanities,
     TagRepository tags,
+    IDashboardAudit audit,
     TimeProvider clock) : IContentCatalog
 {
     /// <summary>How far back the page shows an item's use, day by day.</summary>
     public static readonly TimeSpan UsageShown = TimeSpan.FromDays(30);
 
     public const int ListLimit = 5000;
-
-    /// <summary>The tail of a run log shown in the page; R's output of a long render can be large.</summary>
-    private const int RunLogTail = 256 * 1024;
 
     private const int DeploysShown = 50;
 
@@ -99,7 +100,7 @@ internal sealed class ContentCatalog(
 
         if (role != ContentRoles.Owner)
         {
-            return ContentDetails.ForViewer(item);
+            return ContentDetails.ForViewer(item) with { Caller = caller };
         }
 
         return new ContentDetails(
@@ -109,7 +110,7 @@ internal sealed class ContentCatalog(
             await schedules.ListAsync(item.Id, cancellationToken),
             (await jobs.ListAsync(item.Id, cancellationToken)).OrderByDescending(j => j.Id).ToList(),
             item.ActiveBundleId is { } active ? ReadLibrary(active) : null,
-            await usage.DailyAsync(item.Id, clock.GetUtcNow() - UsageShown, cancellationToken));
+            await usage.DailyAsync(item.Id, clock.GetUtcNow() - UsageShown, cancellationToken)) { Caller = caller };
     }
 
     private BundleLibrary? ReadLibrary(long bundleId)
@@ -140,11 +141,7 @@ internal sealed class ContentCatalog(
             return "This run has no log.";
         }
 
-        await using var file = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite);
-        var skipped = Math.Max(0, file.Length - RunLogTail);
-        file.Seek(skipped, SeekOrigin.Begin);
-        var text = await new StreamReader(file).ReadToEndAsync(cancellationToken);
-        return skipped > 0 ? $"[the first {skipped:N0} bytes are left out]\n{text}" : text;
+        return await LogTail.ReadAsync(path, cancellationToken);
     }
 
     public async Task<string?> SetOverridesAsync(ContentDetails details, ProcessOverrides overrides, CancellationToken cancellationToken)
@@ -160,6 +157,7 @@ internal sealed class ContentCatalog(
         }
 
         await contents.SetOverridesAsync(details.Item.Id, overrides, cancellationToken);
+        await audit.RecordAsync(details.Caller, "update_content", $"runtime settings of {details.Item.Name}");
         return null;
     }
 }

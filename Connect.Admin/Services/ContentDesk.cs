@@ -90,9 +90,6 @@ internal sealed class ContentDesk(
 {
     public const string Refused = "only the item's owner, a collaborator or an administrator may change it";
 
-    /// <summary>How much of a log the page shows: its end.</summary>
-    public const int LogTail = 256 * 1024;
-
     public async Task<string?> UpdateInfoAsync(ContentDetails details, string? title, string? description, CancellationToken cancellationToken)
     {
         if (!details.MayChange)
@@ -281,11 +278,7 @@ internal sealed class ContentDesk(
             return "There is no such log.";
         }
 
-        await using var file = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite);
-        var skipped = Math.Max(0, file.Length - LogTail);
-        file.Seek(skipped, SeekOrigin.Begin);
-        var text = await new StreamReader(file).ReadToEndAsync(cancellationToken);
-        return skipped > 0 ? $"[the first {skipped:N0} bytes are left out]\n{text}" : text;
+        return await LogTail.ReadAsync(path, cancellationToken);
     }
 
     private static string? Blank(string? value) => string.IsNullOrWhiteSpace(value) ? null : value.Trim();

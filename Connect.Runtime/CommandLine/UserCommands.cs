@@ -38,6 +38,7 @@ internal static class UserCommands
             }
 
             await stdout.WriteLineAsync($"added {added.User.Username} ({added.User.Role.ToString().ToLowerInvariant()}), id {added.User.Id}, guid {added.User.Guid}");
+            await AuditAsync(database, "add_user", $"user {added.User.Username} as {added.User.Role}", ct);
             return ExitCodes.Ok;
         }));
         users.Subcommands.Add(add);
@@ -69,6 +70,7 @@ internal static class UserCommands
             }
 
             await stdout.WriteLineAsync($"password set for {parsed.GetValue(name)}");
+            await AuditAsync(database, "update_user", $"password of {parsed.GetValue(name)} set", ct);
             return ExitCodes.Ok;
         }));
         users.Subcommands.Add(passwd);
@@ -87,6 +89,7 @@ internal static class UserCommands
 
                 await repository.SetLockedAsync(user.Id, locked, ct);
                 await stdout.WriteLineAsync($"{user.Username} is {(locked ? "locked" : "unlocked")}");
+                await AuditAsync(database, "lock_user", $"user {user.Username} {(locked ? "locked" : "unlocked")}", ct);
                 return ExitCodes.Ok;
             }));
             users.Subcommands.Add(command);
@@ -112,6 +115,7 @@ internal static class UserCommands
             }
 
             await stdout.WriteLineAsync(await new ApiKeyRepository(database).CreateAsync(owner.Id, parsed.GetValue(label)!, ct));
+            await AuditAsync(database, "add_api_key", $"API key '{parsed.GetValue(label)}' of {owner.Username}", ct);
             return ExitCodes.Ok;
         }));
         keys.Subcommands.Add(create);
@@ -152,6 +156,7 @@ internal static class UserCommands
             }
 
             await stdout.WriteLineAsync($"revoked key {parsed.GetValue(id)}");
+            await AuditAsync(database, "remove_api_key", $"API key {parsed.GetValue(id)} revoked", ct);
             return ExitCodes.Ok;
         }));
         keys.Subcommands.Add(revoke);
@@ -193,4 +198,13 @@ internal static class UserCommands
                 return ExitCodes.Failed;
             }
         });
+
+    /// <summary>
+    /// Records a change made from the shell in the audit log, as the API's and the dashboard's are, with the system
+    /// user who ran the command (there is no Connect user behind a shell). Never a secret: no password, no key.
+    /// </summary>
+    private static Task AuditAsync(ConnectDatabase database, string action, string description, CancellationToken cancellationToken) =>
+        new Connect.Shared.Usage.UsageRepository(database).AddAsync([], [],
+            [new Connect.Shared.Usage.AuditEntry(null, $"{Environment.UserName} (command line)", action, $"{description} (with the connect command)", DateTimeOffset.UtcNow)],
+            cancellationToken);
 }

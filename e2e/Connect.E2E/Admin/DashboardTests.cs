@@ -114,6 +114,18 @@ public sealed class DashboardTests(BrowserFixture browser) : IClassFixture<Brows
         await Wait.UntilAsync(async () => (await withKey.GetAsync("__api__/v1/user")).StatusCode == HttpStatusCode.Unauthorized, "the revoked key to be refused",
             TimeSpan.FromSeconds(10));
 
+        // What she did in the browser is in the audit log as hers, the variable by name only.
+        var audit = await admin.GetStringAsync("__api__/v1/audit_logs?limit=100");
+        foreach (var action in new[] { "add_api_key", "add_permission", "update_environment", "add_schedule", "render_content", "deploy_content", "remove_api_key" })
+        {
+            Assert.Contains($"\"{action}\"", audit);
+        }
+
+        Assert.Contains("variable GREETING set", audit);
+        Assert.Contains("user pat as Publisher (with the connect command)", audit); // the shell's changes too
+        Assert.DoesNotContain("hello from the dashboard", audit);
+        Assert.DoesNotContain(key, audit);
+
         // Vic sees exactly that item, as a viewer: what it is and its URL, none of its settings.
         var vic = await (await browser.Browser.NewContextAsync()).NewPageAsync();
         await SignInAsync(vic, dashboard, "vic", "content");

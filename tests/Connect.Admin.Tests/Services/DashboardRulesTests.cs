@@ -38,6 +38,11 @@ public sealed class DashboardRulesTests : IAsyncLifetime
         services.AddSingleton<ContentCatalog>();
         services.AddSingleton<ContentDesk>();
         services.AddSingleton<GroupsDesk>();
+        services.AddLogging();
+        services.AddSingleton<IDashboardAudit, DashboardAudit>();
+        services.AddSingleton<AuditedContentDesk>();
+        services.AddSingleton<AccountKeys>();
+        services.AddSingleton<AuditedAccountKeys>();
         _services = services.BuildServiceProvider();
     }
 
@@ -162,5 +167,29 @@ public sealed class DashboardRulesTests : IAsyncLifetime
         Assert.Null(await groups.RemoveMemberAsync(pat, sales, member, CancellationToken.None));
         Assert.Empty(await catalog.ListAsync(vic, CancellationToken.None));
         Assert.Equal(GroupsDesk.NotYours, await groups.DeleteAsync(kim, sales, CancellationToken.None));
+    }
+
+    [Fact]
+    public async Task Changes_made_in_the_dashboard_are_in_the_audit_log_as_hers_without_a_secret_and_refusals_are_not()
+    {
+        var pat = await UserAsync("pat", UserRole.Publisher);
+        var vic = await UserAsync("vic", UserRole.Viewer);
+        var catalog = _services.GetRequiredService<ContentCatalog>();
+        var desk = _services.GetRequiredService<AuditedContentDesk>();
+        var report = (await _services.GetRequiredService<ContentRepository>().CreateAsync(pat.Id, "report", null)).Content!;
+        var owned = (await catalog.GetAsync(report.Guid, pat, CancellationToken.None))!;
+
+        Assert.Null(await desk.SetVariableAsync(owned, "API_TOKEN", "s3cret-value", CancellationToken.None));
+        Assert.Null(await desk.ShareAsync(owned, Assert.Single(await desk.FindPrincipalsAsync(owned, "vic", CancellationToken.None)), ContentRoles.Viewer, CancellationToken.None));
+        var key = await _services.GetRequiredService<AuditedAccountKeys>().CreateAsync(pat, "laptop", CancellationToken.None);
+        var viewed = (await catalog.GetAsync(report.Guid, vic, CancellationToken.None))!;
+        Assert.Equal(ContentDesk.Refused, await desk.SetAccessTypeAsync(viewed, AccessTypes.All, CancellationToken.None));
+
+        var log = await _services.GetRequiredService<UsageRepository>().AuditAsync(null, null, 100, ascending: true, CancellationToken.None);
+        Assert.Equal(["update_environment", "add_permission", "add_api_key"], log.Select(e => e.Action));
+        Assert.All(log, e => Assert.Equal("pat", e.UserDescription));
+        Assert.All(log, e => Assert.Contains("(in the dashboard)", e.EventDescription));
+        Assert.Contains("variable API_TOKEN set", log[0].EventDescription);
+        Assert.DoesNotContain(log, e => e.EventDescription.Contains("s3cret") || e.EventDescription.Contains(key.Secret!));
     }
 }
