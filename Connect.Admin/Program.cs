@@ -59,7 +59,12 @@ builder.Services.AddMudServices();
 // The same users, session cookie and key ring as the nodes: a session made on a node of this
 // host is good here too. Every page needs someone signed in; the cluster's pages need an administrator.
 builder.Services.AddConnectDataProtection(options);
-builder.Services.AddAuthentication(Sessions.Scheme).AddSessionCookie("/login", o => o.AccessDeniedPath = "/denied");
+// Behind a signing-in proxy (Authentication.Provider = proxy) its header names the user, as on the nodes.
+builder.Services.AddAuthentication("Dashboard")
+    .AddPolicyScheme("Dashboard", "proxy or session", o => o.ForwardDefaultSelector = context =>
+        ProxyAuthentication.Applies(context, options) ? ProxyAuthentication.Scheme : Sessions.Scheme)
+    .AddProxyAuthentication()
+    .AddSessionCookie("/login", o => o.AccessDeniedPath = "/denied");
 builder.Services.AddAuthorizationBuilder()
     .SetFallbackPolicy(new Microsoft.AspNetCore.Authorization.AuthorizationPolicyBuilder().RequireAuthenticatedUser().Build());
 builder.Services.AddCascadingAuthenticationState();
@@ -86,6 +91,7 @@ catch (Exception e) when (DatabaseErrors.IsConnectionProblem(e))
 
 // Behind a load balancer that terminates TLS, the scheme and host the browser used come from it (only from the
 // addresses in LoadBalancing.TrustedProxies): the origin check below compares a request's Origin with them.
+app.UseProxyPeerCheck(options);
 app.UseTrustedProxies(options);
 app.Use(async (context, next) =>
 {

@@ -25,9 +25,12 @@ internal static class AuthenticationSetup
         services.AddAuthentication(Scheme)
             // The API takes API keys only, never the session cookie: content is served from this same
             // origin, and a page of a hostile item must not be able to call the API as its viewer.
-            .AddPolicyScheme(Scheme, "API key or session", o => o.ForwardDefaultSelector = context =>
-                IsApi(context.Request) || ApiKeyAuthenticationHandler.KeyOf(context.Request) is not null ? ApiKeyAuthenticationHandler.SchemeName : Sessions.Scheme)
+            .AddPolicyScheme(Scheme, "API key, proxy or session", o => o.ForwardDefaultSelector = context =>
+                IsApi(context.Request) || ApiKeyAuthenticationHandler.KeyOf(context.Request) is not null ? ApiKeyAuthenticationHandler.SchemeName
+                : ProxyAuthentication.Applies(context, options) ? ProxyAuthentication.Scheme
+                : Sessions.Scheme)
             .AddScheme<AuthenticationSchemeOptions, ApiKeyAuthenticationHandler>(ApiKeyAuthenticationHandler.SchemeName, null)
+            .AddProxyAuthentication()
             .AddSessionCookie(LoginPath);
         services.AddAuthorization(o =>
         {

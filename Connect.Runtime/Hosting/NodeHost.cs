@@ -159,6 +159,7 @@ internal static partial class NodeHost
         builder.Services.AddJsonBadRequests();
 
         var app = builder.Build();
+        app.UseProxyPeerCheck(options);
         app.UseTrustedProxies(options);
         app.UseAccessLog(options.HTTP.AccessLog);
         app.UseContentMetrics();

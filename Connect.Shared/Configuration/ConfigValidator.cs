@@ -85,6 +85,21 @@ internal static class ConfigValidator
             yield return Error("Scheduler.SpareProcesses", "needs Applications.RunAsRange = none: a spare R process starts before it knows its item, so it cannot run as the item's own user");
         }
 
+        if (o.Authentication.Provider is not (SignInOptions.Password or SignInOptions.Proxy))
+        {
+            yield return Error("Authentication.Provider", $"'{o.Authentication.Provider}' is not one of password, proxy (ldap and oauth2 are not built yet)");
+        }
+
+        if (o.Authentication.Provider == SignInOptions.Proxy && TrustedProxies.Split(o.LoadBalancing.TrustedProxies).Count == 0)
+        {
+            yield return Error("LoadBalancing.TrustedProxies", "must name the signing-in proxy's address when Authentication.Provider = proxy: its header is believed from no one else");
+        }
+
+        if (o.Authorization.DefaultUserRole is not ("viewer" or "publisher"))
+        {
+            yield return Error("Authorization.DefaultUserRole", $"'{o.Authorization.DefaultUserRole}' is not viewer or publisher");
+        }
+
         if (o.Bootstrap.Enabled && BootstrapSecret.Read(o.Bootstrap.SecretKeyFile, out var secretProblem) is null)
         {
             yield return Error("Bootstrap.SecretKeyFile", secretProblem!);

@@ -22,6 +22,9 @@ public sealed class ConnectOptions
     public ROptions R { get; init; } = new();
     public AdminOptions Admin { get; init; } = new();
     public BootstrapOptions Bootstrap { get; init; } = new();
+    public SignInOptions Authentication { get; init; } = new();
+    public ProxyAuthOptions ProxyAuth { get; init; } = new();
+    public AuthorizationOptions Authorization { get; init; } = new();
 
     /// <summary>
     /// <c>[RPackageRepository "NAME"]</c> sections: each <c>URL</c> replaces the repository of that name in the manifests
@@ -273,6 +276,44 @@ public sealed class BootstrapOptions
 
     /// <summary>A file holding the signing secret, base64-encoded (at least 32 bytes once decoded), readable by the node alone.</summary>
     public string? SecretKeyFile { get; set; }
+}
+
+public sealed class SignInOptions
+{
+    /// <summary>Who decides who signs in: <c>password</c> (this server's own users) or <c>proxy</c> (a trusted proxy's header).</summary>
+    public string Provider { get; set; } = "password";
+
+    public const string Password = "password";
+    public const string Proxy = "proxy";
+}
+
+/// <summary><c>[ProxyAuth]</c>: a proxy in front of the cluster that signs people in and says who they are in a header.</summary>
+public sealed class ProxyAuthOptions
+{
+    /// <summary>The header holding the user name, believed only from <c>LoadBalancing.TrustedProxies</c>.</summary>
+    public string UsernameHeader { get; set; } = "X-Auth-Username";
+
+    /// <summary>A header listing the user's groups (comma-separated), used for the role mappings; unset: none.</summary>
+    public string? GroupsHeader { get; set; }
+
+    /// <summary>Where the sign-in page sends people (the proxy's own sign-in); unset: a page that says to come through the proxy.</summary>
+    public string? LoginURL { get; set; }
+
+    /// <summary>Where signing out sends people (the proxy's sign-out).</summary>
+    public string? LogoutURL { get; set; }
+}
+
+/// <summary><c>[Authorization]</c>: the role of a user who signs in through a provider.</summary>
+public sealed class AuthorizationOptions
+{
+    /// <summary>A new user's role when no mapping gives one: <c>viewer</c> or <c>publisher</c>.</summary>
+    public string DefaultUserRole { get; set; } = "viewer";
+
+    /// <summary>Provider groups (comma-separated) whose members are publishers.</summary>
+    public string? PublisherRoleMapping { get; set; }
+
+    /// <summary>Provider groups (comma-separated) whose members are administrators.</summary>
+    public string? AdministratorRoleMapping { get; set; }
 }
 
 public sealed class AdminOptions

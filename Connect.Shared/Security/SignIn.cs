@@ -1,3 +1,4 @@
+using Connect.Shared.Configuration;
 using System.Net;
 using System.Threading.RateLimiting;
 using Connect.Shared.Users;
@@ -51,14 +52,25 @@ public static class SignIn
 
     public static void MapSignIn(this IEndpointRouteBuilder app, string loginPath, string logoutPath, string afterSignOut)
     {
-        app.MapGet(loginPath, (HttpContext context, IAntiforgery antiforgery, string? url) =>
-            Form(loginPath, LocalUrl(url), null, HttpStatusCode.OK, antiforgery.GetAndStoreTokens(context))).AllowAnonymous();
+        app.MapGet(loginPath, (HttpContext context, IAntiforgery antiforgery, ConnectOptions options, string? url) =>
+            options.Authentication.Provider != SignInOptions.Proxy ? Form(loginPath, LocalUrl(url), null, HttpStatusCode.OK, antiforgery.GetAndStoreTokens(context))
+            // Signed in by the proxy's header already: on to where she was going. Else to the proxy's own sign-in.
+            : ProxyAuthentication.Applies(context, options) ? Results.Redirect(LocalUrl(url))
+            : options.ProxyAuth.LoginURL is { } proxyLogin ? Results.Redirect(proxyLogin)
+            : Html(HttpStatusCode.Unauthorized, "Sign in", "<h1>Sign in</h1><p>This server signs people in through your organisation's sign-in, in front of it. Open it through that address.</p>"))
+            .AllowAnonymous();
 
-        app.MapPost(loginPath, async (HttpContext context, UserRepository users, IAntiforgery antiforgery, CancellationToken ct) =>
+        app.MapPost(loginPath, async (HttpContext context, UserRepository users, IAntiforgery antiforgery, ConnectOptions options, CancellationToken ct) =>
         {
             if (await CrossSiteAsync(context, antiforgery) is { } refused)
             {
                 return refused;
+            }
+
+            if (options.Authentication.Provider == SignInOptions.Proxy)
+            {
+                // Passwords are not how anyone signs in here: the proxy decides.
+                return Html(HttpStatusCode.Forbidden, "Sign in", "<h1>Sign in</h1><p>This server signs people in through your organisation's sign-in, not with a password.</p>");
             }
 
             var form = await context.Request.ReadFormAsync(ct);
@@ -78,7 +90,7 @@ public static class SignIn
         app.MapGet(logoutPath, (HttpContext context, IAntiforgery antiforgery) => Html(HttpStatusCode.OK, "Sign out",
             $"""<h1>Sign out</h1><form method="post" action="{logoutPath}">{TokenField(antiforgery.GetAndStoreTokens(context))}<button type="submit">Sign out</button></form>""")).AllowAnonymous();
 
-        app.MapPost(logoutPath, async (HttpContext context, IAntiforgery antiforgery) =>
+        app.MapPost(logoutPath, async (HttpContext context, IAntiforgery antiforgery, ConnectOptions options) =>
         {
             if (await CrossSiteAsync(context, antiforgery) is { } refused)
             {
@@ -86,6 +98,12 @@ public static class SignIn
             }
 
             await context.SignOutAsync(Sessions.Scheme);
+            if (options.Authentication.Provider == SignInOptions.Proxy && options.ProxyAuth.LogoutURL is { } proxyLogout)
+            {
+                // Signed in by the proxy: only its sign-out ends that.
+                return Results.Redirect(proxyLogout);
+            }
+
             return Results.Redirect(afterSignOut);
         }).AllowAnonymous();
     }

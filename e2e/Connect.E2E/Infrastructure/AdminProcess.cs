@@ -17,7 +17,8 @@ public sealed class AdminProcess : DotnetProcess
     public static async Task<AdminProcess> StartAsync(TempDirectory folder, string configPath)
     {
         var admin = new AdminProcess(configPath, folder.Path, FreePort.Next());
-        using var http = new HttpClient();
+        // Up once it answers at all: its sign-in may send a browser elsewhere (a signing-in proxy's page).
+        using var http = new HttpClient(new HttpClientHandler { AllowAutoRedirect = false });
         await Wait.UntilAsync(async () =>
         {
             if (admin.HasExited)
@@ -25,7 +26,7 @@ public sealed class AdminProcess : DotnetProcess
                 throw new InvalidOperationException($"the admin console exited with {admin.ExitCode}:\n{admin.Output}");
             }
 
-            return (await http.GetAsync(admin.BaseUrl)).IsSuccessStatusCode;
+            return (int)(await http.GetAsync(admin.BaseUrl)).StatusCode is >= 200 and < 400;
         }, "the admin console to answer");
         return admin;
     }

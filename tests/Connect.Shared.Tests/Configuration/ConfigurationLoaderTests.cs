@@ -129,6 +129,9 @@ public sealed class ConfigurationLoaderTests : IDisposable
     [InlineData("[Metrics]\nGraphite = yes\n", "Metrics.GraphiteHost", "must be set")]
     [InlineData("Listen = :1\n", "Listen", "before any [Section]")]
     [InlineData("[Server]\nDashboardAddress = dashboard.example.com\n", "Server.DashboardAddress", "not an absolute http(s) URL")]
+    [InlineData("[Authentication]\nProvider = ldap\n", "Authentication.Provider", "not one of password, proxy")]
+    [InlineData("[Authentication]\nProvider = proxy\n", "LoadBalancing.TrustedProxies", "must name the signing-in proxy's address")]
+    [InlineData("[Authorization]\nDefaultUserRole = administrator\n", "Authorization.DefaultUserRole", "not viewer or publisher")]
     [InlineData("[Server]\nAddress = https://connect.example.com/\nDashboardAddress = https://connect.example.com/dashboard/\n", "Server.DashboardAddress", "same origin as Server.Address")]
     public void A_bad_value_is_reported_by_key_name(string text, string key, string problem)
     {
