@@ -119,12 +119,9 @@ internal sealed class AuditedAccountKeys(AccountKeys keys, IDashboardAudit audit
         return made;
     }
 
-    public Task<bool> RevokeAsync(Caller caller, long id, CancellationToken cancellationToken) =>
-        RevokedAsync(caller, id, keys.RevokeAsync(caller, id, cancellationToken));
-
-    private async Task<bool> RevokedAsync(Caller caller, long id, Task<bool> revoke)
+    public async Task<bool> RevokeAsync(Caller caller, long id, CancellationToken cancellationToken)
     {
-        var revoked = await revoke;
+        var revoked = await keys.RevokeAsync(caller, id, cancellationToken);
         if (revoked)
         {
             await audit.RecordAsync(caller, "remove_api_key", $"API key {id} revoked");

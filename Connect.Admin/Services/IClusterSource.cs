@@ -15,6 +15,16 @@ public sealed record ClusterSnapshot(
     /// <summary>What each node last published: settings, live figures, workers, charts.</summary>
     public IReadOnlyList<NodeStatusRow> Status { get; init; } = [];
 
+    /// <summary>The reports of the nodes running now: a stopped node's last report is not where anything runs.</summary>
+    public IEnumerable<NodeStatusRow> RunningStatus
+    {
+        get
+        {
+            var running = Nodes.Where(n => n.Status == NodeStatus.Running).Select(n => n.Name).ToHashSet(StringComparer.Ordinal);
+            return Status.Where(s => running.Contains(s.Node));
+        }
+    }
+
     /// <summary>Deploys and renders running anywhere in the cluster.</summary>
     public IReadOnlyList<RunningRender> Renders { get; init; } = [];
 

@@ -64,14 +64,14 @@ internal static class LandingPage
 
         var root = Path.GetFullPath(landing);
         var types = new Microsoft.AspNetCore.StaticFiles.FileExtensionContentTypeProvider();
-        app.MapMethods("/{file}", ["GET", "HEAD"], (string file) =>
-            !file.StartsWith("__", StringComparison.Ordinal) && ContentEndpoint.ServableFile(root, file) is { } path
+        IResult Serve(string first, string relative) =>
+            !first.StartsWith("__", StringComparison.Ordinal) && ContentEndpoint.ServableFile(root, relative) is { } path
                 ? Results.File(path, types.TryGetContentType(path, out var type) ? type : "application/octet-stream")
-                : Results.NotFound());
+                : Results.NotFound();
+
+        app.MapMethods("/{file}", ["GET", "HEAD"], (string file) => Serve(file, file));
         app.MapMethods("/{folder}/{**rest}", ["GET", "HEAD"], (string folder, string rest) =>
-            !folder.StartsWith("__", StringComparison.Ordinal) && folder != "content" && ContentEndpoint.ServableFile(root, $"{folder}/{rest}") is { } path
-                ? Results.File(path, types.TryGetContentType(path, out var type) ? type : "application/octet-stream")
-                : Results.NotFound());
+            folder == "content" ? Results.NotFound() : Serve(folder, $"{folder}/{rest}"));
     }
 
     private static string Card(HttpContext context, ContentItem c)

@@ -112,7 +112,7 @@ internal static partial class MetricsSetup
         app.UseWhen(c => c.Request.Path.StartsWithSegments("/metrics"), branch => branch.Use(async (context, next) =>
         {
             var remote = context.Connection.RemoteIpAddress;
-            if (remote is null || !allowed.Any(n => n.Contains(remote.IsIPv4MappedToIPv6 ? remote.MapToIPv4() : remote)))
+            if (!TrustedProxies.Contains(allowed, remote))
             {
                 context.Response.StatusCode = StatusCodes.Status403Forbidden;
                 await context.Response.WriteAsync("metrics are only for the addresses in Prometheus.AllowFrom\n");

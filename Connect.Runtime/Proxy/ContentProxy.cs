@@ -159,7 +159,7 @@ internal sealed partial class ContentProxy(
 
     /// <summary>Where its owner reads the whole log: the item's page in the dashboard, when the node knows its address.</summary>
     private (string Text, string Href)? LogsLink(ContentItem content) =>
-        options.Server.DashboardAddress is { } dashboard ? ("Its logs in the dashboard", $"{dashboard.TrimEnd('/')}/content/{content.Guid}") : null;
+        options.Server.DashboardPageOf(content.Guid) is { } page ? ("Its logs in the dashboard", page) : null;
 
     private async Task<IReadOnlyList<string>> MissingPackagesAsync(Bundle bundle)
     {

@@ -63,6 +63,12 @@ public sealed class ServerOptions
     /// </summary>
     public string? DashboardAddress { get; set; }
 
+    /// <summary>An item's page in the dashboard at <paramref name="dashboardAddress"/>.</summary>
+    public static string DashboardPage(string dashboardAddress, string guid) => $"{dashboardAddress.TrimEnd('/')}/content/{guid}";
+
+    /// <summary>An item's page in the dashboard, when <see cref="DashboardAddress"/> is set.</summary>
+    public string? DashboardPageOf(string guid) => DashboardAddress is { } dashboard ? DashboardPage(dashboard, guid) : null;
+
     public string? LandingDir { get; set; }
 
     /// <summary>The key that encrypts the session and secret key ring in the database; kept out of the data directory and backups.</summary>

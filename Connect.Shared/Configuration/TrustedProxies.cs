@@ -24,6 +24,10 @@ public static class TrustedProxies
         return false;
     }
 
+    /// <summary>Whether <paramref name="address"/> lies in one of <paramref name="networks"/> (an IPv4 address seen as IPv6 counts as itself).</summary>
+    public static bool Contains(IReadOnlyList<IPNetwork> networks, IPAddress? address) =>
+        address is not null && networks.Any(n => n.Contains(address.IsIPv4MappedToIPv6 ? address.MapToIPv4() : address));
+
     public static IReadOnlyList<IPNetwork> Parse(string? value) =>
         Split(value).Select(p => TryParse(p, out var n) ? n : throw new FormatException($"'{p}' is not an IP address or network")).ToList();
 }

@@ -42,7 +42,7 @@ public static partial class ProxyAuthentication
         app.Use(async (context, next) =>
         {
             var peer = context.Connection.RemoteIpAddress;
-            if (peer is not null && trusted.Any(n => n.Contains(peer.IsIPv4MappedToIPv6 ? peer.MapToIPv4() : peer)))
+            if (TrustedProxies.Contains(trusted, peer))
             {
                 context.Items[TrustedPeerItem] = true;
             }

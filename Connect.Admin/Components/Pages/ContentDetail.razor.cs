@@ -82,8 +82,7 @@ public sealed partial class ContentDetail : ClusterPage
             return [];
         }
 
-        var running = snapshot.Nodes.Where(n => n.Status == Connect.Shared.Cluster.NodeStatus.Running).Select(n => n.Name).ToHashSet();
-        return snapshot.Status.Where(s => running.Contains(s.Node))
+        return snapshot.RunningStatus
             .SelectMany(s => s.Live.Workers.Where(w => w.ContentGuid == guid).Select(w => (s.Node, w)))
             .OrderBy(x => x.Node, StringComparer.Ordinal).ThenBy(x => x.w.StartedAt)
             .ToList();
@@ -97,8 +96,7 @@ public sealed partial class ContentDetail : ClusterPage
             return [];
         }
 
-        var running = snapshot.Nodes.Where(n => n.Status == Connect.Shared.Cluster.NodeStatus.Running).Select(n => n.Name).ToHashSet();
-        return snapshot.Status.Where(s => running.Contains(s.Node))
+        return snapshot.RunningStatus
             .SelectMany(s => (s.Live.RecentExits ?? []).Where(e => e.ContentGuid == guid).Select(e => (s.Node, e)))
             .OrderByDescending(x => x.e.StartedAt)
             .ToList();

@@ -85,9 +85,7 @@ public sealed partial class ContentList : ClusterPage
             return "";
         }
 
-        var running = snapshot.Nodes.Where(n => n.Status == NodeStatus.Running).Select(n => n.Name).ToHashSet();
-        var counts = snapshot.Status
-            .Where(s => running.Contains(s.Node))
+        var counts = snapshot.RunningStatus
             .Select(s => (s.Node, Count: s.Live.Workers.Count(w => w.ContentGuid == guid)))
             .Where(c => c.Count > 0)
             .OrderBy(c => c.Node, StringComparer.Ordinal)

@@ -83,7 +83,7 @@ internal sealed record ContentJson(
     {
         Owner = includeOwner ? new OwnerJson(c.OwnerGuid ?? "", c.OwnerUsername, null, null) : null,
         Tags = tags?.Select(TagJson.From).ToList(),
-        DashboardUrl = dashboardAddress is { } dashboard ? $"{dashboard.TrimEnd('/')}/content/{c.Guid}" : ContentUrls.Content(baseUrl, c),
+        DashboardUrl = dashboardAddress is { } dashboard ? ServerOptions.DashboardPage(dashboard, c.Guid) : ContentUrls.Content(baseUrl, c),
     };
 }
 
@@ -198,5 +198,5 @@ internal static class ContentUrls
 
     /// <summary>The item's page in the dashboard when <c>Server.DashboardAddress</c> is set, else its content URL.</summary>
     public static string Dashboard(ConnectOptions options, string baseUrl, ContentItem content) =>
-        options.Server.DashboardAddress is { } dashboard ? $"{dashboard.TrimEnd('/')}/content/{content.Guid}" : Content(baseUrl, content);
+        options.Server.DashboardPageOf(content.Guid) ?? Content(baseUrl, content);
 }
