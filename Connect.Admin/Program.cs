@@ -64,6 +64,7 @@ builder.Services.AddAuthentication("Dashboard")
     .AddPolicyScheme("Dashboard", "proxy or session", o => o.ForwardDefaultSelector = context =>
         ProxyAuthentication.Applies(context, options) ? ProxyAuthentication.Scheme : Sessions.Scheme)
     .AddProxyAuthentication()
+    .AddOpenIdSignIn(options, "/login", options.Server.DashboardAddress)
     .AddSessionCookie("/login", o => o.AccessDeniedPath = "/denied");
 builder.Services.AddAuthorizationBuilder()
     .SetFallbackPolicy(new Microsoft.AspNetCore.Authorization.AuthorizationPolicyBuilder().RequireAuthenticatedUser().Build());

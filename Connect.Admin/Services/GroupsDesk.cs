@@ -48,6 +48,11 @@ internal sealed class GroupsDesk(GroupRepository groups, UserRepository users) :
             return NotYours;
         }
 
+        if (GroupRules.MembersProblem(group) is { } fromProvider)
+        {
+            return fromProvider;
+        }
+
         if (string.IsNullOrWhiteSpace(username) || await users.FindAsync(username.Trim(), cancellationToken) is not { } user)
         {
             return $"there is no user '{username?.Trim()}'";
@@ -59,6 +64,7 @@ internal sealed class GroupsDesk(GroupRepository groups, UserRepository users) :
 
     public async Task<string?> RemoveMemberAsync(Caller caller, UserGroup group, User member, CancellationToken cancellationToken) =>
         !GroupRules.CanChange(caller, group) ? NotYours
+        : GroupRules.MembersProblem(group) is { } fromProvider ? fromProvider
         : await groups.RemoveMemberAsync(group.Id, member.Id, cancellationToken) ? null
         : $"{member.Username} is not a member of {group.Name}";
 }

@@ -75,6 +75,7 @@ internal sealed class People(UserRepository users) : IPeople
 
     public async Task<string?> SetPasswordAsync(Caller caller, User user, string? password, CancellationToken cancellationToken) =>
         !caller.IsAdministrator ? AdministratorsOnly
+        : user.Provider is { } provider ? $"{user.Username} signs in through {provider}: a password here would not be used"
         : UserRepository.ValidatePassword(password) is { } problem ? problem
         : await users.SetPasswordAsync(user.Username, password!, cancellationToken) ? null
         : $"user {user.Username} no longer exists";

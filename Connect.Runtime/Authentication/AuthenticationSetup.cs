@@ -31,6 +31,7 @@ internal static class AuthenticationSetup
                 : Sessions.Scheme)
             .AddScheme<AuthenticationSchemeOptions, ApiKeyAuthenticationHandler>(ApiKeyAuthenticationHandler.SchemeName, null)
             .AddProxyAuthentication()
+            .AddOpenIdSignIn(options, LoginPath, options.Server.Address)
             .AddSessionCookie(LoginPath);
         services.AddAuthorization(o =>
         {

@@ -65,7 +65,7 @@ internal static class UserCommands
 
             if (!await new UserRepository(database).SetPasswordAsync(parsed.GetValue(name)!, password, ct))
             {
-                await stderr.WriteLineAsync($"connect: there is no user '{parsed.GetValue(name)}'");
+                await stderr.WriteLineAsync($"connect: there is no user '{parsed.GetValue(name)}' with a password here (a sign-in provider's users have none)");
                 return ExitCodes.Failed;
             }
 

@@ -7,6 +7,11 @@ namespace Connect.Shared.Access;
 public static class GroupRules
 {
     public static bool CanChange(Caller caller, UserGroup group) => group.OwnerId == caller.Id || caller.IsAdministrator;
+
+    /// <summary>Why nobody may add or remove a member here: a provider's group takes its members from each sign-in.</summary>
+    public static string? MembersProblem(UserGroup group) => group.Provider is { } provider
+        ? $"the members of group {group.Name} come from the sign-in provider ({provider}) at each sign-in; change them there"
+        : null;
 }
 
 /// <summary>Who may follow a task (a deploy, a render, a cache removal): the user who started it, or an administrator.</summary>

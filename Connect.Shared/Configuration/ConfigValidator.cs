@@ -85,9 +85,14 @@ internal static class ConfigValidator
             yield return Error("Scheduler.SpareProcesses", "needs Applications.RunAsRange = none: a spare R process starts before it knows its item, so it cannot run as the item's own user");
         }
 
-        if (o.Authentication.Provider is not (SignInOptions.Password or SignInOptions.Proxy))
+        if (o.Authentication.Provider is not (SignInOptions.Password or SignInOptions.Ldap or SignInOptions.OAuth2 or SignInOptions.Proxy))
         {
-            yield return Error("Authentication.Provider", $"'{o.Authentication.Provider}' is not one of password, proxy (ldap and oauth2 are not built yet)");
+            yield return Error("Authentication.Provider", $"'{o.Authentication.Provider}' is not one of password, ldap, oauth2, proxy (pam and saml are not built)");
+        }
+
+        foreach (var problem in SignInProviderChecks.Problems(o))
+        {
+            yield return Error(problem.Key, problem.Message);
         }
 
         if (o.Authentication.Provider == SignInOptions.Proxy && TrustedProxies.Split(o.LoadBalancing.TrustedProxies).Count == 0)

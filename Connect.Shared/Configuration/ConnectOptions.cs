@@ -32,6 +32,12 @@ public sealed class ConnectOptions
     /// </summary>
     public Dictionary<string, RPackageRepositoryOptions> RPackageRepository { get; init; } = new(StringComparer.OrdinalIgnoreCase);
 
+    /// <summary>The <c>[LDAP "NAME"]</c> section: the directory that signs people in when <c>Authentication.Provider = ldap</c>.</summary>
+    public Dictionary<string, LdapOptions> LDAP { get; init; } = new(StringComparer.OrdinalIgnoreCase);
+
+    /// <summary><c>[OAuth2]</c>: the OpenID Connect provider when <c>Authentication.Provider = oauth2</c>.</summary>
+    public OAuth2Options OAuth2 { get; init; } = new();
+
     /// <summary>Database directory, defaulting to <c>{Server.DataDir}/db</c>.</summary>
     public string DatabaseDir => Path.GetFullPath(Database.Dir ?? Path.Combine(Server.DataDir, "db"));
 
@@ -286,11 +292,110 @@ public sealed class BootstrapOptions
 
 public sealed class SignInOptions
 {
-    /// <summary>Who decides who signs in: <c>password</c> (this server's own users) or <c>proxy</c> (a trusted proxy's header).</summary>
+    /// <summary>
+    /// Who decides who signs in: <c>password</c> (this server's own users), <c>ldap</c> (the <c>[LDAP]</c> directory),
+    /// <c>oauth2</c> (the <c>[OAuth2]</c> OpenID Connect provider) or <c>proxy</c> (a trusted proxy's header).
+    /// </summary>
     public string Provider { get; set; } = "password";
 
+    /// <summary>
+    /// Local administrators (comma-separated user names, each with a password here) who may still sign in with that
+    /// password at the sign-in page's <c>/local</c> form while the provider is down. Unset: nobody.
+    /// </summary>
+    public string? BreakGlassAdministrators { get; set; }
+
     public const string Password = "password";
+    public const string Ldap = "ldap";
+    public const string OAuth2 = "oauth2";
     public const string Proxy = "proxy";
+
+    /// <summary>The names in <see cref="BreakGlassAdministrators"/>.</summary>
+    public IReadOnlyList<string> BreakGlassNames =>
+        (BreakGlassAdministrators ?? "").Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+}
+
+/// <summary>One <c>[LDAP "NAME"]</c> section, with the product's key names: search for the user, then bind as her.</summary>
+public sealed class LdapOptions
+{
+    /// <summary><c>host:port</c> of the directory.</summary>
+    public string? ServerAddress { get; set; }
+
+    /// <summary>LDAPS: TLS from the first byte (usually port 636).</summary>
+    public bool TLS { get; set; }
+
+    /// <summary>StartTLS on a plain port before anything is sent (usually 389).</summary>
+    public bool StartTLS { get; set; }
+
+    /// <summary>A PEM file of the certificate authorities to trust for TLS; unset: the system's store.</summary>
+    public string? TLSCACertificate { get; set; }
+
+    /// <summary>The service account that searches; unset with <see cref="AnonymousBind"/>: search anonymously.</summary>
+    public string? BindDN { get; set; }
+
+    public string? BindPassword { get; set; }
+
+    public bool AnonymousBind { get; set; }
+
+    public string? UserSearchBaseDN { get; set; }
+
+    public string UserObjectClass { get; set; } = "inetOrgPerson";
+
+    public string UsernameAttribute { get; set; } = "uid";
+
+    /// <summary>The attribute that never changes for a person (<c>entryUUID</c> on OpenLDAP, <c>objectGUID</c> on AD).</summary>
+    public string UniqueIdAttribute { get; set; } = "entryUUID";
+
+    public string UserEmailAttribute { get; set; } = "mail";
+
+    /// <summary>Where groups are searched; unset: groups are not read from the directory.</summary>
+    public string? GroupSearchBaseDN { get; set; }
+
+    public string GroupObjectClass { get; set; } = "groupOfNames";
+
+    public string GroupNameAttribute { get; set; } = "cn";
+
+    /// <summary>The group attribute that lists members: by DN (<c>member</c>, <c>uniqueMember</c>) or by name (<c>memberUid</c>).</summary>
+    public string GroupMemberAttribute { get; set; } = "member";
+
+    /// <summary>How long one directory answer may take.</summary>
+    public TimeSpan Timeout { get; set; } = TimeSpan.FromSeconds(10);
+
+    /// <summary>How often a directory user's API keys are checked against the directory (she is locked when gone).</summary>
+    public TimeSpan UserCheckInterval { get; set; } = TimeSpan.FromMinutes(5);
+
+    /// <summary>Whether groups hold members by user name rather than by DN.</summary>
+    public bool MembersByName => GroupMemberAttribute.Equals("memberUid", StringComparison.OrdinalIgnoreCase);
+}
+
+/// <summary><c>[OAuth2]</c>: OpenID Connect, authorization code flow with PKCE, with the product's key names.</summary>
+public sealed class OAuth2Options
+{
+    public string? ClientId { get; set; }
+
+    public string? ClientSecret { get; set; }
+
+    /// <summary>The issuer (an <c>https</c> URL); its discovery document and keys are read from it.</summary>
+    public string? OpenIDConnectIssuer { get; set; }
+
+    /// <summary>The claim that names the user.</summary>
+    public string UsernameClaim { get; set; } = "preferred_username";
+
+    /// <summary>Refuse a sign-in whose token lacks <see cref="UsernameClaim"/>; false: fall back to the e-mail's local part.</summary>
+    public bool RequireUsernameClaim { get; set; }
+
+    /// <summary>The claim that never changes for a person: users are matched by it, not by their name.</summary>
+    public string UniqueIdClaim { get; set; } = "sub";
+
+    public string EmailClaim { get; set; } = "email";
+
+    /// <summary>The claim listing the user's groups (used for role mappings, and as groups here with <see cref="GroupsAutoProvision"/>).</summary>
+    public string GroupsClaim { get; set; } = "groups";
+
+    /// <summary>Make the provider's groups groups here, with the user's membership from each sign-in.</summary>
+    public bool GroupsAutoProvision { get; set; }
+
+    /// <summary>Scopes asked for besides <c>openid profile email</c> (space-separated), such as <c>groups</c>.</summary>
+    public string? CustomScope { get; set; }
 }
 
 /// <summary><c>[ProxyAuth]</c>: a proxy in front of the cluster that signs people in and says who they are in a header.</summary>

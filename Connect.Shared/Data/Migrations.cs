@@ -287,6 +287,14 @@ public static class Migrations
                 logged_at BIGINT NOT NULL
             );
             """),
+        // Users and groups a sign-in provider vouches for: matched by the provider's stable id, never by name alone.
+        new(12, "users and groups from sign-in providers", """
+            ALTER TABLE users ADD COLUMN provider TEXT;
+            ALTER TABLE users ADD COLUMN unique_id TEXT;
+            ALTER TABLE users ADD COLUMN checked_at BIGINT;
+            CREATE UNIQUE INDEX users_provider_id ON users (provider, unique_id);
+            ALTER TABLE user_groups ADD COLUMN provider TEXT;
+            """),
     ];
 
     public static int Latest => All[^1].Version;

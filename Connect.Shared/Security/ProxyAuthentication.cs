@@ -7,6 +7,7 @@ using Microsoft.AspNetCore.Authentication;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 
@@ -67,6 +68,7 @@ public static partial class ProxyAuthentication
     public static AuthenticationBuilder AddProxyAuthentication(this AuthenticationBuilder builder)
     {
         builder.Services.AddSingleton<ProxyUsers>();
+        builder.Services.TryAddSingleton<ProviderUsers>();
         return builder.AddScheme<AuthenticationSchemeOptions, ProxyAuthenticationHandler>(Scheme, null);
     }
 
@@ -97,47 +99,39 @@ internal sealed class ProxyAuthenticationHandler(
             : [];
         return await users.SignInAsync(name, groups, Context.RequestAborted) is { } user
             ? AuthenticateResult.Success(new AuthenticationTicket(Sessions.Principal(user, ProxyAuthentication.Scheme), ProxyAuthentication.Scheme))
-            : AuthenticateResult.Fail($"user {name} is locked");
+            : AuthenticateResult.Fail($"user {name} is locked or cannot sign in here");
     }
 }
 
-/// <summary>Users signed in by the proxy: found (through a half-second cache, like sessions) or made, with the mapped role.</summary>
-public sealed class ProxyUsers(UserRepository users, ConnectOptions options, TimeProvider clock, DatabaseHealth health)
+/// <summary>
+/// Users signed in by the proxy, through a half-second cache (like sessions), since its header comes with every
+/// request. The proxy is trusted to name people: a name that is a local account here is that account (her role still
+/// follows the mappings); any other is the proxy's user, made on first sign-in, with its groups when
+/// <c>ProxyAuth.GroupsHeader</c> is set.
+/// </summary>
+public sealed class ProxyUsers(UserRepository users, ProviderUsers providers, ConnectOptions options, TimeProvider clock, DatabaseHealth health)
 {
+    public const string Provider = "proxy";
+
     private readonly LastAnswerCache<string, User?> _known = new(UserCache.Freshness, clock, health);
 
-    /// <summary>The user, made on her first sign-in; null when she is locked.</summary>
-    public async Task<User?> SignInAsync(string username, IReadOnlyList<string> groups, CancellationToken cancellationToken)
-    {
-        var mapped = RoleFor(groups);
-        var user = await _known.GetAsync(username, deadline => users.FindAsync(username, deadline), cancellationToken);
-        if (user is null)
+    /// <summary>The user, made on her first sign-in; null when she is locked or cannot be had here.</summary>
+    public Task<User?> SignInAsync(string username, IReadOnlyList<string> groups, CancellationToken cancellationToken) =>
+        _known.GetAsync(username + "\n" + string.Join(',', groups), async deadline =>
         {
-            var role = mapped ?? Enum.Parse<UserRole>(options.Authorization.DefaultUserRole, ignoreCase: true);
-            // Two nodes may make her at once: the second finds her made.
-            user = (await users.AddAsync(username, role, cancellationToken: cancellationToken)).User ?? await users.FindAsync(username, cancellationToken);
-            _known.Forget(username);
-        }
-        else if (mapped is { } role && role != user.Role)
-        {
-            // Her groups at the proxy decide her role while a mapping names them.
-            await users.SetRoleAsync(user.Id, role, cancellationToken);
-            user = user with { Role = role };
-            _known.Forget(username);
-        }
+            var local = await users.FindAsync(username, deadline);
+            if (local is { Provider: null })
+            {
+                if (providers.RoleFor(groups) is { } role && role != local.Role)
+                {
+                    await users.SetRoleAsync(local.Id, role, deadline);
+                    local = local with { Role = role };
+                }
 
-        return user is { Locked: false } ? user : null;
-    }
+                return local.Locked ? null : local;
+            }
 
-    /// <summary>The role <paramref name="groups"/> give (administrator before publisher), or null when no mapping names one of them.</summary>
-    internal UserRole? RoleFor(IReadOnlyList<string> groups)
-    {
-        static bool Named(string? mapping, IReadOnlyList<string> groups) =>
-            mapping is not null && mapping.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)
-                .Any(g => groups.Contains(g, StringComparer.OrdinalIgnoreCase));
-
-        return Named(options.Authorization.AdministratorRoleMapping, groups) ? UserRole.Administrator
-            : Named(options.Authorization.PublisherRoleMapping, groups) ? UserRole.Publisher
-            : null;
-    }
+            var identity = new ProviderIdentity(Provider, username, username, null, groups, ProvisionGroups: options.ProxyAuth.GroupsHeader is not null);
+            return (await providers.SignInAsync(identity, deadline)).User;
+        }, cancellationToken);
 }

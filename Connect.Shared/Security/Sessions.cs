@@ -43,6 +43,8 @@ public static class Sessions
     {
         builder.Services.TryAddSingleton<DatabaseHealth>();
         builder.Services.AddSingleton<UserCache>();
+        builder.Services.TryAddSingleton<ProviderUsers>();
+        builder.Services.TryAddSingleton<Ldap.LdapSignIn>();
         return builder.AddCookie(Scheme, o =>
         {
             o.Cookie.Name = CookieName;
@@ -85,7 +87,7 @@ public static class Sessions
 /// Users and API keys as the database had them less than <see cref="Freshness"/> ago: a busy client
 /// costs one lookup a second, and a revoked key or a locked user is refused by every node within it.
 /// </summary>
-public sealed class UserCache(UserRepository users, ApiKeyRepository keys, TimeProvider clock, DatabaseHealth health)
+public sealed class UserCache(UserRepository users, ApiKeyRepository keys, Ldap.LdapSignIn directory, TimeProvider clock, DatabaseHealth health)
 {
     public static readonly TimeSpan Freshness = TimeSpan.FromMilliseconds(500);
 
@@ -96,7 +98,7 @@ public sealed class UserCache(UserRepository users, ApiKeyRepository keys, TimeP
     public Task<User?> UserAsync(long id, CancellationToken cancellationToken) =>
         _users.GetAsync(id, deadline => users.FindAsync(id, deadline), cancellationToken);
 
-    /// <summary>The active user a key belongs to, or null (unknown, revoked, locked).</summary>
+    /// <summary>The active user a key belongs to, or null (unknown, revoked, locked, gone from the directory).</summary>
     public Task<User?> KeyOwnerAsync(string key, CancellationToken cancellationToken) =>
-        _keys.GetAsync(ApiKeyRepository.Hash(key), deadline => keys.FindUserAsync(key, deadline), cancellationToken);
+        _keys.GetAsync(ApiKeyRepository.Hash(key), async deadline => await directory.StillVouchedAsync(await keys.FindUserAsync(key, deadline), deadline), cancellationToken);
 }

@@ -52,40 +52,47 @@ public static class SignIn
 
     public static void MapSignIn(this IEndpointRouteBuilder app, string loginPath, string logoutPath, string afterSignOut)
     {
-        app.MapGet(loginPath, (HttpContext context, IAntiforgery antiforgery, ConnectOptions options, string? url) =>
-            options.Authentication.Provider != SignInOptions.Proxy ? Form(loginPath, LocalUrl(url), null, HttpStatusCode.OK, antiforgery.GetAndStoreTokens(context))
+        app.MapGet(loginPath, (HttpContext context, IAntiforgery antiforgery, ConnectOptions options, string? url) => options.Authentication.Provider switch
+        {
+            SignInOptions.OAuth2 => Results.Challenge(new AuthenticationProperties { RedirectUri = LocalUrl(url) }, [OpenIdSignIn.Scheme]),
             // Signed in by the proxy's header already: on to where she was going. Else to the proxy's own sign-in.
-            : ProxyAuthentication.Applies(context, options) ? Results.Redirect(LocalUrl(url))
-            : options.ProxyAuth.LoginURL is { } proxyLogin ? Results.Redirect(proxyLogin)
-            : Html(HttpStatusCode.Unauthorized, "Sign in", "<h1>Sign in</h1><p>This server signs people in through your organisation's sign-in, in front of it. Open it through that address.</p>"))
-            .AllowAnonymous();
+            SignInOptions.Proxy => ProxyAuthentication.Applies(context, options) ? Results.Redirect(LocalUrl(url))
+                : options.ProxyAuth.LoginURL is { } proxyLogin ? Results.Redirect(proxyLogin)
+                : Html(HttpStatusCode.Unauthorized, "Sign in", "<h1>Sign in</h1><p>This server signs people in through your organisation's sign-in, in front of it. Open it through that address.</p>"),
+            _ => Form(loginPath, LocalUrl(url), null, HttpStatusCode.OK, antiforgery.GetAndStoreTokens(context)),
+        }).AllowAnonymous();
 
-        app.MapPost(loginPath, async (HttpContext context, UserRepository users, IAntiforgery antiforgery, ConnectOptions options, CancellationToken ct) =>
+        app.MapPost(loginPath, async (HttpContext context, UserRepository users, Ldap.LdapSignIn directory, IAntiforgery antiforgery, ConnectOptions options, CancellationToken ct) =>
         {
             if (await CrossSiteAsync(context, antiforgery) is { } refused)
             {
                 return refused;
             }
 
-            if (options.Authentication.Provider == SignInOptions.Proxy)
+            if (options.Authentication.Provider is SignInOptions.Proxy or SignInOptions.OAuth2)
             {
-                // Passwords are not how anyone signs in here: the proxy decides.
+                // Passwords are not how anyone signs in here: the provider decides.
                 return Html(HttpStatusCode.Forbidden, "Sign in", "<h1>Sign in</h1><p>This server signs people in through your organisation's sign-in, not with a password.</p>");
             }
 
             var form = await context.Request.ReadFormAsync(ct);
             var url = LocalUrl(form["url"]);
-            var result = await users.CheckPasswordAsync(form["username"].ToString(), form["password"].ToString(), ct);
-            if (result.User is not { } user)
+            if (options.Authentication.Provider == SignInOptions.Ldap)
             {
-                return Form(loginPath, url, result.Status == SignInStatus.Locked
-                    ? "This account is locked. Ask an administrator to unlock it."
-                    : "The user name or password is wrong.", HttpStatusCode.Unauthorized, antiforgery.GetAndStoreTokens(context));
+                var signedIn = await directory.SignInAsync(form["username"].ToString(), form["password"].ToString(), ct);
+                if (signedIn.User is not { } person)
+                {
+                    return Form(loginPath, url, signedIn.Problem, HttpStatusCode.Unauthorized, antiforgery.GetAndStoreTokens(context));
+                }
+
+                await context.SignInAsync(Sessions.Scheme, Sessions.Principal(person, Sessions.Scheme));
+                return Results.Redirect(url);
             }
 
-            await context.SignInAsync(Sessions.Scheme, Sessions.Principal(user, Sessions.Scheme));
-            return Results.Redirect(url);
+            return await PasswordSignInAsync(context, users, antiforgery, loginPath, form, url, _ => true, ct);
         }).RequireRateLimiting(RateLimitPolicy).AllowAnonymous();
+
+        MapBreakGlass(app, loginPath);
 
         app.MapGet(logoutPath, (HttpContext context, IAntiforgery antiforgery) => Html(HttpStatusCode.OK, "Sign out",
             $"""<h1>Sign out</h1><form method="post" action="{logoutPath}">{TokenField(antiforgery.GetAndStoreTokens(context))}<button type="submit">Sign out</button></form>""")).AllowAnonymous();
@@ -97,6 +104,16 @@ public static class SignIn
                 return refused;
             }
 
+            if (options.Authentication.Provider == SignInOptions.OAuth2
+                && (await context.AuthenticateAsync(Sessions.Scheme)).Properties?.GetTokenValue("id_token") is not null)
+            {
+                // Signed in at the provider: end that too. Its handler leads the browser there (with the ID token as the
+                // hint) and back to the signed-out page; this removes the session here.
+                await context.SignOutAsync(OpenIdSignIn.Scheme, new AuthenticationProperties { RedirectUri = afterSignOut });
+                await context.SignOutAsync(Sessions.Scheme);
+                return Results.Empty;
+            }
+
             await context.SignOutAsync(Sessions.Scheme);
             if (options.Authentication.Provider == SignInOptions.Proxy && options.ProxyAuth.LogoutURL is { } proxyLogout)
             {
@@ -106,6 +123,59 @@ public static class SignIn
 
             return Results.Redirect(afterSignOut);
         }).AllowAnonymous();
+
+        app.MapGet(loginPath + "/signed-out/done", () => Html(HttpStatusCode.OK, "Signed out",
+            $"""<h1>Signed out</h1><p>You are signed out here and at your organisation's sign-in.</p><p><a href="{loginPath}">Sign in again</a></p>""")).AllowAnonymous();
+    }
+
+    /// <summary>
+    /// <c>{loginPath}/local</c>: while a provider decides who signs in, the administrators named in
+    /// <c>Authentication.BreakGlassAdministrators</c> may still sign in with a password kept here (say, when the
+    /// provider is down). Nobody else, and no provider's user, signs in this way.
+    /// </summary>
+    private static void MapBreakGlass(IEndpointRouteBuilder app, string loginPath)
+    {
+        var path = loginPath + "/local";
+        app.MapGet(path, (HttpContext context, IAntiforgery antiforgery, ConnectOptions options, string? url) => BreakGlassOpen(options)
+            ? Form(path, LocalUrl(url), null, HttpStatusCode.OK, antiforgery.GetAndStoreTokens(context), "Local administrator sign-in")
+            : Results.NotFound()).AllowAnonymous();
+
+        app.MapPost(path, async (HttpContext context, UserRepository users, IAntiforgery antiforgery, ConnectOptions options, CancellationToken ct) =>
+        {
+            if (!BreakGlassOpen(options))
+            {
+                return Results.NotFound();
+            }
+
+            if (await CrossSiteAsync(context, antiforgery) is { } refused)
+            {
+                return refused;
+            }
+
+            var form = await context.Request.ReadFormAsync(ct);
+            var names = options.Authentication.BreakGlassNames;
+            return await PasswordSignInAsync(context, users, antiforgery, path, form, LocalUrl(form["url"]),
+                user => user is { IsAdministrator: true, Provider: null } && names.Contains(user.Username, StringComparer.Ordinal), ct);
+        }).RequireRateLimiting(RateLimitPolicy).AllowAnonymous();
+    }
+
+    private static bool BreakGlassOpen(ConnectOptions options) =>
+        options.Authentication.Provider != SignInOptions.Password && options.Authentication.BreakGlassNames.Count > 0;
+
+    /// <summary>A password checked here; <paramref name="allowed"/> narrows who may use one (the break-glass form).</summary>
+    private static async Task<IResult> PasswordSignInAsync(
+        HttpContext context, UserRepository users, IAntiforgery antiforgery, string formPath, IFormCollection form, string url, Func<User, bool> allowed, CancellationToken ct)
+    {
+        var result = await users.CheckPasswordAsync(form["username"].ToString(), form["password"].ToString(), ct);
+        if (result.User is not { } user || !allowed(user))
+        {
+            return Form(formPath, url, result.Status == SignInStatus.Locked
+                ? "This account is locked. Ask an administrator to unlock it."
+                : "The user name or password is wrong.", HttpStatusCode.Unauthorized, antiforgery.GetAndStoreTokens(context));
+        }
+
+        await context.SignInAsync(Sessions.Scheme, Sessions.Principal(user, Sessions.Scheme));
+        return Results.Redirect(url);
     }
 
     /// <summary>
@@ -137,11 +207,11 @@ public static class SignIn
             ? url
             : "/";
 
-    private static IResult Form(string loginPath, string returnUrl, string? problem, HttpStatusCode status, AntiforgeryTokenSet tokens)
+    private static IResult Form(string loginPath, string returnUrl, string? problem, HttpStatusCode status, AntiforgeryTokenSet tokens, string title = "Sign in")
     {
         var message = problem is null ? "" : $"<p role=\"alert\">{WebUtility.HtmlEncode(problem)}</p>";
-        return Html(status, "Sign in", $"""
-            <h1>Sign in</h1>{message}
+        return Html(status, title, $"""
+            <h1>{title}</h1>{message}
             <form method="post" action="{loginPath}">{TokenField(tokens)}
             <input type="hidden" name="url" value="{WebUtility.HtmlEncode(returnUrl)}">
             <p><label>User name <input name="username" autocomplete="username" required autofocus></label></p>

@@ -44,8 +44,8 @@ public sealed class ApiKeyRepository(ConnectDatabase database)
         }
 
         await using var connection = await database.OpenAsync(cancellationToken);
-        var row = await connection.QuerySingleOrDefaultAsync<UserRepository.UserRow>(new CommandDefinition("""
-            SELECT u.id, u.guid, u.username, u.email, u.role, u.locked, u.created_at
+        var row = await connection.QuerySingleOrDefaultAsync<UserRepository.UserRow>(new CommandDefinition($"""
+            SELECT {UserRepository.Columns}
             FROM api_keys k JOIN users u ON u.id = k.user_id
             WHERE k.key_hash = @hash AND k.revoked_at IS NULL AND u.locked = 0
             """, new { hash = Hash(key) }, cancellationToken: cancellationToken));

@@ -4,11 +4,15 @@ using Dapper;
 namespace Connect.Shared.Users;
 
 /// <summary>A named set of users that content can be shared with.</summary>
-public sealed record UserGroup(long Id, string Guid, string Name, long? OwnerId, DateTimeOffset CreatedAt);
+/// <param name="Provider">Null for a group made here; else the sign-in provider whose groups it mirrors (its members come from there).</param>
+public sealed record UserGroup(long Id, string Guid, string Name, long? OwnerId, DateTimeOffset CreatedAt, string? Provider = null);
 
 public sealed class GroupRepository(ConnectDatabase database)
 {
-    private const string SelectGroup = "SELECT id, guid, name, owner_id, created_at FROM user_groups";
+    private const string SelectGroup = "SELECT id, guid, name, owner_id, created_at, provider FROM user_groups";
+
+    /// <summary>Longest group name a provider may give.</summary>
+    public const int MaxProviderNameLength = 255;
 
     public static string? ValidateName(string? name) =>
         name is { Length: > 0 and <= 64 } && name.All(c => char.IsAsciiLetterOrDigit(c) || c is '_' or '-' or '.' or ' ')
@@ -63,11 +67,53 @@ public sealed class GroupRepository(ConnectDatabase database)
     public async Task<IReadOnlyList<User>> MembersAsync(long groupId, CancellationToken cancellationToken = default)
     {
         await using var connection = await database.OpenAsync(cancellationToken);
-        var rows = await connection.QueryAsync<UserRepository.UserRow>(new CommandDefinition("""
-            SELECT u.id, u.guid, u.username, u.email, u.role, u.locked, u.created_at
+        var rows = await connection.QueryAsync<UserRepository.UserRow>(new CommandDefinition($"""
+            SELECT {UserRepository.Columns}
             FROM group_members m JOIN users u ON u.id = m.user_id WHERE m.group_id = @groupId ORDER BY u.username
             """, new { groupId }, cancellationToken: cancellationToken));
         return rows.Select(r => r.ToUser()).ToList();
+    }
+
+    /// <summary>
+    /// Makes <paramref name="userId"/> a member of exactly the groups <paramref name="provider"/> names for her (made
+    /// here on first sight), leaving groups made here alone. A name a local group already has is skipped: a provider
+    /// cannot put anyone into a group it does not own. Writes only what changed.
+    /// </summary>
+    /// <returns>The names skipped because a local group has them.</returns>
+    public async Task<IReadOnlyList<string>> SyncProviderMembershipAsync(long userId, string provider, IReadOnlyCollection<string> names, CancellationToken cancellationToken = default)
+    {
+        var wanted = names.Where(n => n.Length is > 0 and <= MaxProviderNameLength && !n.Any(char.IsControl)).Distinct(StringComparer.Ordinal).ToList();
+        await using var connection = await database.OpenAsync(cancellationToken);
+        foreach (var name in wanted)
+        {
+            await connection.ExecuteAsync(new CommandDefinition(database.Sql("""
+                INSERT INTO user_groups (guid, name, owner_id, created_at, provider) VALUES (@guid, @name, NULL, {{NOW}}, @provider)
+                ON CONFLICT (name) DO NOTHING
+                """), new { guid = Guid.NewGuid().ToString(), name, provider }, cancellationToken: cancellationToken));
+        }
+
+        // One lookup per name: Dapper hands PostgreSQL a list as one array parameter, which "IN" does not take.
+        var groups = new List<(long Id, string Name, string? Provider)>();
+        foreach (var name in wanted)
+        {
+            groups.AddRange(await connection.QueryAsync<(long Id, string Name, string? Provider)>(new CommandDefinition(
+                "SELECT id, name, provider FROM user_groups WHERE name = @name", new { name }, cancellationToken: cancellationToken)));
+        }
+        var target = groups.Where(g => g.Provider == provider).Select(g => g.Id).ToHashSet();
+        var current = (await connection.QueryAsync<long>(new CommandDefinition("""
+            SELECT g.id FROM group_members m JOIN user_groups g ON g.id = m.group_id WHERE m.user_id = @userId AND g.provider = @provider
+            """, new { userId, provider }, cancellationToken: cancellationToken))).ToHashSet();
+        foreach (var groupId in target.Except(current))
+        {
+            await AddMemberAsync(groupId, userId, cancellationToken);
+        }
+
+        foreach (var groupId in current.Except(target))
+        {
+            await RemoveMemberAsync(groupId, userId, cancellationToken);
+        }
+
+        return groups.Where(g => g.Provider != provider).Select(g => g.Name).ToList();
     }
 
     private async Task<UserGroup?> QueryOneAsync(string sql, object args, CancellationToken cancellationToken)
@@ -84,7 +130,8 @@ public sealed class GroupRepository(ConnectDatabase database)
         public string Name { get; init; } = "";
         public long? OwnerId { get; init; }
         public long CreatedAt { get; init; }
+        public string? Provider { get; init; }
 
-        public UserGroup ToGroup() => new(Id, Guid, Name, OwnerId, DateTimeOffset.FromUnixTimeMilliseconds(CreatedAt));
+        public UserGroup ToGroup() => new(Id, Guid, Name, OwnerId, DateTimeOffset.FromUnixTimeMilliseconds(CreatedAt), Provider);
     }
 }

@@ -11,7 +11,9 @@ public enum UserRole
     Administrator,
 }
 
-public sealed record User(long Id, string Guid, string Username, string? Email, UserRole Role, bool Locked, DateTimeOffset CreatedAt)
+/// <param name="Provider">Who vouches for her: null for this server's own users, else <c>ldap</c>, <c>oauth2</c> or <c>proxy</c>.</param>
+/// <param name="UniqueId">The provider's id of her, which never changes (the LDAP entry's UUID, the OpenID subject).</param>
+public sealed record User(long Id, string Guid, string Username, string? Email, UserRole Role, bool Locked, DateTimeOffset CreatedAt, string? Provider = null, string? UniqueId = null)
 {
     public bool IsAdministrator => Role == UserRole.Administrator;
 
@@ -37,7 +39,10 @@ public sealed record SignInResult(SignInStatus Status, User? User);
 /// </summary>
 public sealed class UserRepository(ConnectDatabase database)
 {
-    private const string SelectUser = "SELECT id, guid, username, email, role, locked, created_at FROM users";
+    /// <summary>A user's columns, from <c>users u</c>, as <see cref="UserRow"/> reads them (joins use it too).</summary>
+    internal const string Columns = "u.id, u.guid, u.username, u.email, u.role, u.locked, u.created_at, u.provider, u.unique_id";
+
+    private const string SelectUser = "SELECT " + Columns + " FROM users u";
 
     private static readonly PasswordHasher<string> Hasher = new();
 
@@ -54,7 +59,14 @@ public sealed class UserRepository(ConnectDatabase database)
             ? $"a password needs {MinPasswordLength} to 1024 characters"
             : null;
 
-    public async Task<AddUserResult> AddAsync(string username, UserRole role, string? email = null, string? password = null, CancellationToken cancellationToken = default)
+    public async Task<AddUserResult> AddAsync(string username, UserRole role, string? email = null, string? password = null, CancellationToken cancellationToken = default) =>
+        await AddAsync(username, role, email, password, provider: null, uniqueId: null, cancellationToken);
+
+    /// <summary>Adds a user a sign-in provider vouches for (no password here), known by the provider's id of her.</summary>
+    public async Task<AddUserResult> AddFromProviderAsync(string username, UserRole role, string? email, string provider, string uniqueId, CancellationToken cancellationToken = default) =>
+        await AddAsync(username, role, email, password: null, provider, uniqueId, cancellationToken);
+
+    private async Task<AddUserResult> AddAsync(string username, UserRole role, string? email, string? password, string? provider, string? uniqueId, CancellationToken cancellationToken)
     {
         if ((ValidateUsername(username) ?? (password is null ? null : ValidatePassword(password))) is { } problem)
         {
@@ -63,14 +75,15 @@ public sealed class UserRepository(ConnectDatabase database)
 
         await using var connection = await database.OpenAsync(cancellationToken);
         var id = await connection.ExecuteScalarAsync<long?>(new CommandDefinition(database.Sql("""
-            INSERT INTO users (guid, username, email, role, password_hash, created_at) VALUES (@Guid, @Username, @Email, @Role, @Hash, {{NOW}})
-            ON CONFLICT (username) DO NOTHING
+            INSERT INTO users (guid, username, email, role, password_hash, created_at, provider, unique_id, checked_at)
+            VALUES (@Guid, @Username, @Email, @Role, @Hash, {{NOW}}, @Provider, @UniqueId, CASE WHEN @Provider IS NULL THEN NULL ELSE {{NOW}} END)
+            ON CONFLICT DO NOTHING
             RETURNING id
             """),
             new
             {
                 Guid = System.Guid.NewGuid().ToString(), Username = username, Email = email, Role = role.ToString().ToLowerInvariant(),
-                Hash = password is null ? null : Hasher.HashPassword(username, password),
+                Hash = password is null ? null : Hasher.HashPassword(username, password), Provider = provider, UniqueId = uniqueId,
             }, cancellationToken: cancellationToken));
         return id is null
             ? new AddUserResult(null, $"a user named '{username}' already exists")
@@ -82,6 +95,34 @@ public sealed class UserRepository(ConnectDatabase database)
 
     public async Task<User?> FindAsync(long id, CancellationToken cancellationToken = default) =>
         await QueryOneAsync(SelectUser + " WHERE id = @id", new { id }, cancellationToken);
+
+    /// <summary>The user a provider knows by <paramref name="uniqueId"/>, whatever her name is now.</summary>
+    public async Task<User?> FindByProviderAsync(string provider, string uniqueId, CancellationToken cancellationToken = default) =>
+        await QueryOneAsync(SelectUser + " WHERE provider = @provider AND unique_id = @uniqueId", new { provider, uniqueId }, cancellationToken);
+
+    /// <summary>Renames a user (her provider renamed her); false when the name is taken.</summary>
+    public async Task<bool> RenameAsync(long id, string username, CancellationToken cancellationToken = default)
+    {
+        await using var connection = await database.OpenAsync(cancellationToken);
+        var taken = await connection.ExecuteScalarAsync<long>(new CommandDefinition(
+            "SELECT COUNT(*) FROM users WHERE username = @username AND id <> @id", new { id, username }, cancellationToken: cancellationToken));
+        return taken == 0 && await connection.ExecuteAsync(new CommandDefinition(
+            "UPDATE users SET username = @username WHERE id = @id", new { id, username }, cancellationToken: cancellationToken)) == 1;
+    }
+
+    /// <summary>When her provider last vouched for her (a sign-in or a directory check); null for local users.</summary>
+    public async Task<DateTimeOffset?> CheckedAtAsync(long id, CancellationToken cancellationToken = default)
+    {
+        await using var connection = await database.OpenAsync(cancellationToken);
+        var at = await connection.ExecuteScalarAsync<long?>(new CommandDefinition("SELECT checked_at FROM users WHERE id = @id", new { id }, cancellationToken: cancellationToken));
+        return at is { } ms ? DateTimeOffset.FromUnixTimeMilliseconds(ms) : null;
+    }
+
+    public async Task MarkCheckedAsync(long id, CancellationToken cancellationToken = default)
+    {
+        await using var connection = await database.OpenAsync(cancellationToken);
+        await connection.ExecuteAsync(new CommandDefinition(database.Sql("UPDATE users SET checked_at = {{NOW}} WHERE id = @id"), new { id }, cancellationToken: cancellationToken));
+    }
 
     public async Task<User?> FindByGuidAsync(string guid, CancellationToken cancellationToken = default) =>
         await QueryOneAsync(SelectUser + " WHERE guid = @guid", new { guid }, cancellationToken);
@@ -127,12 +168,13 @@ public sealed class UserRepository(ConnectDatabase database)
         return user.Locked ? new SignInResult(SignInStatus.Locked, null) : new SignInResult(SignInStatus.SignedIn, user);
     }
 
-    /// <summary>Sets a user's password; false when there is no such user.</summary>
+    /// <summary>Sets a user's password; false when there is no such user here (a provider's users have none).</summary>
     public async Task<bool> SetPasswordAsync(string username, string password, CancellationToken cancellationToken = default)
     {
         await using var connection = await database.OpenAsync(cancellationToken);
         return await connection.ExecuteAsync(new CommandDefinition(
-            "UPDATE users SET password_hash = @hash WHERE username = @username",
+            // A provider's user signs in through it: a password here would be a second way in it does not know of.
+            "UPDATE users SET password_hash = @hash WHERE username = @username AND provider IS NULL",
             new { username, hash = Hasher.HashPassword(username, password) }, cancellationToken: cancellationToken)) == 1;
     }
 
@@ -176,7 +218,9 @@ public sealed class UserRepository(ConnectDatabase database)
         public string Role { get; init; } = "";
         public long Locked { get; init; }
         public long CreatedAt { get; init; }
+        public string? Provider { get; init; }
+        public string? UniqueId { get; init; }
 
-        public User ToUser() => new(Id, Guid, Username, Email, Enum.Parse<UserRole>(Role, ignoreCase: true), Locked != 0, DateTimeOffset.FromUnixTimeMilliseconds(CreatedAt));
+        public User ToUser() => new(Id, Guid, Username, Email, Enum.Parse<UserRole>(Role, ignoreCase: true), Locked != 0, DateTimeOffset.FromUnixTimeMilliseconds(CreatedAt), Provider, UniqueId);
     }
 }

@@ -100,7 +100,9 @@ internal sealed record BundleJson(string Id, long AppId, string ContentGuid, lon
 /// A user in the v1 API, with the reference's fields. Names, activity and confirmation are not modelled here: users
 /// are made confirmed by an administrator, with no first or last name.
 /// </summary>
-internal sealed record UserJson(long Id, string Guid, string Username, string? Email, string UserRole, DateTimeOffset CreatedTime, bool Locked)
+/// <param name="Provider">Who vouches for the user: <c>local</c> (a password here), <c>ldap</c>, <c>oauth2</c> or <c>proxy</c>.</param>
+/// <param name="ProviderId">The provider's stable id of her (the LDAP entry's UUID, the OpenID subject); null for local users.</param>
+internal sealed record UserJson(long Id, string Guid, string Username, string? Email, string UserRole, DateTimeOffset CreatedTime, bool Locked, string Provider, string? ProviderId)
 {
     public string? FirstName => null;
 
@@ -112,7 +114,8 @@ internal sealed record UserJson(long Id, string Guid, string Username, string? E
 
     public bool Confirmed => true;
 
-    public static UserJson From(User u) => new(u.Id, u.Guid, u.Username, u.Email, u.Role.ToString().ToLowerInvariant(), u.CreatedAt, u.Locked);
+    public static UserJson From(User u) =>
+        new(u.Id, u.Guid, u.Username, u.Email, u.Role.ToString().ToLowerInvariant(), u.CreatedAt, u.Locked, u.Provider ?? "local", u.UniqueId);
 }
 
 /// <summary>A task as rsconnect 0.8.x polls it: <c>status</c> lines from <c>first_status</c> on, then <c>last_status</c>.</summary>

@@ -232,6 +232,11 @@ internal static class UsersApi
 
         v1.MapPost("/groups/{guid}/members", async (RoutedGroup routed, MemberRequest? body, GroupRepository groups, UserRepository users, CancellationToken ct) =>
         {
+            if (GroupRules.MembersProblem(routed.Group) is { } fromProvider)
+            {
+                return ApiErrors.Conflict(fromProvider, ApiErrorCode.OperationDenied);
+            }
+
             if (body?.UserGuid is not { } userGuid || await users.FindByGuidAsync(userGuid, ct) is not { } user)
             {
                 return ApiErrors.BadRequest("send {\"user_guid\": \"...\"} naming an existing user");
@@ -242,12 +247,14 @@ internal static class UsersApi
         }).RequireGroupChange();
 
         v1.MapDelete("/groups/{guid}/members/{userGuid}", async (RoutedGroup routed, string userGuid, GroupRepository groups, UserRepository users, CancellationToken ct) =>
-            await users.FindByGuidAsync(userGuid, ct) is { } user && await groups.RemoveMemberAsync(routed.Group.Id, user.Id, ct)
+            GroupRules.MembersProblem(routed.Group) is { } fromProvider ? ApiErrors.Conflict(fromProvider, ApiErrorCode.OperationDenied)
+            : await users.FindByGuidAsync(userGuid, ct) is { } user && await groups.RemoveMemberAsync(routed.Group.Id, user.Id, ct)
                 ? Results.NoContent()
                 : ApiErrors.NotFound($"user {userGuid} is not a member of group {routed.Group.Guid}")).RequireGroupChange();
     }
 
-    private static object GroupJson(UserGroup g) => new { guid = g.Guid, id = g.Id, name = g.Name, created_time = g.CreatedAt };
+    // origin: "local" for a group made here, else the sign-in provider whose group it mirrors.
+    private static object GroupJson(UserGroup g) => new { guid = g.Guid, id = g.Id, name = g.Name, created_time = g.CreatedAt, origin = g.Provider ?? "local" };
 
     private static object KeyJson(ApiKey k) => new
     {

@@ -1,0 +1,225 @@
+using System.DirectoryServices.Protocols;
+using System.Net;
+using Connect.Shared.Configuration;
+using Microsoft.Extensions.Logging;
+
+namespace Connect.Shared.Security.Ldap;
+
+/// <summary>A person the directory knows: her entry, her stable id and her groups.</summary>
+public sealed record DirectoryPerson(string DistinguishedName, string UniqueId, string Username, string? Email, IReadOnlyList<string> Groups);
+
+/// <summary>What a sign-in against the directory came to.</summary>
+public enum DirectoryVerdict
+{
+    SignedIn,
+    WrongCredentials,
+    Unreachable,
+}
+
+/// <summary>
+/// The <c>[LDAP "NAME"]</c> directory, through System.DirectoryServices.Protocols (OpenLDAP's libldap underneath):
+/// search for the user with the service account, then bind as her with her password; her groups are searched too.
+/// TLS (LDAPS or StartTLS) checks the server's certificate against <c>TLSCACertificate</c> or the system's store, and a
+/// certificate that does not check out fails the connection. Every value put in a filter is escaped.
+/// </summary>
+public sealed partial class LdapDirectory(LdapOptions options, ILogger<LdapDirectory> logger)
+{
+    public const string Provider = "ldap";
+
+    private const int ServerDown = 81;
+    private const int Timeout = 85;
+    private const int ConnectError = 91;
+
+    /// <summary>Checks a user name and password; the person when they are right.</summary>
+    public async Task<(DirectoryVerdict Verdict, DirectoryPerson? Person)> SignInAsync(string username, string password, CancellationToken cancellationToken)
+    {
+        // An empty password is an "unauthenticated bind", which many directories accept for anyone: never a sign-in.
+        if (username.Length == 0 || password.Length == 0)
+        {
+            return (DirectoryVerdict.WrongCredentials, null);
+        }
+
+        try
+        {
+            return await Task.Run<(DirectoryVerdict, DirectoryPerson?)>(() =>
+            {
+                using var service = Open(bindAsService: true);
+                var person = FindPerson(service, LdapFilter.ClassAnd(options.UserObjectClass, options.UsernameAttribute, username));
+                if (person is null)
+                {
+                    return (DirectoryVerdict.WrongCredentials, null);
+                }
+
+                using (var asHer = Open(bindAsService: false))
+                {
+                    try
+                    {
+                        asHer.Bind(new NetworkCredential(person.DistinguishedName, password));
+                    }
+                    catch (LdapException e) when (e.ErrorCode == 49)
+                    {
+                        // 49: invalid credentials.
+                        return (DirectoryVerdict.WrongCredentials, null);
+                    }
+                }
+
+                return (DirectoryVerdict.SignedIn, person with { Groups = GroupsOf(service, person) });
+            }, cancellationToken);
+        }
+        catch (Exception e) when (e is LdapException or DirectoryOperationException)
+        {
+            LogUnreachable(logger, options.ServerAddress ?? "", e.Message);
+            return (DirectoryVerdict.Unreachable, null);
+        }
+    }
+
+    /// <summary>Whether the directory still has the person of <paramref name="uniqueId"/>; null when it cannot be asked.</summary>
+    public async Task<bool?> StillHasAsync(string uniqueId, CancellationToken cancellationToken)
+    {
+        try
+        {
+            return await Task.Run<bool?>(() =>
+            {
+                using var service = Open(bindAsService: true);
+                return FindPerson(service, LdapFilter.ClassAnd(options.UserObjectClass, options.UniqueIdAttribute, uniqueId)) is not null;
+            }, cancellationToken);
+        }
+        catch (Exception e) when (e is LdapException or DirectoryOperationException)
+        {
+            LogUnreachable(logger, options.ServerAddress ?? "", e.Message);
+            return null;
+        }
+    }
+
+    private LdapConnection Open(bool bindAsService)
+    {
+        var colon = options.ServerAddress!.LastIndexOf(':');
+        var connection = new LdapConnection(new LdapDirectoryIdentifier(options.ServerAddress[..colon], int.Parse(options.ServerAddress[(colon + 1)..])))
+        {
+            AuthType = AuthType.Basic,
+            Timeout = options.Timeout,
+            AutoBind = false,
+        };
+        try
+        {
+            connection.SessionOptions.ProtocolVersion = 3;
+            connection.SessionOptions.ReferralChasing = ReferralChasingOptions.None;
+            if (options.TLS || options.StartTLS)
+            {
+                if (options.TLSCACertificate is { } ca)
+                {
+                    // libldap reads trusted authorities from a folder; give it one holding only the configured file.
+                    connection.SessionOptions.TrustedCertificatesDirectory = TrustedFolder.For(ca);
+                }
+
+                // A fresh TLS context, so the trust settings above are the ones this connection uses.
+                connection.SessionOptions.StartNewTlsSessionContext();
+                if (options.TLS)
+                {
+                    connection.SessionOptions.SecureSocketLayer = true;
+                }
+                else
+                {
+                    // On Linux the client gives libldap the server's address only at the first bind, so StartTLS before
+                    // one finds no server. An anonymous bind comes first: it carries no secret, and a directory that
+                    // refuses it has still been reached.
+                    try
+                    {
+                        connection.Bind(new NetworkCredential("", ""));
+                    }
+                    catch (LdapException e) when (e.ErrorCode is not (ServerDown or ConnectError or Timeout))
+                    {
+                    }
+
+                    connection.SessionOptions.StartTransportLayerSecurity(null);
+                }
+            }
+
+            if (bindAsService)
+            {
+                connection.Bind(options.AnonymousBind || string.IsNullOrEmpty(options.BindDN)
+                    ? new NetworkCredential("", "")
+                    : new NetworkCredential(options.BindDN, options.BindPassword));
+            }
+
+            return connection;
+        }
+        catch
+        {
+            connection.Dispose();
+            throw;
+        }
+    }
+
+    private DirectoryPerson? FindPerson(LdapConnection connection, string filter)
+    {
+        var attributes = new[] { options.UsernameAttribute, options.UniqueIdAttribute, options.UserEmailAttribute };
+        var response = (SearchResponse)connection.SendRequest(
+            new SearchRequest(options.UserSearchBaseDN, filter, SearchScope.Subtree, attributes) { SizeLimit = 2 });
+        // Exactly one entry, or nobody: two entries for one name is a directory nobody should guess within.
+        if (response.Entries.Count != 1)
+        {
+            return null;
+        }
+
+        var entry = response.Entries[0];
+        var uniqueId = Text(entry, options.UniqueIdAttribute);
+        var username = Text(entry, options.UsernameAttribute);
+        return uniqueId is null || username is null ? null : new DirectoryPerson(entry.DistinguishedName, uniqueId, username, Text(entry, options.UserEmailAttribute), []);
+    }
+
+    private IReadOnlyList<string> GroupsOf(LdapConnection connection, DirectoryPerson person)
+    {
+        if (options.GroupSearchBaseDN is not { } groupBase)
+        {
+            return [];
+        }
+
+        var member = options.MembersByName ? person.Username : person.DistinguishedName;
+        var response = (SearchResponse)connection.SendRequest(new SearchRequest(
+            groupBase, LdapFilter.ClassAnd(options.GroupObjectClass, options.GroupMemberAttribute, member), SearchScope.Subtree, options.GroupNameAttribute));
+        return response.Entries.Cast<SearchResultEntry>().Select(e => Text(e, options.GroupNameAttribute)).OfType<string>().ToList();
+    }
+
+    /// <summary>An attribute's first value as text; a binary one (AD's <c>objectGUID</c>) as its GUID or hex.</summary>
+    private static string? Text(SearchResultEntry entry, string attribute)
+    {
+        if (!entry.Attributes.Contains(attribute) || entry.Attributes[attribute].Count == 0)
+        {
+            return null;
+        }
+
+        return entry.Attributes[attribute][0] switch
+        {
+            string s => s,
+            byte[] { Length: 16 } guid => new Guid(guid).ToString(),
+            byte[] bytes => Convert.ToHexString(bytes),
+            var other => other.ToString(),
+        };
+    }
+
+    [LoggerMessage(EventId = 1620, Level = LogLevel.Warning, Message = "The LDAP directory at {Address} did not answer: {Problem}")]
+    private static partial void LogUnreachable(ILogger logger, string address, string problem);
+
+    /// <summary>A private folder holding only the configured authorities' file, for libldap's trust folder.</summary>
+    private static class TrustedFolder
+    {
+        private static readonly Lock Gate = new();
+        private static readonly Dictionary<string, string> Folders = [];
+
+        public static string For(string caFile)
+        {
+            lock (Gate)
+            {
+                if (!Folders.TryGetValue(caFile, out var folder))
+                {
+                    folder = Directory.CreateTempSubdirectory("connect-ldap-ca.").FullName;
+                    File.Copy(caFile, Path.Combine(folder, "ca.pem"));
+                    Folders[caFile] = folder;
+                }
+
+                return folder;
+            }
+        }
+    }
+}

@@ -1,0 +1,76 @@
+using Connect.E2E.Infrastructure;
+using Connect.Shared.Configuration;
+using Connect.Shared.Security.Ldap;
+using Connect.Testing;
+using Microsoft.Extensions.Logging.Abstractions;
+
+namespace Connect.E2E.Security;
+
+/// <summary>
+/// The directory client against a real OpenLDAP (<c>slapd</c>) on loopback, over StartTLS with the test authority's
+/// certificate: search-then-bind, groups, escaped filters, and a certificate nobody vouches for refused.
+/// </summary>
+public sealed class LdapDirectoryTests : IAsyncLifetime
+{
+    private readonly TempDirectory _folder = new("connect-ldap");
+    private SlapdProcess _slapd = null!;
+
+    public async Task InitializeAsync() => _slapd = await SlapdProcess.StartAsync(_folder,
+    [
+        new SlapdProcess.Person("alice", "alice-password", "analysts", "publishers"),
+        new SlapdProcess.Person("bob", "bob-password"),
+    ]);
+
+    public async Task DisposeAsync()
+    {
+        await _slapd.DisposeAsync();
+        _folder.Dispose();
+    }
+
+    private LdapDirectory Directory(string? caFile = null) => new(Options(caFile ?? _slapd.Certificates.CaFile), NullLogger<LdapDirectory>.Instance);
+
+    private LdapOptions Options(string caFile) => new()
+    {
+        ServerAddress = _slapd.Address,
+        StartTLS = true,
+        TLSCACertificate = caFile,
+        BindDN = SlapdProcess.ServiceDN,
+        BindPassword = SlapdProcess.ServicePassword,
+        UserSearchBaseDN = "ou=people," + SlapdProcess.BaseDN,
+        GroupSearchBaseDN = "ou=groups," + SlapdProcess.BaseDN,
+    };
+
+    [Fact]
+    public async Task Signs_in_with_the_right_password_only_and_reads_her_groups_and_stable_id()
+    {
+        var directory = Directory();
+        var (verdict, alice) = await directory.SignInAsync("alice", "alice-password", CancellationToken.None);
+        Assert.Equal(DirectoryVerdict.SignedIn, verdict);
+        Assert.Equal("alice", alice!.Username);
+        Assert.Equal("alice@example.org", alice.Email);
+        Assert.True(Guid.TryParse(alice.UniqueId, out _), $"entryUUID expected, got {alice.UniqueId}");
+        Assert.Equal(["analysts", "publishers"], alice.Groups.Order());
+        Assert.Empty((await directory.SignInAsync("bob", "bob-password", CancellationToken.None)).Person!.Groups);
+
+        Assert.Equal(DirectoryVerdict.WrongCredentials, (await directory.SignInAsync("alice", "bob-password", CancellationToken.None)).Verdict);
+        Assert.Equal(DirectoryVerdict.WrongCredentials, (await directory.SignInAsync("nobody", "alice-password", CancellationToken.None)).Verdict);
+        // An empty password would be an unauthenticated bind, which the directory accepts for any DN.
+        Assert.Equal(DirectoryVerdict.WrongCredentials, (await directory.SignInAsync("alice", "", CancellationToken.None)).Verdict);
+        // Unescaped, this filter would match every user; escaped it is a name nobody has.
+        Assert.Equal(DirectoryVerdict.WrongCredentials, (await directory.SignInAsync("*)(uid=*", "alice-password", CancellationToken.None)).Verdict);
+        Assert.Equal(DirectoryVerdict.WrongCredentials, (await directory.SignInAsync("*", "alice-password", CancellationToken.None)).Verdict);
+
+        Assert.True(await directory.StillHasAsync(alice.UniqueId, CancellationToken.None));
+        _slapd.Remove("alice");
+        Assert.False(await directory.StillHasAsync(alice.UniqueId, CancellationToken.None));
+    }
+
+    [Fact]
+    public async Task A_directory_whose_certificate_no_trusted_authority_signed_is_not_spoken_to()
+    {
+        var other = TestCertificates.Create(_folder.File("other"), "other");
+        var (verdict, person) = await Directory(other.CaFile).SignInAsync("alice", "alice-password", CancellationToken.None);
+        Assert.Equal(DirectoryVerdict.Unreachable, verdict);
+        Assert.Null(person);
+    }
+}
