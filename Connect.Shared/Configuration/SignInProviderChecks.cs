@@ -13,10 +13,6 @@ internal static class SignInProviderChecks
                 yield return problem;
             }
         }
-        else if (o.LDAP.Count > 0)
-        {
-            yield return ("LDAP", $"an [LDAP] section is read only with Authentication.Provider = ldap (it is {provider})");
-        }
 
         if (provider == SignInOptions.OAuth2)
         {

@@ -106,6 +106,9 @@ public sealed class ConfigurationLoaderTests : IDisposable
         Assert.Contains(result.Errors, e => e.Source == "connect.gcfg:5" && e.Message.Contains("unknown section [Nonsense]"));
     }
 
+    /// <summary>An LDAP sign-in section but for the keys a case adds.</summary>
+    private const string Ldap = "[Authentication]\nProvider = ldap\n[LDAP \"d\"]\nUserSearchBaseDN = dc=x\n";
+
     [Theory]
     [InlineData("[Database]\nProvider = postgres\n", "Postgres.URL", "must be set")]
     [InlineData("[Applications]\nScheduleConcurrency = -1\n", "Applications.ScheduleConcurrency", "0 or more")]
@@ -129,7 +132,15 @@ public sealed class ConfigurationLoaderTests : IDisposable
     [InlineData("[Metrics]\nGraphite = yes\n", "Metrics.GraphiteHost", "must be set")]
     [InlineData("Listen = :1\n", "Listen", "before any [Section]")]
     [InlineData("[Server]\nDashboardAddress = dashboard.example.com\n", "Server.DashboardAddress", "not an absolute http(s) URL")]
-    [InlineData("[Authentication]\nProvider = ldap\n", "Authentication.Provider", "not one of password, proxy")]
+    [InlineData("[Authentication]\nProvider = saml\n", "Authentication.Provider", "not one of password, ldap, oauth2, proxy")]
+    [InlineData("[Authentication]\nProvider = ldap\n", "LDAP", "needs one [LDAP \"NAME\"] section")]
+    [InlineData(Ldap + "ServerAddress = ldap.example.com\nAnonymousBind = true\n", "LDAP \"d\".ServerAddress", "is not host:port")]
+    [InlineData(Ldap + "ServerAddress = h:389\n", "LDAP \"d\".BindDN", "is needed to search")]
+    [InlineData(Ldap + "ServerAddress = h:389\nAnonymousBind = true\nUsernameAttribute = uid)(x\n", "LDAP \"d\".UsernameAttribute", "is not an LDAP attribute name")]
+    [InlineData(Ldap + "ServerAddress = h:389\nAnonymousBind = true\nTLS = true\nStartTLS = true\n", "LDAP \"d\".StartTLS", "not both")]
+    [InlineData("[Authentication]\nProvider = oauth2\n[OAuth2]\nClientId = c\nClientSecret = s\nOpenIDConnectIssuer = http://sso.example.com\n", "OAuth2.OpenIDConnectIssuer", "is not an https URL")]
+    [InlineData("[Authentication]\nProvider = oauth2\n[OAuth2]\nOpenIDConnectIssuer = https://sso.example.com\nClientSecret = s\n", "OAuth2.ClientId", "is needed")]
+    [InlineData("[Authentication]\nBreakGlassAdministrators = admin, *)(uid=*\n", "Authentication.BreakGlassAdministrators", "not a comma-separated list of user names")]
     [InlineData("[Authentication]\nProvider = proxy\n", "LoadBalancing.TrustedProxies", "must name the signing-in proxy's address")]
     [InlineData("[Authorization]\nDefaultUserRole = administrator\n", "Authorization.DefaultUserRole", "not viewer or publisher")]
     [InlineData("[Server]\nAddress = https://connect.example.com/\nDashboardAddress = https://connect.example.com/dashboard/\n", "Server.DashboardAddress", "same origin as Server.Address")]
