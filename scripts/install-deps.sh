@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Installs the Debian packages Connect needs (R, its compilers for the packages deploys build, its content packages, pandoc, bubblewrap
 # for the content sandbox, PostgreSQL, nginx, Chromium for browser tests, rsconnect for
-# publishing tests, Prometheus and graphite-carbon for metrics export tests; their services are
-# not started here) and creates the unprivileged user content runs as (connect-content).
+# publishing tests, Prometheus and graphite-carbon for metrics export tests, OpenLDAP's slapd and Node.js for the
+# sign-in tests' directory and OpenID provider; their services are not started here) and creates the unprivileged user content runs as (connect-content).
 # Idempotent: packages already present are skipped, and apt-get update runs once,
 # only when something is missing. Needs root (apt-get, useradd).
 set -euo pipefail
@@ -10,7 +10,10 @@ set -euo pipefail
 packages=(
   r-base-core r-base-dev r-cran-shiny r-cran-rmarkdown r-cran-plumber r-cran-rsconnect pandoc
   bubblewrap slirp4netns iproute2 postgresql nginx chromium wrk procps curl jq time faketime prometheus graphite-carbon
+  slapd
 )
+# Node.js runs the test OpenID provider (e2e/oidc-provider); a machine that has it from elsewhere keeps its own.
+command -v npm >/dev/null 2>&1 || packages+=(nodejs npm)
 
 missing=()
 for p in "${packages[@]}"; do

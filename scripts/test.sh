@@ -17,6 +17,9 @@ export CONNECT_TEST_POSTGRES_URL="postgres://postgres@127.0.0.1:$PG_PORT/postgre
 export CONNECT_TEST_POSTGRES_PASSWORD="$PG_PASSWORD"
 export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1
 
+# The OpenID provider the sign-in tests run (oidc-provider, from the npm registry, pinned by its lock file).
+[ -d e2e/oidc-provider/node_modules ] || (cd e2e/oidc-provider && npm ci --no-audit --no-fund --loglevel=error)
+
 dotnet build Connect.sln -c Release -nologo -clp:ErrorsOnly
 set +e
 dotnet test Connect.sln -c Release --no-build -nologo "$@" 2>&1 | tee "$work/test.log"

@@ -60,11 +60,12 @@ public sealed class NodeProcess : DotnetProcess
     /// <summary>
     /// Writes a config file (the given lines plus this node's name, port and data folder) and starts the node.
     /// </summary>
-    public static NodeProcess Start(TempDirectory folder, string name, string configLines, IReadOnlyDictionary<string, string>? environment = null, string verb = "run")
+    /// <param name="port">The port to listen on (one the test had to know beforehand, say for a redirect URI); null: a free one.</param>
+    public static NodeProcess Start(TempDirectory folder, string name, string configLines, IReadOnlyDictionary<string, string>? environment = null, string verb = "run", int? port = null)
     {
-        var port = FreePort.Next();
-        var config = WriteConfig(folder, name, configLines, port);
-        return new NodeProcess(config, folder.Path, port, environment, verb);
+        port ??= FreePort.Next();
+        var config = WriteConfig(folder, name, configLines, port.Value);
+        return new NodeProcess(config, folder.Path, port.Value, environment, verb);
     }
 
     /// <summary>Writes the config file <see cref="Start"/> would (data in <c>{folder}/data</c>) and returns its path.</summary>

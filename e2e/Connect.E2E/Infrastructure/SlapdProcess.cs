@@ -17,8 +17,8 @@ public sealed class SlapdProcess : DaemonProcess
     private const string RootDN = "cn=admin,dc=example,dc=org";
     private const string RootPassword = "root-secret";
 
-    private SlapdProcess(string config, int port, TestCertificates certificates)
-        : base("slapd", ["-d", "0", "-h", $"ldap://127.0.0.1:{port}/", "-f", config])
+    private SlapdProcess(string program, string config, int port, TestCertificates certificates)
+        : base(program, ["-d", "0", "-h", $"ldap://127.0.0.1:{port}/", "-f", config])
     {
         Port = port;
         Certificates = certificates;
@@ -61,18 +61,23 @@ public sealed class SlapdProcess : DaemonProcess
             """);
         var ldif = Path.Combine(folder, "people.ldif");
         await File.WriteAllTextAsync(ldif, Ldif(people));
-        var load = await HostCommand.RunAsync("slapadd", "-f", config, "-l", ldif);
+        // A copy of the program: an AppArmor profile for /usr/sbin/slapd (Debian ships one) would keep it from the
+        // test's folder. slapadd is slapd under another name.
+        var slapd = Path.Combine(folder, "slapd");
+        File.Copy("/usr/sbin/slapd", slapd);
+        File.CreateSymbolicLink(Path.Combine(folder, "slapadd"), slapd);
+        var load = await HostCommand.RunAsync(Path.Combine(folder, "slapadd"), "-f", config, "-l", ldif);
         if (load.Code != 0)
         {
             throw new InvalidOperationException($"slapadd failed:\n{load.Output}");
         }
 
         var port = FreePort.Next();
-        var slapd = new SlapdProcess(config, port, certificates);
+        var server = new SlapdProcess(slapd, config, port, certificates);
         await Wait.UntilAsync(() =>
         {
-            slapd.ThrowIfExited("slapd");
-            using var connection = slapd.Connect();
+            server.ThrowIfExited("slapd");
+            using var connection = server.Connect();
             try
             {
                 connection.Bind(new NetworkCredential(ServiceDN, ServicePassword));
@@ -83,7 +88,7 @@ public sealed class SlapdProcess : DaemonProcess
                 return Task.FromResult(false);
             }
         }, "slapd to answer", TimeSpan.FromSeconds(30));
-        return slapd;
+        return server;
     }
 
     /// <summary>Removes a person from the directory, as her organisation does when she leaves.</summary>
