@@ -17,7 +17,11 @@ public abstract class AdminTestContext : BunitContext, IAsyncLifetime
         JSInterop.Mode = JSRuntimeMode.Loose;
         Services.AddMudServices();
         Services.AddSingleton<TimeProvider>(Clock);
+        Services.AddSingleton(Options);
     }
+
+    /// <summary>The configuration the pages read (password sign-in unless a test says otherwise).</summary>
+    protected Connect.Shared.Configuration.ConnectOptions Options { get; } = new();
 
     protected FakeTimeProvider Clock { get; } = new(DateTimeOffset.UtcNow);
 

@@ -1,5 +1,6 @@
 using Connect.Admin.Services;
 using Connect.Shared.Access;
+using Connect.Shared.Configuration;
 using Connect.Shared.Users;
 using Microsoft.AspNetCore.Components;
 
@@ -24,6 +25,9 @@ public sealed partial class Me : ClusterPage
 
     [Inject]
     public required IPeople People { get; set; }
+
+    [Inject]
+    public required ConnectOptions Options { get; set; }
 
     private async Task ChangePasswordAsync()
     {

@@ -42,6 +42,21 @@ public sealed class GroupsPageTests : AdminTestContext
         Assert.Contains("No groups yet", page.Find("[data-testid=groups]").TextContent);
     }
 
+    [Fact]
+    public void A_directory_group_shows_where_it_comes_from_and_offers_no_member_changes()
+    {
+        _groups.Add(new UserGroup(9, "g-analysts", "analysts", null, DateTimeOffset.UnixEpoch, "ldap"), new User(5, "g-lee", "lee", null, UserRole.Viewer, false, DateTimeOffset.UnixEpoch, "ldap", "u-1"));
+        SignIn("ann", UserRole.Administrator, id: 1);
+        var page = Render<Groups>();
+        Assert.Equal("ldap", page.Find("[data-testid=origin-analysts]").TextContent);
+
+        page.Find("[data-testid=open-group-analysts]").Click();
+        Assert.Contains("lee", page.Find("[data-testid=members] tbody").TextContent);
+        Assert.Contains("come from the sign-in provider (ldap)", page.Find("[data-testid=members-from-provider]").TextContent);
+        Assert.Empty(page.FindAll("[data-testid=add-member]"));
+        Assert.Empty(page.FindAll("[data-testid=remove-member]"));
+    }
+
     /// <summary>Groups in memory with the real rule on who changes one.</summary>
     private sealed class FakeGroups : IGroupsDesk
     {
@@ -49,6 +64,12 @@ public sealed class GroupsPageTests : AdminTestContext
         private readonly Dictionary<long, List<User>> _members = [];
 
         public Task<IReadOnlyList<UserGroup>> ListAsync(CancellationToken cancellationToken) => Task.FromResult<IReadOnlyList<UserGroup>>(_all.ToList());
+
+        public void Add(UserGroup group, params User[] members)
+        {
+            _all.Add(group);
+            _members[group.Id] = [.. members];
+        }
 
         public Task<IReadOnlyList<User>> MembersAsync(UserGroup group, CancellationToken cancellationToken) =>
             Task.FromResult<IReadOnlyList<User>>(_members.GetValueOrDefault(group.Id)?.ToList() ?? []);

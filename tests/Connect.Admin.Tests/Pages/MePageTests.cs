@@ -20,6 +20,16 @@ public sealed class MePageTests : AdminTestContext
     }
 
     [Fact]
+    public void Someone_signed_in_through_a_provider_is_told_her_password_is_kept_there()
+    {
+        Options.Authentication.Provider = "oauth2";
+        SignIn("pat", UserRole.Publisher, id: 7);
+        var page = Render<Me>();
+        Assert.Contains("your password is kept there", page.Find("[data-testid=password-elsewhere]").TextContent);
+        Assert.Empty(page.FindAll("[data-testid=change-password]"));
+    }
+
+    [Fact]
     public void A_user_makes_a_key_sees_its_secret_once_and_revokes_it()
     {
         SignIn("pat", UserRole.Publisher, id: 7);

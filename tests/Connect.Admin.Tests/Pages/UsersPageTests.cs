@@ -20,6 +20,18 @@ public sealed class UsersPageTests : AdminTestContext
     }
 
     [Fact]
+    public void A_provider_user_shows_her_provider_and_has_no_password_to_set()
+    {
+        _people.All.Add(new User(3, "g-lee", "lee", null, UserRole.Viewer, false, DateTimeOffset.UnixEpoch, "ldap", "5f1c-uuid"));
+        SignIn("ann", UserRole.Administrator, id: 1);
+        var page = Render<Users>();
+        Assert.Equal("ldap", page.Find("[data-testid=provider-lee]").TextContent);
+        Assert.Equal("a password here", page.Find("[data-testid=provider-vic]").TextContent);
+        Assert.Empty(page.FindAll("[data-testid=password-lee]"));
+        Assert.Single(page.FindAll("[data-testid=password-vic]"));
+    }
+
+    [Fact]
     public void An_administrator_adds_a_user_locks_her_and_sets_her_password_but_cannot_lock_herself()
     {
         SignIn("ann", UserRole.Administrator, id: 1);
