@@ -5,8 +5,8 @@ using Connect.Testing;
 namespace Connect.E2E.Infrastructure;
 
 /// <summary>
-/// Debian's OpenLDAP server (<c>slapd</c>) on a free loopback port, with StartTLS on a certificate of the test's own
-/// authority, and the people and groups of <see cref="Ldif"/> loaded before it starts: dc=example,dc=org with a service
+/// Debian's OpenLDAP server (<c>slapd</c>) on free loopback ports (plain with StartTLS, and LDAPS), on a certificate
+/// of the test's own authority, and the people and groups of <see cref="Ldif"/> loaded before it starts: dc=example,dc=org with a service
 /// account, users in ou=people, groupOfNames groups in ou=groups.
 /// </summary>
 public sealed class SlapdProcess : DaemonProcess
@@ -17,18 +17,24 @@ public sealed class SlapdProcess : DaemonProcess
     private const string RootDN = "cn=admin,dc=example,dc=org";
     private const string RootPassword = "root-secret";
 
-    private SlapdProcess(string program, string config, int port, TestCertificates certificates)
-        : base(program, ["-d", "0", "-h", $"ldap://127.0.0.1:{port}/", "-f", config])
+    private SlapdProcess(string program, string config, int port, int tlsPort, TestCertificates certificates)
+        : base(program, ["-d", "0", "-h", $"ldap://127.0.0.1:{port}/ ldaps://127.0.0.1:{tlsPort}/", "-f", config])
     {
         Port = port;
+        TlsPort = tlsPort;
         Certificates = certificates;
     }
 
     public int Port { get; }
 
+    /// <summary>The LDAPS port (TLS from the first byte).</summary>
+    public int TlsPort { get; }
+
     public TestCertificates Certificates { get; }
 
     public string Address => $"127.0.0.1:{Port}";
+
+    public string TlsAddress => $"127.0.0.1:{TlsPort}";
 
     /// <summary>A user: uid, password, and the groups (cn) she is in.</summary>
     public sealed record Person(string Uid, string Password, params string[] Groups);
@@ -73,7 +79,7 @@ public sealed class SlapdProcess : DaemonProcess
         }
 
         var port = FreePort.Next();
-        var server = new SlapdProcess(slapd, config, port, certificates);
+        var server = new SlapdProcess(slapd, config, port, FreePort.Next(), certificates);
         await Wait.UntilAsync(() =>
         {
             server.ThrowIfExited("slapd");

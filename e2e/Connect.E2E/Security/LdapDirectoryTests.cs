@@ -66,6 +66,17 @@ public sealed class LdapDirectoryTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task LDAPS_checks_the_certificate_too()
+    {
+        var ldaps = Options(_slapd.Certificates.CaFile);
+        (ldaps.ServerAddress, ldaps.StartTLS, ldaps.TLS) = (_slapd.TlsAddress, false, true);
+        Assert.Equal(DirectoryVerdict.SignedIn, (await new LdapDirectory(ldaps, NullLogger<LdapDirectory>.Instance).SignInAsync("alice", "alice-password", CancellationToken.None)).Verdict);
+
+        ldaps.TLSCACertificate = TestCertificates.Create(_folder.File("other-ldaps"), "other").CaFile;
+        Assert.Equal(DirectoryVerdict.Unreachable, (await new LdapDirectory(ldaps, NullLogger<LdapDirectory>.Instance).SignInAsync("alice", "alice-password", CancellationToken.None)).Verdict);
+    }
+
+    [Fact]
     public async Task A_directory_whose_certificate_no_trusted_authority_signed_is_not_spoken_to()
     {
         var other = TestCertificates.Create(_folder.File("other"), "other");
