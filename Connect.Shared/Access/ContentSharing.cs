@@ -32,6 +32,9 @@ public sealed class ContentSharing(PermissionRepository permissions, UserReposit
     public Task<IReadOnlyList<ContentPermission>> ListAsync(ContentItem content, CancellationToken cancellationToken) =>
         permissions.ListAsync(content.Id, cancellationToken);
 
+    public Task<ContentPermission?> GetAsync(ContentItem content, long id, CancellationToken cancellationToken) =>
+        permissions.GetAsync(content.Id, id, cancellationToken);
+
     public async Task<SharingResult> AddAsync(ContentItem content, string? principalType, string? principalGuid, string? role, CancellationToken cancellationToken)
     {
         if (principalGuid is null || principalType is not (PrincipalTypes.User or PrincipalTypes.Group) || role is not (ContentRoles.Viewer or ContentRoles.Owner))

@@ -15,6 +15,10 @@ internal static class PermissionsApi
         permissions.MapGet("", async (RoutedContent routed, ContentSharing sharing, CancellationToken ct) =>
             Results.Json((await sharing.ListAsync(routed.Item, ct)).Select(p => Json(p, routed.Item)))).RequireContent(ContentRight.Change);
 
+        permissions.MapGet("/{id:long}", async (RoutedContent routed, long id, ContentSharing sharing, CancellationToken ct) =>
+            await sharing.GetAsync(routed.Item, id, ct) is { } permission ? Results.Json(Json(permission, routed.Item)) : ApiErrors.NotFound($"permission {id} does not exist for this content"))
+            .RequireContent(ContentRight.Change);
+
         permissions.MapPost("", async (RoutedContent routed, PermissionRequest? body, ContentSharing sharing, CancellationToken ct) =>
             Answer(await sharing.AddAsync(routed.Item, body?.PrincipalType, body?.PrincipalGuid, body?.Role, ct), routed.Item, StatusCodes.Status201Created))
             .RequireContent(ContentRight.Change);

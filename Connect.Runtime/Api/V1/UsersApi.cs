@@ -190,10 +190,11 @@ internal static class UsersApi
 
     private static void MapGroups(RouteGroupBuilder v1)
     {
-        v1.MapGet("/groups", async (int? page_number, int? page_size, GroupRepository groups, CancellationToken ct) =>
+        // prefix: groups whose name starts with it, any case (clients find groups to share with this way).
+        v1.MapGet("/groups", async (int? page_number, int? page_size, string? prefix, GroupRepository groups, CancellationToken ct) =>
         {
             var (paging, error) = Paging.From(page_number, page_size);
-            return error ?? paging.Of(await groups.ListAsync(ct), GroupJson);
+            return error ?? paging.Of((await groups.ListAsync(ct)).Where(g => prefix is not { Length: > 0 } || g.Name.StartsWith(prefix, StringComparison.OrdinalIgnoreCase)).ToList(), GroupJson);
         });
 
         v1.MapGet("/groups/{guid}", async (string guid, GroupRepository groups, CancellationToken ct) =>

@@ -285,4 +285,37 @@ public sealed class ServerApiContractTests(PublishingNode server) : IClassFixtur
         Assert.Empty(await NamesAsync(await server.Admin.GetAsync("__api__/v1/users?prefix=prefixed&account_status=locked")));
         Assert.Equal(HttpStatusCode.BadRequest, (await server.Admin.GetAsync("__api__/v1/users?user_role=emperor")).StatusCode);
     }
+
+    [Fact]
+    public async Task Groups_are_found_by_prefix_and_a_permission_is_read_by_id_as_posit_sdk_adds_and_removes_them()
+    {
+        foreach (var name in new[] { "sdk-team-a", "sdk-team-b", "other-team" })
+        {
+            Assert.Equal(HttpStatusCode.Created, (await server.Admin.PostAsJsonAsync("__api__/v1/groups", new { name })).StatusCode);
+        }
+
+        var found = (await JsonAsync(await server.Admin.GetAsync("__api__/v1/groups?prefix=SDK-team"))).GetProperty("results").EnumerateArray().ToList();
+        Assert.Equal(["sdk-team-a", "sdk-team-b"], found.Select(g => g.GetProperty("name").GetString()).Order());
+
+        // Shared with each group the prefix found: exactly those, each readable by its id, then removed one by one.
+        var (_, guid) = await server.CreateApplicationAsync(server.Admin, "sdk-permissions");
+        foreach (var group in found)
+        {
+            Assert.Equal(HttpStatusCode.Created, (await server.Admin.PostAsJsonAsync($"__api__/v1/content/{guid}/permissions",
+                new { principal_guid = group.GetProperty("guid").GetString(), principal_type = "group", role = "viewer" })).StatusCode);
+        }
+
+        var permissions = (await JsonAsync(await server.Admin.GetAsync($"__api__/v1/content/{guid}/permissions"))).EnumerateArray().ToList();
+        Assert.Equal(2, permissions.Count);
+        foreach (var permission in permissions)
+        {
+            var id = permission.GetProperty("id").GetString();
+            var one = await JsonAsync(await server.Admin.GetAsync($"__api__/v1/content/{guid}/permissions/{id}"));
+            Assert.Equal(permission.GetProperty("principal_guid").GetString(), one.GetProperty("principal_guid").GetString());
+            Assert.Equal(HttpStatusCode.NoContent, (await server.Admin.DeleteAsync($"__api__/v1/content/{guid}/permissions/{id}")).StatusCode);
+            Assert.Equal(HttpStatusCode.NotFound, (await server.Admin.GetAsync($"__api__/v1/content/{guid}/permissions/{id}")).StatusCode);
+        }
+
+        Assert.Empty((await JsonAsync(await server.Admin.GetAsync($"__api__/v1/content/{guid}/permissions"))).EnumerateArray());
+    }
 }
