@@ -5,9 +5,10 @@
 # Workers listen on Unix sockets only the node may open, so "direct" is the same app in a plain R process this
 # script starts on a TCP port (no sandbox), as a client would reach it without Connect.
 # Also: cold Shiny time-to-first-byte against R's own start-up, the Shiny WebSocket round trip, and (unless
-# SESSIONS=0) the open Shiny sessions one node holds (bench/sessions.sh). Prints the rows as a markdown table,
+# SESSIONS=0) the open Shiny sessions one node holds (bench/sessions.sh), and (unless USAGE=0) what recording page views
+# costs (bench/usage-cost.sh). Prints the rows as a markdown table,
 # then every figure of the proxy issue against its target, all from this one run.
-# Usage: [SESSIONS=2000] bench/proxy.sh [seconds-per-run] [connections]
+# Usage: [SESSIONS=2000] [USAGE=1] bench/proxy.sh [seconds-per-run] [connections]
 set -euo pipefail
 cd "$(dirname "$0")/.."
 duration=${1:-8}
@@ -188,6 +189,15 @@ if [ "$sessions" -gt 0 ]; then
   sed 's/^/Open Shiny sessions: /' "$work/sessions.txt" | grep -E 'opened|answered|RSS' || true
 fi
 
+if [ "${USAGE:-1}" != 0 ]; then
+  # Its own node twice over (recording on, then off), after this one has stopped.
+  [ -n "$node_pid" ] && kill -TERM "$node_pid" && wait "$node_pid" 2>/dev/null || true
+  node_pid=""
+  bench/usage-cost.sh "$duration" 3 "$conns" > "$work/usage.txt" 2>&1 || true
+  echo
+  grep '^|' "$work/usage.txt" || tail -n 5 "$work/usage.txt"
+fi
+
 mean() { sed -n 's/.*mean \([0-9.]*\) ms.*/\1/p' "$1"; }
 answered=$(grep -Eo '^[0-9]+ answered' "$work/sessions.txt" 2>/dev/null | cut -d' ' -f1 || true)
 late=$(grep -Eo '[0-9]+ later than 1 s; [0-9]+ lost' "$work/sessions.txt" 2>/dev/null | awk '{print $1 + $6}' || true)
@@ -200,6 +210,9 @@ echo "| Shiny WebSocket round trip through the node ÷ direct | $(calc .2f "$(me
 echo "| static file ÷ nginx, anonymous | $(calc .2f "$static_rps / $nginx_rps") ($(calc .2f "$static_rps / $floor_rps") of the empty Kestrel app) | ≥ 0.8 |"
 echo "| the same file, private, with an API key ÷ nginx | $(calc .2f "$key_rps / $nginx_rps") | ≥ 0.7 |"
 echo "| cold Shiny first byte − library(shiny) | $(calc +.0f "($cold - $r_shiny) * 1000") ms from a spare, $(calc +.0f "($cold_plain - $r_shiny) * 1000") ms without | < 100 ms |"
+if [ -f "$work/usage.txt" ]; then
+  echo "| usage recording's cost on page views of a static item (Metrics.Instrumentation on ÷ off) | $(sed -n 's/^| cost of recording | \([^|]*\) (target.*/\1/p' "$work/usage.txt") | < 2 % |"
+fi
 if [ "$sessions" -gt 0 ]; then
   echo "| open Shiny sessions one node holds, each answering within 1 s | ${answered:-0} answered of $sessions, ${late:-?} late or lost | ≥ 2,000 |"
 fi

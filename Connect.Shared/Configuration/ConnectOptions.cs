@@ -127,6 +127,9 @@ public sealed class PostgresOptions
 public sealed class MetricsOptions
 {
     public bool Enabled { get; set; } = true;
+
+    /// <summary>Record page views and Shiny sessions (the instrumentation API); false: none are recorded. The audit log is kept either way.</summary>
+    public bool Instrumentation { get; set; } = true;
     public string? DataPath { get; set; }
     public TimeSpan Interval { get; set; } = TimeSpan.FromSeconds(5);
     public bool Graphite { get; set; }

@@ -295,6 +295,10 @@ public static class Migrations
             CREATE UNIQUE INDEX users_provider_id ON users (provider, unique_id);
             ALTER TABLE user_groups ADD COLUMN provider TEXT;
             """),
+        // A burst of views of one page by one viewer within a second is one row that counts them.
+        new(13, "page views tallied per second", """
+            ALTER TABLE content_visits ADD COLUMN hits BIGINT NOT NULL DEFAULT 1;
+            """),
     ];
 
     public static int Latest => All[^1].Version;

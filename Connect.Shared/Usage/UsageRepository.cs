@@ -3,8 +3,11 @@ using Dapper;
 
 namespace Connect.Shared.Usage;
 
-/// <summary>One page view of an item: who (null: anonymous), which bundle was live, which path.</summary>
-public sealed record ContentVisit(long ContentId, long? UserId, long? BundleId, string Path, DateTimeOffset At);
+/// <summary>
+/// Page views of an item: who (null: anonymous), which bundle was live, which path, when (the first of them); <paramref name="Hits"/>
+/// views of that page by that viewer within one second are one record.
+/// </summary>
+public sealed record ContentVisit(long ContentId, long? UserId, long? BundleId, string Path, DateTimeOffset At, long Hits = 1);
 
 /// <summary>One Shiny session of an item, from its WebSocket's opening to its end.</summary>
 public sealed record ShinySession(long ContentId, long? UserId, DateTimeOffset Started, DateTimeOffset Ended);
@@ -17,17 +20,54 @@ public sealed record AuditEntryRow(long Id, long? UserId, string UserDescription
 /// <summary>An item's use on one day (UTC): its page views and the Shiny sessions that began that day.</summary>
 public sealed record UsageDay(DateOnly Day, long Views, long Sessions);
 
-/// <summary>A visit as listed: with the item's and the user's GUIDs, and its id (the paging cursor).</summary>
-public sealed record ContentVisitRow(long Id, string ContentGuid, string? UserGuid, long? BundleId, string Path, DateTimeOffset At);
+/// <summary>A visit as listed: with the item's and the user's GUIDs, and the paging cursor that follows it.</summary>
+public sealed record ContentVisitRow(string Cursor, string ContentGuid, string? UserGuid, long? BundleId, string Path, DateTimeOffset At);
 
 public sealed record ShinySessionRow(long Id, string ContentGuid, string? UserGuid, DateTimeOffset Started, DateTimeOffset Ended);
 
-/// <summary>What a usage list is narrowed to: one item, a time range, records after a cursor; at most <see cref="Limit"/>.</summary>
-public sealed record UsageFilter(string? ContentGuid, DateTimeOffset? From, DateTimeOffset? To, long After, int Limit);
+/// <summary>
+/// What a usage list is narrowed to: one item, a time range, records after a cursor (the row <see cref="After"/>, or,
+/// with <see cref="AfterHits"/>, that many of that row's hits); at most <see cref="Limit"/>.
+/// </summary>
+public sealed record UsageFilter(string? ContentGuid, DateTimeOffset? From, DateTimeOffset? To, long After, int Limit, long AfterHits = 0);
 
 /// <summary>Usage records: written in batches by each node's recorder, read by the instrumentation API and the dashboard.</summary>
 public sealed class UsageRepository(ConnectDatabase database)
 {
+    /// <summary>Rows of one multi-row insert: 6 parameters each, well within SQLite's and PostgreSQL's limits.</summary>
+    private const int VisitsPerStatement = 200;
+
+    private static readonly string[] VisitsInserts = Enumerable.Range(0, VisitsPerStatement + 1).Select(n => n == 0 ? "" : $"""
+        INSERT INTO content_visits (content_id, user_id, bundle_id, path, visited_at, hits)
+        SELECT v.column1, u.id, v.column3, v.column4, v.column5, v.column6
+        FROM (VALUES {string.Join(", ", Enumerable.Range(0, n).Select(i => $"(@c{i}, @u{i}, @b{i}, @p{i}, @t{i}, @h{i}, {i})"))}) AS v
+        JOIN content ON content.id = v.column1 LEFT JOIN users u ON u.id = v.column2
+        ORDER BY v.column7
+        """).ToArray();
+
+    /// <summary>
+    /// The insert of <paramref name="rows"/> visits in one statement (VALUES columns are column1..7 in both databases),
+    /// in the order they came: the ids it gives are the listing's cursor.
+    /// </summary>
+    private static string VisitsInsert(int rows) => VisitsInserts[rows];
+
+    private static DynamicParameters VisitParameters(IReadOnlyList<ContentVisit> visits)
+    {
+        var parameters = new DynamicParameters();
+        for (var i = 0; i < visits.Count; i++)
+        {
+            var v = visits[i];
+            parameters.Add($"c{i}", v.ContentId, System.Data.DbType.Int64);
+            parameters.Add($"u{i}", v.UserId, System.Data.DbType.Int64);
+            parameters.Add($"b{i}", v.BundleId, System.Data.DbType.Int64);
+            parameters.Add($"p{i}", v.Path, System.Data.DbType.String);
+            parameters.Add($"t{i}", v.At.ToUnixTimeMilliseconds(), System.Data.DbType.Int64);
+            parameters.Add($"h{i}", v.Hits, System.Data.DbType.Int64);
+        }
+
+        return parameters;
+    }
+
     public async Task AddAsync(IReadOnlyList<ContentVisit> visits, IReadOnlyList<ShinySession> sessions, CancellationToken cancellationToken = default) =>
         await AddAsync(visits, sessions, [], cancellationToken);
 
@@ -36,13 +76,13 @@ public sealed class UsageRepository(ConnectDatabase database)
     {
         await using var connection = await database.OpenAsync(cancellationToken);
         await using var transaction = await database.BeginWriteTransactionAsync(connection, cancellationToken);
-        // An item deleted meanwhile has no row left to point at: its records go with it, as they would have.
-        await connection.ExecuteAsync(new CommandDefinition("""
-            INSERT INTO content_visits (content_id, user_id, bundle_id, path, visited_at)
-            SELECT @ContentId, (SELECT id FROM users WHERE id = @UserId), @BundleId, @Path, @At
-            WHERE EXISTS (SELECT 1 FROM content WHERE id = @ContentId)
-            """, visits.Select(v => new { v.ContentId, v.UserId, v.BundleId, v.Path, At = v.At.ToUnixTimeMilliseconds() }), transaction,
-            cancellationToken: cancellationToken));
+        // An item deleted meanwhile has no row left to point at: its records go with it, as they would have. Page views
+        // come by the tens of thousands a second at peak, so they go in as many rows per statement as it may carry.
+        foreach (var chunk in visits.Chunk(VisitsPerStatement))
+        {
+            await connection.ExecuteAsync(new CommandDefinition(VisitsInsert(chunk.Length), VisitParameters(chunk), transaction, cancellationToken: cancellationToken));
+        }
+
         await connection.ExecuteAsync(new CommandDefinition("""
             INSERT INTO shiny_sessions (content_id, user_id, started_at, ended_at)
             SELECT @ContentId, (SELECT id FROM users WHERE id = @UserId), @Started, @Ended
@@ -76,7 +116,7 @@ public sealed class UsageRepository(ConnectDatabase database)
         await using var connection = await database.OpenAsync(cancellationToken);
         var parameters = new { contentId, since = since.ToUnixTimeMilliseconds() };
         var views = (await connection.QueryAsync<(long Day, long Count)>(new CommandDefinition(
-            $"SELECT visited_at / {Day}, COUNT(*) FROM content_visits WHERE content_id = @contentId AND visited_at >= @since GROUP BY visited_at / {Day}",
+            $"SELECT visited_at / {Day}, SUM(hits) FROM content_visits WHERE content_id = @contentId AND visited_at >= @since GROUP BY visited_at / {Day}",
             parameters, cancellationToken: cancellationToken))).ToDictionary(r => r.Day, r => r.Count);
         var sessions = (await connection.QueryAsync<(long Day, long Count)>(new CommandDefinition(
             $"SELECT started_at / {Day}, COUNT(*) FROM shiny_sessions WHERE content_id = @contentId AND started_at >= @since GROUP BY started_at / {Day}",
@@ -96,15 +136,29 @@ public sealed class UsageRepository(ConnectDatabase database)
                 cancellationToken: cancellationToken));
     }
 
+    /// <summary>
+    /// Visits one by one, a row's hits each listed, at most <see cref="UsageFilter.Limit"/>; each carries the cursor
+    /// after it (<c>{row}</c>, or <c>{row}.{hits given}</c> inside a row).
+    /// </summary>
     public async Task<IReadOnlyList<ContentVisitRow>> VisitsAsync(UsageFilter filter, CancellationToken cancellationToken = default)
     {
         await using var connection = await database.OpenAsync(cancellationToken);
-        var rows = await connection.QueryAsync<(long Id, string ContentGuid, string? UserGuid, long? BundleId, string Path, long At)>(new CommandDefinition($"""
-            SELECT v.id, c.guid, u.guid, v.bundle_id, v.path, v.visited_at FROM content_visits v
+        var rows = await connection.QueryAsync<(long Id, string ContentGuid, string? UserGuid, long? BundleId, string Path, long At, long Hits)>(new CommandDefinition($"""
+            SELECT v.id, c.guid, u.guid, v.bundle_id, v.path, v.visited_at, v.hits FROM content_visits v
             JOIN content c ON c.id = v.content_id LEFT JOIN users u ON u.id = v.user_id
             WHERE {Where("v", "visited_at", filter)} ORDER BY v.id LIMIT @Limit
             """, Parameters(filter), cancellationToken: cancellationToken));
-        return [.. rows.Select(r => new ContentVisitRow(r.Id, r.ContentGuid, r.UserGuid, r.BundleId, r.Path, DateTimeOffset.FromUnixTimeMilliseconds(r.At)))];
+        var visits = new List<ContentVisitRow>();
+        foreach (var r in rows)
+        {
+            for (var hit = r.Id == filter.After ? filter.AfterHits : 0; hit < r.Hits && visits.Count < filter.Limit; hit++)
+            {
+                var cursor = hit + 1 == r.Hits ? $"{r.Id}" : $"{r.Id}.{hit + 1}";
+                visits.Add(new ContentVisitRow(cursor, r.ContentGuid, r.UserGuid, r.BundleId, r.Path, DateTimeOffset.FromUnixTimeMilliseconds(r.At)));
+            }
+        }
+
+        return visits;
     }
 
     public async Task<IReadOnlyList<ShinySessionRow>> ShinySessionsAsync(UsageFilter filter, CancellationToken cancellationToken = default)
@@ -122,7 +176,7 @@ public sealed class UsageRepository(ConnectDatabase database)
     /// <summary>Only the conditions asked for, so the database can use its (item, time) index for an item's day.</summary>
     private static string Where(string alias, string time, UsageFilter f) => string.Join(" AND ", new[]
     {
-        $"{alias}.id > @After",
+        f.AfterHits > 0 ? $"{alias}.id >= @After" : $"{alias}.id > @After",
         f.ContentGuid is null ? null : $"{alias}.content_id = (SELECT id FROM content WHERE guid = @ContentGuid)",
         f.From is null ? null : $"{alias}.{time} >= @From",
         f.To is null ? null : $"{alias}.{time} < @To",

@@ -27,7 +27,7 @@ internal static class UsageApi
             }
 
             var rows = await usage.VisitsAsync(filter, ct);
-            return Page(context, filter, rows.Select(r => r.Id), rows.Select(r => new
+            return Page(context, filter, rows.Select(r => r.Cursor), rows.Select(r => new
             {
                 content_guid = r.ContentGuid,
                 user_guid = r.UserGuid,
@@ -85,7 +85,7 @@ internal static class UsageApi
             }
 
             var rows = await usage.ShinySessionsAsync(filter, ct);
-            return Page(context, filter, rows.Select(r => r.Id), rows.Select(r => new
+            return Page(context, filter, rows.Select(r => r.Id.ToString(CultureInfo.InvariantCulture)), rows.Select(r => new
             {
                 content_guid = r.ContentGuid,
                 user_guid = r.UserGuid,
@@ -128,21 +128,27 @@ internal static class UsageApi
             return null;
         }
 
-        long after = 0;
-        if (query["next"].ToString() is { Length: > 0 } n && (!long.TryParse(n, out after) || after < 0))
+        // A cursor is a row id, or "{row}.{hits given}" when a page ended inside a row of several page views.
+        long after = 0, afterHits = 0;
+        if (query["next"].ToString() is { Length: > 0 } n)
         {
-            return null;
+            var parts = n.Split('.');
+            if (parts.Length > 2 || !long.TryParse(parts[0], out after) || after < 0
+                || parts.Length == 2 && (!long.TryParse(parts[1], out afterHits) || afterHits < 1))
+            {
+                return null;
+            }
         }
 
         var guid = query["content_guid"].ToString();
-        return new UsageFilter(guid.Length > 0 ? guid : null, from, to, after, limit);
+        return new UsageFilter(guid.Length > 0 ? guid : null, from, to, after, limit, afterHits);
     }
 
     /// <summary>The reference's envelope: <c>paging</c> with cursors and URLs, then <c>results</c>.</summary>
-    private static IResult Page(HttpContext context, UsageFilter filter, IEnumerable<long> ids, IEnumerable<object> results)
+    private static IResult Page(HttpContext context, UsageFilter filter, IEnumerable<string> cursors, IEnumerable<object> results)
     {
         var list = results.ToList();
-        var next = list.Count == filter.Limit ? ids.Last().ToString(CultureInfo.InvariantCulture) : null;
+        var next = list.Count == filter.Limit ? cursors.Last() : null;
         var request = context.Request;
         string Url(string? cursor)
         {

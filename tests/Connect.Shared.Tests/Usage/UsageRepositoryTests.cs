@@ -37,7 +37,7 @@ public sealed class UsageRepositoryTests
         Assert.Null(ofReport[0].UserGuid);
         Assert.Equal(kim.Guid, ofReport[1].UserGuid);
         Assert.Equal(["/index.html"], (await usage.VisitsAsync(new UsageFilter(report.Guid, noon.AddMinutes(30), noon.AddHours(2), 0, 10))).Select(v => v.Path));
-        Assert.Equal([all[1].Id], (await usage.VisitsAsync(new UsageFilter(null, null, null, all[0].Id, 1))).Select(v => v.Id));
+        Assert.Equal([all[1].Cursor], (await usage.VisitsAsync(new UsageFilter(null, null, null, long.Parse(all[0].Cursor), 1))).Select(v => v.Cursor));
         var session = Assert.Single(await usage.ShinySessionsAsync(new UsageFilter(app.Guid, null, null, 0, 10)));
         Assert.Equal((noon, noon.AddMinutes(5), kim.Guid), (session.Started, session.Ended, session.UserGuid));
 
@@ -47,8 +47,18 @@ public sealed class UsageRepositoryTests
         Assert.Equal([new UsageDay(new DateOnly(2026, 12, 6), 1, 1)], await usage.DailyAsync(app.Id, noon.AddDays(-1)));
         Assert.Empty(await usage.DailyAsync(report.Id, noon.AddDays(1)));
 
+        // Three views of one page in one second are one row, listed as three visits, paged inside the row too.
+        await usage.AddAsync([new ContentVisit(report.Id, kim.Id, 1, "/", noon.AddHours(3), Hits: 3)], []);
+        var burst = await usage.VisitsAsync(new UsageFilter(report.Guid, noon.AddHours(3), null, 0, 2));
+        Assert.Equal(2, burst.Count);
+        Assert.EndsWith(".2", burst[1].Cursor);
+        var row = long.Parse(burst[1].Cursor.Split('.')[0]);
+        var rest = await usage.VisitsAsync(new UsageFilter(report.Guid, noon.AddHours(3), null, row, 2, AfterHits: 2));
+        Assert.Equal([row.ToString()], rest.Select(v => v.Cursor));
+        Assert.Equal(3 + 2, (await usage.DailyAsync(report.Id, noon.AddDays(-1)))[0].Views);
+
         await contents.DeleteAsync(app.Id);
-        Assert.Equal(2, (await usage.VisitsAsync(new UsageFilter(null, null, null, 0, 10))).Count);
+        Assert.Equal(2 + 3, (await usage.VisitsAsync(new UsageFilter(null, null, null, 0, 10))).Count);
         Assert.Empty(await usage.ShinySessionsAsync(new UsageFilter(null, null, null, 0, 10)));
     }
 }
