@@ -6,39 +6,9 @@ using static Connect.Runtime.Tests.Publishing.PublishingNode;
 
 namespace Connect.Runtime.Tests.Publishing;
 
-public sealed class PublishingApiTests(PublishingNode server) : IClassFixture<PublishingNode>
+public class PublishingApiTests(PublishingNode server) : IClassFixture<PublishingNode>
 {
     private HttpClient Admin => server.Admin;
-
-    [Fact]
-    public async Task The_first_start_created_an_admin_and_the_data_directory_database_and_key_file_only_the_server_can_read()
-    {
-        var keyFile = Path.Combine(server.Node.DataDir, "admin-api-key");
-
-        Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite, File.GetUnixFileMode(keyFile));
-        Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute, File.GetUnixFileMode(server.Node.DataDir));
-        Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute, File.GetUnixFileMode(Path.Combine(server.Node.DataDir, "db")));
-        Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite, File.GetUnixFileMode(Path.Combine(server.Node.DataDir, "db", "connect.db")));
-        var me = await JsonAsync(await Admin.GetAsync("__api__/users/current"));
-        Assert.Equal("admin", me.GetProperty("username").GetString());
-        Assert.Equal("administrator", me.GetProperty("user_role").GetString());
-        Assert.Contains("Created the administrator 'admin'", server.Node.Output);
-    }
-
-    [Fact]
-    public async Task The_secret_key_file_is_the_servers_alone_and_the_key_ring_in_the_database_is_ciphertext()
-    {
-        var keyFile = Path.Combine(Path.GetDirectoryName(server.Node.DataDir)!, "connect.key");
-        await using var connection = new Microsoft.Data.Sqlite.SqliteConnection($"Data Source={Path.Combine(server.Node.DataDir, "db", "connect.db")};Mode=ReadOnly");
-        await connection.OpenAsync();
-        await using var query = connection.CreateCommand();
-        query.CommandText = "SELECT group_concat(xml) FROM data_protection_keys";
-        var ring = (string)(await query.ExecuteScalarAsync())!;
-
-        Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite, File.GetUnixFileMode(keyFile));
-        Assert.Contains("connectEncryptedKey", ring);
-        Assert.DoesNotContain("<value>", ring); // no key material in the database in plain text
-    }
 
     [Fact]
     public async Task Only_an_administrator_sets_run_as_and_memory_limit_stays_within_its_bounds()
@@ -440,5 +410,42 @@ public sealed class PublishingApiTests(PublishingNode server) : IClassFixture<Pu
         await server.DeployAsync(Admin, id, TestBundles.StaticSite("deployed"));
         var deployed = await JsonAsync(await Admin.GetAsync($"__api__/v1/content/{guid}"));
         Assert.True(deployed.GetProperty("last_deployed_time").GetDateTimeOffset() > firstSeen);
+    }
+}
+
+/// <summary>Every publishing and client-behaviour test above, against a node on PostgreSQL.</summary>
+public sealed class PublishingApiOnPostgresTests(PostgresPublishingNode server) : PublishingApiTests(server), IClassFixture<PostgresPublishingNode>;
+
+/// <summary>What the first start leaves in the data directory of a node on SQLite (the database file among it).</summary>
+public sealed class PublishingNodeFilesTests(PublishingNode server) : IClassFixture<PublishingNode>
+{
+    [Fact]
+    public async Task The_first_start_created_an_admin_and_the_data_directory_database_and_key_file_only_the_server_can_read()
+    {
+        var keyFile = Path.Combine(server.Node.DataDir, "admin-api-key");
+
+        Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite, File.GetUnixFileMode(keyFile));
+        Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute, File.GetUnixFileMode(server.Node.DataDir));
+        Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute, File.GetUnixFileMode(Path.Combine(server.Node.DataDir, "db")));
+        Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite, File.GetUnixFileMode(Path.Combine(server.Node.DataDir, "db", "connect.db")));
+        var me = await JsonAsync(await server.Admin.GetAsync("__api__/users/current"));
+        Assert.Equal("admin", me.GetProperty("username").GetString());
+        Assert.Equal("administrator", me.GetProperty("user_role").GetString());
+        Assert.Contains("Created the administrator 'admin'", server.Node.Output);
+    }
+
+    [Fact]
+    public async Task The_secret_key_file_is_the_servers_alone_and_the_key_ring_in_the_database_is_ciphertext()
+    {
+        var keyFile = Path.Combine(Path.GetDirectoryName(server.Node.DataDir)!, "connect.key");
+        await using var connection = new Microsoft.Data.Sqlite.SqliteConnection($"Data Source={Path.Combine(server.Node.DataDir, "db", "connect.db")};Mode=ReadOnly");
+        await connection.OpenAsync();
+        await using var query = connection.CreateCommand();
+        query.CommandText = "SELECT group_concat(xml) FROM data_protection_keys";
+        var ring = (string)(await query.ExecuteScalarAsync())!;
+
+        Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite, File.GetUnixFileMode(keyFile));
+        Assert.Contains("connectEncryptedKey", ring);
+        Assert.DoesNotContain("<value>", ring); // no key material in the database in plain text
     }
 }

@@ -6,7 +6,7 @@ using Connect.Testing;
 namespace Connect.Runtime.Tests.Publishing;
 
 /// <summary>One real node on SQLite for a test class, with a small bundle limit and rsconnect version enforcement on.</summary>
-public sealed class PublishingNode : IAsyncLifetime
+public class PublishingNode : IAsyncLifetime
 {
     public const int MaxBundleKiB = 64;
 
@@ -19,6 +19,9 @@ public sealed class PublishingNode : IAsyncLifetime
 
     public HttpClient Admin { get; private set; } = null!;
 
+    /// <summary>Configuration lines naming the database; none: SQLite in the data folder.</summary>
+    protected virtual Task<string> DatabaseConfigAsync() => Task.FromResult("");
+
     public async Task InitializeAsync()
     {
         Node = NodeProcess.Start(_folder, "publisher-node", $"""
@@ -27,12 +30,13 @@ public sealed class PublishingNode : IAsyncLifetime
             MaxBundleSize = {MaxBundleKiB} KiB
             [LoadBalancing]
             EnforceMinRsconnectVersion = true
+            {await DatabaseConfigAsync()}
             """);
         await Node.WaitUntilServingAsync();
         Admin = Node.ClientWithKey(Node.AdminKey);
     }
 
-    public async Task DisposeAsync()
+    public virtual async Task DisposeAsync()
     {
         Admin.Dispose();
         await Node.DisposeAsync();
@@ -88,5 +92,32 @@ public sealed class PublishingNode : IAsyncLifetime
             return task.GetProperty("finished").GetBoolean();
         }, $"task {url} to finish");
         return task;
+    }
+}
+
+/// <summary>The same node on a PostgreSQL database of its own.</summary>
+public sealed class PostgresPublishingNode : PublishingNode
+{
+    private TestPostgresDatabase? _postgres;
+
+    protected override async Task<string> DatabaseConfigAsync()
+    {
+        _postgres = await TestPostgres.CreateDatabaseAsync();
+        return $"""
+            [Database]
+            Provider = postgres
+            [Postgres]
+            URL = {_postgres.Url}
+            Password = {_postgres.Password}
+            """;
+    }
+
+    public override async Task DisposeAsync()
+    {
+        await base.DisposeAsync();
+        if (_postgres is not null)
+        {
+            await _postgres.DisposeAsync();
+        }
     }
 }

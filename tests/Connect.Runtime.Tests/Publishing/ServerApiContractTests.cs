@@ -8,9 +8,10 @@ namespace Connect.Runtime.Tests.Publishing;
 /// <summary>
 /// The v1 server API against the shapes the modelled product's clients expect: every error in
 /// <c>{"code": N, "error": "...", "payload": null}</c> with the right status, for every role; the fields and types
-/// of users and content; paging; filters.
+/// of users and content; paging; filters. On SQLite here; <see cref="ServerApiContractOnPostgresTests"/> holds it on
+/// PostgreSQL.
 /// </summary>
-public sealed class ServerApiContractTests(PublishingNode server) : IClassFixture<PublishingNode>
+public class ServerApiContractTests(PublishingNode server) : IClassFixture<PublishingNode>
 {
     private const string Nobody = "00000000-0000-0000-0000-000000000000";
 
@@ -319,3 +320,6 @@ public sealed class ServerApiContractTests(PublishingNode server) : IClassFixtur
         Assert.Empty((await JsonAsync(await server.Admin.GetAsync($"__api__/v1/content/{guid}/permissions"))).EnumerateArray());
     }
 }
+
+/// <summary>Every contract test above, against a node on PostgreSQL.</summary>
+public sealed class ServerApiContractOnPostgresTests(PostgresPublishingNode server) : ServerApiContractTests(server), IClassFixture<PostgresPublishingNode>;
