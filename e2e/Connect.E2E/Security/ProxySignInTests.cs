@@ -83,7 +83,7 @@ public sealed class ProxySignInTests : IDisposable
         Assert.Contains("/__login__", forged.Headers.Location!.ToString());
         var login = await outsider.SendAsync(As(forged.Headers.Location!.ToString(), null));
         Assert.Equal("https://sso.example.org/login", login.Headers.Location?.ToString());
-        Assert.Contains("only a proxy in LoadBalancing.TrustedProxies may name a user", node.Output);
+        await Wait.UntilAsync(() => node.Output.Contains("only a proxy in LoadBalancing.TrustedProxies may name a user"), "the node to log the untrusted header", TimeSpan.FromSeconds(10));
 
         // Her groups at the proxy give her role while a mapping names them.
         Assert.Equal(HttpStatusCode.OK, (await proxy.SendAsync(As($"content/{guid}/", "sam", "staff, data-team"))).StatusCode);

@@ -15,6 +15,13 @@ public sealed class ProviderUsersTests
         Authorization = { PublisherRoleMapping = "publishers", AdministratorRoleMapping = "admins" },
     };
 
+    private static async Task<(UserRepository Users, GroupRepository Groups, ProviderUsers Providers)> StoresAsync(ConnectDatabase database)
+    {
+        await new SchemaMigrator(database, NullLogger<SchemaMigrator>.Instance).MigrateAsync("test");
+        var (users, groups) = (new UserRepository(database), new GroupRepository(database));
+        return (users, groups, new ProviderUsers(users, groups, Options(), NullLogger<ProviderUsers>.Instance));
+    }
+
     private static ProviderIdentity Ann(string name = "ann", params string[] groups) =>
         new("oauth2", "subject-ann", name, "ann@example.org", groups, ProvisionGroups: true);
 
@@ -24,9 +31,7 @@ public sealed class ProviderUsersTests
     public async Task A_provider_user_is_made_once_matched_by_her_id_renamed_and_given_her_groups(DatabaseProvider provider)
     {
         await using var test = await TestDatabase.CreateAsync(provider);
-        await new SchemaMigrator(test.Database, NullLogger<SchemaMigrator>.Instance).MigrateAsync("test");
-        var (users, groups) = (new UserRepository(test.Database), new GroupRepository(test.Database));
-        var providers = new ProviderUsers(users, groups, Options(), NullLogger<ProviderUsers>.Instance);
+        var (users, groups, providers) = await StoresAsync(test.Database);
 
         var first = (await providers.SignInAsync(Ann("ann", "analysts", "publishers"), CancellationToken.None)).User!;
         Assert.Equal((UserRole.Publisher, "oauth2", "subject-ann"), (first.Role, first.Provider, first.UniqueId));
@@ -51,9 +56,7 @@ public sealed class ProviderUsersTests
     public async Task A_provider_can_take_neither_a_local_name_nor_a_local_group(DatabaseProvider provider)
     {
         await using var test = await TestDatabase.CreateAsync(provider);
-        await new SchemaMigrator(test.Database, NullLogger<SchemaMigrator>.Instance).MigrateAsync("test");
-        var (users, groups) = (new UserRepository(test.Database), new GroupRepository(test.Database));
-        var providers = new ProviderUsers(users, groups, Options(), NullLogger<ProviderUsers>.Instance);
+        var (users, groups, providers) = await StoresAsync(test.Database);
         var admin = (await users.AddAsync("admin", UserRole.Administrator, password: "a long password")).User!;
         var staff = (await groups.CreateAsync("staff", admin.Id))!;
 
