@@ -10,8 +10,8 @@ namespace Connect.Shared.Security;
 /// <param name="Groups">Her groups at the provider (for role mappings, and as groups here when <paramref name="ProvisionGroups"/>).</param>
 public sealed record ProviderIdentity(string Provider, string UniqueId, string Username, string? Email, IReadOnlyList<string> Groups, bool ProvisionGroups);
 
-/// <summary>The user a provider's sign-in gives, or why there is none.</summary>
-public sealed record ProviderSignIn(User? User, string? Problem);
+/// <summary>The user a provider's sign-in gives, or why there is none (<paramref name="ProviderDown"/>: it could not be asked).</summary>
+public sealed record ProviderSignIn(User? User, string? Problem, bool ProviderDown = false);
 
 /// <summary>
 /// Users a sign-in provider vouches for: found by the provider's stable id (not by name, which can change or be

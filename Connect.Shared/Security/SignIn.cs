@@ -82,7 +82,8 @@ public static class SignIn
                 var signedIn = await directory.SignInAsync(form["username"].ToString(), form["password"].ToString(), ct);
                 if (signedIn.User is not { } person)
                 {
-                    return Form(loginPath, url, signedIn.Problem, HttpStatusCode.Unauthorized, antiforgery.GetAndStoreTokens(context));
+                    return Form(loginPath, url, signedIn.Problem,
+                        signedIn.ProviderDown ? HttpStatusCode.ServiceUnavailable : HttpStatusCode.Unauthorized, antiforgery.GetAndStoreTokens(context));
                 }
 
                 await context.SignInAsync(Sessions.Scheme, Sessions.Principal(person, Sessions.Scheme));

@@ -38,7 +38,7 @@ public sealed partial class LdapSignIn
         var (verdict, person) = await _directory!.SignInAsync(username.Trim(), password, cancellationToken);
         return verdict switch
         {
-            DirectoryVerdict.Unreachable => new ProviderSignIn(null, "The directory cannot be reached just now. Try again in a minute."),
+            DirectoryVerdict.Unreachable => new ProviderSignIn(null, "The directory cannot be reached just now. Try again in a minute.", ProviderDown: true),
             DirectoryVerdict.WrongCredentials => new ProviderSignIn(null, "The user name or password is wrong."),
             _ => await _providers.SignInAsync(
                 new ProviderIdentity(LdapDirectory.Provider, person!.UniqueId, person.Username, person.Email, person.Groups, ProvisionGroups: _options!.GroupSearchBaseDN is not null),

@@ -111,9 +111,10 @@ public sealed class LdapSignInTests : IDisposable
         Assert.Contains("analysis", await desk.Content.ReadAsStringAsync());
 
         // Refused: a wrong password, an unknown user, an injection-shaped name, an empty password.
-        foreach (var (name, password) in new[] { ("alice", "bob-password"), ("nobody", "alice-password"), ("*)(uid=*", "alice-password"), ("alice", "") })
+        // (Spread over both nodes: each allows one address 10 sign-in attempts a minute.)
+        foreach (var (name, password, node) in new[] { ("alice", "bob-password", nodeA), ("nobody", "alice-password", nodeB), ("*)(uid=*", "alice-password", nodeA), ("alice", "", nodeB) })
         {
-            var refused = await SignInForm.SignInAsync(Browser(nodeA.BaseUrl, new CookieContainer()), name, password);
+            var refused = await SignInForm.SignInAsync(Browser(node.BaseUrl, new CookieContainer()), name, password);
             Assert.Equal(HttpStatusCode.Unauthorized, refused.StatusCode);
             Assert.Contains("wrong", await refused.Content.ReadAsStringAsync());
         }
@@ -135,9 +136,24 @@ public sealed class LdapSignInTests : IDisposable
             "alice's session to end", TimeSpan.FromSeconds(10));
         Assert.Equal(HttpStatusCode.Unauthorized, (await SignInForm.SignInAsync(Browser(nodeA.BaseUrl, new CookieContainer()), "alice", "alice-password")).StatusCode);
 
-        // The break-glass administrator signs in with a local password at /__login__/local only.
+        // The directory goes away: sign-in says so (503), and what was known holds: carol's key still works after its
+        // check interval, the check having failed.
+        var (carolKeyMade, carolKeyOutput) = await nodeA.RunCommandAsync("keys", "create", "--user", "carol");
+        Assert.Equal(0, carolKeyMade);
+        using var carolKey = nodeA.ClientWithKey(carolKeyOutput.Trim().Split('\n')[^1].Trim());
+        Assert.Equal(HttpStatusCode.OK, (await carolKey.GetAsync("__api__/v1/user")).StatusCode);
+        await slapd.StopAsync();
+        var down = await SignInForm.SignInAsync(Browser(nodeB.BaseUrl, new CookieContainer()), "bob", "bob-password");
+        Assert.Equal(HttpStatusCode.ServiceUnavailable, down.StatusCode);
+        Assert.Contains("cannot be reached", await down.Content.ReadAsStringAsync());
+        await Wait.UntilAsync(async () => (await carolKey.GetAsync("__api__/v1/user")).StatusCode == HttpStatusCode.OK
+            && nodeA.Output.Contains("did not answer", StringComparison.Ordinal), // node A asked the directory only for the key's check
+            "carol's key to pass a check made while the directory was away", TimeSpan.FromSeconds(20));
+        Assert.Equal(HttpStatusCode.OK, (await carolKey.GetAsync("__api__/v1/user")).StatusCode);
+
+        // While it is away, the break-glass administrator signs in with a local password at /__login__/local only.
         Assert.Equal(0, (await nodeA.RunCommandWithInputAsync("glass-password-1\n", "users", "passwd", "admin")).ExitCode);
-        Assert.Equal(HttpStatusCode.Unauthorized, (await SignInForm.SignInAsync(Browser(nodeA.BaseUrl, new CookieContainer()), "admin", "glass-password-1")).StatusCode);
+        Assert.Equal(HttpStatusCode.ServiceUnavailable, (await SignInForm.SignInAsync(Browser(nodeA.BaseUrl, new CookieContainer()), "admin", "glass-password-1")).StatusCode);
         Assert.Equal(HttpStatusCode.Redirect, (await SignInForm.SignInAsync(Browser(nodeA.BaseUrl, new CookieContainer()), "admin", "glass-password-1", path: "__login__/local")).StatusCode);
         // ... and no one else does: a directory user has no password here, and cannot be given one.
         Assert.Equal(HttpStatusCode.Unauthorized, (await SignInForm.SignInAsync(Browser(nodeA.BaseUrl, new CookieContainer()), "bob", "bob-password", path: "__login__/local")).StatusCode);
