@@ -33,6 +33,7 @@ public sealed partial class LdapDirectory(LdapOptions options, ILogger<LdapDirec
     /// <summary>Checks a user name and password; the person when they are right.</summary>
     public async Task<(DirectoryVerdict Verdict, DirectoryPerson? Person)> SignInAsync(string username, string password, CancellationToken cancellationToken)
     {
+        EnsureTimeouts();
         // An empty password is an "unauthenticated bind", which many directories accept for anyone: never a sign-in.
         if (username.Length == 0 || password.Length == 0)
         {
@@ -64,9 +65,9 @@ public sealed partial class LdapDirectory(LdapOptions options, ILogger<LdapDirec
                 }
 
                 return (DirectoryVerdict.SignedIn, person with { Groups = GroupsOf(service, person) });
-            }, cancellationToken);
+            }, cancellationToken).WaitAsync(Deadline, cancellationToken);
         }
-        catch (Exception e) when (e is LdapException or DirectoryOperationException)
+        catch (Exception e) when (e is LdapException or DirectoryOperationException or TimeoutException)
         {
             LogUnreachable(logger, options.ServerAddress ?? "", e.Message);
             return (DirectoryVerdict.Unreachable, null);
@@ -76,18 +77,33 @@ public sealed partial class LdapDirectory(LdapOptions options, ILogger<LdapDirec
     /// <summary>Whether the directory still has the person of <paramref name="uniqueId"/>; null when it cannot be asked.</summary>
     public async Task<bool?> StillHasAsync(string uniqueId, CancellationToken cancellationToken)
     {
+        EnsureTimeouts();
         try
         {
             return await Task.Run<bool?>(() =>
             {
                 using var service = Open(bindAsService: true);
                 return FindPerson(service, LdapFilter.ClassAnd(options.UserObjectClass, options.UniqueIdAttribute, uniqueId)) is not null;
-            }, cancellationToken);
+            }, cancellationToken).WaitAsync(Deadline, cancellationToken);
         }
-        catch (Exception e) when (e is LdapException or DirectoryOperationException)
+        catch (Exception e) when (e is LdapException or DirectoryOperationException or TimeoutException)
         {
             LogUnreachable(logger, options.ServerAddress ?? "", e.Message);
             return null;
+        }
+    }
+
+    /// <summary>
+    /// How long one sign-in or check may take in all (a few calls, each within <c>Timeout</c>): past it the caller is
+    /// answered even if a call is still stuck in the library.
+    /// </summary>
+    private TimeSpan Deadline => options.Timeout * 4;
+
+    private void EnsureTimeouts()
+    {
+        if (!LibLdapTimeouts.Apply(options.Timeout))
+        {
+            LogNoTimeouts(logger);
         }
     }
 
@@ -197,6 +213,9 @@ public sealed partial class LdapDirectory(LdapOptions options, ILogger<LdapDirec
             var other => other.ToString(),
         };
     }
+
+    [LoggerMessage(EventId = 1622, Level = LogLevel.Warning, Message = "OpenLDAP's library was not found to give it a timeout: a directory that stops answering holds a thread per sign-in until it answers")]
+    private static partial void LogNoTimeouts(ILogger logger);
 
     [LoggerMessage(EventId = 1620, Level = LogLevel.Warning, Message = "The LDAP directory at {Address} did not answer: {Problem}")]
     private static partial void LogUnreachable(ILogger logger, string address, string problem);

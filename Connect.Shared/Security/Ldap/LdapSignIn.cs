@@ -18,6 +18,9 @@ public sealed partial class LdapSignIn
     private readonly TimeProvider _clock;
     private readonly ILogger<LdapSignIn> _logger;
 
+    /// <summary>Until when (UTC ticks) the directory is taken to be away: no key waits on it meanwhile.</summary>
+    private long _awayUntil;
+
     public LdapSignIn(ConnectOptions options, ProviderUsers providers, UserRepository users, TimeProvider clock, ILoggerFactory loggers)
     {
         if (options.Authentication.Provider == SignInOptions.Ldap && options.LDAP.Count == 1)
@@ -49,7 +52,7 @@ public sealed partial class LdapSignIn
     /// <summary>
     /// The owner of an API key, after the directory still vouches for her (asked at most every <c>UserCheckInterval</c>,
     /// the time kept in the database so every node shares it). Gone from the directory: locked, and null. The
-    /// directory away: what was known holds.
+    /// directory away or hung: what was known holds, and this node does not ask again for an interval.
     /// </summary>
     public async Task<User?> StillVouchedAsync(User? user, CancellationToken cancellationToken)
     {
@@ -58,7 +61,9 @@ public sealed partial class LdapSignIn
             return user;
         }
 
-        if (await _users.CheckedAtAsync(user.Id, cancellationToken) is { } checkedAt && _clock.GetUtcNow() - checkedAt < _options!.UserCheckInterval)
+        var now = _clock.GetUtcNow();
+        if (now.UtcTicks < Interlocked.Read(ref _awayUntil)
+            || await _users.CheckedAtAsync(user.Id, cancellationToken) is { } checkedAt && now - checkedAt < _options!.UserCheckInterval)
         {
             return user;
         }
@@ -73,6 +78,9 @@ public sealed partial class LdapSignIn
                 await _users.MarkCheckedAsync(user.Id, cancellationToken);
                 return user;
             default:
+                // Away or hung: asked again only after another interval, so a hung directory (each ask waits up to its
+                // Timeout) does not hold every key of its users.
+                Interlocked.Exchange(ref _awayUntil, (now + _options!.UserCheckInterval).UtcTicks);
                 return user;
         }
     }

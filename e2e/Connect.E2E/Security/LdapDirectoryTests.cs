@@ -66,6 +66,21 @@ public sealed class LdapDirectoryTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task A_hung_directory_is_given_up_on_after_its_timeout()
+    {
+        // A server that takes connections and never answers.
+        using var hung = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, 0);
+        hung.Start(10);
+        var options = Options(_slapd.Certificates.CaFile);
+        (options.ServerAddress, options.StartTLS, options.Timeout) = ($"127.0.0.1:{((System.Net.IPEndPoint)hung.LocalEndpoint).Port}", false, TimeSpan.FromSeconds(1));
+        var directory = new LdapDirectory(options, NullLogger<LdapDirectory>.Instance);
+
+        var (verdict, _) = await directory.SignInAsync("alice", "alice-password", CancellationToken.None).WaitAsync(TimeSpan.FromSeconds(30));
+        Assert.Equal(DirectoryVerdict.Unreachable, verdict);
+        Assert.Null(await directory.StillHasAsync("some-id", CancellationToken.None).WaitAsync(TimeSpan.FromSeconds(30)));
+    }
+
+    [Fact]
     public async Task LDAPS_checks_the_certificate_too()
     {
         var ldaps = Options(_slapd.Certificates.CaFile);
