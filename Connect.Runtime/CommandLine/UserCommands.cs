@@ -43,12 +43,12 @@ internal static class UserCommands
         }));
         users.Subcommands.Add(add);
 
-        var list = new Command("list", "List the users");
+        var list = new Command("list", "List the users: id, name, role, state, e-mail, and what they sign in with (local: a password here)");
         list.SetAction(async (_, ct) => await WithDatabaseAsync(args, stderr, async database =>
         {
             foreach (var user in await new UserRepository(database).ListAsync(ct))
             {
-                await stdout.WriteLineAsync($"{user.Id}\t{user.Username}\t{user.Role.ToString().ToLowerInvariant()}\t{(user.Locked ? "locked" : "active")}\t{user.Email}");
+                await stdout.WriteLineAsync($"{user.Id}\t{user.Username}\t{user.Role.ToString().ToLowerInvariant()}\t{(user.Locked ? "locked" : "active")}\t{user.Email}\t{user.Provider ?? "local"}");
             }
 
             return ExitCodes.Ok;

@@ -79,7 +79,7 @@ public sealed class CommandLineTests : IDisposable
         Assert.Equal(2, tooShort);
         Assert.Contains("8 to 1024 characters", shortOutput);
         Assert.Equal(0, locked);
-        Assert.Contains("bob\tadministrator\tlocked", list);
+        Assert.Contains("bob\tadministrator\tlocked\t\tlocal", list);
     }
 
     [Fact]
