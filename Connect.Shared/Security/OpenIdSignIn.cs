@@ -117,6 +117,27 @@ public static partial class OpenIdSignIn
         });
     }
 
+    /// <summary>
+    /// Sends the browser to the provider; when its discovery document cannot be had (the provider down, its
+    /// certificate not trusted), a page that says so instead of an error.
+    /// </summary>
+    internal static async Task<IResult> ChallengeAsync(HttpContext context, string returnUrl)
+    {
+        try
+        {
+            await context.ChallengeAsync(Scheme, new AuthenticationProperties { RedirectUri = returnUrl });
+            return Results.Empty;
+        }
+        catch (InvalidOperationException e) when (e.Message.Contains("IDX20803", StringComparison.Ordinal))
+        {
+            // IDX20803: unable to obtain the configuration from the issuer.
+            var logger = context.RequestServices.GetRequiredService<ILoggerFactory>().CreateLogger(typeof(OpenIdSignIn));
+            LogProviderDown(logger, e.InnerException?.Message ?? e.Message);
+            return SignIn.Html(HttpStatusCode.ServiceUnavailable, "Sign in",
+                "<h1>Sign in</h1><p>Your organisation's sign-in cannot be reached just now. Try again in a minute.</p>");
+        }
+    }
+
     /// <summary>The user the provider's claims name, or why they name nobody usable.</summary>
     internal static (ProviderIdentity? Identity, string? Problem) IdentityOf(ClaimsPrincipal principal, OAuth2Options settings)
     {
@@ -165,6 +186,9 @@ public static partial class OpenIdSignIn
         var m when m.StartsWith("IDX", StringComparison.Ordinal) => "the provider's token did not check out",
         var m => m,
     };
+
+    [LoggerMessage(EventId = 1631, Level = LogLevel.Warning, Message = "The OpenID Connect provider's discovery document could not be read: {Problem}")]
+    private static partial void LogProviderDown(ILogger logger, string problem);
 
     [LoggerMessage(EventId = 1630, Level = LogLevel.Warning, Message = "Refused an OpenID Connect sign-in: {Reason}")]
     private static partial void LogRefused(ILogger logger, string reason);

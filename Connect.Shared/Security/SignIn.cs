@@ -52,9 +52,9 @@ public static class SignIn
 
     public static void MapSignIn(this IEndpointRouteBuilder app, string loginPath, string logoutPath, string afterSignOut)
     {
-        app.MapGet(loginPath, (HttpContext context, IAntiforgery antiforgery, ConnectOptions options, string? url) => options.Authentication.Provider switch
+        app.MapGet(loginPath, async (HttpContext context, IAntiforgery antiforgery, ConnectOptions options, string? url) => options.Authentication.Provider switch
         {
-            SignInOptions.OAuth2 => Results.Challenge(new AuthenticationProperties { RedirectUri = LocalUrl(url) }, [OpenIdSignIn.Scheme]),
+            SignInOptions.OAuth2 => await OpenIdSignIn.ChallengeAsync(context, LocalUrl(url)),
             // Signed in by the proxy's header already: on to where she was going. Else to the proxy's own sign-in.
             SignInOptions.Proxy => ProxyAuthentication.Applies(context, options) ? Results.Redirect(LocalUrl(url))
                 : options.ProxyAuth.LoginURL is { } proxyLogin ? Results.Redirect(proxyLogin)

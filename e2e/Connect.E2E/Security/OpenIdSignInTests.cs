@@ -149,6 +149,25 @@ public sealed class OpenIdSignInTests(BrowserFixture browser) : IClassFixture<Br
         await Assertions.Expect(ann.Locator("input[name=password]")).ToBeVisibleAsync();
     }
 
+    [Fact]
+    public async Task A_provider_that_cannot_be_reached_gets_a_page_saying_so()
+    {
+        await using var node = NodeProcess.Start(_folder, "node", $"""
+            [Authentication]
+            Provider = oauth2
+            [OAuth2]
+            ClientId = {OidcProviderProcess.ClientId}
+            ClientSecret = {OidcProviderProcess.ClientSecret}
+            OpenIDConnectIssuer = https://127.0.0.1:{FreePort.Next()}
+            """);
+        await node.WaitUntilServingAsync();
+        using var browser = new HttpClient(new HttpClientHandler { AllowAutoRedirect = false }) { BaseAddress = node.BaseUrl };
+        var page = await browser.GetAsync("__login__");
+        Assert.Equal(HttpStatusCode.ServiceUnavailable, page.StatusCode);
+        Assert.Contains("cannot be reached", await page.Content.ReadAsStringAsync());
+        await Wait.UntilAsync(() => node.Output.Contains("discovery document could not be read"), "the node to log why", TimeSpan.FromSeconds(10));
+    }
+
     /// <summary>
     /// The code flow walked with plain HTTP up to the provider's answer, which is not delivered: the sign-in at the
     /// node, the provider's form, and the redirect back to the node's callback (returned, with the client holding the
