@@ -40,7 +40,8 @@ internal static class SignInProviderChecks
 
         var (name, l) = o.LDAP.Single();
         var key = $"LDAP \"{name}\"";
-        if (!HostPort(l.ServerAddress))
+        // host:port, as HTTP.Listen is written, but a host is needed here.
+        if (l.ServerAddress is null || !ListenAddress.TryParse(l.ServerAddress, out var server) || server.Host is null)
         {
             yield return ($"{key}.ServerAddress", $"'{l.ServerAddress}' is not host:port");
         }
@@ -119,11 +120,5 @@ internal static class SignInProviderChecks
                 yield return ($"OAuth2.{claim}", "must name a claim");
             }
         }
-    }
-
-    private static bool HostPort(string? address)
-    {
-        var colon = address?.LastIndexOf(':') ?? -1;
-        return colon > 0 && int.TryParse(address![(colon + 1)..], out var port) && port is > 0 and < 65536;
     }
 }

@@ -109,8 +109,9 @@ public sealed partial class LdapDirectory(LdapOptions options, ILogger<LdapDirec
 
     private LdapConnection Open(bool bindAsService)
     {
-        var colon = options.ServerAddress!.LastIndexOf(':');
-        var connection = new LdapConnection(new LdapDirectoryIdentifier(options.ServerAddress[..colon], int.Parse(options.ServerAddress[(colon + 1)..])))
+        // Checked at start (SignInProviderChecks): host:port with a host.
+        ListenAddress.TryParse(options.ServerAddress!, out var server);
+        var connection = new LdapConnection(new LdapDirectoryIdentifier(server.Host, server.Port))
         {
             AuthType = AuthType.Basic,
             Timeout = options.Timeout,
