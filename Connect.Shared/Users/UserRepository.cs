@@ -13,7 +13,9 @@ public enum UserRole
 
 /// <param name="Provider">Who vouches for her: null for this server's own users, else <c>ldap</c>, <c>oauth2</c> or <c>proxy</c>.</param>
 /// <param name="UniqueId">The provider's id of her, which never changes (the LDAP entry's UUID, the OpenID subject).</param>
-public sealed record User(long Id, string Guid, string Username, string? Email, UserRole Role, bool Locked, DateTimeOffset CreatedAt, string? Provider = null, string? UniqueId = null)
+/// <param name="CheckedAt">When her provider last vouched for her (a sign-in or a directory check); null for local users.</param>
+public sealed record User(long Id, string Guid, string Username, string? Email, UserRole Role, bool Locked, DateTimeOffset CreatedAt, string? Provider = null, string? UniqueId = null,
+    DateTimeOffset? CheckedAt = null)
 {
     public bool IsAdministrator => Role == UserRole.Administrator;
 
@@ -40,7 +42,7 @@ public sealed record SignInResult(SignInStatus Status, User? User);
 public sealed class UserRepository(ConnectDatabase database)
 {
     /// <summary>A user's columns, from <c>users u</c>, as <see cref="UserRow"/> reads them (joins use it too).</summary>
-    internal const string Columns = "u.id, u.guid, u.username, u.email, u.role, u.locked, u.created_at, u.provider, u.unique_id";
+    internal const string Columns = "u.id, u.guid, u.username, u.email, u.role, u.locked, u.created_at, u.provider, u.unique_id, u.checked_at";
 
     private const string SelectUser = "SELECT " + Columns + " FROM users u";
 
@@ -108,14 +110,6 @@ public sealed class UserRepository(ConnectDatabase database)
             "SELECT COUNT(*) FROM users WHERE username = @username AND id <> @id", new { id, username }, cancellationToken: cancellationToken));
         return taken == 0 && await connection.ExecuteAsync(new CommandDefinition(
             "UPDATE users SET username = @username WHERE id = @id", new { id, username }, cancellationToken: cancellationToken)) == 1;
-    }
-
-    /// <summary>When her provider last vouched for her (a sign-in or a directory check); null for local users.</summary>
-    public async Task<DateTimeOffset?> CheckedAtAsync(long id, CancellationToken cancellationToken = default)
-    {
-        await using var connection = await database.OpenAsync(cancellationToken);
-        var at = await connection.ExecuteScalarAsync<long?>(new CommandDefinition("SELECT checked_at FROM users WHERE id = @id", new { id }, cancellationToken: cancellationToken));
-        return at is { } ms ? DateTimeOffset.FromUnixTimeMilliseconds(ms) : null;
     }
 
     public async Task MarkCheckedAsync(long id, CancellationToken cancellationToken = default)
@@ -220,7 +214,9 @@ public sealed class UserRepository(ConnectDatabase database)
         public long CreatedAt { get; init; }
         public string? Provider { get; init; }
         public string? UniqueId { get; init; }
+        public long? CheckedAt { get; init; }
 
-        public User ToUser() => new(Id, Guid, Username, Email, Enum.Parse<UserRole>(Role, ignoreCase: true), Locked != 0, DateTimeOffset.FromUnixTimeMilliseconds(CreatedAt), Provider, UniqueId);
+        public User ToUser() => new(Id, Guid, Username, Email, Enum.Parse<UserRole>(Role, ignoreCase: true), Locked != 0, DateTimeOffset.FromUnixTimeMilliseconds(CreatedAt), Provider, UniqueId,
+            CheckedAt is { } ms ? DateTimeOffset.FromUnixTimeMilliseconds(ms) : null);
     }
 }

@@ -63,7 +63,7 @@ public sealed partial class LdapSignIn
 
         var now = _clock.GetUtcNow();
         if (now.UtcTicks < Interlocked.Read(ref _awayUntil)
-            || await _users.CheckedAtAsync(user.Id, cancellationToken) is { } checkedAt && now - checkedAt < _options!.UserCheckInterval)
+            || user.CheckedAt is { } checkedAt && now - checkedAt < _options!.UserCheckInterval)
         {
             return user;
         }
