@@ -37,19 +37,20 @@ public sealed class UsageRepository(ConnectDatabase database)
     /// <summary>Rows of one multi-row insert: 6 parameters each, well within SQLite's and PostgreSQL's limits.</summary>
     private const int VisitsPerStatement = 200;
 
-    private static readonly string[] VisitsInserts = Enumerable.Range(0, VisitsPerStatement + 1).Select(n => n == 0 ? "" : $"""
-        INSERT INTO content_visits (content_id, user_id, bundle_id, path, visited_at, hits)
-        SELECT v.column1, u.id, v.column3, v.column4, v.column5, v.column6
-        FROM (VALUES {string.Join(", ", Enumerable.Range(0, n).Select(i => $"(@c{i}, @u{i}, @b{i}, @p{i}, @t{i}, @h{i}, {i})"))}) AS v
-        JOIN content ON content.id = v.column1 LEFT JOIN users u ON u.id = v.column2
-        ORDER BY v.column7
-        """).ToArray();
+    // Built the first time each size is written (most batches are full statements of VisitsPerStatement rows).
+    private static readonly System.Collections.Concurrent.ConcurrentDictionary<int, string> VisitsInserts = new();
 
     /// <summary>
     /// The insert of <paramref name="rows"/> visits in one statement (VALUES columns are column1..7 in both databases),
     /// in the order they came: the ids it gives are the listing's cursor.
     /// </summary>
-    private static string VisitsInsert(int rows) => VisitsInserts[rows];
+    private static string VisitsInsert(int rows) => VisitsInserts.GetOrAdd(rows, n => $"""
+        INSERT INTO content_visits (content_id, user_id, bundle_id, path, visited_at, hits)
+        SELECT v.column1, u.id, v.column3, v.column4, v.column5, v.column6
+        FROM (VALUES {string.Join(", ", Enumerable.Range(0, n).Select(i => $"(@c{i}, @u{i}, @b{i}, @p{i}, @t{i}, @h{i}, {i})"))}) AS v
+        JOIN content ON content.id = v.column1 LEFT JOIN users u ON u.id = v.column2
+        ORDER BY v.column7
+        """);
 
     private static DynamicParameters VisitParameters(IReadOnlyList<ContentVisit> visits)
     {
