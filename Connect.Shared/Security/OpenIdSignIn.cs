@@ -101,8 +101,7 @@ public static partial class OpenIdSignIn
             oidc.Events.OnRemoteFailure = async context =>
             {
                 // A tampered state or token, a refused consent, an unknown user: say so, never a stack trace.
-                var logger = context.HttpContext.RequestServices.GetRequiredService<ILoggerFactory>().CreateLogger(typeof(OpenIdSignIn));
-                LogRefused(logger, context.Failure?.Message ?? "unknown");
+                LogRefused(Logger(context.HttpContext), context.Failure?.Message ?? "unknown");
                 context.HandleResponse();
                 await SignIn.Html(HttpStatusCode.Forbidden, "Sign-in failed",
                     $"<h1>Sign-in failed</h1><p>The sign-in with your organisation's provider did not succeed: {WebUtility.HtmlEncode(Reason(context.Failure))}</p><p><a href=\"{loginPath}\">Try again</a></p>")
@@ -131,12 +130,14 @@ public static partial class OpenIdSignIn
         catch (InvalidOperationException e) when (e.Message.Contains("IDX20803", StringComparison.Ordinal))
         {
             // IDX20803: unable to obtain the configuration from the issuer.
-            var logger = context.RequestServices.GetRequiredService<ILoggerFactory>().CreateLogger(typeof(OpenIdSignIn));
-            LogProviderDown(logger, e.InnerException?.Message ?? e.Message);
+            LogProviderDown(Logger(context), e.InnerException?.Message ?? e.Message);
             return SignIn.Html(HttpStatusCode.ServiceUnavailable, "Sign in",
                 "<h1>Sign in</h1><p>Your organisation's sign-in cannot be reached just now. Try again in a minute.</p>");
         }
     }
+
+    private static ILogger Logger(HttpContext context) =>
+        context.RequestServices.GetRequiredService<ILoggerFactory>().CreateLogger(typeof(OpenIdSignIn));
 
     /// <summary>The user the provider's claims name, or why they name nobody usable.</summary>
     internal static (ProviderIdentity? Identity, string? Problem) IdentityOf(ClaimsPrincipal principal, OAuth2Options settings)

@@ -86,8 +86,7 @@ public static class SignIn
                         signedIn.ProviderDown ? HttpStatusCode.ServiceUnavailable : HttpStatusCode.Unauthorized, antiforgery.GetAndStoreTokens(context));
                 }
 
-                await context.SignInAsync(Sessions.Scheme, Sessions.Principal(person, Sessions.Scheme));
-                return Results.Redirect(url);
+                return await StartSessionAsync(context, person, url);
             }
 
             return await PasswordSignInAsync(context, users, antiforgery, loginPath, form, url, _ => true, ct);
@@ -175,6 +174,12 @@ public static class SignIn
                 : "The user name or password is wrong.", HttpStatusCode.Unauthorized, antiforgery.GetAndStoreTokens(context));
         }
 
+        return await StartSessionAsync(context, user, url);
+    }
+
+    /// <summary>The session cookie for <paramref name="user"/>, then on to where she was going.</summary>
+    private static async Task<IResult> StartSessionAsync(HttpContext context, User user, string url)
+    {
         await context.SignInAsync(Sessions.Scheme, Sessions.Principal(user, Sessions.Scheme));
         return Results.Redirect(url);
     }
