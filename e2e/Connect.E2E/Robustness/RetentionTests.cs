@@ -47,7 +47,8 @@ public sealed class RetentionTests : IDisposable
             Assert.True(File.Exists(Path.Combine(node.DataDir, "bundles", id.ToString(), $"{stays}.tar.gz")), $"bundle {stays}'s archive is gone");
         }
 
-        Assert.Contains("Removed 2 old bundles", node.Output);
+        // The log line trails the removal it reports.
+        await Wait.UntilAsync(() => node.Output.Contains("Removed 2 old bundles"), "the removal to be logged").ShowingOutputOf(node);
     }
 
     [Fact]
@@ -71,6 +72,6 @@ public sealed class RetentionTests : IDisposable
         await Wait.UntilAsync(() => !File.Exists(old), "the old worker log to be removed").ShowingOutputOf(node);
         Assert.True(File.Exists(recent), "a recent worker log was removed");
         Assert.True(File.Exists(render), "a render's log goes with its job, not by its age");
-        Assert.Contains("Removed 1 worker logs", node.Output);
+        await Wait.UntilAsync(() => node.Output.Contains("Removed 1 worker logs"), "the removal to be logged").ShowingOutputOf(node);
     }
 }

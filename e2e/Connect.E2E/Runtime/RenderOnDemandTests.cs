@@ -49,7 +49,7 @@ public sealed class RenderOnDemandTests : IDisposable
         Assert.Equal(Stamp(second), Stamp(await node.Http.GetStringAsync($"content/{guid}/")));
         // A render that failed is called that, in the task and in the node's log; it was no deploy.
         Assert.StartsWith("Render failed: ", failed.GetProperty("output").EnumerateArray().Last().GetString());
-        Assert.Contains($"Render of content {guid} failed", node.Output);
+        await Wait.UntilAsync(() => node.Output.Contains($"Render of content {guid} failed"), "the failed render to be logged").ShowingOutputOf(node);
         Assert.DoesNotContain("Deploy failed", string.Join('\n', failed.GetProperty("output").EnumerateArray()));
     }
 

@@ -151,7 +151,7 @@ public sealed class WorkerFailureTests : IDisposable
             return pids.Count >= 2;
         }, "a second warm worker after the first did not listen in time", TimeSpan.FromSeconds(60));
 
-        Assert.Contains("did not listen within 2s (InitTimeout)", node.Output);
+        await Wait.UntilAsync(() => node.Output.Contains("did not listen within 2s (InitTimeout)"), "the slow worker to be logged").ShowingOutputOf(node);
         await Wait.UntilAsync(() => Task.FromResult(!Directory.Exists($"/proc/{pids[0]}")), "the worker that timed out to be gone");
     }
 

@@ -68,7 +68,7 @@ public sealed class WorkerLimitsTests : IAsyncLifetime
         }
 
         await Wait.UntilAsync(async () => (await _node.WorkersOfAsync(guid)).Count == 0, "idle workers to stop after IdleTimeout");
-        Assert.Contains("idle for", _node.Output);
+        await Wait.UntilAsync(() => _node.Output.Contains("idle for"), "the idle stop to be logged");
     }
 
     [Fact]
