@@ -343,6 +343,13 @@ public sealed class LdapOptions
 
     public string UserObjectClass { get; set; } = "inetOrgPerson";
 
+    /// <summary>
+    /// The filter a person must match, without the user name: the product's default is the object class; an
+    /// administrator narrows it, e.g. to leave out people Active Directory marks disabled:
+    /// <c>&amp;(objectClass=user)(!(userAccountControl:1.2.840.113556.1.4.803:=2))</c>.
+    /// </summary>
+    public string UserFilterBase { get; set; } = "objectClass={UserObjectClass}";
+
     public string UsernameAttribute { get; set; } = "uid";
 
     /// <summary>The attribute that never changes for a person (<c>entryUUID</c> on OpenLDAP, <c>objectGUID</c> on AD).</summary>
@@ -355,6 +362,9 @@ public sealed class LdapOptions
 
     public string GroupObjectClass { get; set; } = "groupOfNames";
 
+    /// <summary>The filter a group must match, without the member: by default its object class.</summary>
+    public string GroupFilterBase { get; set; } = "objectClass={GroupObjectClass}";
+
     public string GroupNameAttribute { get; set; } = "cn";
 
     /// <summary>The group attribute that lists members: by DN (<c>member</c>, <c>uniqueMember</c>) or by name (<c>memberUid</c>).</summary>
@@ -365,6 +375,12 @@ public sealed class LdapOptions
 
     /// <summary>How often a directory user's API keys are checked against the directory (she is locked when gone).</summary>
     public TimeSpan UserCheckInterval { get; set; } = TimeSpan.FromMinutes(5);
+
+    /// <summary><see cref="UserFilterBase"/> with the object class put in.</summary>
+    public string UserFilter => UserFilterBase.Replace("{UserObjectClass}", UserObjectClass, StringComparison.Ordinal);
+
+    /// <summary><see cref="GroupFilterBase"/> with the object class put in.</summary>
+    public string GroupFilter => GroupFilterBase.Replace("{GroupObjectClass}", GroupObjectClass, StringComparison.Ordinal);
 
     /// <summary>Whether groups hold members by user name rather than by DN.</summary>
     public bool MembersByName => GroupMemberAttribute.Equals("memberUid", StringComparison.OrdinalIgnoreCase);

@@ -1,3 +1,5 @@
+using Connect.Shared.Security.Ldap;
+
 namespace Connect.Shared.Configuration;
 
 /// <summary>The keys of the chosen sign-in provider (<c>[LDAP "NAME"]</c>, <c>[OAuth2]</c>), checked with every other key.</summary>
@@ -82,6 +84,14 @@ internal static class SignInProviderChecks
             if (value.Length == 0 || !value.All(c => char.IsAsciiLetterOrDigit(c) || c is '-' or ';'))
             {
                 yield return ($"{key}.{attribute}", $"'{value}' is not an LDAP attribute name");
+            }
+        }
+
+        foreach (var (setting, filter) in new[] { ("UserFilterBase", l.UserFilter), ("GroupFilterBase", l.GroupFilter) })
+        {
+            if (!LdapFilter.IsWellFormedBase(filter))
+            {
+                yield return ($"{key}.{setting}", $"'{filter}' is not an LDAP filter (e.g. objectClass=person, or &(objectClass=person)(!(employeeType=disabled)))");
             }
         }
 

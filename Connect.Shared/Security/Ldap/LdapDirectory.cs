@@ -30,66 +30,81 @@ public sealed partial class LdapDirectory(LdapOptions options, ILogger<LdapDirec
     private const int Timeout = 85;
     private const int ConnectError = 91;
 
+    /// <summary>The most groups read for one person (a directory's own size limit is usually lower).</summary>
+    private const int MaxGroups = 1000;
+
     /// <summary>Checks a user name and password; the person when they are right.</summary>
     public async Task<(DirectoryVerdict Verdict, DirectoryPerson? Person)> SignInAsync(string username, string password, CancellationToken cancellationToken)
     {
-        EnsureTimeouts();
         // An empty password is an "unauthenticated bind", which many directories accept for anyone: never a sign-in.
         if (username.Length == 0 || password.Length == 0)
         {
             return (DirectoryVerdict.WrongCredentials, null);
         }
 
-        try
+        return await AskAsync<(DirectoryVerdict, DirectoryPerson?)>(service =>
         {
-            return await Task.Run<(DirectoryVerdict, DirectoryPerson?)>(() =>
+            var person = FindPerson(service, LdapFilter.And(options.UserFilter, options.UsernameAttribute, username));
+            if (person is null)
             {
-                using var service = Open(bindAsService: true);
-                var person = FindPerson(service, LdapFilter.ClassAnd(options.UserObjectClass, options.UsernameAttribute, username));
-                if (person is null)
+                return (DirectoryVerdict.WrongCredentials, null);
+            }
+
+            using (var asHer = Open(bindAsService: false))
+            {
+                try
                 {
+                    asHer.Bind(new NetworkCredential(person.DistinguishedName, password));
+                }
+                catch (LdapException e) when (e.ErrorCode == 49)
+                {
+                    // 49: invalid credentials.
                     return (DirectoryVerdict.WrongCredentials, null);
                 }
+            }
 
-                using (var asHer = Open(bindAsService: false))
-                {
-                    try
-                    {
-                        asHer.Bind(new NetworkCredential(person.DistinguishedName, password));
-                    }
-                    catch (LdapException e) when (e.ErrorCode == 49)
-                    {
-                        // 49: invalid credentials.
-                        return (DirectoryVerdict.WrongCredentials, null);
-                    }
-                }
-
-                return (DirectoryVerdict.SignedIn, person with { Groups = GroupsOf(service, person) });
-            }, cancellationToken).WaitAsync(Deadline, cancellationToken);
-        }
-        catch (Exception e) when (e is LdapException or DirectoryOperationException or TimeoutException)
-        {
-            LogUnreachable(logger, options.ServerAddress ?? "", e.Message);
-            return (DirectoryVerdict.Unreachable, null);
-        }
+            return (DirectoryVerdict.SignedIn, person with { Groups = GroupsOf(service, person) });
+        }, (DirectoryVerdict.Unreachable, null), cancellationToken);
     }
 
     /// <summary>Whether the directory still has the person of <paramref name="uniqueId"/>; null when it cannot be asked.</summary>
-    public async Task<bool?> StillHasAsync(string uniqueId, CancellationToken cancellationToken)
+    public Task<bool?> StillHasAsync(string uniqueId, CancellationToken cancellationToken) =>
+        AskAsync<bool?>(service => FindPerson(service, LdapFilter.And(options.UserFilter, options.UniqueIdAttribute, uniqueId)) is not null, null, cancellationToken);
+
+    /// <summary>
+    /// People whose user name starts with <paramref name="prefix"/> (any case, as the directory compares names), at
+    /// most <paramref name="limit"/>, for adding them here before their first sign-in; null when the directory cannot
+    /// be asked.
+    /// </summary>
+    public Task<IReadOnlyList<DirectoryPerson>?> SearchPeopleAsync(string prefix, int limit, CancellationToken cancellationToken) =>
+        AskAsync<IReadOnlyList<DirectoryPerson>?>(service =>
+            Search(service, options.UserSearchBaseDN!, LdapFilter.StartsWith(options.UserFilter, options.UsernameAttribute, prefix), limit, PersonAttributes)
+                .Select(Person).OfType<DirectoryPerson>().ToList(), null, cancellationToken);
+
+    /// <summary>Names of groups that start with <paramref name="prefix"/>, at most <paramref name="limit"/> (none when groups are not read); null when the directory cannot be asked.</summary>
+    public Task<IReadOnlyList<string>?> SearchGroupsAsync(string prefix, int limit, CancellationToken cancellationToken) =>
+        options.GroupSearchBaseDN is not { } groupBase
+            ? Task.FromResult<IReadOnlyList<string>?>([])
+            : AskAsync<IReadOnlyList<string>?>(service =>
+                Search(service, groupBase, LdapFilter.StartsWith(options.GroupFilter, options.GroupNameAttribute, prefix), limit, options.GroupNameAttribute)
+                    .Select(e => Text(e, options.GroupNameAttribute)).OfType<string>().ToList(), null, cancellationToken);
+
+    /// <summary>One question to the directory as the service account, within the deadline; <paramref name="unanswered"/> when it cannot be asked.</summary>
+    private async Task<T> AskAsync<T>(Func<LdapConnection, T> question, T unanswered, CancellationToken cancellationToken)
     {
         EnsureTimeouts();
         try
         {
-            return await Task.Run<bool?>(() =>
+            return await Task.Run(() =>
             {
                 using var service = Open(bindAsService: true);
-                return FindPerson(service, LdapFilter.ClassAnd(options.UserObjectClass, options.UniqueIdAttribute, uniqueId)) is not null;
+                return question(service);
             }, cancellationToken).WaitAsync(Deadline, cancellationToken);
         }
         catch (Exception e) when (e is LdapException or DirectoryOperationException or TimeoutException)
         {
             LogUnreachable(logger, options.ServerAddress ?? "", e.Message);
-            return null;
+            return unanswered;
         }
     }
 
@@ -168,21 +183,36 @@ public sealed partial class LdapDirectory(LdapOptions options, ILogger<LdapDirec
         }
     }
 
+    private string[] PersonAttributes => [options.UsernameAttribute, options.UniqueIdAttribute, options.UserEmailAttribute];
+
     private DirectoryPerson? FindPerson(LdapConnection connection, string filter)
     {
-        var attributes = new[] { options.UsernameAttribute, options.UniqueIdAttribute, options.UserEmailAttribute };
-        var response = (SearchResponse)connection.SendRequest(
-            new SearchRequest(options.UserSearchBaseDN, filter, SearchScope.Subtree, attributes) { SizeLimit = 2 });
+        var entries = Search(connection, options.UserSearchBaseDN!, filter, 2, PersonAttributes);
         // Exactly one entry, or nobody: two entries for one name is a directory nobody should guess within.
-        if (response.Entries.Count != 1)
-        {
-            return null;
-        }
+        return entries.Count == 1 ? Person(entries[0]) : null;
+    }
 
-        var entry = response.Entries[0];
+    private DirectoryPerson? Person(SearchResultEntry entry)
+    {
         var uniqueId = Text(entry, options.UniqueIdAttribute);
         var username = Text(entry, options.UsernameAttribute);
         return uniqueId is null || username is null ? null : new DirectoryPerson(entry.DistinguishedName, uniqueId, username, Text(entry, options.UserEmailAttribute), []);
+    }
+
+    /// <summary>At most <paramref name="limit"/> entries; more matching is no error, the first ones are kept.</summary>
+    private static List<SearchResultEntry> Search(LdapConnection connection, string baseDn, string filter, int limit, params string[] attributes)
+    {
+        SearchResponse response;
+        try
+        {
+            response = (SearchResponse)connection.SendRequest(new SearchRequest(baseDn, filter, SearchScope.Subtree, attributes) { SizeLimit = limit });
+        }
+        catch (DirectoryOperationException e) when (e.Response is SearchResponse { ResultCode: ResultCode.SizeLimitExceeded } partial)
+        {
+            response = partial;
+        }
+
+        return response.Entries.Cast<SearchResultEntry>().ToList();
     }
 
     private IReadOnlyList<string> GroupsOf(LdapConnection connection, DirectoryPerson person)
@@ -193,9 +223,8 @@ public sealed partial class LdapDirectory(LdapOptions options, ILogger<LdapDirec
         }
 
         var member = options.MembersByName ? person.Username : person.DistinguishedName;
-        var response = (SearchResponse)connection.SendRequest(new SearchRequest(
-            groupBase, LdapFilter.ClassAnd(options.GroupObjectClass, options.GroupMemberAttribute, member), SearchScope.Subtree, options.GroupNameAttribute));
-        return response.Entries.Cast<SearchResultEntry>().Select(e => Text(e, options.GroupNameAttribute)).OfType<string>().ToList();
+        return Search(connection, groupBase, LdapFilter.And(options.GroupFilter, options.GroupMemberAttribute, member), MaxGroups, options.GroupNameAttribute)
+            .Select(e => Text(e, options.GroupNameAttribute)).OfType<string>().ToList();
     }
 
     /// <summary>An attribute's first value as text; a binary one (AD's <c>objectGUID</c>) as its GUID or hex.</summary>

@@ -24,7 +24,64 @@ public static class LdapFilter
         return escaped.ToString();
     }
 
-    /// <summary><c>(&amp;(objectClass=C)(A=V))</c> with <paramref name="value"/> escaped; class and attribute are configuration, checked at start.</summary>
-    public static string ClassAnd(string objectClass, string attribute, string value) =>
-        $"(&(objectClass={objectClass})({attribute}={Escape(value)}))";
+    /// <summary>
+    /// <c>(&amp;(B)(A=V))</c>: the configured base filter <paramref name="baseFilter"/> (with or without its outer
+    /// parentheses) and <paramref name="value"/>, escaped; base and attribute are configuration, checked at start.
+    /// </summary>
+    public static string And(string baseFilter, string attribute, string value) =>
+        $"(&{Parenthesised(baseFilter)}({attribute}={Escape(value)}))";
+
+    /// <summary><c>(&amp;(B)(A=V*))</c>: <paramref name="prefix"/> escaped, so only the trailing <c>*</c> is a wildcard.</summary>
+    public static string StartsWith(string baseFilter, string attribute, string prefix) =>
+        $"(&{Parenthesised(baseFilter)}({attribute}={Escape(prefix)}*))";
+
+    /// <summary>A filter in one pair of parentheses: <c>objectClass=x</c> and <c>(objectClass=x)</c> alike.</summary>
+    public static string Parenthesised(string filter) => IsOneFilter(filter) ? filter : $"({filter})";
+
+    /// <summary>Whether <paramref name="filter"/> is one parenthesised filter: its first parenthesis closes at its end.</summary>
+    public static bool IsOneFilter(string filter)
+    {
+        if (filter.Length < 3 || filter[0] != '(' || filter[^1] != ')')
+        {
+            return false;
+        }
+
+        var depth = 0;
+        for (var i = 0; i < filter.Length; i++)
+        {
+            depth += filter[i] switch { '(' => 1, ')' => -1, _ => 0 };
+            if (depth == 0 && i < filter.Length - 1)
+            {
+                return false;
+            }
+        }
+
+        return depth == 0;
+    }
+
+    /// <summary>
+    /// Whether a configured base filter is well formed as far as can be told here: parentheses that balance, none
+    /// empty, no NUL, and one filter once parenthesised. What the directory makes of it, it says at the first search.
+    /// </summary>
+    public static bool IsWellFormedBase(string filter)
+    {
+        if (string.IsNullOrWhiteSpace(filter) || filter.Contains('\0') || filter.Contains("()", StringComparison.Ordinal))
+        {
+            return false;
+        }
+
+        var depth = 0;
+        foreach (var c in filter)
+        {
+            depth += c switch { '(' => 1, ')' => -1, _ => 0 };
+            if (depth < 0)
+            {
+                return false;
+            }
+        }
+
+        // "((" is never LDAP: after a parenthesis comes an operator or an attribute (a value's own parenthesis is escaped).
+        var whole = Parenthesised(filter);
+        return depth == 0 && IsOneFilter(whole) && !whole.Contains("((", StringComparison.Ordinal);
+    }
 }

@@ -105,6 +105,14 @@ public sealed class SlapdProcess : DaemonProcess
         connection.SendRequest(new DeleteRequest($"uid={uid},ou=people,{BaseDN}"));
     }
 
+    /// <summary>Marks a person disabled (<c>employeeType: disabled</c>), as a directory keeps someone who may not sign in.</summary>
+    public void Disable(string uid)
+    {
+        using var connection = Connect();
+        connection.Bind(new NetworkCredential(RootDN, RootPassword));
+        connection.SendRequest(new ModifyRequest($"uid={uid},ou=people,{BaseDN}", DirectoryAttributeOperation.Add, "employeeType", "disabled"));
+    }
+
     private LdapConnection Connect() => new(new LdapDirectoryIdentifier("127.0.0.1", Port)) { AuthType = AuthType.Basic, SessionOptions = { ProtocolVersion = 3 } };
 
     private static string Ldif(IReadOnlyList<Person> people)

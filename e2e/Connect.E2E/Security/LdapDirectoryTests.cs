@@ -66,6 +66,25 @@ public sealed class LdapDirectoryTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task UserFilterBase_leaves_out_whom_the_directory_marks_disabled_at_sign_in_and_at_the_key_check()
+    {
+        var options = Options(_slapd.Certificates.CaFile);
+        options.UserFilterBase = "&(objectClass={UserObjectClass})(!(employeeType=disabled))";
+        var directory = new LdapDirectory(options, NullLogger<LdapDirectory>.Instance);
+        var (verdict, bob) = await directory.SignInAsync("bob", "bob-password", CancellationToken.None);
+        Assert.Equal(DirectoryVerdict.SignedIn, verdict);
+        Assert.True(await directory.StillHasAsync(bob!.UniqueId, CancellationToken.None));
+
+        _slapd.Disable("bob");
+
+        Assert.Equal(DirectoryVerdict.WrongCredentials, (await directory.SignInAsync("bob", "bob-password", CancellationToken.None)).Verdict);
+        Assert.False(await directory.StillHasAsync(bob.UniqueId, CancellationToken.None));
+        // Without the filter he is still there: it is the filter that leaves him out.
+        Assert.True(await Directory().StillHasAsync(bob.UniqueId, CancellationToken.None));
+        Assert.Equal(DirectoryVerdict.SignedIn, (await directory.SignInAsync("alice", "alice-password", CancellationToken.None)).Verdict);
+    }
+
+    [Fact]
     public async Task A_hung_directory_is_given_up_on_after_its_timeout()
     {
         // A server that takes connections and never answers.

@@ -138,6 +138,8 @@ public sealed class ConfigurationLoaderTests : IDisposable
     [InlineData(Ldap + "ServerAddress = h:389\n", "LDAP \"d\".BindDN", "is needed to search")]
     [InlineData(Ldap + "ServerAddress = h:389\nAnonymousBind = true\nUsernameAttribute = uid)(x\n", "LDAP \"d\".UsernameAttribute", "is not an LDAP attribute name")]
     [InlineData(Ldap + "ServerAddress = h:389\nAnonymousBind = true\nTLS = true\nStartTLS = true\n", "LDAP \"d\".StartTLS", "not both")]
+    [InlineData(Ldap + "ServerAddress = h:389\nAnonymousBind = true\nUserFilterBase = (objectClass=person))(uid=*\n", "LDAP \"d\".UserFilterBase", "is not an LDAP filter")]
+    [InlineData(Ldap + "ServerAddress = h:389\nAnonymousBind = true\nGroupFilterBase = (cn=a)(cn=b)\n", "LDAP \"d\".GroupFilterBase", "is not an LDAP filter")]
     [InlineData("[Authentication]\nProvider = oauth2\n[OAuth2]\nClientId = c\nClientSecret = s\nOpenIDConnectIssuer = http://sso.example.com\n", "OAuth2.OpenIDConnectIssuer", "is not an https URL")]
     [InlineData("[Authentication]\nProvider = oauth2\n[OAuth2]\nOpenIDConnectIssuer = https://sso.example.com\nClientSecret = s\n", "OAuth2.ClientId", "is needed")]
     [InlineData("[Authentication]\nBreakGlassAdministrators = admin, *)(uid=*\n", "Authentication.BreakGlassAdministrators", "not a comma-separated list of user names")]
