@@ -25,6 +25,7 @@ internal static class ApiServices
         app.MapPackagesApi();
         app.MapRuntimeCachesApi();
         app.MapUsersApi();
+        app.MapRemoteAccountsApi();
         app.MapProcessApi();
         app.MapNodesApi();
         app.MapScheduleApi();

@@ -57,7 +57,9 @@ internal static class AuditTrail
         }
 
         var thing = Things.GetValueOrDefault(last, last.Replace('-', '_'));
-        var prefix = HttpMethods.IsPost(method) ? "add" : HttpMethods.IsDelete(method) ? "remove" : "update";
+        // PUT /v1/users and /v1/groups add a directory's user or group (the product's remote creation).
+        var addsRemote = HttpMethods.IsPut(method) && pattern.PathSegments.Count == 3 && last is "users" or "groups";
+        var prefix = HttpMethods.IsPost(method) || addsRemote ? "add" : HttpMethods.IsDelete(method) ? "remove" : "update";
         return $"{prefix}_{thing}";
     }
 }

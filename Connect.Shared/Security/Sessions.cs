@@ -45,6 +45,7 @@ public static class Sessions
         builder.Services.AddSingleton<UserCache>();
         builder.Services.TryAddSingleton<ProviderUsers>();
         builder.Services.TryAddSingleton<Ldap.LdapSignIn>();
+        builder.Services.TryAddSingleton<RemoteTickets>();
         return builder.AddCookie(Scheme, o =>
         {
             o.Cookie.Name = CookieName;

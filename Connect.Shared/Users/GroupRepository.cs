@@ -14,6 +14,9 @@ public sealed class GroupRepository(ConnectDatabase database)
     /// <summary>Longest group name a provider may give.</summary>
     public const int MaxProviderNameLength = 255;
 
+    /// <summary>Whether a provider's group name can be a group here: not empty, no control characters, not too long.</summary>
+    public static bool IsProviderName(string name) => name.Length is > 0 and <= MaxProviderNameLength && !name.Any(char.IsControl);
+
     public static string? ValidateName(string? name) =>
         name is { Length: > 0 and <= 64 } && name.All(c => char.IsAsciiLetterOrDigit(c) || c is '_' or '-' or '.' or ' ')
             ? null
@@ -29,6 +32,25 @@ public sealed class GroupRepository(ConnectDatabase database)
             """), new { guid = Guid.NewGuid().ToString(), name, ownerId }, cancellationToken: cancellationToken));
         return id is null ? null : await GetAsync(id.Value, cancellationToken);
     }
+
+    /// <summary>
+    /// The group <paramref name="provider"/> has under <paramref name="name"/>, made now if it is not here yet (its
+    /// members come at their sign-ins); null when a group made here has the name.
+    /// </summary>
+    public async Task<UserGroup?> AddFromProviderAsync(string name, string provider, CancellationToken cancellationToken = default)
+    {
+        await using var connection = await database.OpenAsync(cancellationToken);
+        await connection.ExecuteAsync(new CommandDefinition(database.Sql(InsertProviderGroup),
+            new { guid = Guid.NewGuid().ToString(), name, provider }, cancellationToken: cancellationToken));
+        var group = (await connection.QuerySingleAsync<Row>(new CommandDefinition(SelectGroup + " WHERE name = @name", new { name }, cancellationToken: cancellationToken))).ToGroup();
+        return group.Provider == provider ? group : null;
+    }
+
+    // Two nodes may make one at once: the second finds it made.
+    private const string InsertProviderGroup = """
+        INSERT INTO user_groups (guid, name, owner_id, created_at, provider) VALUES (@guid, @name, NULL, {{NOW}}, @provider)
+        ON CONFLICT (name) DO NOTHING
+        """;
 
     public async Task<UserGroup?> GetAsync(long id, CancellationToken cancellationToken = default) =>
         await QueryOneAsync(SelectGroup + " WHERE id = @id", new { id }, cancellationToken);
@@ -82,14 +104,12 @@ public sealed class GroupRepository(ConnectDatabase database)
     /// <returns>The names skipped because a local group has them.</returns>
     public async Task<IReadOnlyList<string>> SyncProviderMembershipAsync(long userId, string provider, IReadOnlyCollection<string> names, CancellationToken cancellationToken = default)
     {
-        var wanted = names.Where(n => n.Length is > 0 and <= MaxProviderNameLength && !n.Any(char.IsControl)).Distinct(StringComparer.Ordinal).ToList();
+        var wanted = names.Where(IsProviderName).Distinct(StringComparer.Ordinal).ToList();
         await using var connection = await database.OpenAsync(cancellationToken);
         foreach (var name in wanted)
         {
-            await connection.ExecuteAsync(new CommandDefinition(database.Sql("""
-                INSERT INTO user_groups (guid, name, owner_id, created_at, provider) VALUES (@guid, @name, NULL, {{NOW}}, @provider)
-                ON CONFLICT (name) DO NOTHING
-                """), new { guid = Guid.NewGuid().ToString(), name, provider }, cancellationToken: cancellationToken));
+            await connection.ExecuteAsync(new CommandDefinition(database.Sql(InsertProviderGroup),
+                new { guid = Guid.NewGuid().ToString(), name, provider }, cancellationToken: cancellationToken));
         }
 
         // One lookup per name: Dapper hands PostgreSQL a list as one array parameter, which "IN" does not take.

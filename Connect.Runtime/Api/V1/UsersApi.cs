@@ -255,7 +255,7 @@ internal static class UsersApi
     }
 
     // origin: "local" for a group made here, else the sign-in provider whose group it mirrors.
-    private static object GroupJson(UserGroup g) => new { guid = g.Guid, id = g.Id, name = g.Name, created_time = g.CreatedAt, origin = g.Provider ?? "local" };
+    internal static object GroupJson(UserGroup g) => new { guid = g.Guid, id = g.Id, name = g.Name, created_time = g.CreatedAt, origin = g.Provider ?? "local" };
 
     private static object KeyJson(ApiKey k) => new
     {

@@ -35,6 +35,9 @@ public sealed partial class LdapSignIn
         _logger = loggers.CreateLogger<LdapSignIn>();
     }
 
+    /// <summary>The directory, when <c>Authentication.Provider = ldap</c>; else null.</summary>
+    public LdapDirectory? Directory => _directory;
+
     /// <summary>The user the directory signs in, or what to tell her.</summary>
     public async Task<ProviderSignIn> SignInAsync(string username, string password, CancellationToken cancellationToken)
     {
