@@ -46,6 +46,7 @@ public static class Sessions
         builder.Services.TryAddSingleton<ProviderUsers>();
         builder.Services.TryAddSingleton<Ldap.LdapSignIn>();
         builder.Services.TryAddSingleton<RemoteTickets>();
+        builder.Services.TryAddSingleton<Ldap.DirectoryAccounts>();
         return builder.AddCookie(Scheme, o =>
         {
             o.Cookie.Name = CookieName;

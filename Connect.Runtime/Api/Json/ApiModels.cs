@@ -1,5 +1,6 @@
 using Connect.Shared.Configuration;
 using Connect.Shared.Content;
+using Connect.Shared.Security.Ldap;
 using Connect.Shared.Tasks;
 using Connect.Shared.Users;
 using Connect.Runtime.Publishing;
@@ -116,6 +117,21 @@ internal sealed record UserJson(long Id, string Guid, string Username, string? E
 
     public static UserJson From(User u) =>
         new(u.Id, u.Guid, u.Username, u.Email, u.Role.ToString().ToLowerInvariant(), u.CreatedAt, u.Locked, u.Provider ?? "local", u.UniqueId);
+}
+
+/// <summary>
+/// One person a remote search found: the reference's user fields (<c>guid</c> null while she is not here yet) and
+/// the <c>temp_ticket</c> that adds her.
+/// </summary>
+internal sealed record RemoteUserJson(string? Guid, string Username, string? Email, string? UserRole, bool Locked, string Provider, string ProviderId, string TempTicket)
+{
+    public string? FirstName => null;
+
+    public string? LastName => null;
+
+    public static RemoteUserJson From(FoundPerson f) =>
+        new(f.Here?.Guid, f.Here?.Username ?? f.Person.Username, f.Here?.Email ?? f.Person.Email, f.Here?.Role.ToString().ToLowerInvariant(), f.Here?.Locked ?? false,
+            LdapDirectory.Provider, f.Person.UniqueId, f.Ticket);
 }
 
 /// <summary>A task as rsconnect 0.8.x polls it: <c>status</c> lines from <c>first_status</c> on, then <c>last_status</c>.</summary>
