@@ -53,6 +53,8 @@ builder.Services.AddSingleton<People>();
 builder.Services.AddSingleton<IPeople, AuditedPeople>();
 builder.Services.AddSingleton<GroupsDesk>();
 builder.Services.AddSingleton<IGroupsDesk, AuditedGroupsDesk>();
+builder.Services.AddSingleton<DirectoryDesk>();
+builder.Services.AddSingleton<IDirectoryDesk, AuditedDirectoryDesk>();
 builder.Services.AddRazorComponents().AddInteractiveServerComponents();
 builder.Services.AddMudServices();
 

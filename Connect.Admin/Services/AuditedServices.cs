@@ -1,5 +1,6 @@
 using Connect.Shared.Access;
 using Connect.Shared.Content;
+using Connect.Shared.Security.Ldap;
 using Connect.Shared.Users;
 
 namespace Connect.Admin.Services;
@@ -148,4 +149,21 @@ internal sealed class AuditedGroupsDesk(GroupsDesk groups, IDashboardAudit audit
 
     public Task<string?> RemoveMemberAsync(Caller caller, UserGroup group, User member, CancellationToken cancellationToken) =>
         Audited.ChangeAsync(audit, caller, groups.RemoveMemberAsync(caller, group, member, cancellationToken), "remove_group_member", $"{member.Username} from group {group.Name}");
+}
+
+internal sealed class AuditedDirectoryDesk(DirectoryDesk desk, IDashboardAudit audit) : IDirectoryDesk
+{
+    public bool Available => desk.Available;
+
+    public Task<(IReadOnlyList<FoundPerson> Found, string? Problem)> FindPeopleAsync(Caller caller, string? prefix, CancellationToken cancellationToken) =>
+        desk.FindPeopleAsync(caller, prefix, cancellationToken);
+
+    public Task<string?> AddPersonAsync(Caller caller, FoundPerson person, CancellationToken cancellationToken) =>
+        Audited.ChangeAsync(audit, caller, desk.AddPersonAsync(caller, person, cancellationToken), "add_user", $"user {person.Person.Username} from the directory");
+
+    public Task<(IReadOnlyList<FoundGroup> Found, string? Problem)> FindGroupsAsync(Caller caller, string? prefix, CancellationToken cancellationToken) =>
+        desk.FindGroupsAsync(caller, prefix, cancellationToken);
+
+    public Task<string?> AddGroupAsync(Caller caller, FoundGroup group, CancellationToken cancellationToken) =>
+        Audited.ChangeAsync(audit, caller, desk.AddGroupAsync(caller, group, cancellationToken), "add_group", $"group {group.Name} from the directory");
 }

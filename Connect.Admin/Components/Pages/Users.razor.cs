@@ -1,11 +1,12 @@
 using Connect.Admin.Services;
 using Connect.Shared.Access;
+using Connect.Shared.Security.Ldap;
 using Connect.Shared.Users;
 using Microsoft.AspNetCore.Components;
 
 namespace Connect.Admin.Components.Pages;
 
-/// <summary>Administrators' list of users: add one, change a role, lock or unlock, set a password.</summary>
+/// <summary>Administrators' list of users: add one (or one from the directory), change a role, lock or unlock, set a password.</summary>
 public sealed partial class Users : ClusterPage
 {
     private Caller? _caller;
@@ -18,9 +19,14 @@ public sealed partial class Users : ClusterPage
     private string? _password;
     private string? _message;
     private bool _saved;
+    private string? _directoryPrefix;
+    private IReadOnlyList<FoundPerson> _found = [];
 
     [Inject]
     public required IPeople People { get; set; }
+
+    [Inject]
+    public required IDirectoryDesk Directory { get; set; }
 
     protected override async Task OnInitializedAsync()
     {
@@ -51,6 +57,22 @@ public sealed partial class Users : ClusterPage
         }
 
         return problem;
+    }
+
+    private async Task FindAsync()
+    {
+        var (found, problem) = await Directory.FindPeopleAsync(_caller!, _directoryPrefix, CancellationToken.None);
+        (_found, _saved, _message) = (found, false, problem);
+    }
+
+    private async Task AddFoundAsync(FoundPerson person)
+    {
+        await AfterAsync(Directory.AddPersonAsync(_caller!, person, CancellationToken.None), $"{person.Person.Username} is added from the directory.");
+        if (_saved)
+        {
+            // She is in the list of users now.
+            _found = _found.Where(f => f != person).ToList();
+        }
     }
 
     private Task SetRoleAsync(User user, UserRole role) =>

@@ -120,8 +120,16 @@ public sealed class LdapSignInTests : IDisposable
         }
 
         // The directory's administrators are administrators here.
-        Assert.Equal(HttpStatusCode.Redirect, (await SignInForm.SignInAsync(Browser(nodeB.BaseUrl, new CookieContainer()), "carol", "carol-password")).StatusCode);
+        var carolCookies = new CookieContainer();
+        Assert.Equal(HttpStatusCode.Redirect, (await SignInForm.SignInAsync(Browser(nodeB.BaseUrl, carolCookies), "carol", "carol-password")).StatusCode);
         Assert.Equal("administrator", (await admin.GetFromJsonAsync<JsonElement>("__api__/v1/users?prefix=carol")).GetProperty("results")[0].GetProperty("user_role").GetString());
+
+        // In the dashboard she may add people and groups from the directory before they sign in.
+        using var carolInDashboard = Browser(dashboard.BaseUrl, carolCookies);
+        var usersPage = await carolInDashboard.SendAsync(Page("users"));
+        Assert.Equal(HttpStatusCode.OK, usersPage.StatusCode);
+        Assert.Contains("Add from the directory", await usersPage.Content.ReadAsStringAsync());
+        Assert.Contains("Directory group starts with", await (await carolInDashboard.SendAsync(Page("groups"))).Content.ReadAsStringAsync());
 
         // Alice's API key works until she leaves the directory; then her key, her session and her password stop.
         var (code, keyOutput) = await nodeA.RunCommandAsync("keys", "create", "--user", "alice");

@@ -10,10 +10,12 @@ namespace Connect.Admin.Tests.Pages;
 public sealed class GroupsPageTests : AdminTestContext
 {
     private readonly FakeGroups _groups = new();
+    private readonly FakeDirectoryDesk _directory = new();
 
     public GroupsPageTests()
     {
         Services.AddSingleton<IGroupsDesk>(_groups);
+        Services.AddSingleton<IDirectoryDesk>(_directory);
         Services.AddSingleton<IClusterFeed>(new FakeClusterFeed());
     }
 
@@ -55,6 +57,27 @@ public sealed class GroupsPageTests : AdminTestContext
         Assert.Contains("come from the sign-in provider (ldap)", page.Find("[data-testid=members-from-provider]").TextContent);
         Assert.Empty(page.FindAll("[data-testid=add-member]"));
         Assert.Empty(page.FindAll("[data-testid=remove-member]"));
+    }
+
+    [Fact]
+    public void With_a_directory_a_directory_group_is_found_and_added_before_its_members_sign_in()
+    {
+        _directory.Available = true;
+        _directory.Groups.Add("analysts");
+        _directory.Added = name =>
+        {
+            _groups.Add(new UserGroup(11, "g-analysts", name, null, DateTimeOffset.UnixEpoch, "ldap"));
+            return null;
+        };
+        SignIn("ann", UserRole.Administrator, id: 1);
+        var page = Render<Groups>();
+        page.Find("[data-testid=directory-group-prefix]").Input("ana");
+        page.Find("[data-testid=directory-group-find]").Click();
+        page.Find("[data-testid=add-found-group-analysts]").Click();
+
+        Assert.Contains("Group analysts is added from the directory", page.Find("[data-testid=groups-message]").TextContent);
+        Assert.Equal("ldap", page.Find("[data-testid=origin-analysts]").TextContent);
+        Assert.Empty(page.FindAll("[data-testid=found-group-analysts]"));
     }
 
     /// <summary>Groups in memory with the real rule on who changes one.</summary>

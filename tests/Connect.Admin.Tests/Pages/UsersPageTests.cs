@@ -2,6 +2,7 @@ using Bunit;
 using Connect.Admin.Components.Pages;
 using Connect.Admin.Services;
 using Connect.Shared.Access;
+using Connect.Shared.Security.Ldap;
 using Connect.Shared.Users;
 using Microsoft.Extensions.DependencyInjection;
 
@@ -10,10 +11,12 @@ namespace Connect.Admin.Tests.Pages;
 public sealed class UsersPageTests : AdminTestContext
 {
     private readonly FakePeople _people = new();
+    private readonly FakeDirectoryDesk _directory = new();
 
     public UsersPageTests()
     {
         Services.AddSingleton<IPeople>(_people);
+        Services.AddSingleton<IDirectoryDesk>(_directory);
         Services.AddSingleton<IClusterFeed>(new FakeClusterFeed());
         _people.All.Add(new User(1, "g-ann", "ann", null, UserRole.Administrator, false, DateTimeOffset.UnixEpoch));
         _people.All.Add(new User(2, "g-vic", "vic", "vic@example.org", UserRole.Viewer, false, DateTimeOffset.UnixEpoch));
@@ -62,6 +65,34 @@ public sealed class UsersPageTests : AdminTestContext
         page.Find("[data-testid=new-username]").Input("no/slashes");
         page.Find("[data-testid=save-user]").Click();
         Assert.Contains("is not a valid user name", page.Find("[data-testid=users-message]").TextContent);
+    }
+
+    [Fact]
+    public void With_a_directory_an_administrator_finds_a_colleague_and_adds_her_before_she_signs_in()
+    {
+        SignIn("ann", UserRole.Administrator, id: 1);
+        Assert.Empty(Render<Users>().FindAll("[data-testid=directory-people]"));
+
+        _directory.Available = true;
+        _directory.People.Add(new DirectoryPerson("uid=lee,ou=people", "u-lee", "lee", "lee@example.org", []));
+        _directory.Added = name =>
+        {
+            _people.All.Add(new User(30, "g-lee", name, "lee@example.org", UserRole.Viewer, false, DateTimeOffset.UnixEpoch, "ldap", "u-lee"));
+            return null;
+        };
+        var page = Render<Users>();
+        page.Find("[data-testid=directory-prefix]").Input("zz");
+        page.Find("[data-testid=directory-find]").Click();
+        Assert.Contains("nobody by that name", page.Find("[data-testid=users-message]").TextContent);
+
+        page.Find("[data-testid=directory-prefix]").Input("le");
+        page.Find("[data-testid=directory-find]").Click();
+        Assert.Contains("lee@example.org", page.Find("[data-testid=found-lee]").TextContent);
+        page.Find("[data-testid=add-found-lee]").Click();
+
+        Assert.Contains("lee is added from the directory", page.Find("[data-testid=users-message]").TextContent);
+        Assert.Equal("ldap", page.Find("[data-testid=provider-lee]").TextContent);
+        Assert.Empty(page.FindAll("[data-testid=found-lee]"));
     }
 
     [Fact]
