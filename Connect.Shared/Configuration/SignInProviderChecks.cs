@@ -32,16 +32,22 @@ internal static class SignInProviderChecks
 
     private static IEnumerable<(string, string)> Ldap(ConnectOptions o)
     {
-        if (o.LDAP.Count != 1)
+        if (o.LDAP.Count == 0)
         {
-            yield return ("LDAP", o.LDAP.Count == 0
-                ? "Authentication.Provider = ldap needs one [LDAP \"NAME\"] section"
-                : "only one [LDAP \"NAME\"] section is supported");
-            yield break;
+            yield return ("LDAP", "Authentication.Provider = ldap needs an [LDAP \"NAME\"] section");
         }
 
-        var (name, l) = o.LDAP.Single();
-        var key = $"LDAP \"{name}\"";
+        foreach (var (name, section) in o.LDAP)
+        {
+            foreach (var problem in LdapSection($"LDAP \"{name}\"", section))
+            {
+                yield return problem;
+            }
+        }
+    }
+
+    private static IEnumerable<(string, string)> LdapSection(string key, LdapOptions l)
+    {
         // host:port, as HTTP.Listen is written, but a host is needed here.
         if (l.ServerAddress is null || !ListenAddress.TryParse(l.ServerAddress, out var server) || server.Host is null)
         {

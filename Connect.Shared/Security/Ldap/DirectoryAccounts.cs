@@ -51,7 +51,7 @@ public sealed class DirectoryAccounts(LdapSignIn ldap, RemoteTickets tickets, Us
     public const int MaxLimit = 500;
 
     /// <summary>Whether there is a directory to search (<c>Authentication.Provider = ldap</c>).</summary>
-    public bool Available => ldap.Directory is not null;
+    public bool Available => ldap.Enabled;
 
     public async Task<DirectoryOutcome<IReadOnlyList<FoundPerson>>> SearchPeopleAsync(Caller caller, string? prefix, int? limit, CancellationToken cancellationToken)
     {
@@ -60,7 +60,7 @@ public sealed class DirectoryAccounts(LdapSignIn ldap, RemoteTickets tickets, Us
             return refused;
         }
 
-        if (await ldap.Directory!.SearchPeopleAsync(prefix?.Trim() ?? "", limit ?? DefaultLimit, cancellationToken) is not { } people)
+        if (await ldap.SearchPeopleAsync(prefix?.Trim() ?? "", limit ?? DefaultLimit, cancellationToken) is not { } people)
         {
             return Down<IReadOnlyList<FoundPerson>>();
         }
@@ -82,7 +82,7 @@ public sealed class DirectoryAccounts(LdapSignIn ldap, RemoteTickets tickets, Us
             return refused;
         }
 
-        if (await ldap.Directory!.SearchGroupsAsync(prefix?.Trim() ?? "", limit ?? DefaultLimit, cancellationToken) is not { } names)
+        if (await ldap.SearchGroupsAsync(prefix?.Trim() ?? "", limit ?? DefaultLimit, cancellationToken) is not { } names)
         {
             return Down<IReadOnlyList<FoundGroup>>();
         }

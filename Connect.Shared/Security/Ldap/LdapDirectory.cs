@@ -26,6 +26,9 @@ public sealed partial class LdapDirectory(LdapOptions options, ILogger<LdapDirec
 {
     public const string Provider = "ldap";
 
+    /// <summary>Whether her groups are read from this directory (<c>GroupSearchBaseDN</c> is set).</summary>
+    public bool ReadsGroups => options.GroupSearchBaseDN is not null;
+
     private const int ServerDown = 81;
     private const int Timeout = 85;
     private const int ConnectError = 91;

@@ -139,7 +139,7 @@ public sealed class LdapSignInTests : IDisposable
         slapd.Remove("alice");
         await Wait.UntilAsync(async () => (await aliceKey.GetAsync("__api__/v1/user")).StatusCode == HttpStatusCode.Unauthorized,
             "alice's key to be refused once the directory no longer has her", TimeSpan.FromSeconds(20));
-        await Wait.UntilAsync(() => nodeB.Output.Contains("no longer has her"), "the node to log why it locked her", TimeSpan.FromSeconds(10));
+        await Wait.UntilAsync(() => nodeB.Output.Contains("no LDAP directory has her"), "the node to log why it locked her", TimeSpan.FromSeconds(10));
         await Wait.UntilAsync(async () => (await aliceOnA.SendAsync(Page($"content/{guid}/"))).StatusCode != HttpStatusCode.OK,
             "alice's session to end", TimeSpan.FromSeconds(10));
         Assert.Equal(HttpStatusCode.Unauthorized, (await SignInForm.SignInAsync(Browser(nodeA.BaseUrl, new CookieContainer()), "alice", "alice-password")).StatusCode);

@@ -133,7 +133,7 @@ public sealed class ConfigurationLoaderTests : IDisposable
     [InlineData("Listen = :1\n", "Listen", "before any [Section]")]
     [InlineData("[Server]\nDashboardAddress = dashboard.example.com\n", "Server.DashboardAddress", "not an absolute http(s) URL")]
     [InlineData("[Authentication]\nProvider = saml\n", "Authentication.Provider", "not one of password, ldap, oauth2, proxy")]
-    [InlineData("[Authentication]\nProvider = ldap\n", "LDAP", "needs one [LDAP \"NAME\"] section")]
+    [InlineData("[Authentication]\nProvider = ldap\n", "LDAP", "needs an [LDAP \"NAME\"] section")]
     [InlineData(Ldap + "ServerAddress = ldap.example.com\nAnonymousBind = true\n", "LDAP \"d\".ServerAddress", "is not host:port")]
     [InlineData(Ldap + "ServerAddress = h:389\n", "LDAP \"d\".BindDN", "is needed to search")]
     [InlineData(Ldap + "ServerAddress = h:389\nAnonymousBind = true\nUsernameAttribute = uid)(x\n", "LDAP \"d\".UsernameAttribute", "is not an LDAP attribute name")]
