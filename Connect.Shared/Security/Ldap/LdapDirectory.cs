@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using System.DirectoryServices.Protocols;
 using System.Net;
 using Connect.Shared.Configuration;
@@ -72,7 +73,7 @@ public sealed partial class LdapDirectory(LdapOptions options, ILogger<LdapDirec
 
     /// <summary>Whether the directory still has the person of <paramref name="uniqueId"/>; null when it cannot be asked.</summary>
     public Task<bool?> StillHasAsync(string uniqueId, CancellationToken cancellationToken) =>
-        AskAsync<bool?>(service => FindPerson(service, LdapFilter.And(options.UserFilter, options.UniqueIdAttribute, uniqueId)) is not null, null, cancellationToken);
+        AskAsync<bool?>(service => FindPerson(service, LdapFilter.UniqueId(options.UserFilter, options.UniqueIdAttribute, uniqueId)) is not null, null, cancellationToken);
 
     /// <summary>
     /// People whose user name starts with <paramref name="prefix"/> (any case, as the directory compares names), at
@@ -100,8 +101,19 @@ public sealed partial class LdapDirectory(LdapOptions options, ILogger<LdapDirec
         {
             return await Task.Run(() =>
             {
-                using var service = Open(bindAsService: true);
-                return question(service);
+                var started = Stopwatch.GetTimestamp();
+                try
+                {
+                    using var service = Open(bindAsService: true);
+                    return question(service);
+                }
+                catch (LdapException e) when (e.ErrorCode is ServerDown or ConnectError && Stopwatch.GetElapsedTime(started) < options.Timeout / 2)
+                {
+                    // A connection refused or dropped at once (a directory restarting, a balancer in front of it
+                    // resetting): asked once more before the caller is told it is away. One that took its time is not.
+                    using var service = Open(bindAsService: true);
+                    return question(service);
+                }
             }, cancellationToken).WaitAsync(Deadline, cancellationToken);
         }
         catch (Exception e) when (e is LdapException or DirectoryOperationException or TimeoutException)
@@ -197,7 +209,7 @@ public sealed partial class LdapDirectory(LdapOptions options, ILogger<LdapDirec
 
     private DirectoryPerson? Person(SearchResultEntry entry)
     {
-        var uniqueId = Text(entry, options.UniqueIdAttribute);
+        var uniqueId = LdapFilter.IsBinaryGuid(options.UniqueIdAttribute) ? BinaryGuid(entry, options.UniqueIdAttribute) : Text(entry, options.UniqueIdAttribute);
         var username = Text(entry, options.UsernameAttribute);
         return uniqueId is null || username is null ? null : new DirectoryPerson(entry.DistinguishedName, uniqueId, username, Text(entry, options.UserEmailAttribute), []);
     }
@@ -241,11 +253,19 @@ public sealed partial class LdapDirectory(LdapOptions options, ILogger<LdapDirec
         return entry.Attributes[attribute][0] switch
         {
             string s => s,
-            byte[] { Length: 16 } guid => new Guid(guid).ToString(),
             byte[] bytes => Convert.ToHexString(bytes),
             var other => other.ToString(),
         };
     }
+
+    /// <summary>
+    /// A binary GUID attribute as the GUID's text, read as bytes: the client hands a value over as text whenever its
+    /// bytes happen to be valid UTF-8, which a GUID's sometimes are.
+    /// </summary>
+    private static string? BinaryGuid(SearchResultEntry entry, string attribute) =>
+        entry.Attributes.Contains(attribute) && entry.Attributes[attribute].GetValues(typeof(byte[])) is [byte[] { Length: 16 } bytes, ..]
+            ? new Guid(bytes).ToString()
+            : null;
 
     [LoggerMessage(EventId = 1622, Level = LogLevel.Warning, Message = "OpenLDAP's library was not found to give it a timeout: a directory that stops answering holds a thread per sign-in until it answers")]
     private static partial void LogNoTimeouts(ILogger logger);

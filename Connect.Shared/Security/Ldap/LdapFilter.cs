@@ -31,6 +31,19 @@ public static class LdapFilter
     public static string And(string baseFilter, string attribute, string value) =>
         $"(&{Parenthesised(baseFilter)}({attribute}={Escape(value)}))";
 
+    /// <summary>
+    /// Unique-id attributes the directory keeps as a 16-byte GUID, not as text: Active Directory's <c>objectGUID</c>
+    /// and eDirectory's <c>GUID</c>. Read, they become the GUID's text; searched, the GUID's bytes.
+    /// </summary>
+    public static bool IsBinaryGuid(string attribute) =>
+        attribute.Equals("objectGUID", StringComparison.OrdinalIgnoreCase) || attribute.Equals("GUID", StringComparison.OrdinalIgnoreCase);
+
+    /// <summary><c>(&amp;(B)(A=V))</c> for a unique id: a binary GUID attribute is matched by the GUID's bytes, each escaped.</summary>
+    public static string UniqueId(string baseFilter, string attribute, string uniqueId) =>
+        IsBinaryGuid(attribute) && Guid.TryParse(uniqueId, out var guid)
+            ? $"(&{Parenthesised(baseFilter)}({attribute}={string.Concat(guid.ToByteArray().Select(b => $"\\{b:x2}"))}))"
+            : And(baseFilter, attribute, uniqueId);
+
     /// <summary><c>(&amp;(B)(A=V*))</c>: <paramref name="prefix"/> escaped, so only the trailing <c>*</c> is a wildcard.</summary>
     public static string StartsWith(string baseFilter, string attribute, string prefix) =>
         $"(&{Parenthesised(baseFilter)}({attribute}={Escape(prefix)}*))";

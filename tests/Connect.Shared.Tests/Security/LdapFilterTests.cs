@@ -16,6 +16,17 @@ public sealed class LdapFilterTests
     public void The_name_is_escaped_whatever_the_base() =>
         Assert.Equal(@"(&(objectClass=person)(uid=\2a\29\28uid=\2a))", LdapFilter.And("objectClass=person", "uid", "*)(uid=*"));
 
+    [Fact]
+    public void An_Active_Directory_objectGUID_is_matched_by_its_bytes_as_the_directory_keeps_them()
+    {
+        // objectGUID holds the GUID's bytes in .NET's own order (the first three fields little-endian).
+        Assert.Equal(@"(&(objectClass=user)(objectGUID=\04\03\02\01\06\05\08\07\09\0a\0b\0c\0d\0e\0f\10))",
+            LdapFilter.UniqueId("objectClass=user", "objectGUID", "01020304-0506-0708-090a-0b0c0d0e0f10"));
+        // A text id (OpenLDAP's entryUUID) is an escaped value like any other.
+        Assert.Equal("(&(objectClass=person)(entryUUID=01020304-0506-0708-090a-0b0c0d0e0f10))",
+            LdapFilter.UniqueId("objectClass=person", "entryUUID", "01020304-0506-0708-090a-0b0c0d0e0f10"));
+    }
+
     [Theory]
     [InlineData("objectClass=person", true)]
     [InlineData("(objectClass=person)", true)]
