@@ -72,4 +72,26 @@ public sealed class ProviderUsersTests
         await users.SetLockedAsync(ann.Id, true);
         Assert.Null((await providers.SignInAsync(Ann(), CancellationToken.None)).User);
     }
+
+    [Theory]
+    [InlineData(DatabaseProvider.Sqlite)]
+    [InlineData(DatabaseProvider.Postgres)]
+    public async Task A_provider_group_added_before_its_members_sign_in_is_made_once_and_filled_at_their_sign_in(DatabaseProvider provider)
+    {
+        await using var test = await TestDatabase.CreateAsync(provider);
+        var (users, groups, providers) = await StoresAsync(test.Database);
+        var admin = (await users.AddAsync("admin", UserRole.Administrator, password: "a long password")).User!;
+        await groups.CreateAsync("staff", admin.Id);
+
+        var analysts = (await groups.AddFromProviderAsync("analysts", "oauth2"))!;
+        Assert.Equal(("analysts", "oauth2"), (analysts.Name, analysts.Provider));
+        Assert.Equal(analysts.Guid, (await groups.AddFromProviderAsync("analysts", "oauth2"))!.Guid);
+        // A local group's name, or another provider's group, is not handed over.
+        Assert.Null(await groups.AddFromProviderAsync("staff", "oauth2"));
+        Assert.Null(await groups.AddFromProviderAsync("analysts", "ldap"));
+
+        await providers.SignInAsync(Ann("ann", "analysts"), CancellationToken.None);
+        Assert.Equal(["ann"], (await groups.MembersAsync(analysts.Id)).Select(u => u.Username));
+        Assert.Single(await groups.ListAsync(), g => g.Name == "analysts");
+    }
 }
