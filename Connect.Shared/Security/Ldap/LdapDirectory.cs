@@ -37,6 +37,14 @@ public sealed partial class LdapDirectory(LdapOptions options, ILogger<LdapDirec
     /// <summary>The most groups read for one person (a directory's own size limit is usually lower).</summary>
     private const int MaxGroups = 1000;
 
+    /// <summary>The most calls that wait on this directory at once.</summary>
+    private const int MaxInFlight = 8;
+
+    private readonly SemaphoreSlim _inFlight = new(MaxInFlight, MaxInFlight);
+
+    /// <summary>Until when (<see cref="Stopwatch"/> ticks) the directory is taken to be away after failing to answer.</summary>
+    private long _awayUntil;
+
     /// <summary>Checks a user name and password; the person when they are right.</summary>
     public async Task<(DirectoryVerdict Verdict, DirectoryPerson? Person)> SignInAsync(string username, string password, CancellationToken cancellationToken)
     {
@@ -93,13 +101,30 @@ public sealed partial class LdapDirectory(LdapOptions options, ILogger<LdapDirec
                 Search(service, groupBase, LdapFilter.StartsWith(options.GroupFilter, options.GroupNameAttribute, prefix), limit, options.GroupNameAttribute)
                     .Select(e => Text(e, options.GroupNameAttribute)).OfType<string>().ToList(), null, cancellationToken);
 
-    /// <summary>One question to the directory as the service account, within the deadline; <paramref name="unanswered"/> when it cannot be asked.</summary>
+    /// <summary>
+    /// One question to the directory as the service account, within the deadline; <paramref name="unanswered"/> when it
+    /// cannot be asked. The library's calls block a thread each, so a directory that hangs must not take the node's
+    /// threads with it: at most <see cref="MaxInFlight"/> calls wait on it at once, and once it has failed to answer it
+    /// is not asked again for its <c>Timeout</c> (callers hear at once that it is away).
+    /// </summary>
     private async Task<T> AskAsync<T>(Func<LdapConnection, T> question, T unanswered, CancellationToken cancellationToken)
     {
-        EnsureTimeouts();
-        try
+        if (Stopwatch.GetTimestamp() < Interlocked.Read(ref _awayUntil))
         {
-            return await Task.Run(() =>
+            return unanswered;
+        }
+
+        if (!await _inFlight.WaitAsync(options.Timeout, cancellationToken))
+        {
+            LogBusy(logger, options.ServerAddress ?? "", MaxInFlight);
+            return unanswered;
+        }
+
+        EnsureTimeouts();
+        // Not cancellable once started: the slot is given back when the library's call returns, however late.
+        var call = Task.Run(() =>
+        {
+            try
             {
                 var started = Stopwatch.GetTimestamp();
                 try
@@ -114,10 +139,19 @@ public sealed partial class LdapDirectory(LdapOptions options, ILogger<LdapDirec
                     using var service = Open(bindAsService: true);
                     return question(service);
                 }
-            }, cancellationToken).WaitAsync(Deadline, cancellationToken);
+            }
+            finally
+            {
+                _inFlight.Release();
+            }
+        }, CancellationToken.None);
+        try
+        {
+            return await call.WaitAsync(Deadline, cancellationToken);
         }
         catch (Exception e) when (e is LdapException or DirectoryOperationException or TimeoutException)
         {
+            Interlocked.Exchange(ref _awayUntil, Stopwatch.GetTimestamp() + (long)(options.Timeout.TotalSeconds * Stopwatch.Frequency));
             LogUnreachable(logger, options.ServerAddress ?? "", e.Message);
             return unanswered;
         }
@@ -272,6 +306,9 @@ public sealed partial class LdapDirectory(LdapOptions options, ILogger<LdapDirec
 
     [LoggerMessage(EventId = 1620, Level = LogLevel.Warning, Message = "The LDAP directory at {Address} did not answer: {Problem}")]
     private static partial void LogUnreachable(ILogger logger, string address, string problem);
+
+    [LoggerMessage(EventId = 1623, Level = LogLevel.Warning, Message = "The LDAP directory at {Address} already has {Count} calls waiting on it; another is not added")]
+    private static partial void LogBusy(ILogger logger, string address, int count);
 
     /// <summary>A private folder holding only the configured authorities' file, for libldap's trust folder.</summary>
     private static class TrustedFolder

@@ -85,18 +85,40 @@ public sealed class LdapDirectoryTests : IAsyncLifetime
     }
 
     [Fact]
-    public async Task A_hung_directory_is_given_up_on_after_its_timeout()
+    public async Task A_hung_directory_is_given_up_on_after_its_timeout_and_not_asked_again_at_once()
     {
-        // A server that takes connections and never answers.
+        // A server that takes connections and never answers; it counts them.
         using var hung = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, 0);
-        hung.Start(10);
+        hung.Start(100);
+        var held = new System.Collections.Concurrent.ConcurrentBag<System.Net.Sockets.TcpClient>();
+        using var stop = new CancellationTokenSource();
+        var accepting = Task.Run(async () =>
+        {
+            while (!stop.IsCancellationRequested)
+            {
+                held.Add(await hung.AcceptTcpClientAsync(stop.Token));
+            }
+        });
         var options = Options(_slapd.Certificates.CaFile);
-        (options.ServerAddress, options.StartTLS, options.Timeout) = ($"127.0.0.1:{((System.Net.IPEndPoint)hung.LocalEndpoint).Port}", false, TimeSpan.FromSeconds(1));
+        (options.ServerAddress, options.StartTLS, options.Timeout) = ($"127.0.0.1:{((System.Net.IPEndPoint)hung.LocalEndpoint).Port}", false, TimeSpan.FromSeconds(3));
         var directory = new LdapDirectory(options, NullLogger<LdapDirectory>.Instance);
 
-        var (verdict, _) = await directory.SignInAsync("alice", "alice-password", CancellationToken.None).WaitAsync(TimeSpan.FromSeconds(30));
+        var (verdict, _) = await directory.SignInAsync("alice", "alice-password", CancellationToken.None).WaitAsync(TimeSpan.FromSeconds(60));
         Assert.Equal(DirectoryVerdict.Unreachable, verdict);
-        Assert.Null(await directory.StillHasAsync("some-id", CancellationToken.None).WaitAsync(TimeSpan.FromSeconds(30)));
+        await Wait.UntilAsync(() => !held.IsEmpty, "the hung server to have been asked");
+        var asked = held.Count;
+
+        // Just told it is away, callers hear so at once: many sign-ins and checks open no connection to it.
+        var many = await Task.WhenAll(Enumerable.Range(0, 20).Select(_ => directory.SignInAsync("alice", "alice-password", CancellationToken.None)));
+        Assert.All(many, m => Assert.Equal(DirectoryVerdict.Unreachable, m.Verdict));
+        Assert.Null(await directory.StillHasAsync("some-id", CancellationToken.None));
+        Assert.Equal(asked, held.Count);
+
+        await stop.CancelAsync();
+        foreach (var client in held)
+        {
+            client.Dispose();
+        }
     }
 
     [Fact]
