@@ -40,6 +40,9 @@ public static partial class OpenIdSignIn
         {
             oidc.Authority = settings.OpenIDConnectIssuer;
             oidc.RequireHttpsMetadata = true;
+            // Discovery, keys and the token exchange go over this channel: a provider that hangs is given up on (a 503
+            // page saying so) after 10 seconds rather than the default minute. The calls are asynchronous: no thread waits.
+            oidc.BackchannelTimeout = TimeSpan.FromSeconds(10);
             oidc.ClientId = settings.ClientId;
             oidc.ClientSecret = settings.ClientSecret;
             oidc.ResponseType = OpenIdConnectResponseType.Code;

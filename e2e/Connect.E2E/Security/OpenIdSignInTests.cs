@@ -149,19 +149,25 @@ public sealed class OpenIdSignInTests(BrowserFixture browser) : IClassFixture<Br
         await Assertions.Expect(ann.Locator("input[name=password]")).ToBeVisibleAsync();
     }
 
-    [Fact]
-    public async Task A_provider_that_cannot_be_reached_gets_a_page_saying_so()
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public async Task A_provider_that_cannot_be_reached_or_hangs_gets_a_page_saying_so(bool hangs)
     {
+        // Nobody at the port, or a server that takes the connection and never answers.
+        using var hung = new System.Net.Sockets.TcpListener(IPAddress.Loopback, 0);
+        hung.Start(10);
+        var port = hangs ? ((IPEndPoint)hung.LocalEndpoint).Port : FreePort.Next();
         await using var node = NodeProcess.Start(_folder, "node", $"""
             [Authentication]
             Provider = oauth2
             [OAuth2]
             ClientId = {OidcProviderProcess.ClientId}
             ClientSecret = {OidcProviderProcess.ClientSecret}
-            OpenIDConnectIssuer = https://127.0.0.1:{FreePort.Next()}
+            OpenIDConnectIssuer = https://127.0.0.1:{port}
             """);
         await node.WaitUntilServingAsync();
-        using var browser = new HttpClient(new HttpClientHandler { AllowAutoRedirect = false }) { BaseAddress = node.BaseUrl };
+        using var browser = new HttpClient(new HttpClientHandler { AllowAutoRedirect = false }) { BaseAddress = node.BaseUrl, Timeout = TimeSpan.FromSeconds(60) };
         var page = await browser.GetAsync("__login__");
         Assert.Equal(HttpStatusCode.ServiceUnavailable, page.StatusCode);
         Assert.Contains("cannot be reached", await page.Content.ReadAsStringAsync());
