@@ -97,6 +97,22 @@ public sealed class SlapdProcess : DaemonProcess
         return server;
     }
 
+    /// <summary>
+    /// An <c>[LDAP "NAME"]</c> section of a node's configuration for this server: StartTLS with the test's authority,
+    /// the service account, people and groups; <paramref name="more"/> adds keys (<c>Timeout = 2s</c>, ...).
+    /// </summary>
+    public string Section(string name, params string[] more) => $"""
+        [LDAP "{name}"]
+        ServerAddress = {Address}
+        StartTLS = true
+        TLSCACertificate = {Certificates.CaFile}
+        BindDN = {ServiceDN}
+        BindPassword = {ServicePassword}
+        UserSearchBaseDN = ou=people,{BaseDN}
+        GroupSearchBaseDN = ou=groups,{BaseDN}
+
+        """ + string.Concat(more.Select(line => line + "\n"));
+
     /// <summary>Removes a person from the directory, as her organisation does when she leaves.</summary>
     public void Remove(string uid)
     {

@@ -27,19 +27,7 @@ public sealed class LdapRemoteAccountsTests : IDisposable
             new SlapdProcess.Person("albert", "albert-password"),
             new SlapdProcess.Person("bob", "bob-password", "analysts"),
         ]);
-        await using var node = NodeProcess.Start(_folder, "node", $"""
-            [Authentication]
-            Provider = ldap
-            [LDAP "Example directory"]
-            ServerAddress = {slapd.Address}
-            StartTLS = true
-            TLSCACertificate = {slapd.Certificates.CaFile}
-            BindDN = {SlapdProcess.ServiceDN}
-            BindPassword = {SlapdProcess.ServicePassword}
-            UserSearchBaseDN = ou=people,{SlapdProcess.BaseDN}
-            GroupSearchBaseDN = ou=groups,{SlapdProcess.BaseDN}
-            Timeout = 2s
-            """);
+        await using var node = NodeProcess.Start(_folder, "node", "[Authentication]\nProvider = ldap\n" + slapd.Section("Example directory", "Timeout = 2s"));
         await node.WaitUntilServingAsync();
         using var admin = node.ClientWithKey(node.AdminKey);
 

@@ -17,20 +17,6 @@ public sealed class LdapSeveralDirectoriesTests : IDisposable
 
     public void Dispose() => _folder.Dispose();
 
-    private static string Section(string name, SlapdProcess slapd) => $"""
-        [LDAP "{name}"]
-        ServerAddress = {slapd.Address}
-        StartTLS = true
-        TLSCACertificate = {slapd.Certificates.CaFile}
-        BindDN = {SlapdProcess.ServiceDN}
-        BindPassword = {SlapdProcess.ServicePassword}
-        UserSearchBaseDN = ou=people,{SlapdProcess.BaseDN}
-        GroupSearchBaseDN = ou=groups,{SlapdProcess.BaseDN}
-        Timeout = 2s
-        UserCheckInterval = 1s
-
-        """;
-
     private HttpClient Browser(NodeProcess node) =>
         new(new HttpClientHandler { CookieContainer = new CookieContainer(), AllowAutoRedirect = false }) { BaseAddress = node.BaseUrl };
 
@@ -39,7 +25,8 @@ public sealed class LdapSeveralDirectoriesTests : IDisposable
     {
         await using var north = await SlapdProcess.StartAsync(_folder, [new SlapdProcess.Person("alice", "alice-password", "analysts")]);
         await using var south = await SlapdProcess.StartAsync(_folder, [new SlapdProcess.Person("bob", "bob-password", "analysts")]);
-        await using var node = NodeProcess.Start(_folder, "node", "[Authentication]\nProvider = ldap\n" + Section("North", north) + Section("South", south));
+        await using var node = NodeProcess.Start(_folder, "node", "[Authentication]\nProvider = ldap\n"
+            + north.Section("North", "Timeout = 2s", "UserCheckInterval = 1s") + south.Section("South", "Timeout = 2s", "UserCheckInterval = 1s"));
         await node.WaitUntilServingAsync();
         using var admin = node.ClientWithKey(node.AdminKey);
 

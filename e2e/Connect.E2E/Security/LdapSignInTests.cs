@@ -47,15 +47,7 @@ public sealed class LdapSignInTests : IDisposable
             [Authentication]
             Provider = ldap
             BreakGlassAdministrators = admin
-            [LDAP "Example directory"]
-            ServerAddress = {slapd.Address}
-            StartTLS = true
-            TLSCACertificate = {slapd.Certificates.CaFile}
-            BindDN = {SlapdProcess.ServiceDN}
-            BindPassword = {SlapdProcess.ServicePassword}
-            UserSearchBaseDN = ou=people,{SlapdProcess.BaseDN}
-            GroupSearchBaseDN = ou=groups,{SlapdProcess.BaseDN}
-            UserCheckInterval = 1s
+            {slapd.Section("Example directory", "UserCheckInterval = 1s")}
             [Authorization]
             PublisherRoleMapping = publishers
             AdministratorRoleMapping = admins
