@@ -30,6 +30,13 @@ public sealed class NodeProcess : DotnetProcess
     /// <summary>Runs another <c>connect</c> verb (users, keys, migrate...) with this node's configuration.</summary>
     public Task<(int ExitCode, string Output)> RunCommandAsync(params string[] args) => RunCommandWithInputAsync(null, args);
 
+    /// <summary>A new API key of <paramref name="user"/>, made with <c>connect keys create</c> (its last line is the key).</summary>
+    public async Task<string> CreateKeyAsync(string user)
+    {
+        var (code, output) = await RunCommandWithInputAsync(null, "keys", "create", "--user", user);
+        return code == 0 ? output.Trim().Split('\n')[^1].Trim() : throw new InvalidOperationException($"connect keys create --user {user} exited with {code}:\n{output}");
+    }
+
     /// <summary>Runs a <c>connect</c> command against this node's configuration, with <paramref name="input"/> on its standard input.</summary>
     public Task<(int ExitCode, string Output)> RunCommandWithInputAsync(string? input, params string[] args) => RunCommandAsync(ConfigPath, input, args);
 

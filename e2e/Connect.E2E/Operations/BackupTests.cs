@@ -69,7 +69,7 @@ public sealed class BackupTests : IDisposable
             await node.RedeployAsync(site, TestBundles.StaticSite("<p>the second edition is live</p>"));
             await node.DeployAsync("api", TestBundles.PlumberApi("#* @get /hello\nfunction() \"hello from a restored API\"\n"));
             Assert.Equal(0, (await node.RunCommandAsync("users", "add", "vic", "--role", "viewer")).ExitCode);
-            var vicKey = (await node.RunCommandAsync("keys", "create", "--user", "vic")).Output.Split('\n')[^1];
+            var vicKey = await node.CreateKeyAsync("vic");
             using var admin = node.ClientWithKey(node.AdminKey);
             var before = await admin.ContentByNameAsync();
 

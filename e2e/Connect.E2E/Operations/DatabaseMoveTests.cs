@@ -27,7 +27,7 @@ public sealed class DatabaseMoveTests : IDisposable
         await node.WaitUntilServingAsync();
 
         Assert.Equal(0, (await node.RunCommandAsync("users", "add", "vic", "--role", "viewer")).ExitCode);
-        var vicKey = (await node.RunCommandAsync("keys", "create", "--user", "vic")).Output.Split('\n')[^1];
+        var vicKey = await node.CreateKeyAsync("vic");
         var site = Directory.CreateDirectory(_folder.File("site")).FullName;
         await File.WriteAllTextAsync(Path.Combine(site, "index.html"), "<h1>Before the move</h1>");
         var report = Directory.CreateDirectory(_folder.File("report")).FullName;

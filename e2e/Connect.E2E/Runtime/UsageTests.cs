@@ -64,7 +64,7 @@ public sealed class UsageTests : IDisposable
 
         Assert.Equal(HttpStatusCode.BadRequest, (await admin.GetAsync("__api__/v1/instrumentation/content/visits?from=yesterday")).StatusCode);
         Assert.Equal(0, (await node.RunCommandAsync("users", "add", "pat", "--role", "publisher")).ExitCode);
-        using var publisher = node.ClientWithKey((await node.RunCommandAsync("keys", "create", "--user", "pat")).Output.Split('\n')[^1]);
+        using var publisher = node.ClientWithKey(await node.CreateKeyAsync("pat"));
         Assert.Equal(HttpStatusCode.Forbidden, (await publisher.GetAsync("__api__/v1/instrumentation/content/visits")).StatusCode);
     }
 }

@@ -42,8 +42,8 @@ public sealed class LdapSeveralDirectoriesTests : IDisposable
         var found = (await admin.GetFromJsonAsync<JsonElement>("__api__/v1/users/remote?prefix=")).GetProperty("results").EnumerateArray();
         Assert.Equal(["alice", "bob"], found.Select(u => u.GetProperty("username").GetString()).Order());
 
-        var aliceKey = await KeyAsync(node, "alice");
-        var bobKey = await KeyAsync(node, "bob");
+        using var aliceKey = node.ClientWithKey(await node.CreateKeyAsync("alice"));
+        using var bobKey = node.ClientWithKey(await node.CreateKeyAsync("bob"));
 
         // The first directory goes: bob still signs in through the second; alice is told it is away.
         await north.StopAsync();
@@ -81,12 +81,5 @@ public sealed class LdapSeveralDirectoriesTests : IDisposable
         Assert.NotEqual(0, await node.WaitForExitAsync());
         Assert.Contains("LDAP \"South\".ServerAddress", node.Output);
         Assert.DoesNotContain("LDAP \"North\".", node.Output);
-    }
-
-    private static async Task<HttpClient> KeyAsync(NodeProcess node, string user)
-    {
-        var (code, output) = await node.RunCommandAsync("keys", "create", "--user", user);
-        Assert.Equal(0, code);
-        return node.ClientWithKey(output.Trim().Split('\n')[^1].Trim());
     }
 }

@@ -15,7 +15,7 @@ public class PublishingApiTests(PublishingNode server) : IClassFixture<Publishin
     {
         var (added, output) = await server.Node.RunCommandAsync("users", "add", "pia", "--role", "publisher");
         Assert.True(added == 0, output);
-        using var pia = server.Node.ClientWithKey((await server.Node.RunCommandAsync("keys", "create", "--user", "pia")).Output.Split('\n')[^1]);
+        using var pia = server.Node.ClientWithKey(await server.Node.CreateKeyAsync("pia"));
         var guid = (await JsonAsync(await pia.PostAsJsonAsync("__api__/v1/content", new { name = "pias-app" }))).GetProperty("guid").GetString();
 
         var runAs = await pia.PatchAsJsonAsync($"__api__/v1/content/{guid}", new { run_as = "root" });

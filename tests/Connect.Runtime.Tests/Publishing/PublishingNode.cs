@@ -48,9 +48,7 @@ public class PublishingNode : IAsyncLifetime
     {
         var (added, output) = await Node.RunCommandAsync("users", "add", name, "--role", role);
         Assert.True(added == 0, output);
-        var (created, key) = await Node.RunCommandAsync("keys", "create", "--user", name);
-        Assert.True(created == 0, key);
-        return Node.ClientWithKey(key.Split('\n')[^1]);
+        return Node.ClientWithKey(await Node.CreateKeyAsync(name));
     }
 
     public static async Task<JsonElement> JsonAsync(HttpResponseMessage response) =>
