@@ -1,4 +1,5 @@
 using Connect.Shared.Access;
+using Connect.Shared.Security.Ldap;
 using Connect.Shared.Configuration;
 using Connect.Shared.Content;
 using Connect.Shared.Files;
@@ -11,7 +12,8 @@ namespace Connect.Admin.Services;
 public sealed record SharedWith(ContentPermission Permission, string Name);
 
 /// <summary>A user or group an item can be shared with, as the dashboard's search finds them.</summary>
-public sealed record Principal(string Type, string Guid, string Name, bool CanPublish);
+/// <param name="Ticket">For one the directory has but this server does not yet: the search's ticket that adds it when shared with (its <paramref name="Guid"/> is empty until then).</param>
+public sealed record Principal(string Type, string Guid, string Name, bool CanPublish, string? Ticket = null);
 
 /// <summary>One log file of an item's workers or renders in the shared logs folder.</summary>
 public sealed record LogFile(string Name, long Size, DateTimeOffset ModifiedAt);
@@ -86,7 +88,8 @@ internal sealed class ContentDesk(
     VanityRepository vanities,
     TagRepository tags,
     Connect.Shared.Cluster.NodeRegistry nodes,
-    Connect.Shared.Cluster.NodeCommandRepository commands) : IContentDesk
+    Connect.Shared.Cluster.NodeCommandRepository commands,
+    DirectoryAccounts directory) : IContentDesk
 {
     public const string Refused = "only the item's owner, a collaborator or an administrator may change it";
 
@@ -191,11 +194,53 @@ internal sealed class ContentDesk(
             .Concat((await groups.ListAsync(cancellationToken))
                 .Where(g => g.Name.Contains(wanted, StringComparison.OrdinalIgnoreCase))
                 .Select(g => new Principal(PrincipalTypes.Group, g.Guid, g.Name, true)));
-        return found.OrderBy(p => p.Name, StringComparer.OrdinalIgnoreCase).Take(20).ToList();
+        var here = found.OrderBy(p => p.Name, StringComparer.OrdinalIgnoreCase).Take(20).ToList();
+        return [.. here, .. await FromDirectoryAsync(details.Caller, wanted, cancellationToken)];
     }
 
-    public async Task<string?> ShareAsync(ContentDetails details, Principal principal, string role, CancellationToken cancellationToken) =>
-        !details.MayChange ? Refused : (await sharing.AddAsync(details.Item, principal.Type, principal.Guid, role, cancellationToken)).Problem;
+    /// <summary>
+    /// Colleagues and groups the directory has (by the start of their names) and this server does not yet, so an item
+    /// can be shared with them before they sign in; none without a directory, or while it is away.
+    /// </summary>
+    private async Task<IReadOnlyList<Principal>> FromDirectoryAsync(Caller? caller, string prefix, CancellationToken cancellationToken)
+    {
+        if (!directory.Available || caller is not { CanPublish: true })
+        {
+            return [];
+        }
+
+        var people = (await directory.SearchPeopleAsync(caller, prefix, 10, cancellationToken)).Value ?? [];
+        var teams = (await directory.SearchGroupsAsync(caller, prefix, 10, cancellationToken)).Value ?? [];
+        return
+        [
+            .. people.Where(p => p.Here is null).Select(p => new Principal(PrincipalTypes.User, "", p.Person.Username, false, p.Ticket)),
+            .. teams.Where(g => g.Here is null).Select(g => new Principal(PrincipalTypes.Group, "", g.Name, true, g.Ticket)),
+        ];
+    }
+
+    public async Task<string?> ShareAsync(ContentDetails details, Principal principal, string role, CancellationToken cancellationToken)
+    {
+        if (!details.MayChange)
+        {
+            return Refused;
+        }
+
+        if (principal.Ticket is { } ticket && details.Caller is { } caller)
+        {
+            // From the directory: added here first (as PUT /v1/users or /v1/groups would), then shared with.
+            var added = principal.Type == PrincipalTypes.User
+                ? (await directory.AddUserAsync(caller, ticket, cancellationToken)) is { Value: { } user } ? user.Guid : null
+                : (await directory.AddGroupAsync(caller, ticket, cancellationToken)) is { Value: { } group } ? group.Guid : null;
+            if (added is null)
+            {
+                return $"{principal.Name} could not be added from the directory";
+            }
+
+            principal = principal with { Guid = added, Ticket = null };
+        }
+
+        return (await sharing.AddAsync(details.Item, principal.Type, principal.Guid, role, cancellationToken)).Problem;
+    }
 
     public async Task<string?> UnshareAsync(ContentDetails details, long permissionId, CancellationToken cancellationToken) =>
         !details.MayChange ? Refused

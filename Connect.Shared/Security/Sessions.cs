@@ -38,15 +38,22 @@ public static class Sessions
         ],
         scheme));
 
+    /// <summary>The sign-in providers' users and the directory (each once), for the node, the dashboard and their tests.</summary>
+    public static IServiceCollection AddSignInProviders(this IServiceCollection services)
+    {
+        services.TryAddSingleton<ProviderUsers>();
+        services.TryAddSingleton<Ldap.LdapSignIn>();
+        services.TryAddSingleton<RemoteTickets>();
+        services.TryAddSingleton<Ldap.DirectoryAccounts>();
+        return services;
+    }
+
     /// <summary>Adds the session cookie; <paramref name="loginPath"/> is where browsers are sent to sign in.</summary>
     public static AuthenticationBuilder AddSessionCookie(this AuthenticationBuilder builder, string loginPath, Action<CookieAuthenticationOptions>? configure = null)
     {
         builder.Services.TryAddSingleton<DatabaseHealth>();
         builder.Services.AddSingleton<UserCache>();
-        builder.Services.TryAddSingleton<ProviderUsers>();
-        builder.Services.TryAddSingleton<Ldap.LdapSignIn>();
-        builder.Services.TryAddSingleton<RemoteTickets>();
-        builder.Services.TryAddSingleton<Ldap.DirectoryAccounts>();
+        builder.Services.AddSignInProviders();
         return builder.AddCookie(Scheme, o =>
         {
             o.Cookie.Name = CookieName;

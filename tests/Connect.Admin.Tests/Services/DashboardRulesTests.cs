@@ -5,6 +5,7 @@ using Connect.Shared.Content;
 using Connect.Shared.Data;
 using Connect.Shared.Operations;
 using Connect.Shared.Packages;
+using Connect.Shared.Security;
 using Connect.Shared.Scheduling;
 using Connect.Shared.Tasks;
 using Connect.Shared.Usage;
@@ -35,6 +36,7 @@ public sealed class DashboardRulesTests : IAsyncLifetime
         var services = new ServiceCollection().AddConnectData(options);
         services.AddSingleton<ConnectDatabase>(_test.Database);
         services.AddDataProtection().UseEphemeralDataProtectionProvider();
+        services.AddSignInProviders();
         services.AddSingleton<ContentCatalog>();
         services.AddSingleton<ContentDesk>();
         services.AddSingleton<GroupsDesk>();
