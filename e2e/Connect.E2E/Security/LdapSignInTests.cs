@@ -36,6 +36,7 @@ public sealed class LdapSignInTests : IDisposable
             new SlapdProcess.Person("alice", "alice-password", "analysts", "publishers"),
             new SlapdProcess.Person("bob", "bob-password"),
             new SlapdProcess.Person("carol", "carol-password", "admins"),
+            new SlapdProcess.Person("dave", "dave-password"),
         ]);
         await using var postgres = await TestPostgres.CreateDatabaseAsync();
         var config = $"""
@@ -122,6 +123,13 @@ public sealed class LdapSignInTests : IDisposable
         Assert.Equal(HttpStatusCode.OK, usersPage.StatusCode);
         Assert.Contains("Add from the directory", await usersPage.Content.ReadAsStringAsync());
         Assert.Contains("Directory group starts with", await (await carolInDashboard.SendAsync(Page("groups"))).Content.ReadAsStringAsync());
+
+        // A remote search's ticket made on node A adds dave on node B: the nodes share the keys that seal it.
+        var daveFound = (await admin.GetFromJsonAsync<JsonElement>("__api__/v1/users/remote?prefix=dave")).GetProperty("results")[0];
+        using var adminOnB = nodeB.ClientWithKey(nodeA.AdminKey);
+        var daveAdded = await adminOnB.PutAsJsonAsync("__api__/v1/users", new { temp_ticket = daveFound.GetProperty("temp_ticket").GetString() });
+        Assert.True(daveAdded.IsSuccessStatusCode, await daveAdded.Content.ReadAsStringAsync());
+        Assert.Equal("dave", (await daveAdded.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("username").GetString());
 
         // Alice's API key works until she leaves the directory; then her key, her session and her password stop.
         using var aliceKey = nodeB.ClientWithKey(await nodeA.CreateKeyAsync("alice"));
