@@ -35,22 +35,19 @@ public sealed class GroupRepository(ConnectDatabase database)
 
     /// <summary>
     /// The group <paramref name="provider"/> has under <paramref name="name"/>, made now if it is not here yet (its
-    /// members come at their sign-ins); null when a group made here has the name.
+    /// members come at their sign-ins); null when a group made here, or another provider's, has the name.
     /// </summary>
     public async Task<UserGroup?> AddFromProviderAsync(string name, string provider, CancellationToken cancellationToken = default)
     {
         await using var connection = await database.OpenAsync(cancellationToken);
-        await connection.ExecuteAsync(new CommandDefinition(database.Sql(InsertProviderGroup),
-            new { guid = Guid.NewGuid().ToString(), name, provider }, cancellationToken: cancellationToken));
+        // Two nodes may make one at once: the second finds it made.
+        await connection.ExecuteAsync(new CommandDefinition(database.Sql("""
+            INSERT INTO user_groups (guid, name, owner_id, created_at, provider) VALUES (@guid, @name, NULL, {{NOW}}, @provider)
+            ON CONFLICT (name) DO NOTHING
+            """), new { guid = Guid.NewGuid().ToString(), name, provider }, cancellationToken: cancellationToken));
         var group = (await connection.QuerySingleAsync<Row>(new CommandDefinition(SelectGroup + " WHERE name = @name", new { name }, cancellationToken: cancellationToken))).ToGroup();
         return group.Provider == provider ? group : null;
     }
-
-    // Two nodes may make one at once: the second finds it made.
-    private const string InsertProviderGroup = """
-        INSERT INTO user_groups (guid, name, owner_id, created_at, provider) VALUES (@guid, @name, NULL, {{NOW}}, @provider)
-        ON CONFLICT (name) DO NOTHING
-        """;
 
     public async Task<UserGroup?> GetAsync(long id, CancellationToken cancellationToken = default) =>
         await QueryOneAsync(SelectGroup + " WHERE id = @id", new { id }, cancellationToken);
@@ -104,22 +101,21 @@ public sealed class GroupRepository(ConnectDatabase database)
     /// <returns>The names skipped because a local group has them.</returns>
     public async Task<IReadOnlyList<string>> SyncProviderMembershipAsync(long userId, string provider, IReadOnlyCollection<string> names, CancellationToken cancellationToken = default)
     {
-        var wanted = names.Where(IsProviderName).Distinct(StringComparer.Ordinal).ToList();
-        await using var connection = await database.OpenAsync(cancellationToken);
-        foreach (var name in wanted)
+        var target = new HashSet<long>();
+        var skipped = new List<string>();
+        foreach (var name in names.Where(IsProviderName).Distinct(StringComparer.Ordinal))
         {
-            await connection.ExecuteAsync(new CommandDefinition(database.Sql(InsertProviderGroup),
-                new { guid = Guid.NewGuid().ToString(), name, provider }, cancellationToken: cancellationToken));
+            if (await AddFromProviderAsync(name, provider, cancellationToken) is { } group)
+            {
+                target.Add(group.Id);
+            }
+            else
+            {
+                skipped.Add(name);
+            }
         }
 
-        // One lookup per name: Dapper hands PostgreSQL a list as one array parameter, which "IN" does not take.
-        var groups = new List<(long Id, string Name, string? Provider)>();
-        foreach (var name in wanted)
-        {
-            groups.AddRange(await connection.QueryAsync<(long Id, string Name, string? Provider)>(new CommandDefinition(
-                "SELECT id, name, provider FROM user_groups WHERE name = @name", new { name }, cancellationToken: cancellationToken)));
-        }
-        var target = groups.Where(g => g.Provider == provider).Select(g => g.Id).ToHashSet();
+        await using var connection = await database.OpenAsync(cancellationToken);
         var current = (await connection.QueryAsync<long>(new CommandDefinition("""
             SELECT g.id FROM group_members m JOIN user_groups g ON g.id = m.group_id WHERE m.user_id = @userId AND g.provider = @provider
             """, new { userId, provider }, cancellationToken: cancellationToken))).ToHashSet();
@@ -133,7 +129,7 @@ public sealed class GroupRepository(ConnectDatabase database)
             await RemoveMemberAsync(groupId, userId, cancellationToken);
         }
 
-        return groups.Where(g => g.Provider != provider).Select(g => g.Name).ToList();
+        return skipped;
     }
 
     private async Task<UserGroup?> QueryOneAsync(string sql, object args, CancellationToken cancellationToken)
