@@ -98,8 +98,8 @@ public sealed partial class LdapDirectory(LdapOptions options, ILogger<LdapDirec
         options.GroupSearchBaseDN is not { } groupBase
             ? Task.FromResult<IReadOnlyList<string>?>([])
             : AskAsync<IReadOnlyList<string>?>(service =>
-                Search(service, groupBase, LdapFilter.StartsWith(options.GroupFilter, options.GroupNameAttribute, prefix), limit, options.GroupNameAttribute)
-                    .Select(e => Text(e, options.GroupNameAttribute)).OfType<string>().ToList(), null, cancellationToken);
+                GroupNames(Search(service, groupBase, LdapFilter.StartsWith(options.GroupFilter, options.GroupNameAttribute, prefix), limit, options.GroupNameAttribute)),
+                null, cancellationToken);
 
     /// <summary>
     /// One question to the directory as the service account, within the deadline; <paramref name="unanswered"/> when it
@@ -248,6 +248,9 @@ public sealed partial class LdapDirectory(LdapOptions options, ILogger<LdapDirec
         return uniqueId is null || username is null ? null : new DirectoryPerson(entry.DistinguishedName, uniqueId, username, Text(entry, options.UserEmailAttribute), []);
     }
 
+    private List<string> GroupNames(IEnumerable<SearchResultEntry> groups) =>
+        groups.Select(e => Text(e, options.GroupNameAttribute)).OfType<string>().ToList();
+
     /// <summary>At most <paramref name="limit"/> entries; more matching is no error, the first ones are kept.</summary>
     private static List<SearchResultEntry> Search(LdapConnection connection, string baseDn, string filter, int limit, params string[] attributes)
     {
@@ -272,8 +275,7 @@ public sealed partial class LdapDirectory(LdapOptions options, ILogger<LdapDirec
         }
 
         var member = options.MembersByName ? person.Username : person.DistinguishedName;
-        return Search(connection, groupBase, LdapFilter.And(options.GroupFilter, options.GroupMemberAttribute, member), MaxGroups, options.GroupNameAttribute)
-            .Select(e => Text(e, options.GroupNameAttribute)).OfType<string>().ToList();
+        return GroupNames(Search(connection, groupBase, LdapFilter.And(options.GroupFilter, options.GroupMemberAttribute, member), MaxGroups, options.GroupNameAttribute));
     }
 
     /// <summary>An attribute's first value as text; a binary one (AD's <c>objectGUID</c>) as its GUID or hex.</summary>

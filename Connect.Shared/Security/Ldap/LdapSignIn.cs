@@ -120,19 +120,18 @@ public sealed partial class LdapSignIn
     }
 
     /// <summary>People whose user name starts with <paramref name="prefix"/> in every directory that answers (each once); null when none answers.</summary>
-    public async Task<IReadOnlyList<DirectoryPerson>?> SearchPeopleAsync(string prefix, int limit, CancellationToken cancellationToken)
-    {
-        var answers = await Task.WhenAll(_directories.Select(d => d.SearchPeopleAsync(prefix, limit, cancellationToken)));
-        return answers.All(a => a is null) ? null
-            : answers.OfType<IReadOnlyList<DirectoryPerson>>().SelectMany(a => a).DistinctBy(p => p.UniqueId).Take(limit).ToList();
-    }
+    public Task<IReadOnlyList<DirectoryPerson>?> SearchPeopleAsync(string prefix, int limit, CancellationToken cancellationToken) =>
+        FromEveryDirectoryAsync(d => d.SearchPeopleAsync(prefix, limit, cancellationToken), p => p.UniqueId, limit);
 
     /// <summary>Group names that start with <paramref name="prefix"/> in every directory that answers (each once); null when none answers.</summary>
-    public async Task<IReadOnlyList<string>?> SearchGroupsAsync(string prefix, int limit, CancellationToken cancellationToken)
+    public Task<IReadOnlyList<string>?> SearchGroupsAsync(string prefix, int limit, CancellationToken cancellationToken) =>
+        FromEveryDirectoryAsync(d => d.SearchGroupsAsync(prefix, limit, cancellationToken), name => name, limit);
+
+    /// <summary>One search asked of every directory at once, the answers joined (each one once, by <paramref name="key"/>); null when none answers.</summary>
+    private async Task<IReadOnlyList<T>?> FromEveryDirectoryAsync<T>(Func<LdapDirectory, Task<IReadOnlyList<T>?>> search, Func<T, string> key, int limit)
     {
-        var answers = await Task.WhenAll(_directories.Select(d => d.SearchGroupsAsync(prefix, limit, cancellationToken)));
-        return answers.All(a => a is null) ? null
-            : answers.OfType<IReadOnlyList<string>>().SelectMany(a => a).Distinct(StringComparer.Ordinal).Take(limit).ToList();
+        var answers = await Task.WhenAll(_directories.Select(search));
+        return answers.All(a => a is null) ? null : answers.OfType<IReadOnlyList<T>>().SelectMany(a => a).DistinctBy(key, StringComparer.Ordinal).Take(limit).ToList();
     }
 
     [LoggerMessage(EventId = 1621, Level = LogLevel.Warning, Message = "Locked {Username}: no LDAP directory has her any longer; her API keys and sessions stop")]
