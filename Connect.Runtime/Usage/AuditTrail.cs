@@ -57,9 +57,10 @@ internal static class AuditTrail
         }
 
         var thing = Things.GetValueOrDefault(last, last.Replace('-', '_'));
-        // PUT /v1/users and /v1/groups add a directory's user or group (the product's remote creation).
-        var addsRemote = HttpMethods.IsPut(method) && pattern.PathSegments.Count == 3 && last is "users" or "groups";
-        var prefix = HttpMethods.IsPost(method) || addsRemote ? "add" : HttpMethods.IsDelete(method) ? "remove" : "update";
+        // A PUT that names no existing thing (no route parameter) adds one: PUT /v1/users and /v1/groups, the
+        // product's remote creation.
+        var adds = HttpMethods.IsPost(method) || HttpMethods.IsPut(method) && pattern.Parameters.Count == 0;
+        var prefix = adds ? "add" : HttpMethods.IsDelete(method) ? "remove" : "update";
         return $"{prefix}_{thing}";
     }
 }
