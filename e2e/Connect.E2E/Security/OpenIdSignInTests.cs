@@ -136,7 +136,10 @@ public sealed class OpenIdSignInTests(BrowserFixture browser) : IClassFixture<Br
         // Signing out ends the session here and at the provider: the next visit asks for her password again.
         await ann.GotoAsync($"{nodeAddress}__logout__");
         await ann.GetByRole(AriaRole.Button, new() { Name = "Sign out" }).ClickAsync();
-        await ann.WaitForURLAsync(url => url.StartsWith(provider.Issuer, StringComparison.Ordinal) || url.Contains("signed-out", StringComparison.Ordinal));
+        // Only the address is awaited (Commit): the page's own load is not, since the provider's page may move on
+        // before it fires (CI once waited 30 s for it); the locators below wait for what they need.
+        await ann.WaitForURLAsync(url => url.StartsWith(provider.Issuer, StringComparison.Ordinal) || url.Contains("signed-out", StringComparison.Ordinal),
+            new() { WaitUntil = WaitUntilState.Commit });
         if (ann.Url.StartsWith(provider.Issuer, StringComparison.Ordinal))
         {
             // The provider asks before it signs out.
